@@ -1,0 +1,172 @@
+// Package app names the application protocols harborwatch identifies on a
+// flow. The names are the ones used in site.yaml conduits (`protocols:`) and
+// in the `app` field of findings and events; keep them stable.
+//
+// The parsers for each protocol live in the subpackages (app/dns, app/tls,
+// app/http, app/remote, app/xfer); identification — which parser applies to
+// a flow — is wired in package pipeline.
+package app
+
+import "strconv"
+
+// App is an identified application protocol.
+type App uint8
+
+// Applications. Unknown renders as tcp/PORT or udp/PORT (see Name).
+const (
+	Unknown App = iota
+	DNS
+	HTTP
+	HTTPS // TLS on any port
+	SSH
+	Telnet
+	RDP
+	VNC
+	TeamViewer
+	AnyDesk
+	FTP
+	TFTP
+	SMB
+	NTP
+	RTSP
+	Modbus
+	S7comm
+	S7commPlus
+	ENIP
+	numApps
+)
+
+var names = [numApps]string{
+	Unknown:    "",
+	DNS:        "dns",
+	HTTP:       "http",
+	HTTPS:      "https",
+	SSH:        "ssh",
+	Telnet:     "telnet",
+	RDP:        "rdp",
+	VNC:        "vnc",
+	TeamViewer: "teamviewer",
+	AnyDesk:    "anydesk",
+	FTP:        "ftp",
+	TFTP:       "tftp",
+	SMB:        "smb",
+	NTP:        "ntp",
+	RTSP:       "rtsp",
+	Modbus:     "modbus",
+	S7comm:     "s7comm",
+	S7commPlus: "s7comm-plus",
+	ENIP:       "enip",
+}
+
+// String returns the protocol name ("" for Unknown).
+func (a App) String() string {
+	if a < numApps {
+		return names[a]
+	}
+	return ""
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (a App) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
+// Parse returns the App with the given name; aliases: tls → https, cip → enip.
+func Parse(name string) (App, bool) {
+	switch name {
+	case "tls":
+		return HTTPS, true
+	case "cip":
+		return ENIP, true
+	case "":
+		return Unknown, false
+	}
+	for i, n := range names {
+		if n == name {
+			return App(i), true
+		}
+	}
+	return Unknown, false
+}
+
+// Name returns the name of a flow's application as findings and conduits
+// use it: the protocol's name, or "tcp/PORT" / "udp/PORT" (server port) when
+// it is Unknown. transport is "tcp", "udp" or another IP protocol name.
+func Name(a App, transport string, port uint16) string {
+	if a != Unknown {
+		return a.String()
+	}
+	if transport == "tcp" || transport == "udp" {
+		return transport + "/" + strconv.Itoa(int(port))
+	}
+	return transport
+}
+
+// RemoteAccess reports whether a is an interactive remote-access protocol
+// (the advisory's vendor remote sessions).
+func (a App) RemoteAccess() bool {
+	switch a {
+	case SSH, Telnet, RDP, VNC, TeamViewer, AnyDesk:
+		return true
+	}
+	return false
+}
+
+// FileTransfer reports whether a is a cleartext file-transfer protocol.
+func (a App) FileTransfer() bool { return a == FTP || a == TFTP || a == SMB }
+
+// ByPort guesses the application from a registered server port. It is used
+// only for flows that carried no payload to identify (a refused or
+// unanswered connection), so that conduits naming a protocol still apply.
+func ByPort(transport uint8, port uint16) App {
+	const tcp, udp = 6, 17
+	switch transport {
+	case tcp:
+		switch port {
+		case 53:
+			return DNS
+		case 80, 8080:
+			return HTTP
+		case 443, 8443:
+			return HTTPS
+		case 22:
+			return SSH
+		case 23:
+			return Telnet
+		case 3389:
+			return RDP
+		case 5900, 5901, 5902, 5903:
+			return VNC
+		case 5938:
+			return TeamViewer
+		case 7070, 6568:
+			return AnyDesk
+		case 21:
+			return FTP
+		case 445, 139:
+			return SMB
+		case 554:
+			return RTSP
+		case 502:
+			return Modbus
+		case 102:
+			return S7comm
+		case 44818:
+			return ENIP
+		}
+	case udp:
+		switch port {
+		case 53, 5353, 5355:
+			return DNS
+		case 69:
+			return TFTP
+		case 123:
+			return NTP
+		case 3389:
+			return RDP
+		case 5938:
+			return TeamViewer
+		case 2222, 44818:
+			return ENIP
+		}
+	}
+	return Unknown
+}
