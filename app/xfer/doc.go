@@ -1,0 +1,32 @@
+// Package xfer parses the file-transfer protocols seen on crane and port OT
+// networks: the FTP control connection (RFC 959), TFTP (RFC 1350 with the
+// option extension of RFC 2347), and SMB2/SMB3 over NetBIOS session service
+// framing ([MS-SMB2] §2.1, §2.2; RFC 1002 §4.3). Cleartext firmware and
+// program transfers by FTP or TFTP, and file writes over SMB, are what the
+// file-transfer.insecure finding reports.
+//
+// Place in the data path: source → decode → flow → analyzers → detect. The
+// pipeline identifies a flow by port and by ProbeTFTPRequest / ProbeSMB /
+// FTPReply on its first payload, then calls NextFTPCommand, ParseTFTP or
+// ParseSMB2 on each payload and turns the results into events (who stored or
+// fetched which file, which share was mounted, which file was opened for
+// writing). The parsers keep no state between calls, except the one noted
+// for compounded SMB2 messages (see ParseSMB2).
+//
+// Ownership: the input bytes belong to the caller and are never modified or
+// kept. FTPCommand.Arg, TFTPPacket's byte fields and the returned rest
+// slices alias the input and are valid only as long as the caller's buffer.
+// FTPCommand.Verb (upper-cased) and SMB2Message.Path/Name (decoded from
+// UTF-16LE to UTF-8) alias fixed buffers inside the caller-owned result
+// struct: they stay valid until the next parse into the same struct, and a
+// copy of the struct still points into the original. Nothing allocates.
+//
+// Hostile input: every offset and length is checked against the input
+// before use; bad input yields a sentinel error (never a panic or a read
+// past len(b)), and where the framing is still known the returned rest lets
+// the caller skip the bad message and go on.
+//
+// Concurrency: all functions are safe to call concurrently on distinct
+// result structs; a result struct must not be shared between goroutines
+// while it is being filled.
+package xfer
