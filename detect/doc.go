@@ -1,0 +1,16 @@
+// Package detect holds flows and protocol events against the site model and
+// yields findings: rule id, severity, the hosts involved, evidence (capture
+// file and packet numbers) and the controls each finding bears on.
+//
+// It is the stage after the analyzers. The pipeline gives each shard its own
+// State and calls it once per flow (Flow, at the flow's end) and per
+// relevant protocol event (Name, File, ARP); a State is not safe for
+// concurrent use. Engine.Finish merges the shards' states into one Result;
+// the merge keeps, for each finding, the earliest packets as evidence, so
+// the result does not depend on how the work was sharded.
+//
+// Findings are aggregated: one per (rule, source, destination,
+// application), with counts, never one per packet. Host-level rules
+// (multi-homed hosts, devices missing from the inventory) are decided in
+// Finish, over every shard's observations.
+package detect

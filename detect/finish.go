@@ -1,0 +1,428 @@
+package detect
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"harborwatch/app"
+	"harborwatch/site"
+)
+
+// RouterAddresses is the number of distinct addresses above which a MAC is
+// taken for a router forwarding other hosts' traffic rather than a
+// multi-homed host: a router's MAC carries every routed source address.
+const RouterAddresses = 4
+
+// Result is what detection found in a run.
+type Result struct {
+	Findings []Finding
+	Assets   []Asset
+	Stats    Stats
+	// Routers are MACs seen with more than RouterAddresses addresses in
+	// several zones, taken for routers and not reported as multi-homed.
+	Routers []string
+}
+
+// Finish merges the shards' states and returns the findings, sorted by
+// severity (highest first), rule, source and destination, and the observed
+// assets sorted by address. captures names the capture files by index.
+func (e *Engine) Finish(states []*State, captures []string) *Result {
+	aggs := make(map[aggKey]*agg)
+	hosts := make(map[netip.Addr]*hostObs)
+	macs := make(map[[6]byte]*macObs)
+	var res Result
+	for _, s := range states {
+		res.Stats.HostsDropped += s.stats.HostsDropped
+		for k, a := range s.aggs {
+			if m := aggs[k]; m != nil {
+				m.merge(a)
+			} else {
+				aggs[k] = a
+			}
+		}
+		for ip, h := range s.hosts {
+			if m := hosts[ip]; m != nil {
+				m.merge(h)
+			} else {
+				hosts[ip] = h
+			}
+		}
+		for mac, mo := range s.macs {
+			if m := macs[mac]; m != nil {
+				for _, b := range mo.bindings {
+					m.add(b)
+				}
+				m.more = m.more || mo.more
+			} else {
+				macs[mac] = mo
+			}
+		}
+	}
+	for _, a := range aggs {
+		res.Findings = append(res.Findings, e.finding(a, captures))
+	}
+	res.Findings = append(res.Findings, e.multiHomed(macs, captures, &res)...)
+	res.Findings = append(res.Findings, e.unknownDevices(hosts, captures)...)
+	slices.SortFunc(res.Findings, func(a, b Finding) int {
+		return cmp.Or(
+			cmp.Compare(b.Severity, a.Severity),
+			cmp.Compare(a.Rule, b.Rule),
+			a.Src.IP.Compare(b.Src.IP),
+			a.Dst.IP.Compare(b.Dst.IP),
+			cmp.Compare(a.App, b.App),
+			cmp.Compare(a.DPort, b.DPort),
+		)
+	})
+	for _, h := range hosts {
+		res.Assets = append(res.Assets, e.asset(h))
+	}
+	slices.SortFunc(res.Assets, func(a, b Asset) int { return a.IP.Compare(b.IP) })
+	slices.Sort(res.Routers)
+	return &res
+}
+
+func (a *agg) merge(o *agg) {
+	if o.sev > a.sev {
+		a.sev = o.sev
+	}
+	if o.first != 0 {
+		a.seen(o.first, o.last)
+	}
+	a.count += o.count
+	a.packets += o.packets
+	a.bytes += o.bytes
+	for _, m := range o.marks {
+		a.addMark(m)
+	}
+	for _, n := range o.names {
+		a.names = addSorted(a.names, &a.namesMore, n)
+	}
+	a.namesMore = a.namesMore || o.namesMore
+	for _, v := range o.via {
+		a.via = addVia(a.via, v)
+	}
+	if a.match.Pattern == "" {
+		a.match = o.match
+	}
+	for _, f := range o.files {
+		if !slices.Contains(a.files, f) {
+			if len(a.files) >= maxDetailNames {
+				a.filesMore = true
+				break
+			}
+			a.files = append(a.files, f)
+		}
+	}
+	a.filesMore = a.filesMore || o.filesMore
+}
+
+func (h *hostObs) merge(o *hostObs) {
+	if !h.hasMAC && o.hasMAC {
+		h.mac, h.hasMAC = o.mac, true
+	}
+	if o.first < h.first || (o.first == h.first && o.mark.less(h.mark)) {
+		h.first, h.mark = o.first, o.mark
+	}
+	if o.last > h.last {
+		h.last = o.last
+	}
+	h.packets += o.packets
+	h.bytes += o.bytes
+	h.apps |= o.apps
+}
+
+func (mo *macObs) add(b binding) {
+	for i := range mo.bindings {
+		x := &mo.bindings[i]
+		if x.ip == b.ip && x.vlan == b.vlan {
+			if b.ts < x.ts || (b.ts == x.ts && b.mark.less(x.mark)) {
+				x.ts, x.mark = b.ts, b.mark
+			}
+			return
+		}
+	}
+	if len(mo.bindings) >= maxBindings {
+		mo.more = true
+		return
+	}
+	mo.bindings = append(mo.bindings, b)
+}
+
+func ts(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+
+func (e *Engine) hostOf(ep Endpoint, z *site.Zone) Host {
+	h := Host{IP: ep.IP}
+	if z != nil {
+		h.Zone = z.ID
+	}
+	if ep.HasMAC {
+		h.MAC = macString(ep.MAC)
+	}
+	if a := e.site.AssetByIP(ep.IP); a != nil {
+		h.Asset = a.ID
+	} else if ep.HasMAC {
+		if a := e.site.AssetByMAC(ep.MAC); a != nil {
+			h.Asset = a.ID
+		}
+	}
+	return h
+}
+
+func evidence(marks []Mark, captures []string) []Evidence {
+	var out []Evidence
+	for _, m := range marks {
+		name := fmt.Sprintf("#%d", m.File)
+		if int(m.File) < len(captures) {
+			name = captures[m.File]
+		}
+		if n := len(out); n > 0 && out[n-1].Capture == name {
+			out[n-1].Packets = append(out[n-1].Packets, m.Packet)
+			continue
+		}
+		out = append(out, Evidence{Capture: name, Packets: []int64{m.Packet}})
+	}
+	if out == nil {
+		out = []Evidence{}
+	}
+	return out
+}
+
+// findingID is stable across runs: a hash of what makes the finding one.
+func findingID(rule string, src, dst netip.Addr, appName string, extra string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s|%s|%s|%s|%s", rule, src, dst, appName, extra)
+	return "HW-" + strings.ToUpper(hex.EncodeToString(h.Sum(nil))[:12])
+}
+
+func zoneID(z *site.Zone) string {
+	if z == nil {
+		return "?"
+	}
+	return z.ID
+}
+
+func (e *Engine) finding(a *agg, captures []string) Finding {
+	tr := transportName(a.key.transport)
+	appName := app.Name(a.key.app, tr, a.dport)
+	f := Finding{
+		Rule:      a.key.rule,
+		Severity:  a.sev,
+		Src:       e.hostOf(a.src, a.srcZone),
+		Dst:       e.hostOf(a.dst, a.dstZone),
+		Transport: tr,
+		App:       appName,
+		DPort:     a.dport,
+		FirstSeen: ts(a.first),
+		LastSeen:  ts(a.last),
+		Count:     a.count,
+		Evidence:  evidence(a.marks, captures),
+		Controls:  rules[a.key.rule].controls,
+		Detail:    map[string]any{},
+	}
+	f.ID = findingID(f.Rule, a.key.src, a.key.dst, appName, "")
+	if a.packets > 0 {
+		f.Detail["packets"] = a.packets
+		f.Detail["bytes"] = a.bytes
+	}
+	zs, zd := zoneID(a.srcZone), zoneID(a.dstZone)
+	switch a.key.rule {
+	case RuleCrossZone:
+		f.Title = fmt.Sprintf("%s from %s to %s: no conduit allows it", appName, zs, zd)
+	case RuleEgressExternal:
+		if external(a.srcZone) {
+			f.Title = fmt.Sprintf("external %s reaches %s over %s", a.key.src, zd, appName)
+		} else {
+			f.Title = fmt.Sprintf("%s talks to external %s over %s", zs, a.key.dst, appName)
+		}
+	case RuleRemoteAccess:
+		f.Title = fmt.Sprintf("%s session %s → %s (%s) not through a remote-access gateway", appName, a.key.src, a.key.dst, zd)
+	case RuleFileTransfer:
+		f.Title = fmt.Sprintf("%s file transfer between %s and %s", appName, zs, zd)
+		if len(a.files) > 0 {
+			files := make([]map[string]string, 0, len(a.files))
+			for _, fo := range a.files {
+				files = append(files, map[string]string{"op": fo.Op, "name": fo.Name})
+			}
+			f.Detail["files"] = files
+			if a.filesMore {
+				f.Detail["files_truncated"] = true
+			}
+		}
+	case RuleProhibited:
+		what := a.key.dst.String()
+		if len(a.names) > 0 {
+			what = a.names[0]
+			f.Detail["names"] = a.names
+			if a.namesMore {
+				f.Detail["names_truncated"] = true
+			}
+		}
+		f.Title = fmt.Sprintf("%s contacts prohibited %s (%s)", a.key.src, what, a.match.Pattern)
+		f.Detail["via"] = a.via
+		f.Detail["matched"] = a.match.Pattern
+		f.Detail["list"] = a.match.Source
+	}
+	if f.Title == "" {
+		f.Title = rules[a.key.rule].title
+	}
+	return f
+}
+
+func (e *Engine) multiHomed(macs map[[6]byte]*macObs, captures []string, res *Result) []Finding {
+	var out []Finding
+	for mac, mo := range macs {
+		zones := map[string]bool{}
+		vlans := map[uint16]bool{}
+		ips := map[netip.Addr]bool{}
+		for _, b := range mo.bindings {
+			zones[b.zone.ID] = true
+			vlans[b.vlan] = true
+			ips[b.ip] = true
+		}
+		if len(zones) < 2 && len(vlans) < 2 {
+			continue
+		}
+		if a := e.site.AssetByMAC(mac); a != nil && forwards(a.Kind) {
+			continue
+		}
+		if len(ips) > RouterAddresses || mo.more {
+			res.Routers = append(res.Routers, macString(mac))
+			continue
+		}
+		bs := slices.Clone(mo.bindings)
+		slices.SortFunc(bs, func(a, b binding) int {
+			return cmp.Or(cmp.Compare(a.ts, b.ts), a.ip.Compare(b.ip), cmp.Compare(a.vlan, b.vlan))
+		})
+		sev := Medium
+		for _, b := range bs {
+			switch {
+			case control(b.zone):
+				sev = Critical
+			case crane(b.zone) && sev < High:
+				sev = High
+			}
+		}
+		first := bs[0]
+		second := bs[1]
+		for _, b := range bs[1:] {
+			if b.zone != first.zone || b.vlan != first.vlan {
+				second = b
+				break
+			}
+		}
+		var marks []Mark
+		var addrs []map[string]any
+		zoneList := []string{}
+		vlanList := []uint16{}
+		for _, b := range bs {
+			marks = append(marks, b.mark)
+			addrs = append(addrs, map[string]any{"ip": b.ip.String(), "zone": b.zone.ID, "vlan": b.vlan})
+			if !slices.Contains(zoneList, b.zone.ID) {
+				zoneList = append(zoneList, b.zone.ID)
+			}
+			if !slices.Contains(vlanList, b.vlan) {
+				vlanList = append(vlanList, b.vlan)
+			}
+		}
+		slices.SortFunc(marks, func(a, b Mark) int {
+			return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Packet, b.Packet))
+		})
+		if len(marks) > MaxEvidence {
+			marks = marks[:MaxEvidence]
+		}
+		ep := Endpoint{IP: first.ip, MAC: mac, HasMAC: true}
+		f := Finding{
+			Rule:      RuleMultiHomed,
+			Severity:  sev,
+			Src:       e.hostOf(ep, first.zone),
+			Dst:       e.hostOf(Endpoint{IP: second.ip, MAC: mac, HasMAC: true}, second.zone),
+			FirstSeen: ts(bs[0].ts),
+			LastSeen:  ts(bs[len(bs)-1].ts),
+			Count:     uint64(len(bs)),
+			Evidence:  evidence(marks, captures),
+			Controls:  rules[RuleMultiHomed].controls,
+			Detail:    map[string]any{"addresses": addrs, "zones": zoneList, "vlans": vlanList},
+		}
+		for _, b := range bs {
+			if b.ts > f.LastSeen.UnixNano() {
+				f.LastSeen = ts(b.ts)
+			}
+		}
+		f.Title = fmt.Sprintf("%s has addresses in %s", macString(mac), strings.Join(zoneList, " and "))
+		if len(zoneList) < 2 {
+			f.Title = fmt.Sprintf("%s appears on VLANs %v of %s", macString(mac), vlanList, zoneList[0])
+		}
+		f.ID = findingID(RuleMultiHomed, netip.Addr{}, netip.Addr{}, "", macString(mac))
+		out = append(out, f)
+	}
+	return out
+}
+
+// forwards reports whether an asset kind forwards other hosts' traffic, so
+// that its MAC carrying several zones' addresses is expected.
+func forwards(kind string) bool {
+	switch kind {
+	case "router", "firewall", "gateway", "switch", "layer3-switch":
+		return true
+	}
+	return false
+}
+
+func (e *Engine) unknownDevices(hosts map[netip.Addr]*hostObs, captures []string) []Finding {
+	var out []Finding
+	for ip, h := range hosts {
+		if !crane(h.zone) || !e.site.ZoneHasAssets(h.zone) {
+			continue
+		}
+		if e.site.AssetByIP(ip) != nil || (h.hasMAC && e.site.AssetByMAC(h.mac) != nil) {
+			continue
+		}
+		sev := Medium
+		if control(h.zone) {
+			sev = High
+		}
+		ep := Endpoint{IP: ip, MAC: h.mac, HasMAC: h.hasMAC}
+		f := Finding{
+			Rule:      RuleUnknownDevice,
+			Severity:  sev,
+			Src:       e.hostOf(ep, h.zone),
+			FirstSeen: ts(h.first),
+			LastSeen:  ts(h.last),
+			Count:     h.packets,
+			Evidence:  evidence([]Mark{h.mark}, captures),
+			Controls:  rules[RuleUnknownDevice].controls,
+			Detail:    map[string]any{"packets": h.packets, "bytes": h.bytes, "apps": appNames(h.apps)},
+			Title:     fmt.Sprintf("%s in %s is not in the site inventory", ip, h.zone.ID),
+		}
+		f.ID = findingID(RuleUnknownDevice, ip, netip.Addr{}, "", "")
+		out = append(out, f)
+	}
+	return out
+}
+
+func appNames(bits uint32) []string {
+	out := []string{}
+	for a := app.App(1); a < 32; a++ {
+		if bits&(1<<a) != 0 && a.String() != "" {
+			out = append(out, a.String())
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (e *Engine) asset(h *hostObs) Asset {
+	ep := Endpoint{IP: h.ip, MAC: h.mac, HasMAC: h.hasMAC}
+	host := e.hostOf(ep, h.zone)
+	return Asset{
+		IP: h.ip, MAC: host.MAC, Zone: host.Zone, Asset: host.Asset,
+		Apps: appNames(h.apps), Packets: h.packets, Bytes: h.bytes,
+		FirstSeen: ts(h.first), LastSeen: ts(h.last),
+	}
+}

@@ -1,0 +1,460 @@
+package detect
+
+import (
+	"net/netip"
+	"slices"
+
+	"harborwatch/app"
+	"harborwatch/site"
+)
+
+// Endpoint is one side of a connection as the packet path saw it.
+type Endpoint struct {
+	IP     netip.Addr
+	MAC    [6]byte
+	HasMAC bool
+	Port   uint16
+}
+
+// Mark points at one packet: the index of its capture file in the run and
+// its 1-based packet number in that file.
+type Mark struct {
+	File   int32
+	Packet int64
+}
+
+func (m Mark) less(o Mark) bool {
+	if m.File != o.File {
+		return m.File < o.File
+	}
+	return m.Packet < o.Packet
+}
+
+// MaxConnMarks is how many of a flow's first packets a Conn carries as
+// evidence.
+const MaxConnMarks = 4
+
+// Conn is a flow as the detectors judge it: at its end for the flow rules,
+// and mid-flow for the events (names, files) it carries.
+type Conn struct {
+	Client, Server Endpoint
+	VLAN           uint16
+	Transport      uint8 // IP protocol number
+	App            app.App
+	First, Last    int64     // packet times, ns
+	Packets        [2]uint64 // from client, from server
+	Bytes          [2]uint64
+	Marks          [MaxConnMarks]Mark // the flow's first packets
+	NMarks         int
+}
+
+// Options configure an Engine.
+type Options struct {
+	// Site is the facility's site model; nil means site.Default().
+	Site *site.Site
+	// MaxHosts bounds the hosts and MACs each State remembers (0 → 1<<20).
+	// Hosts beyond it are counted in Stats.HostsDropped, not remembered.
+	MaxHosts int
+}
+
+// Engine holds what is shared, read-only, by every State of a run.
+type Engine struct {
+	site     *site.Site
+	maxHosts int
+}
+
+// New returns an Engine for the site in opts.
+func New(opts Options) *Engine {
+	s := opts.Site
+	if s == nil {
+		s = site.Default()
+	}
+	mh := opts.MaxHosts
+	if mh <= 0 {
+		mh = 1 << 20
+	}
+	return &Engine{site: s, maxHosts: mh}
+}
+
+// Site returns the site model the engine judges against.
+func (e *Engine) Site() *site.Site { return e.site }
+
+// Stats counts what a State could not keep.
+type Stats struct {
+	HostsDropped uint64 `json:"hosts_dropped"`
+}
+
+// State is the detection state of one pipeline shard. It is not safe for
+// concurrent use; each shard owns one, and Engine.Finish merges them.
+type State struct {
+	e     *Engine
+	aggs  map[aggKey]*agg
+	hosts map[netip.Addr]*hostObs
+	macs  map[[6]byte]*macObs
+	stats Stats
+}
+
+// NewState returns an empty State.
+func (e *Engine) NewState() *State {
+	return &State{
+		e:     e,
+		aggs:  make(map[aggKey]*agg),
+		hosts: make(map[netip.Addr]*hostObs),
+		macs:  make(map[[6]byte]*macObs),
+	}
+}
+
+type aggKey struct {
+	rule      string
+	src, dst  netip.Addr
+	app       app.App
+	transport uint8
+	port      uint16 // server port, only when app is unknown (tcp/PORT)
+}
+
+type agg struct {
+	key              aggKey
+	sev              Severity
+	src, dst         Endpoint
+	srcZone, dstZone *site.Zone
+	dport            uint16
+	first, last      int64
+	count            uint64
+	packets, bytes   uint64
+	marks            []Mark   // the smallest MaxEvidence marks, sorted
+	names            []string // sorted, at most maxDetailNames
+	namesMore        bool
+	via              []string // for prohibited: dns, tls, http, cidr
+	match            site.Match
+	files            []fileOp
+	filesMore        bool
+}
+
+type fileOp struct{ Op, Name string }
+
+type hostObs struct {
+	ip      netip.Addr
+	mac     [6]byte
+	hasMAC  bool
+	zone    *site.Zone
+	first   int64
+	last    int64
+	packets uint64
+	bytes   uint64
+	apps    uint32 // bit per app.App
+	mark    Mark
+}
+
+type binding struct {
+	ip   netip.Addr
+	zone *site.Zone
+	vlan uint16
+	mark Mark
+	ts   int64
+}
+
+const maxBindings = 16
+
+type macObs struct {
+	bindings []binding
+	ips      int // distinct addresses seen (bounded by maxBindings)
+	more     bool
+}
+
+func (s *State) get(k aggKey, sev Severity, c *Conn, src, dst Endpoint, zs, zd *site.Zone) *agg {
+	a := s.aggs[k]
+	if a == nil {
+		a = &agg{key: k, sev: sev, src: src, dst: dst, srcZone: zs, dstZone: zd, dport: dst.Port}
+		s.aggs[k] = a
+	}
+	if sev > a.sev {
+		a.sev = sev
+	}
+	return a
+}
+
+func (a *agg) seen(first, last int64) {
+	if a.first == 0 || first < a.first {
+		a.first = first
+	}
+	if last > a.last {
+		a.last = last
+	}
+}
+
+// addMark keeps the MaxEvidence smallest marks, sorted, so that merging
+// shards gives the same evidence whatever the number of workers.
+func (a *agg) addMark(m Mark) {
+	i, found := slices.BinarySearchFunc(a.marks, m, func(x, y Mark) int {
+		switch {
+		case x.less(y):
+			return -1
+		case y.less(x):
+			return 1
+		}
+		return 0
+	})
+	if found {
+		return
+	}
+	if len(a.marks) == MaxEvidence {
+		if i == MaxEvidence {
+			return
+		}
+		a.marks = a.marks[:MaxEvidence-1]
+	}
+	a.marks = slices.Insert(a.marks, i, m)
+}
+
+func addSorted(list []string, more *bool, name string) []string {
+	i, found := slices.BinarySearch(list, name)
+	if found {
+		return list
+	}
+	if len(list) == maxDetailNames {
+		*more = true
+		if i == maxDetailNames {
+			return list
+		}
+		list = list[:maxDetailNames-1]
+	}
+	return slices.Insert(list, i, name)
+}
+
+func (s *State) key(rule string, c *Conn, src, dst netip.Addr) aggKey {
+	k := aggKey{rule: rule, src: src, dst: dst, app: c.App, transport: c.Transport}
+	if c.App == app.Unknown {
+		k.port = c.Server.Port
+	}
+	return k
+}
+
+func crane(z *site.Zone) bool { return z.Kind.IsCrane() }
+
+func control(z *site.Zone) bool { return z.Kind == site.KindCraneControl }
+
+func external(z *site.Zone) bool { return z.Kind == site.KindExternal }
+
+// local reports whether a is a destination that never leaves the segment
+// (broadcast, multicast, unspecified): flows to it are not judged as
+// crossings.
+func local(a netip.Addr) bool {
+	if a.IsMulticast() || a.IsUnspecified() || a.IsLinkLocalMulticast() {
+		return true
+	}
+	if a.Is4() && a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+		return true
+	}
+	return false
+}
+
+// Flow judges a flow at its end: segmentation, egress, remote access, file
+// transfer and prohibited addresses; and records its hosts for the
+// inventory and multi-homing checks.
+func (s *State) Flow(c *Conn) {
+	st := s.e.site
+	zc := st.Zone(c.Client.IP, c.VLAN)
+	zs := st.Zone(c.Server.IP, c.VLAN)
+	var first Mark
+	if c.NMarks > 0 {
+		first = c.Marks[0]
+	}
+	s.host(c.Client, zc, c, c.Packets[0], c.Bytes[0], first)
+	if c.Packets[1] > 0 {
+		s.host(c.Server, zs, c, c.Packets[1], c.Bytes[1], first)
+	}
+	if local(c.Server.IP) || local(c.Client.IP) {
+		return
+	}
+	name := c.App.String()
+	tr := transportName(c.Transport)
+	allowed := st.Allows(zc, zs, name, tr, c.Server.Port)
+	ext := external(zc) || external(zs)
+	craneC, craneS := crane(zc), crane(zs)
+
+	if zc != zs && !ext && !(zc.Builtin && zs.Builtin) && !allowed {
+		sev := Medium
+		switch {
+		case control(zc) || control(zs):
+			sev = Critical
+		case craneC || craneS:
+			sev = High
+		}
+		s.flowAgg(RuleCrossZone, sev, c, zc, zs)
+	}
+	if ext && (craneC || craneS) && !allowed {
+		sev := High
+		if control(zc) || control(zs) {
+			sev = Critical
+		}
+		s.flowAgg(RuleEgressExternal, sev, c, zc, zs)
+	}
+	if c.App.RemoteAccess() {
+		into := craneS
+		if c.App == app.TeamViewer || c.App == app.AnyDesk {
+			into = craneS || craneC // the crane host dials out to the relay
+		}
+		if into && !st.IsGateway(c.Client.IP) {
+			sev := High
+			if control(zc) || control(zs) {
+				sev = Critical
+			}
+			s.flowAgg(RuleRemoteAccess, sev, c, zc, zs)
+		}
+	}
+	if c.App.FileTransfer() && (craneC || craneS) {
+		sev := High
+		if control(zc) || control(zs) {
+			sev = Critical
+		}
+		s.flowAgg(RuleFileTransfer, sev, c, zc, zs)
+	}
+	if m, ok := st.ProhibitedAddr(c.Server.IP); ok {
+		a := s.flowAgg(RuleProhibited, High, c, zc, zs)
+		a.via = addVia(a.via, "cidr")
+		a.match = m
+	} else if m, ok := st.ProhibitedAddr(c.Client.IP); ok {
+		a := s.flowAgg(RuleProhibited, High, c, zc, zs)
+		a.via = addVia(a.via, "cidr")
+		a.match = m
+	}
+}
+
+func addVia(v []string, via string) []string {
+	if slices.Contains(v, via) {
+		return v
+	}
+	v = append(v, via)
+	slices.Sort(v)
+	return v
+}
+
+func (s *State) flowAgg(rule string, sev Severity, c *Conn, zc, zs *site.Zone) *agg {
+	a := s.get(s.key(rule, c, c.Client.IP, c.Server.IP), sev, c, c.Client, c.Server, zc, zs)
+	a.seen(c.First, c.Last)
+	a.count++
+	a.packets += c.Packets[0] + c.Packets[1]
+	a.bytes += c.Bytes[0] + c.Bytes[1]
+	for _, m := range c.Marks[:c.NMarks] {
+		a.addMark(m)
+	}
+	return a
+}
+
+// Name judges a name the client asked for — a DNS query, a TLS server name
+// or an HTTP Host — against the prohibited domains. via is "dns", "tls" or
+// "http"; m and ts are the packet carrying it.
+func (s *State) Name(c *Conn, via string, name []byte, m Mark, ts int64) {
+	match, ok := s.e.site.ProhibitedDomain(name)
+	if !ok {
+		return
+	}
+	st := s.e.site
+	zc := st.Zone(c.Client.IP, c.VLAN)
+	zs := st.Zone(c.Server.IP, c.VLAN)
+	a := s.get(s.key(RuleProhibited, c, c.Client.IP, c.Server.IP), High, c, c.Client, c.Server, zc, zs)
+	a.seen(ts, ts)
+	a.count++
+	a.addMark(m)
+	a.names = addSorted(a.names, &a.namesMore, string(name))
+	a.via = addVia(a.via, via)
+	a.match = match
+}
+
+// File records a file named in a cleartext transfer (FTP STOR/RETR, TFTP
+// RRQ/WRQ, SMB tree connect or create). op is "upload", "download",
+// "share" or "open". Only transfers touching a crane zone are kept; the
+// finding itself is counted when the flow ends.
+func (s *State) File(c *Conn, op string, name []byte, m Mark, ts int64) {
+	st := s.e.site
+	zc := st.Zone(c.Client.IP, c.VLAN)
+	zs := st.Zone(c.Server.IP, c.VLAN)
+	if !crane(zc) && !crane(zs) {
+		return
+	}
+	sev := High
+	if control(zc) || control(zs) {
+		sev = Critical
+	}
+	a := s.get(s.key(RuleFileTransfer, c, c.Client.IP, c.Server.IP), sev, c, c.Client, c.Server, zc, zs)
+	a.seen(ts, ts)
+	a.addMark(m)
+	f := fileOp{Op: op, Name: string(name)}
+	if slices.Contains(a.files, f) {
+		return
+	}
+	if len(a.files) >= maxDetailNames {
+		a.filesMore = true
+		return
+	}
+	a.files = append(a.files, f)
+}
+
+// ARP records an ARP sender's binding of MAC to address.
+func (s *State) ARP(mac [6]byte, ip netip.Addr, vlan uint16, m Mark, ts int64) {
+	if !ip.IsValid() || ip.IsUnspecified() {
+		return
+	}
+	z := s.e.site.Zone(ip, vlan)
+	c := Conn{VLAN: vlan, First: ts, Last: ts}
+	s.host(Endpoint{IP: ip, MAC: mac, HasMAC: true}, z, &c, 1, 0, m)
+}
+
+func (s *State) host(ep Endpoint, z *site.Zone, c *Conn, pkts, bytes uint64, m Mark) {
+	if external(z) || !ep.IP.IsValid() || ep.IP.IsUnspecified() || local(ep.IP) {
+		return
+	}
+	h := s.hosts[ep.IP]
+	if h == nil {
+		if len(s.hosts) >= s.e.maxHosts {
+			s.stats.HostsDropped++
+			return
+		}
+		h = &hostObs{ip: ep.IP, zone: z, first: c.First, mark: m}
+		s.hosts[ep.IP] = h
+	}
+	if !h.hasMAC && ep.HasMAC {
+		h.mac, h.hasMAC = ep.MAC, true
+	}
+	if c.First < h.first {
+		h.first = c.First
+		h.mark = m
+	}
+	if c.Last > h.last {
+		h.last = c.Last
+	}
+	h.packets += pkts
+	h.bytes += bytes
+	if c.App != app.Unknown {
+		h.apps |= 1 << c.App
+	}
+	if !ep.HasMAC {
+		return
+	}
+	mo := s.macs[ep.MAC]
+	if mo == nil {
+		if len(s.macs) >= s.e.maxHosts {
+			s.stats.HostsDropped++
+			return
+		}
+		mo = &macObs{}
+		s.macs[ep.MAC] = mo
+	}
+	for i := range mo.bindings {
+		b := &mo.bindings[i]
+		if b.ip == ep.IP && b.vlan == c.VLAN {
+			if c.First < b.ts {
+				b.ts, b.mark = c.First, m
+			}
+			return
+		}
+	}
+	if len(mo.bindings) >= maxBindings {
+		mo.more = true
+		return
+	}
+	mo.bindings = append(mo.bindings, binding{ip: ep.IP, zone: z, vlan: c.VLAN, mark: m, ts: c.First})
+}
+
+// Stats returns what the State could not keep.
+func (s *State) Stats() Stats { return s.stats }

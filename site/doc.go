@@ -1,0 +1,46 @@
+// Package site is the site model: the one file (site.yaml) in which a
+// facility describes its zones, the conduits allowed between them, its
+// cranes and assets, its change windows, its remote-access gateways and the
+// destinations it prohibits. Everything harborwatch judges is judged against
+// it; the format is described in docs/formats/site-yaml.md.
+//
+// Place in the data path: site is a leaf. It is loaded once, before the
+// first packet, by the CLI or server; flow, the analyzers and detect hold a
+// *Site and call its lookups while packets go by:
+//
+//	source → decode → flow → analyzers → detect → sinks
+//	                   │         │          │
+//	                   └──── *site.Site ────┘  Zone, Allows, AllowsOp,
+//	                                           AssetByIP, ProhibitedDomain, …
+//
+// Loading is strict. Load and Parse read the whole file and report every
+// problem they find — YAML syntax, unknown keys (with the valid key
+// suggested), wrong types, missing or bad values, duplicate ids, references
+// to zones, kinds, cranes or windows the file does not define — as Problems,
+// each with its line and column, sorted. Nothing is silently ignored; a file
+// with any problem yields no Site.
+//
+// Zones: an address is in the zone with the most specific CIDR holding it;
+// failing that, in a zone given by VLANs alone when the traffic carries one
+// of its VLANs; failing that, in the built-in zone Unzoned (internal
+// addresses, see IsInternal) or External (all others). Default gives the
+// model used without a site file: no zones, so only the built-in rule.
+//
+// Conduits name the flows allowed from a client zone to a server zone, by
+// zone id or by "kind:<zone kind>", narrowed by protocols, server ports,
+// ICS operations (read, write, program-download, program-upload,
+// program-delete, plc-stop, plc-start, firmware-update, config-change,
+// identity, diagnostics, auth, session, io, other) and change windows.
+//
+// Prohibited destinations are the site's own list and the built-in LOGINK
+// domains (46 U.S.C. 50309), always active; each Match names its list.
+//
+// Ownership: a Site owns everything it holds. ProhibitedDomain reads the
+// caller's name and keeps nothing of it. The shared built-in zones returned
+// by Unzoned and External must not be modified.
+//
+// Concurrency: a Site is immutable once Load, Parse or Default returns it,
+// and all its methods are safe for concurrent use. Zone, Allows, AllowsOp,
+// AssetByIP, AssetByMAC, IsGateway, ProhibitedDomain and ProhibitedAddr run
+// per flow or per DNS query and do not allocate.
+package site
