@@ -1,0 +1,384 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/netip"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"harborwatch/capture"
+	"harborwatch/decode"
+	"harborwatch/detect"
+	"harborwatch/event"
+	"harborwatch/flow"
+	"harborwatch/site"
+)
+
+// Options configure a run. The zero value is usable: default site, one
+// worker per CPU, 256 MiB of flow memory, no events.
+type Options struct {
+	// Site is the facility's site model (nil → site.Default()).
+	Site *site.Site
+	// Workers is the number of shards working in parallel (0 → NumCPU).
+	Workers int
+	// FlowMemory bounds the flow tables' memory in bytes, over all shards
+	// (0 → 256 MiB). When full, the least recently used flow is evicted and
+	// counted in Stats.EvictedFlows.
+	FlowMemory int64
+	// Events asks for protocol events in Result.Events.
+	Events bool
+	// OnDamage is called (from the reading goroutine) for each damaged
+	// capture, with the *capture.DamageError.
+	OnDamage func(error)
+	// Progress, when not nil, is updated as packets are read.
+	Progress *Progress
+	// Logger receives operational messages (nil → discarded).
+	Logger *slog.Logger
+}
+
+// Progress is updated by a run while it reads; it is safe to read
+// concurrently.
+type Progress struct {
+	Packets atomic.Int64
+	Bytes   atomic.Int64
+}
+
+// CaptureStats describes one input file.
+type CaptureStats struct {
+	File    string `json:"file"`
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+	Error   string `json:"error,omitempty"`
+	// DamageOffset is the byte offset of the damage when Error is set.
+	DamageOffset int64 `json:"damage_offset,omitempty"`
+}
+
+// Stats describes a whole run. Nothing is dropped silently: every packet
+// that could not be decoded, every evicted flow and every damaged file is
+// counted here.
+type Stats struct {
+	Captures     []CaptureStats    `json:"captures"`
+	Packets      uint64            `json:"packets"`
+	Bytes        uint64            `json:"bytes"`
+	Flows        uint64            `json:"flows"`
+	EvictedFlows uint64            `json:"evicted_flows"`
+	ExpiredFlows uint64            `json:"expired_flows"`
+	PeakFlows    uint64            `json:"peak_flows"`
+	DecodeErrors map[string]uint64 `json:"decode_errors"`
+	Fragments    uint64            `json:"fragments"`
+	Truncated    uint64            `json:"truncated"`
+	NonIP        uint64            `json:"non_ip"`
+	HostsDropped uint64            `json:"hosts_dropped"`
+	Routers      []string          `json:"routers,omitempty"`
+	FirstTS      *time.Time        `json:"first_ts"`
+	LastTS       *time.Time        `json:"last_ts"`
+}
+
+// Result is what a run produced.
+type Result struct {
+	Stats    Stats
+	Findings []detect.Finding
+	Assets   []detect.Asset
+	Events   []event.Event // sorted by time; only with Options.Events
+}
+
+// Run reads every source to its end as one timeline (merged by timestamp),
+// and returns the findings, assets, statistics and, if asked, events.
+// Damaged captures are not fatal: they are reported through OnDamage and in
+// Stats. Run returns early with ctx's error when ctx is cancelled.
+func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, error) {
+	if len(srcs) == 0 {
+		return nil, errors.New("no capture to read")
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	mem := opts.FlowMemory
+	if mem <= 0 {
+		mem = 256 << 20
+	}
+	maxFlows := int(mem / int64(flow.EntrySize[flowX]()) / int64(workers))
+	if maxFlows < 1024 {
+		maxFlows = 1024
+	}
+	names := make([]string, len(srcs))
+	for i, s := range srcs {
+		names[i] = s.Name()
+	}
+	eng := detect.New(detect.Options{Site: opts.Site})
+	shards := make([]*shard, workers)
+	for i := range shards {
+		shards[i] = newShard(eng, maxFlows, opts.Events, names)
+	}
+	var src capture.Source = srcs[0]
+	if len(srcs) > 1 {
+		src = capture.Merge(srcs...)
+	}
+	rd := reader{src: src, names: names, opts: &opts, stats: make([]CaptureStats, len(srcs))}
+	for i, n := range names {
+		rd.stats[i].File = n
+	}
+	var err error
+	if workers == 1 {
+		err = rd.run(ctx, func(p *capture.Packet) { shards[0].handle(p) })
+	} else {
+		err = runSharded(ctx, &rd, shards)
+	}
+	for _, s := range shards {
+		s.flows.Flush()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return finish(eng, shards, &rd, names), nil
+}
+
+// runSharded reads in this goroutine and hands packets, in batches, to one
+// goroutine per shard. A flow's packets all go to the shard chosen by the
+// symmetric hash of its VLAN and address pair, so each shard owns its flows
+// (and every flow between two hosts, which keeps TFTP and FTP data flows
+// beside their control flows) and no flow state is shared.
+func runSharded(ctx context.Context, rd *reader, shards []*shard) error {
+	n := len(shards)
+	var wg sync.WaitGroup
+	work := make([]chan *batch, n)
+	free := make(chan *batch, n*batchesPerShard)
+	for i := 0; i < n*batchesPerShard; i++ {
+		free <- newBatch()
+	}
+	for i := range shards {
+		work[i] = make(chan *batch, batchesPerShard)
+		wg.Add(1)
+		go func(s *shard, in <-chan *batch) {
+			defer wg.Done()
+			for b := range in {
+				for j := range b.n {
+					s.handle(&b.pkts[j])
+				}
+				b.reset()
+				free <- b
+			}
+		}(shards[i], work[i])
+	}
+	cur := make([]*batch, n)
+	var dec decode.Decoder
+	var dp decode.Packet
+	err := rd.run(ctx, func(p *capture.Packet) {
+		i := 0
+		if dec.Decode(p.Link, p.Data, &dp); dp.L3 == decode.L3IPv4 || dp.L3 == decode.L3IPv6 || dp.L3 == decode.L3ARP {
+			i = int(pairHash(&dp) % uint64(n))
+		}
+		b := cur[i]
+		if b == nil {
+			b = <-free
+			cur[i] = b
+		}
+		if !b.add(p) {
+			work[i] <- b
+			b = <-free
+			cur[i] = b
+			b.add(p)
+		}
+		if b.n == len(b.pkts) {
+			work[i] <- b
+			cur[i] = nil
+		}
+	})
+	for i, b := range cur {
+		if b != nil && b.n > 0 {
+			work[i] <- b
+		}
+		close(work[i])
+	}
+	wg.Wait()
+	return err
+}
+
+const (
+	batchPackets    = 512
+	batchBytes      = 1 << 20
+	batchesPerShard = 8
+)
+
+// batch carries packets from the reader to a shard; its buffer is reused.
+type batch struct {
+	n    int
+	pkts [batchPackets]capture.Packet
+	buf  []byte
+}
+
+func newBatch() *batch { return &batch{buf: make([]byte, 0, batchBytes)} }
+
+func (b *batch) reset() {
+	b.n = 0
+	b.buf = b.buf[:0]
+	clear(b.pkts[:])
+}
+
+// add copies p into the batch; it reports false when the batch is full.
+func (b *batch) add(p *capture.Packet) bool {
+	if b.n == len(b.pkts) {
+		return false
+	}
+	q := &b.pkts[b.n]
+	*q = *p
+	if len(p.Data) > cap(b.buf)-len(b.buf) {
+		if len(p.Data) <= cap(b.buf) {
+			return false
+		}
+		q.Data = slices.Clone(p.Data) // larger than a whole batch: rare
+	} else {
+		off := len(b.buf)
+		b.buf = append(b.buf, p.Data...)
+		q.Data = b.buf[off:len(b.buf):len(b.buf)]
+	}
+	b.n++
+	return true
+}
+
+// pairHash is symmetric in the two addresses (and, for ARP, uses the sender).
+func pairHash(p *decode.Packet) uint64 {
+	h := addrHash(p.Src) + addrHash(p.Dst)
+	h ^= uint64(p.VLAN()) * 0x9e3779b97f4a7c15
+	h ^= h >> 29
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 32
+	return h
+}
+
+func addrHash(a netip.Addr) uint64 {
+	b := a.As16()
+	x := uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
+		uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7])
+	y := uint64(b[8])<<56 | uint64(b[9])<<48 | uint64(b[10])<<40 | uint64(b[11])<<32 |
+		uint64(b[12])<<24 | uint64(b[13])<<16 | uint64(b[14])<<8 | uint64(b[15])
+	x = (x ^ (x >> 31)) * 0x94d049bb133111eb
+	y = (y ^ (y >> 27)) * 0x9e3779b97f4a7c15
+	return x ^ y ^ (x >> 17)
+}
+
+// reader pulls packets from the source, keeps per-file statistics and
+// reports damage.
+type reader struct {
+	src         capture.Source
+	names       []string
+	opts        *Options
+	stats       []CaptureStats
+	first, last int64
+	packets     uint64
+	bytes       uint64
+}
+
+func (r *reader) run(ctx context.Context, handle func(*capture.Packet)) error {
+	var p capture.Packet
+	var pending, pendingBytes int64
+	for {
+		err := r.src.Next(&p)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var de *capture.DamageError
+			if errors.As(err, &de) {
+				r.damage(de)
+				continue
+			}
+			return err
+		}
+		if p.File >= 0 && p.File < len(r.stats) {
+			r.stats[p.File].Packets++
+			r.stats[p.File].Bytes += uint64(p.OrigLen)
+		}
+		r.packets++
+		r.bytes += uint64(p.OrigLen)
+		if r.first == 0 || p.TS < r.first {
+			r.first = p.TS
+		}
+		if p.TS > r.last {
+			r.last = p.TS
+		}
+		handle(&p)
+		pending++
+		pendingBytes += int64(p.OrigLen)
+		if pending == 4096 {
+			if r.opts.Progress != nil {
+				r.opts.Progress.Packets.Add(pending)
+				r.opts.Progress.Bytes.Add(pendingBytes)
+			}
+			pending, pendingBytes = 0, 0
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+	}
+	if r.opts.Progress != nil {
+		r.opts.Progress.Packets.Add(pending)
+		r.opts.Progress.Bytes.Add(pendingBytes)
+	}
+	return ctx.Err()
+}
+
+func (r *reader) damage(de *capture.DamageError) {
+	for i := range r.stats {
+		if r.stats[i].File == de.File && r.stats[i].Error == "" {
+			r.stats[i].Error = de.Error()
+			r.stats[i].DamageOffset = de.Offset
+			break
+		}
+	}
+	if r.opts.OnDamage != nil {
+		r.opts.OnDamage(de)
+	}
+}
+
+func finish(eng *detect.Engine, shards []*shard, rd *reader, names []string) *Result {
+	res := &Result{}
+	st := &res.Stats
+	st.Captures = rd.stats
+	st.Packets, st.Bytes = rd.packets, rd.bytes
+	var errs decode.Errors
+	states := make([]*detect.State, len(shards))
+	for i, s := range shards {
+		states[i] = s.det
+		errs.Add(&s.dec.Errors)
+		fs := s.flows.Stats()
+		st.Flows += fs.Created
+		st.EvictedFlows += fs.Evicted
+		st.ExpiredFlows += fs.Expired
+		st.PeakFlows += fs.Peak
+		c := s.dec.Counters
+		st.Fragments += c.Fragments
+		st.Truncated += c.Truncated
+		st.NonIP += c.NonIP
+		res.Events = append(res.Events, s.events...)
+	}
+	st.DecodeErrors = errs.Map()
+	if st.DecodeErrors == nil {
+		st.DecodeErrors = map[string]uint64{}
+	}
+	if rd.packets > 0 {
+		f, l := time.Unix(0, rd.first).UTC(), time.Unix(0, rd.last).UTC()
+		st.FirstTS, st.LastTS = &f, &l
+	}
+	dr := eng.Finish(states, names)
+	res.Findings, res.Assets = dr.Findings, dr.Assets
+	st.HostsDropped = dr.Stats.HostsDropped
+	st.Routers = dr.Routers
+	slices.SortStableFunc(res.Events, func(a, b event.Event) int {
+		switch {
+		case event.Less(&a, &b):
+			return -1
+		case event.Less(&b, &a):
+			return 1
+		}
+		return 0
+	})
+	return res
+}
