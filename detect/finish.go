@@ -107,8 +107,8 @@ func (a *agg) merge(o *agg) {
 	for _, v := range o.via {
 		a.via = addVia(a.via, v)
 	}
-	if a.match.Pattern == "" {
-		a.match = o.match
+	for _, m := range o.matches {
+		a.addMatch(m)
 	}
 	for _, f := range o.files {
 		if !slices.Contains(a.files, f) {
@@ -263,10 +263,18 @@ func (e *Engine) finding(a *agg, captures []string) Finding {
 				f.Detail["names_truncated"] = true
 			}
 		}
-		f.Title = fmt.Sprintf("%s contacts prohibited %s (%s)", a.key.src, what, a.match.Pattern)
+		var patterns, lists []string
+		for _, m := range a.matches {
+			patterns = append(patterns, m.Pattern)
+			if !slices.Contains(lists, m.Source) {
+				lists = append(lists, m.Source)
+			}
+		}
+		slices.Sort(lists)
+		f.Title = fmt.Sprintf("%s contacts prohibited %s (%s)", a.key.src, what, strings.Join(patterns, ", "))
 		f.Detail["via"] = a.via
-		f.Detail["matched"] = a.match.Pattern
-		f.Detail["list"] = a.match.Source
+		f.Detail["matched"] = patterns
+		f.Detail["lists"] = lists
 	}
 	if f.Title == "" {
 		f.Title = rules[a.key.rule].title
@@ -278,11 +286,13 @@ func (e *Engine) multiHomed(macs map[[6]byte]*macObs, captures []string, res *Re
 	var out []Finding
 	for mac, mo := range macs {
 		zones := map[string]bool{}
-		vlans := map[uint16]bool{}
+		vlans := map[uint16]bool{} // tagged VLANs only: an untagged copy of a tagged segment (a SPAN of an access port) is not a second VLAN
 		ips := map[netip.Addr]bool{}
 		for _, b := range mo.bindings {
 			zones[b.zone.ID] = true
-			vlans[b.vlan] = true
+			if b.vlan != 0 {
+				vlans[b.vlan] = true
+			}
 			ips[b.ip] = true
 		}
 		if len(zones) < 2 && len(vlans) < 2 {

@@ -3,6 +3,7 @@ package detect
 import (
 	"net/netip"
 	"slices"
+	"strings"
 
 	"harborwatch/app"
 	"harborwatch/site"
@@ -124,8 +125,8 @@ type agg struct {
 	marks            []Mark   // the smallest MaxEvidence marks, sorted
 	names            []string // sorted, at most maxDetailNames
 	namesMore        bool
-	via              []string // for prohibited: dns, tls, http, cidr
-	match            site.Match
+	via              []string     // for prohibited: dns, tls, http, cidr
+	matches          []site.Match // for prohibited: the patterns matched, first seen first
 	files            []fileOp
 	filesMore        bool
 }
@@ -312,11 +313,18 @@ func (s *State) Flow(c *Conn) {
 	if m, ok := st.ProhibitedAddr(c.Server.IP); ok {
 		a := s.flowAgg(RuleProhibited, High, c, zc, zs)
 		a.via = addVia(a.via, "cidr")
-		a.match = m
+		a.addMatch(m)
 	} else if m, ok := st.ProhibitedAddr(c.Client.IP); ok {
 		a := s.flowAgg(RuleProhibited, High, c, zc, zs)
 		a.via = addVia(a.via, "cidr")
-		a.match = m
+		a.addMatch(m)
+	}
+}
+
+func (a *agg) addMatch(m site.Match) {
+	if !slices.Contains(a.matches, m) {
+		a.matches = append(a.matches, m)
+		slices.SortFunc(a.matches, func(x, y site.Match) int { return strings.Compare(x.Pattern, y.Pattern) })
 	}
 }
 
@@ -358,7 +366,7 @@ func (s *State) Name(c *Conn, via string, name []byte, m Mark, ts int64) {
 	a.addMark(m)
 	a.names = addSorted(a.names, &a.namesMore, string(name))
 	a.via = addVia(a.via, via)
-	a.match = match
+	a.addMatch(match)
 }
 
 // File records a file named in a cleartext transfer (FTP STOR/RETR, TFTP
@@ -416,7 +424,7 @@ func (s *State) host(ep Endpoint, z *site.Zone, c *Conn, pkts, bytes uint64, m M
 	if !h.hasMAC && ep.HasMAC {
 		h.mac, h.hasMAC = ep.MAC, true
 	}
-	if c.First < h.first {
+	if c.First < h.first || (c.First == h.first && m.less(h.mark)) {
 		h.first = c.First
 		h.mark = m
 	}
@@ -443,7 +451,7 @@ func (s *State) host(ep Endpoint, z *site.Zone, c *Conn, pkts, bytes uint64, m M
 	for i := range mo.bindings {
 		b := &mo.bindings[i]
 		if b.ip == ep.IP && b.vlan == c.VLAN {
-			if c.First < b.ts {
+			if c.First < b.ts || (c.First == b.ts && m.less(b.mark)) {
 				b.ts, b.mark = c.First, m
 			}
 			return

@@ -68,7 +68,7 @@ type Stats struct {
 	Bytes        uint64            `json:"bytes"`
 	Flows        uint64            `json:"flows"`
 	EvictedFlows uint64            `json:"evicted_flows"`
-	ExpiredFlows uint64            `json:"expired_flows"`
+	ExpiredFlows uint64            `json:"-"` // depends on how flows were sharded; not reported
 	PeakFlows    uint64            `json:"peak_flows"`
 	DecodeErrors map[string]uint64 `json:"decode_errors"`
 	Fragments    uint64            `json:"fragments"`

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -207,5 +208,56 @@ func TestPairHash(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestSnaplenCut analyzes a capture whose packets were cut to 60 bytes
+// (a header-only capture): flows and hosts are all still found, the cut
+// packets are counted as truncated, nothing is a decode error.
+func TestSnaplenCut(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := capture.NewPcapWriter(&buf, capture.LinkEthernet, 60, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := open(t, "modbus_example.pcap")[0]
+	cut := 0
+	for {
+		var p capture.Packet
+		err := src.Next(&p)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Data) > 60 {
+			cut++
+		}
+		if err := w.WritePacket(p.TS, p.Data, p.OrigLen); err != nil { // the writer cuts to its snap length
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := capture.NewReader(&buf, "cut.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), []capture.Source{r}, Options{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := res.Stats
+	if st.Packets != 100 || st.Flows != 2 || len(st.DecodeErrors) != 0 {
+		t.Errorf("packets %d flows %d errors %v; want 100, 2, none", st.Packets, st.Flows, st.DecodeErrors)
+	}
+	if cut == 0 || st.Truncated != uint64(cut) {
+		t.Errorf("truncated %d, want %d", st.Truncated, cut)
+	}
+	// With no payload left, the applications come from the server port.
+	if got := appsOf(res)["192.168.1.6"]; got != "modbus" {
+		t.Errorf("192.168.1.6 apps %q, want modbus", got)
 	}
 }

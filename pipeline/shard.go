@@ -363,11 +363,13 @@ func (s *shard) parseFTP(f *flow.Flow[flowX], dir flow.Dir, pl []byte) {
 			return // no progress: never loop forever on hostile input
 		}
 		pl = rest
+		conn := s.fill(f)
+		// Data connections (PASV or PORT) open before STOR/RETR is sent:
+		// every command of the control session announces them.
+		s.expectData(f, conn.Client.IP, app.FTP, decode.ProtoTCP, ftpExpect)
 		op, transfer := xfer.IsFTPTransferVerb(c.Verb)
 		if transfer {
-			conn := s.fill(f)
 			s.det.File(conn, op, c.Arg, s.mark(), s.cur.TS)
-			s.expectData(f, conn.Client.IP, app.FTP, decode.ProtoTCP, ftpExpect)
 		}
 		if s.emit {
 			name := string(c.Arg)

@@ -1,0 +1,310 @@
+// Package report renders the result of an analysis for people (text) and
+// machines (one JSON document, schema version 1; see docs/formats/report.md).
+// It is a view: it reads results and never changes them.
+package report
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"harborwatch/detect"
+	"harborwatch/event"
+	"harborwatch/pipeline"
+)
+
+// Document is the JSON report.
+type Document struct {
+	Version  int              `json:"version"`
+	Facility *Facility        `json:"facility,omitempty"`
+	Stats    pipeline.Stats   `json:"stats"`
+	Findings []detect.Finding `json:"findings"`
+	Assets   []detect.Asset   `json:"assets"`
+}
+
+// Facility names the site the report is about.
+type Facility struct {
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+	Port string `json:"port,omitempty"`
+}
+
+// NewDocument builds the JSON document of a result.
+func NewDocument(res *pipeline.Result, fac *Facility) *Document {
+	d := &Document{Version: event.SchemaVersion, Facility: fac, Stats: res.Stats, Findings: res.Findings, Assets: res.Assets}
+	if d.Findings == nil {
+		d.Findings = []detect.Finding{}
+	}
+	if d.Assets == nil {
+		d.Assets = []detect.Asset{}
+	}
+	return d
+}
+
+// JSON writes the document, indented, with a final newline.
+func JSON(w io.Writer, d *Document) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(d)
+}
+
+// Events writes events as JSON lines.
+func Events(w io.Writer, evs []event.Event) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for i := range evs {
+		if err := enc.Encode(&evs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Text writes the report for people: totals, then findings grouped by
+// severity (highest first) and by zone pair, each with its evidence and
+// the controls it bears on.
+func Text(w io.Writer, d *Document) error {
+	tw := &textWriter{w: w}
+	tw.header(d)
+	tw.findings(d.Findings)
+	tw.assets(d.Assets)
+	return tw.err
+}
+
+type textWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (t *textWriter) printf(format string, args ...any) {
+	if t.err != nil {
+		return
+	}
+	_, t.err = fmt.Fprintf(t.w, format, args...)
+}
+
+func stamp(ts time.Time) string { return ts.UTC().Format("2006-01-02 15:04:05.000Z") }
+
+func (t *textWriter) header(d *Document) {
+	title := "harborwatch analysis"
+	if f := d.Facility; f != nil && f.Name != "" {
+		title += " — " + f.Name
+		if f.Port != "" {
+			title += ", " + f.Port
+		}
+	}
+	t.printf("%s\n%s\n\n", title, strings.Repeat("=", len([]rune(title))))
+	st := &d.Stats
+	for _, c := range st.Captures {
+		t.printf("capture  %s: %s packets, %s bytes\n", c.File, count(c.Packets), count(c.Bytes))
+		if c.Error != "" {
+			t.printf("         DAMAGED: %s (packets before the damage were analyzed)\n", c.Error)
+		}
+	}
+	if st.FirstTS != nil {
+		t.printf("time     %s → %s\n", stamp(*st.FirstTS), stamp(*st.LastTS))
+	}
+	t.printf("packets  %s (%s bytes), flows %s", count(st.Packets), count(st.Bytes), count(st.Flows))
+	if st.EvictedFlows > 0 {
+		t.printf(", %s EVICTED (flow memory full: raise --flow-memory)", count(st.EvictedFlows))
+	}
+	t.printf("\n")
+	var errs []string
+	for _, k := range sortedKeys(st.DecodeErrors) {
+		errs = append(errs, fmt.Sprintf("%s %d", k, st.DecodeErrors[k]))
+	}
+	if len(errs) > 0 {
+		t.printf("damaged  malformed headers: %s\n", strings.Join(errs, ", "))
+	}
+	if st.Fragments > 0 || st.Truncated > 0 {
+		t.printf("note     %s IP fragments (not reassembled), %s packets cut by the snap length\n", count(st.Fragments), count(st.Truncated))
+	}
+	if st.HostsDropped > 0 {
+		t.printf("note     %s hosts not remembered (host table full)\n", count(st.HostsDropped))
+	}
+	t.printf("\n")
+}
+
+func sortedKeys(m map[string]uint64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func count(n uint64) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (t *textWriter) findings(fs []detect.Finding) {
+	bySev := map[detect.Severity]int{}
+	for _, f := range fs {
+		bySev[f.Severity]++
+	}
+	var parts []string
+	for s := detect.Critical; s >= detect.Low; s-- {
+		if n := bySev[s]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, s))
+		}
+	}
+	if len(fs) == 0 {
+		t.printf("FINDINGS: none\n\n")
+		return
+	}
+	t.printf("FINDINGS: %d (%s)\n", len(fs), strings.Join(parts, ", "))
+	for s := detect.Critical; s >= detect.Low; s-- {
+		var group []detect.Finding
+		for _, f := range fs {
+			if f.Severity == s {
+				group = append(group, f)
+			}
+		}
+		if len(group) == 0 {
+			continue
+		}
+		slices.SortStableFunc(group, func(a, b detect.Finding) int {
+			return cmp.Compare(pair(a), pair(b))
+		})
+		t.printf("\n%s\n", strings.ToUpper(s.String()))
+		last := ""
+		for _, f := range group {
+			if p := pair(f); p != last {
+				t.printf("  %s\n", p)
+				last = p
+			}
+			t.finding(f)
+		}
+	}
+	t.printf("\n")
+}
+
+func pair(f detect.Finding) string {
+	src, dst := zoneName(f.Src.Zone), zoneName(f.Dst.Zone)
+	if !f.Dst.IP.IsValid() {
+		return src
+	}
+	return src + " → " + dst
+}
+
+func zoneName(z string) string {
+	if z == "" {
+		return "-"
+	}
+	return z
+}
+
+func host(h detect.Host) string {
+	if !h.IP.IsValid() {
+		return ""
+	}
+	s := h.IP.String()
+	if h.Asset != "" {
+		s += " (" + h.Asset + ")"
+	}
+	return s
+}
+
+func (t *textWriter) finding(f detect.Finding) {
+	t.printf("    %s  %s\n", f.Rule, f.Title)
+	line := host(f.Src)
+	if d := host(f.Dst); d != "" {
+		line += " → " + d
+		if f.DPort != 0 {
+			line += fmt.Sprintf(" port %d/%s", f.DPort, f.Transport)
+		}
+	}
+	if f.Src.MAC != "" && f.Rule == detect.RuleMultiHomed || f.Rule == detect.RuleUnknownDevice && f.Src.MAC != "" {
+		line += "  mac " + f.Src.MAC
+	}
+	t.printf("        %s\n", line)
+	t.printf("        %s, %s → %s, id %s\n", counted(f), stamp(f.FirstSeen), stamp(f.LastSeen), f.ID)
+	if files, ok := f.Detail["files"].([]map[string]string); ok {
+		for _, fo := range files {
+			t.printf("        file  %s %s\n", fo["op"], fo["name"])
+		}
+	}
+	if names, ok := f.Detail["names"].([]string); ok {
+		t.printf("        names %s\n", strings.Join(names, ", "))
+	}
+	if m, ok := f.Detail["matched"].([]string); ok {
+		lists, _ := f.Detail["lists"].([]string)
+		t.printf("        matched %s (%s)\n", strings.Join(m, ", "), strings.Join(lists, ", "))
+	}
+	if addrs, ok := f.Detail["addresses"].([]map[string]any); ok {
+		var parts []string
+		for _, a := range addrs {
+			parts = append(parts, fmt.Sprintf("%v (%v, vlan %v)", a["ip"], a["zone"], a["vlan"]))
+		}
+		t.printf("        addresses %s\n", strings.Join(parts, ", "))
+	}
+	for _, e := range f.Evidence {
+		nums := make([]string, len(e.Packets))
+		for i, n := range e.Packets {
+			nums[i] = fmt.Sprint(n)
+		}
+		t.printf("        evidence %s packets %s\n", e.Capture, strings.Join(nums, " "))
+	}
+	t.printf("        controls %s\n", strings.Join(f.Controls, ", "))
+}
+
+// counted says what a finding's count counts.
+func counted(f detect.Finding) string {
+	unit := "flow"
+	switch f.Rule {
+	case detect.RuleMultiHomed:
+		unit = "address"
+	case detect.RuleUnknownDevice:
+		unit = "packet"
+	case detect.RuleProhibited:
+		if _, ok := f.Detail["names"]; ok {
+			unit = "lookup"
+		}
+	}
+	if f.Count == 1 {
+		return "1 " + unit
+	}
+	if unit == "address" {
+		return fmt.Sprintf("%d addresses", f.Count)
+	}
+	return fmt.Sprintf("%d %ss", f.Count, unit)
+}
+
+func (t *textWriter) assets(as []detect.Asset) {
+	byZone := map[string]int{}
+	declared := 0
+	for _, a := range as {
+		byZone[a.Zone]++
+		if a.Asset != "" {
+			declared++
+		}
+	}
+	zones := make([]string, 0, len(byZone))
+	for z := range byZone {
+		zones = append(zones, z)
+	}
+	slices.Sort(zones)
+	var parts []string
+	for _, z := range zones {
+		parts = append(parts, fmt.Sprintf("%s %d", z, byZone[z]))
+	}
+	t.printf("ASSETS: %d internal hosts seen, %d of them declared in the site", len(as), declared)
+	if len(parts) > 0 {
+		t.printf(" (%s)", strings.Join(parts, ", "))
+	}
+	t.printf("\n")
+}
