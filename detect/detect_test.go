@@ -230,6 +230,10 @@ func TestRules(t *testing.T) {
 				return append(ops, withMAC(nil, "10.10.9.99:40000", "10.10.9.40:443", 6, app.HTTPS, 0, macX, macB))
 			}(),
 			nil},
+		{"multi-homed silent: a VRRP gateway MAC carries two zones' addresses",
+			[]op{withMAC(nil, "10.50.1.12:40000", "10.10.9.32:443", 6, app.HTTPS, 0, [6]byte{0, 0, 0x5e, 0, 1, 7}, macB),
+				withMAC(nil, "10.10.9.30:40000", "10.50.1.13:443", 6, app.HTTPS, 0, macA, [6]byte{0, 0, 0x5e, 0, 1, 7})},
+			[]string{"high segmentation.cross-zone 10.10.9.30>10.50.1.13 https"}},
 		{"unknown device fires in a crane zone with declared assets",
 			[]op{withMAC(nil, "10.10.1.99:40000", "10.10.1.5:502", 6, app.Modbus, 110, macX, mac5)},
 			[]string{"high inventory.unknown-device 10.10.1.99> "}},

@@ -68,6 +68,13 @@ func (e *Engine) Finish(states []*State, captures []string) *Result {
 		res.Findings = append(res.Findings, e.finding(a, captures))
 	}
 	res.Findings = append(res.Findings, e.multiHomed(macs, captures, &res)...)
+	routers := map[string]bool{}
+	for _, r := range res.Routers {
+		routers[r] = true
+	}
+	for _, h := range hosts {
+		h.pickMAC(routers)
+	}
 	res.Findings = append(res.Findings, e.unknownDevices(hosts, captures)...)
 	slices.SortFunc(res.Findings, func(a, b Finding) int {
 		return cmp.Or(
@@ -93,6 +100,9 @@ func (a *agg) merge(o *agg) {
 	}
 	if o.first != 0 {
 		a.seen(o.first, o.last)
+	}
+	if o.dport < a.dport {
+		a.dport = o.dport
 	}
 	a.count += o.count
 	a.packets += o.packets
@@ -123,8 +133,8 @@ func (a *agg) merge(o *agg) {
 }
 
 func (h *hostObs) merge(o *hostObs) {
-	if !h.hasMAC && o.hasMAC {
-		h.mac, h.hasMAC = o.mac, true
+	for _, ms := range o.macs[:o.nmacs] {
+		h.addMAC(ms)
 	}
 	if o.first < h.first || (o.first == h.first && o.mark.less(h.mark)) {
 		h.first, h.mark = o.first, o.mark
@@ -135,6 +145,17 @@ func (h *hostObs) merge(o *hostObs) {
 	h.packets += o.packets
 	h.bytes += o.bytes
 	h.apps |= o.apps
+}
+
+// pickMAC sets the host's MAC: the first seen that is not a router's (a
+// host seen behind a gateway carries the gateway's MAC there).
+func (h *hostObs) pickMAC(routers map[string]bool) {
+	for _, ms := range h.macs[:h.nmacs] {
+		if !routers[macString(ms.mac)] {
+			h.mac, h.hasMAC = ms.mac, true
+			return
+		}
+	}
 }
 
 func (mo *macObs) add(b binding) {
@@ -301,7 +322,7 @@ func (e *Engine) multiHomed(macs map[[6]byte]*macObs, captures []string, res *Re
 		if a := e.site.AssetByMAC(mac); a != nil && forwards(a.Kind) {
 			continue
 		}
-		if len(ips) > RouterAddresses || mo.more {
+		if len(ips) > RouterAddresses || mo.more || virtualRouter(mac) {
 			res.Routers = append(res.Routers, macString(mac))
 			continue
 		}
@@ -372,6 +393,25 @@ func (e *Engine) multiHomed(macs map[[6]byte]*macObs, captures []string, res *Re
 		out = append(out, f)
 	}
 	return out
+}
+
+// virtualRouter reports whether mac is a first-hop redundancy protocol's
+// virtual router MAC — by definition a gateway: VRRP for IPv4
+// (00-00-5E-00-01-xx) and IPv6 (00-00-5E-00-02-xx) per RFC 5798 §7.3, HSRP
+// version 1 (00-00-0C-07-AC-xx) and 2 (00-00-0C-9F-Fx-xx), GLBP
+// (00-07-B4-00-xx-xx).
+func virtualRouter(mac [6]byte) bool {
+	switch {
+	case mac[0] == 0 && mac[1] == 0 && mac[2] == 0x5e && mac[3] == 0 && (mac[4] == 1 || mac[4] == 2):
+		return true
+	case mac[0] == 0 && mac[1] == 0 && mac[2] == 0x0c && mac[3] == 0x07 && mac[4] == 0xac:
+		return true
+	case mac[0] == 0 && mac[1] == 0 && mac[2] == 0x0c && mac[3] == 0x9f && mac[4]&0xf0 == 0xf0:
+		return true
+	case mac[0] == 0 && mac[1] == 0x07 && mac[2] == 0xb4 && mac[3] == 0:
+		return true
+	}
+	return false
 }
 
 // forwards reports whether an asset kind forwards other hosts' traffic, so

@@ -133,9 +133,15 @@ type agg struct {
 
 type fileOp struct{ Op, Name string }
 
+// maxHostMACs is how many MACs a host keeps: its own and, when it is also
+// seen behind a gateway, the gateway's.
+const maxHostMACs = 4
+
 type hostObs struct {
 	ip      netip.Addr
-	mac     [6]byte
+	macs    [maxHostMACs]macSeen // by first sight, earliest first
+	nmacs   int
+	mac     [6]byte // chosen in Finish
 	hasMAC  bool
 	zone    *site.Zone
 	first   int64
@@ -144,6 +150,48 @@ type hostObs struct {
 	bytes   uint64
 	apps    uint32 // bit per app.App
 	mark    Mark
+}
+
+type macSeen struct {
+	mac  [6]byte
+	ts   int64
+	mark Mark
+}
+
+func (ms macSeen) before(o macSeen) bool {
+	return ms.ts < o.ts || (ms.ts == o.ts && ms.mark.less(o.mark))
+}
+
+// addMAC keeps the host's MACs ordered by first sight (deterministically).
+func (h *hostObs) addMAC(ms macSeen) {
+	for i := range h.macs[:h.nmacs] {
+		if h.macs[i].mac == ms.mac {
+			if ms.before(h.macs[i]) {
+				h.macs[i].ts, h.macs[i].mark = ms.ts, ms.mark
+				h.sortMACs()
+			}
+			return
+		}
+	}
+	if h.nmacs < maxHostMACs {
+		h.macs[h.nmacs] = ms
+		h.nmacs++
+	} else if ms.before(h.macs[maxHostMACs-1]) {
+		h.macs[maxHostMACs-1] = ms
+	}
+	h.sortMACs()
+}
+
+func (h *hostObs) sortMACs() {
+	slices.SortFunc(h.macs[:h.nmacs], func(a, b macSeen) int {
+		switch {
+		case a.before(b):
+			return -1
+		case b.before(a):
+			return 1
+		}
+		return 0
+	})
 }
 
 type binding struct {
@@ -170,6 +218,12 @@ func (s *State) get(k aggKey, sev Severity, c *Conn, src, dst Endpoint, zs, zd *
 	}
 	if sev > a.sev {
 		a.sev = sev
+	}
+	// The lowest server port stands for the finding (the control port of
+	// FTP and TFTP, whose data flows join the same finding), whatever the
+	// order flows end in.
+	if dst.Port < a.dport {
+		a.dport = dst.Port
 	}
 	return a
 }
@@ -421,8 +475,8 @@ func (s *State) host(ep Endpoint, z *site.Zone, c *Conn, pkts, bytes uint64, m M
 		h = &hostObs{ip: ep.IP, zone: z, first: c.First, mark: m}
 		s.hosts[ep.IP] = h
 	}
-	if !h.hasMAC && ep.HasMAC {
-		h.mac, h.hasMAC = ep.MAC, true
+	if ep.HasMAC {
+		h.addMAC(macSeen{mac: ep.MAC, ts: c.First, mark: m})
 	}
 	if c.First < h.first || (c.First == h.first && m.less(h.mark)) {
 		h.first = c.First

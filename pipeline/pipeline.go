@@ -69,7 +69,7 @@ type Stats struct {
 	Flows        uint64            `json:"flows"`
 	EvictedFlows uint64            `json:"evicted_flows"`
 	ExpiredFlows uint64            `json:"-"` // depends on how flows were sharded; not reported
-	PeakFlows    uint64            `json:"peak_flows"`
+	PeakFlows    uint64            `json:"-"` // sum of the shards' peaks: depends on sharding; not reported
 	DecodeErrors map[string]uint64 `json:"decode_errors"`
 	Fragments    uint64            `json:"fragments"`
 	Truncated    uint64            `json:"truncated"`

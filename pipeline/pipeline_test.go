@@ -18,9 +18,18 @@ import (
 
 func open(t testing.TB, names ...string) []capture.Source {
 	t.Helper()
-	var srcs []capture.Source
+	var paths []string
 	for _, n := range names {
-		s, err := capture.Open("testdata/" + n)
+		paths = append(paths, "testdata/"+n)
+	}
+	return openFile(t, paths...)
+}
+
+func openFile(t testing.TB, paths ...string) []capture.Source {
+	t.Helper()
+	var srcs []capture.Source
+	for _, n := range paths {
+		s, err := capture.Open(n)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,20 @@
+// Command harborwatch watches the OT networks of a port — above all the
+// networks of ship-to-shore cranes — and reports what breaks the facility's
+// site model. Run 'harborwatch --help'.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"harborwatch/internal/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

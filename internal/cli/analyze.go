@@ -1,0 +1,268 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"harborwatch/capture"
+	"harborwatch/detect"
+	"harborwatch/pipeline"
+	"harborwatch/report"
+	"harborwatch/site"
+)
+
+type analyzeOptions struct {
+	site       string
+	format     string
+	out        string
+	events     string
+	failOn     string
+	workers    int
+	flowMemory string
+}
+
+func analyzeCommand() *command {
+	return &command{
+		name:  "analyze",
+		short: "analyze packet captures against the site model and report findings",
+		usage: "harborwatch analyze [--site FILE] [--format text|json] [--out FILE] [--events FILE] [--fail-on SEVERITY] CAPTURE...",
+		long: `
+Reads pcap and pcapng captures of the port's OT networks (several files are one
+timeline, merged by time), follows every flow, identifies the applications and
+judges what it sees against the site model: traffic between zones that no
+conduit allows, crane networks talking to external addresses, remote-access
+sessions that bypass the remote-access gateway, cleartext file transfers into
+crane networks, prohibited destinations (the LOGINK platform is built in),
+multi-homed hosts and devices missing from the inventory.
+
+Without --site every private address is in zone "unzoned" and public
+addresses are "external"; only the rules that need no site (prohibited
+destinations) can fire.
+
+A damaged or truncated capture is not fatal: every packet before the damage
+is analyzed and the damage is reported (stderr and the report's stats).
+
+Environment: HARBORWATCH_SITE, HARBORWATCH_FORMAT, HARBORWATCH_WORKERS,
+HARBORWATCH_FLOW_MEMORY and HARBORWATCH_FAIL_ON set the flags' defaults;
+flags win.
+
+Examples:
+  harborwatch analyze --site examples/terminal/site.yaml examples/terminal/terminal.pcap
+  harborwatch analyze --site site.yaml --format json --out report.json day1.pcapng day2.pcapng
+  harborwatch analyze --site site.yaml --events events.jsonl --fail-on high capture.pcap
+
+Exit codes: 0 done, 1 failure, 2 bad usage or input, 3 a finding at or above
+--fail-on exists.`,
+		run: runAnalyze,
+	}
+}
+
+func runAnalyze(ctx context.Context, e *env, args []string) error {
+	c := analyzeCommand()
+	var o analyzeOptions
+	fs := newFlags(c, e)
+	fs.StringVar(&o.site, "site", e.getenv("HARBORWATCH_SITE"), "site model `FILE` (site.yaml)")
+	fs.StringVar(&o.format, "format", envOr(e, "HARBORWATCH_FORMAT", "text"), "report format: text or json")
+	fs.StringVar(&o.out, "out", "", "write the report to `FILE` instead of standard output")
+	fs.StringVar(&o.events, "events", "", "write protocol events as JSON lines to `FILE`")
+	fs.StringVar(&o.failOn, "fail-on", e.getenv("HARBORWATCH_FAIL_ON"), "exit 3 when a finding of this `SEVERITY` or higher exists (low, medium, high, critical)")
+	fs.IntVar(&o.workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "parallel workers (0 = one per CPU)")
+	fs.StringVar(&o.flowMemory, "flow-memory", envOr(e, "HARBORWATCH_FLOW_MEMORY", "256MiB"), "memory bound of the flow tables (e.g. 64MiB, 1GiB); the least recently used flows are evicted, and counted, beyond it")
+	if helpRequested(args) {
+		printHelp(e.stdout, c, fs)
+		return flag.ErrHelp
+	}
+	files, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return usagef("analyze: no capture given (see 'harborwatch analyze --help')")
+	}
+	if o.format != "text" && o.format != "json" {
+		return usagef("analyze: --format %q: want text or json", o.format)
+	}
+	var failOn detect.Severity
+	if o.failOn != "" {
+		if failOn, err = detect.ParseSeverity(o.failOn); err != nil {
+			return usagef("analyze: --fail-on: %v", err)
+		}
+	}
+	if o.workers < 0 {
+		return usagef("analyze: --workers %d: must be 0 or more", o.workers)
+	}
+	mem, err := parseBytes(o.flowMemory)
+	if err != nil {
+		return usagef("analyze: --flow-memory: %v", err)
+	}
+
+	st := site.Default()
+	var fac *report.Facility
+	if o.site != "" {
+		s, err := site.Load(o.site)
+		if err != nil {
+			return siteProblems(e, err)
+		}
+		st = s
+		fac = &report.Facility{ID: s.Facility.ID, Name: s.Facility.Name, Port: s.Facility.Port}
+	}
+
+	var srcs []capture.Source
+	defer func() {
+		for _, s := range srcs {
+			s.Close()
+		}
+	}()
+	for _, f := range files {
+		s, err := capture.Open(f)
+		if err != nil {
+			if errors.Is(err, capture.ErrNotCapture) || errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
+				return usageError{err}
+			}
+			return err
+		}
+		srcs = append(srcs, s)
+	}
+
+	prog := &pipeline.Progress{}
+	opts := pipeline.Options{
+		Site: st, Workers: o.workers, FlowMemory: mem, Events: o.events != "", Progress: prog,
+		OnDamage: func(err error) { fmt.Fprintf(e.stderr, "harborwatch: warning: %v\n", err) },
+	}
+	stop := progressLine(e, prog)
+	res, err := pipeline.Run(ctx, srcs, opts)
+	stop()
+	if err != nil {
+		return err
+	}
+
+	doc := report.NewDocument(res, fac)
+	if err := writeTo(e, o.out, func(w io.Writer) error {
+		if o.format == "json" {
+			return report.JSON(w, doc)
+		}
+		return report.Text(w, doc)
+	}); err != nil {
+		return err
+	}
+	if o.events != "" {
+		if err := writeTo(e, o.events, func(w io.Writer) error { return report.Events(w, res.Events) }); err != nil {
+			return err
+		}
+	}
+	if failOn != 0 {
+		for _, f := range res.Findings {
+			if f.Severity >= failOn {
+				fmt.Fprintf(e.stderr, "harborwatch: %d finding(s); at least one at or above %s (--fail-on)\n", len(res.Findings), failOn)
+				return exitError{ExitFailOn}
+			}
+		}
+	}
+	return nil
+}
+
+// writeTo writes through a buffer to path, or to stdout when path is "" or "-".
+func writeTo(e *env, path string, fn func(io.Writer) error) error {
+	if path == "" || path == "-" {
+		bw := bufio.NewWriter(e.stdout)
+		if err := fn(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	if err := fn(bw); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// progressLine shows a progress line on a terminal's stderr for runs longer
+// than two seconds; it returns the function that stops and clears it.
+func progressLine(e *env, p *pipeline.Progress) func() {
+	if !e.stderrTTY {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		start := time.Now()
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		shown := false
+		for {
+			select {
+			case <-done:
+				if shown {
+					fmt.Fprint(e.stderr, "\r\033[K")
+				}
+				return
+			case now := <-t.C:
+				el := now.Sub(start)
+				if el < 2*time.Second {
+					continue
+				}
+				n, b := p.Packets.Load(), p.Bytes.Load()
+				fmt.Fprintf(e.stderr, "\r\033[Kanalyzing: %d packets, %.1f MB, %.2f Mpps, %s",
+					n, float64(b)/1e6, float64(n)/el.Seconds()/1e6, el.Truncate(time.Second))
+				shown = true
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+func envOr(e *env, key, def string) string {
+	if v := e.getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(e *env, key string) int {
+	n, _ := strconv.Atoi(e.getenv(key))
+	return n
+}
+
+// parseBytes parses a size such as 256MiB, 1GiB, 512MB or a plain number
+// of bytes.
+func parseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mul    int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1}}
+	mul := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mul = strings.TrimSuffix(s, u.suffix), u.mul
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a size (e.g. 256MiB)", s)
+	}
+	return n * mul, nil
+}
