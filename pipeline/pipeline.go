@@ -40,6 +40,22 @@ type Options struct {
 	Progress *Progress
 	// Logger receives operational messages (nil → discarded).
 	Logger *slog.Logger
+	// OnFlow, when not nil, is called with every flow as it ends (a
+	// connection log). It is called from the shard goroutines, concurrently
+	// when Workers > 1; the record is reused after the call returns.
+	OnFlow func(*FlowRecord)
+}
+
+// FlowRecord is a finished flow as the detectors judged it.
+type FlowRecord struct {
+	Client, Server netip.AddrPort
+	Transport      uint8 // IP protocol number
+	VLAN           uint16
+	App            string    // app name, "tcp/PORT" or "udp/PORT" when unidentified
+	Packets        [2]uint64 // from client, from server
+	Bytes          [2]uint64 // IP bytes from client, from server
+	First, Last    time.Time
+	State          string // TCP state at the end ("" for other protocols)
 }
 
 // Progress is updated by a run while it reads; it is safe to read
@@ -116,6 +132,7 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 	shards := make([]*shard, workers)
 	for i := range shards {
 		shards[i] = newShard(eng, maxFlows, opts.Events, names)
+		shards[i].onFlow = opts.OnFlow
 	}
 	var src capture.Source = srcs[0]
 	if len(srcs) > 1 {

@@ -71,8 +71,10 @@ type shard struct {
 	emit   bool
 	events []event.Event
 
-	cur  *capture.Packet // packet being handled
-	conn detect.Conn
+	cur    *capture.Packet // packet being handled
+	conn   detect.Conn
+	onFlow func(*FlowRecord)
+	rec    FlowRecord
 
 	dns   dns.Message
 	hello apptls.ClientHello
@@ -195,7 +197,36 @@ func (s *shard) end(f *flow.Flow[flowX], _ flow.EndReason) {
 	if f.X.app == app.Unknown && f.Payload[0] == 0 && f.Payload[1] == 0 {
 		f.X.app = app.ByPort(f.Proto, f.Server.Port)
 	}
-	s.det.Flow(s.fill(f))
+	c := s.fill(f)
+	s.det.Flow(c)
+	if s.onFlow != nil {
+		r := &s.rec
+		r.Client = netip.AddrPortFrom(c.Client.IP, c.Client.Port)
+		r.Server = netip.AddrPortFrom(c.Server.IP, c.Server.Port)
+		r.Transport, r.VLAN = c.Transport, c.VLAN
+		r.App = app.Name(c.App, transportName(c.Transport), c.Server.Port)
+		r.Packets, r.Bytes = c.Packets, c.Bytes
+		r.First, r.Last = time.Unix(0, c.First).UTC(), time.Unix(0, c.Last).UTC()
+		r.State = ""
+		if f.Proto == decode.ProtoTCP {
+			r.State = f.State.String()
+		}
+		s.onFlow(r)
+	}
+}
+
+func transportName(p uint8) string {
+	switch p {
+	case decode.ProtoTCP:
+		return "tcp"
+	case decode.ProtoUDP:
+		return "udp"
+	case decode.ProtoICMP:
+		return "icmp"
+	case decode.ProtoICMPv6:
+		return "icmpv6"
+	}
+	return "ip"
 }
 
 func (s *shard) inspect(f *flow.Flow[flowX], dir flow.Dir) {
