@@ -1,0 +1,119 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"harborwatch/detect"
+	"harborwatch/pipeline"
+)
+
+func doc() *Document {
+	t0 := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
+	t1 := t0.Add(90 * time.Second)
+	res := &pipeline.Result{
+		Stats: pipeline.Stats{
+			Captures: []pipeline.CaptureStats{
+				{File: "a.pcap", Packets: 1200, Bytes: 1234567},
+				{File: "b.pcapng", Packets: 7, Bytes: 900, Error: "b.pcapng: damaged at byte 4242 (after packet 7): truncated record data", DamageOffset: 4242},
+			},
+			Packets: 1207, Bytes: 1235467, Flows: 31, EvictedFlows: 4,
+			DecodeErrors: map[string]uint64{"tcp": 2, "ipv4": 1},
+			Fragments:    3, Truncated: 5, HostsDropped: 0,
+			FirstTS: &t0, LastTS: &t1,
+		},
+		Findings: []detect.Finding{{
+			ID: "HW-1", Rule: detect.RuleFileTransfer, Severity: detect.Critical, Title: "tftp file transfer between tos and sts01-control",
+			Src: detect.Host{IP: netip.MustParseAddr("10.50.7.77"), Zone: "tos"}, Dst: detect.Host{IP: netip.MustParseAddr("10.10.1.5"), Zone: "sts01-control", Asset: "plc1"},
+			Transport: "udp", App: "tftp", DPort: 69, FirstSeen: t0, LastSeen: t1, Count: 2,
+			Evidence: []detect.Evidence{{Capture: "a.pcap", Packets: []int64{5, 6}}, {Capture: "b.pcapng", Packets: []int64{1}}},
+			Controls: []string{"MSCI-XFER-1"},
+			Detail:   map[string]any{"files": []map[string]string{{"op": "upload", "name": "fw.bin"}}},
+		}, {
+			ID: "HW-2", Rule: detect.RuleProhibited, Severity: detect.High, Title: "10.50.1.10 contacts prohibited gateway.logink.cn (logink.cn)",
+			Src: detect.Host{IP: netip.MustParseAddr("10.50.1.10"), Zone: "tos"}, Dst: detect.Host{IP: netip.MustParseAddr("10.40.0.53"), Zone: "ot-services"},
+			Transport: "udp", App: "dns", DPort: 53, FirstSeen: t0, LastSeen: t0, Count: 1,
+			Evidence: []detect.Evidence{{Capture: "a.pcap", Packets: []int64{9}}},
+			Controls: []string{"MSCI-TPA-1"},
+			Detail:   map[string]any{"names": []string{"gateway.logink.cn"}, "matched": []string{"logink.cn"}, "lists": []string{"builtin:logink"}},
+		}},
+	}
+	return NewDocument(res, &Facility{ID: "t3", Name: "Terminal 3", Port: "Port of Example"})
+}
+
+func TestText(t *testing.T) {
+	var b bytes.Buffer
+	if err := Text(&b, doc()); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"harborwatch analysis — Terminal 3, Port of Example\n",
+		"capture  a.pcap: 1,200 packets, 1,234,567 bytes\n",
+		"         DAMAGED: b.pcapng: damaged at byte 4242 (after packet 7): truncated record data (packets before the damage were analyzed)\n",
+		"time     2026-11-03 09:00:00.000Z → 2026-11-03 09:01:30.000Z\n",
+		"flows 31, 4 EVICTED (flow memory full: raise --flow-memory)\n",
+		"damaged  malformed headers: ipv4 1, tcp 2\n",
+		"note     3 IP fragments (not reassembled), 5 packets cut by the snap length\n",
+		"FINDINGS: 2 (1 critical, 1 high)\n",
+		"\nCRITICAL\n  tos → sts01-control\n    file-transfer.insecure  tftp file transfer between tos and sts01-control\n",
+		"        10.50.7.77 → 10.10.1.5 (plc1) port 69/udp\n",
+		"        2 flows, 2026-11-03 09:00:00.000Z → 2026-11-03 09:01:30.000Z, id HW-1\n",
+		"        file  upload fw.bin\n",
+		"        evidence a.pcap packets 5 6\n        evidence b.pcapng packets 1\n",
+		"\nHIGH\n  tos → ot-services\n",
+		"        1 lookup, ",
+		"        names gateway.logink.cn\n        matched logink.cn (builtin:logink)\n",
+		"ASSETS: 0 internal hosts seen, 0 of them declared in the site\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text report lacks %q:\n%s", want, out)
+		}
+	}
+	empty := &Document{Stats: pipeline.Stats{}}
+	b.Reset()
+	if err := Text(&b, empty); err != nil || !strings.Contains(b.String(), "FINDINGS: none\n") {
+		t.Errorf("empty report: %v\n%s", err, b.String())
+	}
+}
+
+func TestJSON(t *testing.T) {
+	var b bytes.Buffer
+	if err := JSON(&b, doc()); err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]any
+	if err := json.Unmarshal(b.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	st := back["stats"].(map[string]any)
+	caps := st["captures"].([]any)
+	if back["version"] != 1.0 || caps[1].(map[string]any)["damage_offset"] != 4242.0 || st["evicted_flows"] != 4.0 {
+		t.Errorf("document %v", back)
+	}
+	f := back["findings"].([]any)[0].(map[string]any)
+	if f["severity"] != "critical" || f["rule"] != "file-transfer.insecure" || f["dport"] != 69.0 {
+		t.Errorf("finding %v", f)
+	}
+	if !strings.Contains(b.String(), `"first_seen": "2026-11-03T09:00:00Z"`) {
+		t.Errorf("times not RFC 3339 UTC:\n%s", b.String())
+	}
+	// An empty result still has the arrays, not nulls.
+	b.Reset()
+	JSON(&b, NewDocument(&pipeline.Result{}, nil))
+	if !strings.Contains(b.String(), `"findings": []`) || !strings.Contains(b.String(), `"assets": []`) {
+		t.Errorf("empty document:\n%s", b.String())
+	}
+}
+
+func TestCount(t *testing.T) {
+	for n, want := range map[uint64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567"} {
+		if got := count(n); got != want {
+			t.Errorf("count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
