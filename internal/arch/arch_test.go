@@ -20,6 +20,7 @@ const module = "harborwatch"
 var allowed = map[string][]string{
 	"app":               {},
 	"app/":              {},
+	"ics/":              {"event"},
 	"event":             {},
 	"capture":           {},
 	"decode":            {"capture"},
@@ -32,7 +33,7 @@ var allowed = map[string][]string{
 	"internal/cli":      {"capture", "detect", "pipeline", "report", "site", "internal/synth"},
 	"cmd/harborwatch":   {"internal/cli"},
 	"bench/gen":         {"capture", "internal/synth"},
-	"internal/testutil": {},
+	"internal/testutil": {"capture", "decode", "flow"},
 	"internal/arch":     {},
 }
 
