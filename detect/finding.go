@@ -3,6 +3,7 @@ package detect
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
@@ -85,8 +86,12 @@ var rules = map[string]ruleInfo{
 
 // Rules lists the rule ids this package can report, sorted.
 func Rules() []string {
-	return []string{RuleEgressExternal, RuleFileTransfer, RuleUnknownDevice, RuleProhibited,
-		RuleRemoteAccess, RuleCrossZone, RuleMultiHomed}
+	ids := make([]string, 0, len(rules))
+	for id := range rules {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // Host is one side of a finding.

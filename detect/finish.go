@@ -130,6 +130,16 @@ func (a *agg) merge(o *agg) {
 		}
 	}
 	a.filesMore = a.filesMore || o.filesMore
+	for _, n := range o.funcs {
+		a.funcs = addSorted(a.funcs, &a.funcsMore, n)
+	}
+	a.funcsMore = a.funcsMore || o.funcsMore
+	a.accepted += o.accepted
+	for _, sc := range o.statuses {
+		for range sc.n {
+			a.addStatus(sc.status)
+		}
+	}
 }
 
 func (h *hostObs) merge(o *hostObs) {
@@ -296,6 +306,27 @@ func (e *Engine) finding(a *agg, captures []string) Finding {
 		f.Detail["via"] = a.via
 		f.Detail["matched"] = patterns
 		f.Detail["lists"] = lists
+	}
+	if strings.HasPrefix(a.key.rule, "ics.") {
+		what := strings.TrimPrefix(a.key.rule, "ics.")
+		f.Title = fmt.Sprintf("%s %s from %s to %s (%s)", appName, what, zs, zd, a.key.dst)
+		if a.key.rule == RuleICSAuthFailure {
+			f.Title = fmt.Sprintf("failed %s authentication from %s to %s (%s)", appName, zs, zd, a.key.dst)
+		}
+		if len(a.funcs) > 0 {
+			f.Detail["functions"] = a.funcs
+		}
+		if len(a.names) > 0 {
+			f.Detail["objects"] = a.names
+		}
+		f.Detail["accepted"] = a.accepted
+		if len(a.statuses) > 0 {
+			rej := map[string]uint64{}
+			for _, sc := range a.statuses {
+				rej[sc.status] = sc.n
+			}
+			f.Detail["rejected"] = rej
+		}
 	}
 	if f.Title == "" {
 		f.Title = rules[a.key.rule].title

@@ -61,6 +61,7 @@ type Options struct {
 // Engine holds what is shared, read-only, by every State of a run.
 type Engine struct {
 	site     *site.Site
+	given    bool // a site model was given (else the built-in default)
 	maxHosts int
 }
 
@@ -74,7 +75,7 @@ func New(opts Options) *Engine {
 	if mh <= 0 {
 		mh = 1 << 20
 	}
-	return &Engine{site: s, maxHosts: mh}
+	return &Engine{site: s, given: opts.Site != nil && len(opts.Site.Zones) > 0, maxHosts: mh}
 }
 
 // Site returns the site model the engine judges against.
@@ -129,6 +130,10 @@ type agg struct {
 	matches          []site.Match // for prohibited: the patterns matched, first seen first
 	files            []fileOp
 	filesMore        bool
+	funcs            []string // ICS: the protocol's names of the operations
+	funcsMore        bool
+	accepted         uint64        // ICS: requests the device accepted
+	statuses         []statusCount // ICS: error statuses answered, sorted
 }
 
 type fileOp struct{ Op, Name string }

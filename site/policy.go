@@ -121,6 +121,16 @@ func (s *Site) Allows(from, to *Zone, app, transport string, port uint16) bool {
 // empty or one of them must contain ts. tcp/PORT and udp/PORT entries match
 // either transport here.
 func (s *Site) AllowsOp(from, to *Zone, app string, port uint16, op string, ts time.Time) bool {
+	return s.allowsOp(from, to, app, port, op, ts, true)
+}
+
+// AllowsOpAnyTime is AllowsOp without the windows: whether some conduit
+// would allow the operation inside its change windows.
+func (s *Site) AllowsOpAnyTime(from, to *Zone, app string, port uint16, op string) bool {
+	return s.allowsOp(from, to, app, port, op, time.Time{}, false)
+}
+
+func (s *Site) allowsOp(from, to *Zone, app string, port uint16, op string, ts time.Time, windows bool) bool {
 	if from == nil || to == nil {
 		return false
 	}
@@ -132,7 +142,7 @@ func (s *Site) AllowsOp(from, to *Zone, app string, port uint16, op string, ts t
 		if len(c.Operations) > 0 && !slices.Contains(c.Operations, op) {
 			continue
 		}
-		if len(c.Windows) == 0 {
+		if len(c.Windows) == 0 || !windows {
 			return true
 		}
 		for _, w := range c.windows {

@@ -1,0 +1,189 @@
+package detect
+
+import (
+	"slices"
+	"time"
+
+	"harborwatch/event"
+	"harborwatch/site"
+)
+
+// ICS rule ids: an operation on a crane's controllers that no conduit (or
+// no change window) allows.
+const (
+	RuleICSProgramDownload = "ics.program-download"
+	RuleICSProgramUpload   = "ics.program-upload"
+	RuleICSProgramDelete   = "ics.program-delete"
+	RuleICSPLCStop         = "ics.plc-stop"
+	RuleICSPLCStart        = "ics.plc-start"
+	RuleICSFirmwareUpdate  = "ics.firmware-update"
+	RuleICSConfigChange    = "ics.config-change"
+	RuleICSWrite           = "ics.write"
+	RuleICSAuthFailure     = "ics.auth-failure"
+)
+
+func init() {
+	change := []string{"MSCI-SEG-3", "MSCI-INT-1", "MSCI-VEND-1", "USCG-SEG-2", "USCG-DEV-2"}
+	for rule, title := range map[string]string{
+		RuleICSProgramDownload: "PLC program download not allowed by the site",
+		RuleICSProgramUpload:   "PLC program upload not allowed by the site",
+		RuleICSProgramDelete:   "PLC block deletion not allowed by the site",
+		RuleICSPLCStop:         "PLC stop not allowed by the site",
+		RuleICSPLCStart:        "PLC start not allowed by the site",
+		RuleICSFirmwareUpdate:  "Firmware update not allowed by the site",
+		RuleICSConfigChange:    "Controller configuration change not allowed by the site",
+		RuleICSWrite:           "Write to a crane controller not allowed by the site",
+	} {
+		rules[rule] = ruleInfo{title, change}
+	}
+	rules[RuleICSAuthFailure] = ruleInfo{"Failed authentication to a crane controller", []string{"USCG-ACCT-1", "USCG-ACCT-4", "MSCI-RA-1"}}
+}
+
+// opRule maps an operation to its rule; "" for operations that are never
+// findings by themselves (read, identity, diagnostics, session, io, other).
+func opRule(op string) string {
+	switch op {
+	case event.OpProgramDownload:
+		return RuleICSProgramDownload
+	case event.OpProgramUpload:
+		return RuleICSProgramUpload
+	case event.OpProgramDelete:
+		return RuleICSProgramDelete
+	case event.OpPLCStop:
+		return RuleICSPLCStop
+	case event.OpPLCStart:
+		return RuleICSPLCStart
+	case event.OpFirmwareUpdate:
+		return RuleICSFirmwareUpdate
+	case event.OpConfigChange:
+		return RuleICSConfigChange
+	case event.OpWrite:
+		return RuleICSWrite
+	}
+	return ""
+}
+
+// drastic reports whether an operation changes what a controller runs.
+func drastic(op string) bool {
+	switch op {
+	case event.OpProgramDownload, event.OpProgramUpload, event.OpProgramDelete,
+		event.OpFirmwareUpdate, event.OpPLCStop:
+		return true
+	}
+	return false
+}
+
+// Op judges an ICS request: op (an event.Op* value) sent by the client to
+// the server of c, over app (s7comm, modbus, enip…), at packet time ts.
+// what names the object (block, file, tag) when known. It reports whether
+// a finding was recorded, so that the caller can pass the response's
+// status to OpResult.
+func (s *State) Op(c *Conn, op, name string, what []byte, m Mark, ts int64) bool {
+	rule := opRule(op)
+	if rule == "" {
+		return false
+	}
+	st := s.e.site
+	zc := st.Zone(c.Client.IP, c.VLAN)
+	zs := st.Zone(c.Server.IP, c.VLAN)
+	sev := High
+	if s.e.given {
+		if !crane(zs) {
+			return false
+		}
+		appName := c.App.String()
+		when := time.Unix(0, ts).UTC()
+		if st.AllowsOp(zc, zs, appName, c.Server.Port, op, when) {
+			return false
+		}
+		if drastic(op) && (zc.Kind != site.KindCraneManagement || st.AllowsOpAnyTime(zc, zs, appName, c.Server.Port, op)) {
+			sev = Critical // from outside management, or outside every window
+		}
+	} else {
+		if op == event.OpWrite {
+			return false // without a site, writes are events only
+		}
+		if drastic(op) {
+			sev = Critical
+		}
+	}
+	if op == event.OpWrite {
+		sev = Medium
+		if control(zs) {
+			sev = High
+		}
+	}
+	a := s.get(s.key(rule, c, c.Client.IP, c.Server.IP), sev, c, c.Client, c.Server, zc, zs)
+	a.seen(ts, ts)
+	a.count++
+	a.addMark(m)
+	if name != "" {
+		a.funcs = addSorted(a.funcs, &a.funcsMore, name)
+	}
+	if len(what) > 0 {
+		a.names = addSorted(a.names, &a.namesMore, string(what))
+	}
+	return true
+}
+
+// OpResult records the device's answer to a judged request: status "" is
+// accepted, anything else the protocol's error. A failed auth operation
+// is itself a finding (ics.auth-failure).
+func (s *State) OpResult(c *Conn, op, status string, m Mark, ts int64) {
+	if op == event.OpAuth {
+		if status == "" {
+			return
+		}
+		st := s.e.site
+		zc := st.Zone(c.Client.IP, c.VLAN)
+		zs := st.Zone(c.Server.IP, c.VLAN)
+		if s.e.given && !crane(zs) {
+			return
+		}
+		a := s.get(s.key(RuleICSAuthFailure, c, c.Client.IP, c.Server.IP), Medium, c, c.Client, c.Server, zc, zs)
+		a.seen(ts, ts)
+		a.count++
+		a.addMark(m)
+		a.addStatus(status)
+		return
+	}
+	rule := opRule(op)
+	if rule == "" {
+		return
+	}
+	a := s.aggs[s.key(rule, c, c.Client.IP, c.Server.IP)]
+	if a == nil {
+		return
+	}
+	if status == "" {
+		a.accepted++
+		return
+	}
+	a.addStatus(status)
+}
+
+func (a *agg) addStatus(status string) {
+	i := slices.IndexFunc(a.statuses, func(sc statusCount) bool { return sc.status == status })
+	if i < 0 {
+		if len(a.statuses) >= maxDetailNames {
+			return
+		}
+		a.statuses = append(a.statuses, statusCount{status: status})
+		slices.SortFunc(a.statuses, func(x, y statusCount) int {
+			switch {
+			case x.status < y.status:
+				return -1
+			case x.status > y.status:
+				return 1
+			}
+			return 0
+		})
+		i = slices.IndexFunc(a.statuses, func(sc statusCount) bool { return sc.status == status })
+	}
+	a.statuses[i].n++
+}
+
+type statusCount struct {
+	status string
+	n      uint64
+}
