@@ -1,51 +1,14 @@
 package dns
 
 import (
-	"bufio"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
-)
 
-// loadHex reads a testdata file of "frame<TAB>hex payload" lines.
-func loadHex(t testing.TB, name string) map[int][]byte {
-	t.Helper()
-	f, err := os.Open("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	frames := map[int][]byte{}
-	s := bufio.NewScanner(f)
-	s.Buffer(nil, 1<<20)
-	for s.Scan() {
-		num, payload, ok := strings.Cut(s.Text(), "\t")
-		if !ok {
-			t.Fatalf("%s: bad line %q", name, s.Text())
-		}
-		n, err := strconv.Atoi(num)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := hex.DecodeString(payload)
-		if err != nil {
-			t.Fatal(err)
-		}
-		frames[n] = b
-	}
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(frames) == 0 {
-		t.Fatalf("%s: no frames", name)
-	}
-	return frames
-}
+	"harborwatch/internal/testutil"
+)
 
 // summary renders what Parse found, one line per question and answer.
 func summary(m *Message) []string {
@@ -94,7 +57,7 @@ func equal(a, b []string) bool {
 // The queries of dig 9.18 and the answers of dnsmasq 2.90 captured on
 // loopback; expected values as tshark 4.0 decodes the same frames.
 func TestParseDigDnsmasq(t *testing.T) {
-	frames := loadHex(t, "dig_dnsmasq.hex")
+	frames := testutil.PayloadsByNumber(t, "testdata/dig_dnsmasq.pcap")
 	const q = "op=0 aa=false tc=false rd=true ra=false rcode=NOERROR dropped=0"
 	const r = "op=0 aa=true tc=false rd=true ra=true rcode=NOERROR dropped=0"
 	tests := []struct {
@@ -187,7 +150,7 @@ func TestParseDigDnsmasq(t *testing.T) {
 // section is complete, and parses to the same result from there on (the
 // authority and additional sections are not read).
 func TestParseTruncatedEveryByte(t *testing.T) {
-	frames := loadHex(t, "dig_dnsmasq.hex")
+	frames := testutil.PayloadsByNumber(t, "testdata/dig_dnsmasq.pcap")
 	var full, m Message
 	for n, b := range frames {
 		if n == 18 || n == 20 || n == 34 || n == 36 { // TCP, tested below
@@ -626,7 +589,7 @@ func TestParseTCPLength(t *testing.T) {
 // A Message reused for a second, smaller message keeps nothing of the
 // first.
 func TestParseReuse(t *testing.T) {
-	frames := loadHex(t, "dig_dnsmasq.hex")
+	frames := testutil.PayloadsByNumber(t, "testdata/dig_dnsmasq.pcap")
 	var m Message
 	if err := m.Parse(frames[6]); err != nil {
 		t.Fatal(err)
@@ -652,7 +615,7 @@ func TestParseReuse(t *testing.T) {
 }
 
 func TestProbe(t *testing.T) {
-	frames := loadHex(t, "dig_dnsmasq.hex")
+	frames := testutil.PayloadsByNumber(t, "testdata/dig_dnsmasq.pcap")
 	tests := []struct {
 		name string
 		b    []byte
@@ -721,7 +684,7 @@ func TestRCodeString(t *testing.T) {
 }
 
 func TestAllocs(t *testing.T) {
-	frames := loadHex(t, "dig_dnsmasq.hex")
+	frames := testutil.PayloadsByNumber(t, "testdata/dig_dnsmasq.pcap")
 	var m Message
 	tests := []struct {
 		name string
@@ -745,7 +708,7 @@ func TestAllocs(t *testing.T) {
 }
 
 func BenchmarkParse(b *testing.B) {
-	frames := loadHex(b, "dig_dnsmasq.hex")
+	frames := testutil.PayloadsByNumber(b, "testdata/dig_dnsmasq.pcap")
 	for _, bb := range []struct {
 		name  string
 		frame int

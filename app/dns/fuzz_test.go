@@ -3,11 +3,13 @@ package dns
 import (
 	"errors"
 	"testing"
+
+	"harborwatch/internal/testutil"
 )
 
 func FuzzDNS(f *testing.F) {
-	for _, b := range loadHex(f, "dig_dnsmasq.hex") {
-		f.Add(b)
+	for _, p := range testutil.Payloads(f, "testdata/dig_dnsmasq.pcap") {
+		f.Add(p.Data)
 	}
 	for _, c := range builtCases() {
 		f.Add(c.b)

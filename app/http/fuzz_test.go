@@ -3,11 +3,13 @@ package http
 import (
 	"errors"
 	"testing"
+
+	"harborwatch/internal/testutil"
 )
 
 func seedHTTP(f *testing.F) {
-	for _, b := range loadHex(f, "curl_wget_python.hex") {
-		f.Add(b)
+	for _, p := range testutil.Payloads(f, "testdata/curl_wget_python.pcap") {
+		f.Add(p.Data)
 	}
 	for _, c := range requestCases(f) {
 		f.Add(c.b)

@@ -1,53 +1,17 @@
 package http
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	nethttp "net/http"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
-)
 
-// loadHex reads a testdata file of "frame<TAB>hex payload" lines.
-func loadHex(t testing.TB, name string) map[int][]byte {
-	t.Helper()
-	f, err := os.Open("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	frames := map[int][]byte{}
-	s := bufio.NewScanner(f)
-	s.Buffer(nil, 1<<20)
-	for s.Scan() {
-		num, payload, ok := strings.Cut(s.Text(), "\t")
-		if !ok {
-			t.Fatalf("%s: bad line %q", name, s.Text())
-		}
-		n, err := strconv.Atoi(num)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := hex.DecodeString(payload)
-		if err != nil {
-			t.Fatal(err)
-		}
-		frames[n] = b
-	}
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(frames) == 0 {
-		t.Fatalf("%s: no frames", name)
-	}
-	return frames
-}
+	"harborwatch/internal/testutil"
+)
 
 func showRequest(r *Request) string {
 	host := "<nil>"
@@ -67,7 +31,7 @@ func showResponse(r *Response) string {
 // http.server captured on loopback; expected values as tshark 4.0 decodes
 // the same frames.
 func TestParseCaptured(t *testing.T) {
-	frames := loadHex(t, "curl_wget_python.hex")
+	frames := testutil.PayloadsByNumber(t, "testdata/curl_wget_python.pcap")
 	requests := []struct {
 		name  string
 		frame int
@@ -278,7 +242,7 @@ func TestParseRequest(t *testing.T) {
 // Cut at every byte, a request gives ErrTruncated until its request line
 // is complete, then the fields of the complete lines with Truncated set.
 func TestParseRequestEveryCut(t *testing.T) {
-	frames := loadHex(t, "curl_wget_python.hex")
+	frames := testutil.PayloadsByNumber(t, "testdata/curl_wget_python.pcap")
 	var full, r Request
 	for _, n := range []int{4, 16, 28, 40, 52, 74} {
 		b := frames[n]
@@ -394,7 +358,7 @@ func TestParseResponse(t *testing.T) {
 }
 
 func TestParseResponseEveryCut(t *testing.T) {
-	frames := loadHex(t, "curl_wget_python.hex")
+	frames := testutil.PayloadsByNumber(t, "testdata/curl_wget_python.pcap")
 	var full, r Response
 	b := frames[42]
 	if err := ParseResponse(b, &full); err != nil {
@@ -498,7 +462,7 @@ func TestContentLength(t *testing.T) {
 }
 
 func TestAllocs(t *testing.T) {
-	frames := loadHex(t, "curl_wget_python.hex")
+	frames := testutil.PayloadsByNumber(t, "testdata/curl_wget_python.pcap")
 	twoHosts := []byte("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
 	var req Request
 	var resp Response
@@ -524,7 +488,7 @@ func TestAllocs(t *testing.T) {
 }
 
 func BenchmarkParse(b *testing.B) {
-	frames := loadHex(b, "curl_wget_python.hex")
+	frames := testutil.PayloadsByNumber(b, "testdata/curl_wget_python.pcap")
 	b.Run("request", func(b *testing.B) {
 		var r Request
 		b.SetBytes(int64(len(frames[74])))

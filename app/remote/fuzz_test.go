@@ -3,6 +3,8 @@ package remote
 import (
 	"bytes"
 	"testing"
+
+	"harborwatch/internal/testutil"
 )
 
 // FuzzRDP feeds arbitrary payloads to ParseRDPConnectionRequest: it must not
@@ -12,8 +14,8 @@ func FuzzRDP(f *testing.F) {
 	for _, tc := range rdpCases {
 		f.Add(tc.in)
 	}
-	for _, p := range tcpPayloads(f, "testdata/s7ident.pcap") {
-		f.Add(p)
+	for _, p := range testutil.Payloads(f, "testdata/s7ident.pcap") {
+		f.Add(p.Data)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		b = b[:len(b):len(b)]

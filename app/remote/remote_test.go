@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"harborwatch/internal/testutil"
 )
 
 // hx decodes hex, ignoring spaces and newlines; it panics on bad test data.
@@ -275,13 +277,14 @@ func TestAnyDeskALPN(t *testing.T) {
 // payloads of a real S7comm session (ISO-on-TCP: TPKT, COTP CR/CC, DT): the
 // same framing as RDP, but not RDP, and nothing else either.
 func TestRealS7Capture(t *testing.T) {
-	ps := tcpPayloads(t, "testdata/s7ident.pcap")
+	ps := testutil.Payloads(t, "testdata/s7ident.pcap")
 	if len(ps) != 24 {
 		t.Fatalf("%d payloads, want 24", len(ps))
 	}
 	var r RDPRequest
 	var notRDP, x224 int
-	for i, p := range ps {
+	for i, pl := range ps {
+		p := pl.Data
 		if _, ok := SSHBanner(p); ok {
 			t.Errorf("payload %d: SSH", i)
 		}
@@ -304,7 +307,7 @@ func TestRealS7Capture(t *testing.T) {
 	if notRDP != 1 || x224 != 23 {
 		t.Fatalf("not rdp %d, not x.224 CR %d; want 1 and 23", notRDP, x224)
 	}
-	if err := ParseRDPConnectionRequest(ps[0], &r); !errors.Is(err, ErrNotRDP) {
+	if err := ParseRDPConnectionRequest(ps[0].Data, &r); !errors.Is(err, ErrNotRDP) {
 		t.Fatalf("first payload (COTP CR): %v", err)
 	}
 }

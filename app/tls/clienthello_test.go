@@ -1,55 +1,18 @@
 package tls
 
 import (
-	"bufio"
 	"bytes"
 	cryptotls "crypto/tls"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
-)
 
-// loadHex reads a testdata file of "frame<TAB>hex payload" lines.
-func loadHex(t testing.TB, name string) map[int][]byte {
-	t.Helper()
-	f, err := os.Open("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	frames := map[int][]byte{}
-	s := bufio.NewScanner(f)
-	s.Buffer(nil, 1<<20)
-	for s.Scan() {
-		num, payload, ok := strings.Cut(s.Text(), "\t")
-		if !ok {
-			t.Fatalf("%s: bad line %q", name, s.Text())
-		}
-		n, err := strconv.Atoi(num)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := hex.DecodeString(payload)
-		if err != nil {
-			t.Fatal(err)
-		}
-		frames[n] = b
-	}
-	if err := s.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(frames) == 0 {
-		t.Fatalf("%s: no frames", name)
-	}
-	return frames
-}
+	"harborwatch/internal/testutil"
+)
 
 // goClientHello returns the first record a crypto/tls client writes with
 // cfg: its ClientHello.
@@ -102,7 +65,7 @@ const allVersions = "versions=[0x0304 0x0303 0x0302 0x0301]"
 // ClientHellos of openssl 3.0 s_client, curl 7.88 and wget 1.21 captured
 // on loopback; expected values as tshark 4.0 decodes the same frames.
 func TestParseClientHelloCaptured(t *testing.T) {
-	frames := loadHex(t, "clienthello_loopback.hex")
+	frames := testutil.PayloadsByNumber(t, "testdata/clienthello_loopback.pcap")
 	tests := []struct {
 		name  string
 		frame int
@@ -184,7 +147,7 @@ func TestParseClientHelloGo(t *testing.T) {
 // name extension is complete, then the server name with Truncated set
 // until the end.
 func TestParseClientHelloEveryCut(t *testing.T) {
-	frames := loadHex(t, "clienthello_loopback.hex")
+	frames := testutil.PayloadsByNumber(t, "testdata/clienthello_loopback.pcap")
 	tests := []struct {
 		name string
 		b    []byte
@@ -420,7 +383,7 @@ func TestParseClientHelloReuse(t *testing.T) {
 }
 
 func TestProbe(t *testing.T) {
-	frames := loadHex(t, "clienthello_loopback.hex")
+	frames := testutil.PayloadsByNumber(t, "testdata/clienthello_loopback.pcap")
 	tests := []struct {
 		name string
 		b    []byte
@@ -485,7 +448,7 @@ func TestVersionString(t *testing.T) {
 }
 
 func TestAllocs(t *testing.T) {
-	frames := loadHex(t, "clienthello_loopback.hex")
+	frames := testutil.PayloadsByNumber(t, "testdata/clienthello_loopback.pcap")
 	goHello := goClientHello(t, &cryptotls.Config{ServerName: "gateway.logink.cn", NextProtos: []string{"h2", "http/1.1"}})
 	var h ClientHello
 	tests := []struct {
@@ -510,7 +473,7 @@ func TestAllocs(t *testing.T) {
 }
 
 func BenchmarkParseClientHello(b *testing.B) {
-	frames := loadHex(b, "clienthello_loopback.hex")
+	frames := testutil.PayloadsByNumber(b, "testdata/clienthello_loopback.pcap")
 	for _, bb := range []struct {
 		name string
 		b    []byte

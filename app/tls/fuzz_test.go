@@ -4,11 +4,13 @@ import (
 	cryptotls "crypto/tls"
 	"errors"
 	"testing"
+
+	"harborwatch/internal/testutil"
 )
 
 func FuzzClientHello(f *testing.F) {
-	for _, b := range loadHex(f, "clienthello_loopback.hex") {
-		f.Add(b)
+	for _, p := range testutil.Payloads(f, "testdata/clienthello_loopback.pcap") {
+		f.Add(p.Data)
 	}
 	for _, c := range builtCases() {
 		f.Add(c.b)

@@ -1,11 +1,15 @@
 package xfer
 
-import "testing"
+import (
+	"testing"
+
+	"harborwatch/internal/testutil"
+)
 
 // TestRealS7Capture runs every parser and probe over the TCP payloads of a
 // real S7comm session: none of them may take it for a file transfer.
 func TestRealS7Capture(t *testing.T) {
-	ps := tcpPayloads(t, "testdata/s7ident.pcap")
+	ps := testutil.Payloads(t, "testdata/s7ident.pcap")
 	if len(ps) != 24 {
 		t.Fatalf("%d payloads, want 24", len(ps))
 	}
@@ -14,7 +18,8 @@ func TestRealS7Capture(t *testing.T) {
 		p TFTPPacket
 		m SMB2Message
 	)
-	for i, b := range ps {
+	for i, pl := range ps {
+		b := pl.Data
 		if v, ok := ProbeSMB(b); ok {
 			t.Errorf("payload %d: SMB%d", i, v)
 		}

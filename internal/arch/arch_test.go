@@ -26,7 +26,7 @@ var allowed = map[string][]string{
 	"decode":            {"capture"},
 	"flow":              {"decode", "capture"},
 	"site":              {"app", "gopkg.in/yaml.v3"},
-	"detect":            {"app", "site"},
+	"detect":            {"app", "event", "site"},
 	"pipeline":          {"app", "app/dns", "app/http", "app/remote", "app/tls", "app/xfer", "capture", "decode", "detect", "event", "flow", "site"},
 	"report":            {"detect", "event", "pipeline"},
 	"internal/synth":    {"capture"},

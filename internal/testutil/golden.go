@@ -1,4 +1,5 @@
-// Package testutil holds test helpers: golden files rewritten with -update.
+// Package testutil holds test helpers: golden files rewritten with -update,
+// and captures read into frames, payloads and directed segments.
 // It is imported by tests only.
 package testutil
 
