@@ -1,0 +1,164 @@
+package s7
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Oracle parity with tshark: per function code, the number of S7comm
+// requests and responses in every capture of the project that carries
+// S7comm (the ICSNPP traces; none of the other shared captures has port
+// 102 traffic). Keys: "request 0xNN" for jobs, "response 0xNN" for ack and
+// ack-data, "userdata T G/S" for userdata of type T, group G, subfunction S.
+//
+// One explained difference: an ack (ROSCTR 2) that refuses a job carries
+// no parameter, so tshark shows no function code for it ("response -");
+// we take the function from the paired request. The comparison counts such
+// Messages under "response -" and checks separately that each has the
+// request's function.
+//
+// tshark 4.0 has no S7comm-plus dissector (it is a separate plugin), so
+// S7comm-plus is compared with the peer only.
+
+// tsharkCounts were obtained with
+//
+//	tshark -r F -Y s7comm -T fields -e s7comm.header.rosctr -e s7comm.param.func \
+//	  -e s7comm.param.userdata.type -e s7comm.param.userdata.funcgroup -e s7comm.param.userdata.subfunc
+//
+// (TShark 4.0.17) and counted.
+var tsharkCounts = map[string]map[string]int{
+	"snap7.pcap": {
+		"request 0x04": 2, "request 0x05": 2, "request 0x1d": 5, "request 0x1e": 4, "request 0x1f": 4,
+		"request 0x28": 3, "request 0x29": 1, "request 0xf0": 1,
+		"response -": 1, "response 0x04": 2, "response 0x05": 2, "response 0x1d": 4, "response 0x1e": 4,
+		"response 0x1f": 4, "response 0x28": 3, "response 0x29": 1, "response 0xf0": 1,
+		"userdata 4 3/1": 1, "userdata 4 3/3": 1, "userdata 4 4/1": 6, "userdata 4 7/1": 1, "userdata 4 7/2": 1,
+		"userdata 8 3/1": 1, "userdata 8 3/3": 1, "userdata 8 4/1": 6, "userdata 8 7/1": 1, "userdata 8 7/2": 1,
+	},
+	"s7ident.pcap": {
+		"request 0x04": 1, "request 0x1d": 4, "request 0xf0": 1,
+		"response -": 4, "response 0x04": 1, "response 0xf0": 1,
+		"userdata 4 4/1": 5, "userdata 8 4/1": 5,
+	},
+	"s7comm_plus.pcap": {
+		"request 0x04": 8, "request 0x05": 8, "request 0xf0": 1,
+		"response 0x04": 8, "response 0x05": 8, "response 0xf0": 1,
+	},
+}
+
+// oracleKey is the counting key of one of our Messages.
+func oracleKey(r rec) (string, bool) {
+	if r.kind != KindS7 || r.malformed {
+		return "", false
+	}
+	switch r.rosctr {
+	case rosctrJob:
+		return fmt.Sprintf("request 0x%02x", r.fn), true
+	case rosctrAck, rosctrAckData:
+		if r.detail["func_from_request"] == true || r.detail["func_unknown"] == true {
+			return "response -", true
+		}
+		return fmt.Sprintf("response 0x%02x", r.fn), true
+	case rosctrUserdata:
+		return fmt.Sprintf("userdata %d %d/%d", r.userdataTyp, r.group, r.fn), true
+	}
+	return "", false
+}
+
+func ourCounts(t *testing.T, file string) map[string]int {
+	t.Helper()
+	counts := map[string]int{}
+	for _, r := range records(t, "testdata/"+file) {
+		k, ok := oracleKey(r)
+		if !ok {
+			continue
+		}
+		counts[k]++
+		if k == "response -" && (r.detail["func_from_request"] != true || r.name != "Start upload" || r.op != "program-upload") {
+			t.Errorf("packet %d: ack without parameter not paired with its Start upload request: %+v", r.packet, r)
+		}
+	}
+	return counts
+}
+
+func diffCounts(t *testing.T, what string, got, want map[string]int) {
+	t.Helper()
+	keys := slices.Sorted(maps.Keys(want))
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		if got[k] != want[k] {
+			t.Errorf("%s %q: ours %d, tshark %d", what, k, got[k], want[k])
+		}
+	}
+}
+
+func TestOracleCounts(t *testing.T) {
+	for file, want := range tsharkCounts {
+		t.Run(file, func(t *testing.T) { diffCounts(t, file, ourCounts(t, file), want) })
+	}
+}
+
+// TestOracleTshark runs tshark itself over the captures. It is skipped when
+// tshark is missing, unless HARBORWATCH_REQUIRE_TSHARK=1.
+func TestOracleTshark(t *testing.T) {
+	bin, err := exec.LookPath("tshark")
+	if err != nil {
+		if os.Getenv("HARBORWATCH_REQUIRE_TSHARK") == "1" {
+			t.Fatal("tshark is required (HARBORWATCH_REQUIRE_TSHARK=1) but not found")
+		}
+		t.Skip("tshark not installed; the hard-coded counts of TestOracleCounts still apply")
+	}
+	for file := range tsharkCounts {
+		t.Run(file, func(t *testing.T) {
+			cmd := exec.Command(bin, "-r", "testdata/"+file, "-Y", "s7comm", "-T", "fields",
+				"-e", "s7comm.header.rosctr", "-e", "s7comm.param.func", "-e", "s7comm.param.userdata.type",
+				"-e", "s7comm.param.userdata.funcgroup", "-e", "s7comm.param.userdata.subfunc")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("tshark: %v: %s", err, stderr.String())
+			}
+			counts := map[string]int{}
+			for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+				f := strings.Split(line, "\t")
+				if len(f) != 5 {
+					t.Fatalf("tshark line %q", line)
+				}
+				switch f[0] {
+				case "1", "2", "3":
+					dir := "response"
+					if f[0] == "1" {
+						dir = "request"
+					}
+					if f[1] == "" {
+						counts[dir+" -"]++
+						continue
+					}
+					n, err := strconv.ParseUint(strings.TrimPrefix(f[1], "0x"), 16, 8)
+					if err != nil {
+						t.Fatalf("tshark func %q", f[1])
+					}
+					counts[fmt.Sprintf("%s 0x%02x", dir, n)]++
+				case "7":
+					counts["userdata "+f[2]+" "+f[3]+"/"+f[4]]++
+				default:
+					t.Fatalf("tshark rosctr %q", f[0])
+				}
+			}
+			diffCounts(t, file+" (live)", ourCounts(t, file), counts)
+			diffCounts(t, file+" (hard-coded vs live)", tsharkCounts[file], counts)
+		})
+	}
+}
