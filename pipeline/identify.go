@@ -62,7 +62,7 @@ func identifyTCP(port uint16, dir flow.Dir, pl []byte) (app.App, bool) {
 			return app.Modbus, true
 		}
 	case 44818:
-		if enip(pl) {
+		if enipHeader(pl) {
 			return app.ENIP, true
 		}
 	case 21:
@@ -136,7 +136,7 @@ func identifyUDP(port uint16, pl []byte) app.App {
 	case 2222:
 		return app.ENIP // class-1 I/O has no header to check beyond its CPF items
 	case 44818:
-		if enip(pl) {
+		if enipHeader(pl) {
 			return app.ENIP
 		}
 	case 5938:
@@ -159,9 +159,9 @@ func mbap(pl []byte) bool {
 	return n >= 2 && n <= 254 && fc >= 1 && fc <= 127
 }
 
-// enip checks an EtherNet/IP encapsulation header (CIP Vol. 2 §2-3): a
+// enipHeader checks an EtherNet/IP encapsulation header (CIP Vol. 2 §2-3): a
 // known command and zero options (the field is reserved as 0).
-func enip(pl []byte) bool {
+func enipHeader(pl []byte) bool {
 	if len(pl) < 24 {
 		return false
 	}

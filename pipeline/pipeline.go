@@ -90,10 +90,15 @@ type Stats struct {
 	Fragments    uint64            `json:"fragments"`
 	Truncated    uint64            `json:"truncated"`
 	NonIP        uint64            `json:"non_ip"`
-	HostsDropped uint64            `json:"hosts_dropped"`
-	Routers      []string          `json:"routers,omitempty"`
-	FirstTS      *time.Time        `json:"first_ts"`
-	LastTS       *time.Time        `json:"last_ts"`
+	// TCPGaps counts holes in the reassembled streams of ICS flows (lost
+	// or reordered segments); TCPDroppedBytes the pending bytes dropped at
+	// them.
+	TCPGaps         uint64     `json:"tcp_gaps"`
+	TCPDroppedBytes uint64     `json:"tcp_dropped_bytes"`
+	HostsDropped    uint64     `json:"hosts_dropped"`
+	Routers         []string   `json:"routers,omitempty"`
+	FirstTS         *time.Time `json:"first_ts"`
+	LastTS          *time.Time `json:"last_ts"`
 }
 
 // Result is what a run produced.
@@ -379,6 +384,15 @@ func finish(eng *detect.Engine, shards []*shard, rd *reader, names []string) *Re
 	st.DecodeErrors = errs.Map()
 	if st.DecodeErrors == nil {
 		st.DecodeErrors = map[string]uint64{}
+	}
+	for _, s := range shards {
+		for i, n := range s.icsErrors {
+			if n > 0 {
+				st.DecodeErrors[icsNames[i]] += n
+			}
+		}
+		st.TCPGaps += s.tcpGaps
+		st.TCPDroppedBytes += s.tcpDropped
 	}
 	if rd.packets > 0 {
 		f, l := time.Unix(0, rd.first).UTC(), time.Unix(0, rd.last).UTC()

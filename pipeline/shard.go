@@ -24,11 +24,12 @@ const maxProbes = 6
 // flowX is the pipeline's per-flow state, kept inline in the flow table.
 type flowX struct {
 	app     app.App
-	done    bool  // identification finished
-	probes  uint8 // payload packets probed
-	swapped bool  // judged with client and server exchanged (a data flow whose requester is the flow's responder)
-	hello   bool  // TLS ClientHello seen
-	session bool  // session event emitted
+	done    bool      // identification finished
+	probes  uint8     // payload packets probed
+	swapped bool      // judged with client and server exchanged (a data flow whose requester is the flow's responder)
+	hello   bool      // TLS ClientHello seen
+	session bool      // session event emitted
+	ics     *icsState // industrial analyzer state, from the shard's pool
 	nmarks  uint8
 	marks   [detect.MaxConnMarks]detect.Mark
 }
@@ -71,6 +72,14 @@ type shard struct {
 	emit   bool
 	events []event.Event
 
+	icsFree    []*icsState
+	icsEmit    icsHandlers
+	icsFlow    *flow.Flow[flowX] // flow whose PDUs are being emitted
+	dir        flow.Dir
+	icsErrors  [numICS]uint64
+	tcpGaps    uint64
+	tcpDropped uint64
+
 	cur    *capture.Packet // packet being handled
 	conn   detect.Conn
 	onFlow func(*FlowRecord)
@@ -88,6 +97,7 @@ type shard struct {
 func newShard(eng *detect.Engine, maxFlows int, emit bool, names []string) *shard {
 	s := &shard{det: eng.NewState(), expect: make(map[pairKey]expectation), names: names, emit: emit}
 	s.flows = flow.New(flow.Options[flowX]{MaxFlows: maxFlows, OnEnd: s.end})
+	s.initICS()
 	return s
 }
 
@@ -199,6 +209,10 @@ func (s *shard) end(f *flow.Flow[flowX], _ flow.EndReason) {
 	}
 	c := s.fill(f)
 	s.det.Flow(c)
+	if f.X.ics != nil {
+		s.putICS(f.X.ics)
+		f.X.ics = nil
+	}
 	if s.onFlow != nil {
 		r := &s.rec
 		r.Client = netip.AddrPortFrom(c.Client.IP, c.Client.Port)
@@ -278,6 +292,8 @@ func (s *shard) inspect(f *flow.Flow[flowX], dir flow.Dir) {
 		}
 	case app.Telnet:
 		s.session(f, dir, "telnet", "")
+	case app.Modbus, app.S7comm, app.S7commPlus, app.ENIP:
+		s.feedICS(f, dir, pl)
 	}
 }
 

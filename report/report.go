@@ -245,6 +245,23 @@ func (t *textWriter) finding(f detect.Finding) {
 		lists, _ := f.Detail["lists"].([]string)
 		t.printf("        matched %s (%s)\n", strings.Join(m, ", "), strings.Join(lists, ", "))
 	}
+	if fns, ok := f.Detail["functions"].([]string); ok {
+		t.printf("        functions %s\n", strings.Join(fns, ", "))
+	}
+	if objs, ok := f.Detail["objects"].([]string); ok {
+		t.printf("        objects %s\n", strings.Join(objs, ", "))
+	}
+	if acc, ok := f.Detail["accepted"].(uint64); ok {
+		line := fmt.Sprintf("accepted by the device %d", acc)
+		if rej, ok := f.Detail["rejected"].(map[string]uint64); ok {
+			var parts []string
+			for _, k := range sortedKeys(rej) {
+				parts = append(parts, fmt.Sprintf("%s %d", k, rej[k]))
+			}
+			line += ", rejected: " + strings.Join(parts, ", ")
+		}
+		t.printf("        %s\n", line)
+	}
 	if addrs, ok := f.Detail["addresses"].([]map[string]any); ok {
 		var parts []string
 		for _, a := range addrs {
@@ -273,6 +290,10 @@ func counted(f detect.Finding) string {
 	case detect.RuleProhibited:
 		if _, ok := f.Detail["names"]; ok {
 			unit = "lookup"
+		}
+	default:
+		if strings.HasPrefix(f.Rule, "ics.") {
+			unit = "request"
 		}
 	}
 	if f.Count == 1 {

@@ -27,7 +27,7 @@ var allowed = map[string][]string{
 	"flow":              {"decode", "capture"},
 	"site":              {"app", "gopkg.in/yaml.v3"},
 	"detect":            {"app", "event", "site"},
-	"pipeline":          {"app", "app/dns", "app/http", "app/remote", "app/tls", "app/xfer", "capture", "decode", "detect", "event", "flow", "site"},
+	"pipeline":          {"app", "app/dns", "app/http", "app/remote", "app/tls", "app/xfer", "capture", "decode", "detect", "event", "flow", "ics/enip", "ics/modbus", "ics/s7", "site"},
 	"report":            {"detect", "event", "pipeline"},
 	"internal/synth":    {"capture"},
 	"internal/cli":      {"capture", "detect", "pipeline", "report", "site", "internal/synth"},

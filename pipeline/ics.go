@@ -1,0 +1,192 @@
+package pipeline
+
+import (
+	"time"
+
+	"harborwatch/app"
+	"harborwatch/decode"
+	"harborwatch/event"
+	"harborwatch/flow"
+	"harborwatch/ics/enip"
+	"harborwatch/ics/modbus"
+	"harborwatch/ics/s7"
+)
+
+// icsState is the per-flow state of the industrial analyzers: the two
+// reassembled TCP directions and the protocol's own state. It is taken from
+// a per-shard pool when a flow is identified as Modbus, S7 or EtherNet/IP,
+// and returned when the flow ends, so steady state allocates nothing.
+type icsState struct {
+	streams [2]flow.Stream
+	modbus  modbus.Analyzer
+	s7      s7.Analyzer
+	enip    enip.Analyzer
+	judged  bool // a request of this flow was recorded as a finding
+}
+
+func (st *icsState) reset() {
+	st.streams[0].Reset()
+	st.streams[1].Reset()
+	st.modbus.Reset()
+	st.s7.Reset()
+	st.enip.Reset()
+	st.judged = false
+}
+
+// icsMessage is what every analyzer's Message offers.
+type icsMessage interface {
+	Request() bool
+	Op() string
+	Func() int
+	Name() string
+	Status() string
+	Detail(map[string]any)
+}
+
+// protoNamer is implemented by messages whose protocol differs from the
+// flow's application (CIP inside EtherNet/IP, COTP under S7).
+type protoNamer interface{ Proto() string }
+
+// ICS analyzer error counters, reported in stats.decode_errors.
+const (
+	icsModbus = iota
+	icsS7
+	icsENIP
+	numICS
+)
+
+var icsNames = [numICS]string{icsModbus: "modbus", icsS7: "s7comm", icsENIP: "enip"}
+
+// icsHandlers are the analyzers' emit callbacks, bound once per shard so
+// that passing them allocates nothing.
+type icsHandlers struct {
+	modbus func(*modbus.Message)
+	s7     func(*s7.Message)
+	enip   func(*enip.Message)
+}
+
+func (s *shard) initICS() {
+	s.icsEmit = icsHandlers{
+		modbus: func(m *modbus.Message) { s.onICS(m) },
+		s7:     func(m *s7.Message) { s.onICS(m) },
+		enip:   func(m *enip.Message) { s.onICS(m) },
+	}
+}
+
+func (s *shard) getICS() *icsState {
+	if n := len(s.icsFree); n > 0 {
+		st := s.icsFree[n-1]
+		s.icsFree = s.icsFree[:n-1]
+		return st
+	}
+	return new(icsState)
+}
+
+func (s *shard) putICS(st *icsState) {
+	for i := range st.streams {
+		ss := st.streams[i].Stats()
+		s.tcpGaps += ss.Gaps
+		s.tcpDropped += ss.DroppedBytes
+	}
+	st.reset()
+	s.icsFree = append(s.icsFree, st)
+}
+
+// feedICS gives a payload to the flow's industrial analyzer: TCP through
+// the flow direction's reassembly, UDP datagram by datagram.
+func (s *shard) feedICS(f *flow.Flow[flowX], dir flow.Dir, pl []byte) {
+	x := &f.X
+	if x.ics == nil {
+		x.ics = s.getICS()
+	}
+	st := x.ics
+	fromClient := dir == flow.FromClient
+	s.icsFlow, s.dir = f, dir
+	if f.Proto == decode.ProtoUDP {
+		if x.app == app.ENIP {
+			if err := st.enip.Datagram(pl, fromClient, s.icsEmit.enip); err != nil {
+				s.icsErrors[icsENIP]++
+			}
+		}
+		return
+	}
+	str := &st.streams[dir]
+	data := str.Add(s.pkt.Seq, pl)
+	if data == nil {
+		return
+	}
+	var n, which int
+	var err error
+	switch x.app {
+	case app.Modbus:
+		which = icsModbus
+		n, err = st.modbus.Feed(data, fromClient, s.icsEmit.modbus)
+	case app.S7comm, app.S7commPlus:
+		which = icsS7
+		n, err = st.s7.Feed(data, fromClient, s.icsEmit.s7)
+	case app.ENIP:
+		which = icsENIP
+		n, err = st.enip.Feed(data, fromClient, s.icsEmit.enip)
+	default:
+		return
+	}
+	if err != nil {
+		s.icsErrors[which]++
+		str.Drop()
+		return
+	}
+	str.Done(data, n)
+}
+
+// onICS judges one ICS PDU and, when events are asked for, records it.
+func (s *shard) onICS(m icsMessage) {
+	f := s.icsFlow
+	c := s.fill(f)
+	op := m.Op()
+	// Judge what the flow's client asks and what the server answers; a
+	// request the server sends (an S7 PLC's download-block jobs during a
+	// download) belongs to the client's operation already judged. A
+	// Multiple Service Packet container is judged through its services.
+	container := false
+	if em, ok := m.(*enip.Message); ok {
+		container = em.Container
+	}
+	fromClient := s.dir == flow.FromClient
+	switch {
+	case container:
+	case fromClient && m.Request():
+		if s.det.Op(c, op, m.Name(), nil, s.mark(), s.cur.TS) {
+			f.X.ics.judged = true
+		}
+	case !fromClient && !m.Request() && (op == event.OpAuth || f.X.ics.judged):
+		s.det.OpResult(c, op, m.Status(), s.mark(), s.cur.TS)
+	}
+	if !s.emit {
+		return
+	}
+	proto := f.X.app.String()
+	if pn, ok := m.(protoNamer); ok {
+		proto = pn.Proto()
+	}
+	d := map[string]any{}
+	m.Detail(d)
+	if len(d) == 0 {
+		d = nil
+	}
+	fn := m.Func()
+	dir := event.Request
+	if !m.Request() {
+		dir = event.Response
+	}
+	p := &s.pkt
+	name := ""
+	if s.cur.File < len(s.names) {
+		name = s.names[s.cur.File]
+	}
+	s.events = append(s.events, event.Event{
+		TS: time.Unix(0, s.cur.TS).UTC(), Proto: proto, Dir: dir,
+		Src: p.Src, SPort: p.SrcPort, Dst: p.Dst, DPort: p.DstPort, VLAN: p.VLAN(),
+		Packet: s.cur.Number, Capture: name, File: s.cur.File,
+		Op: op, Func: &fn, Name: m.Name(), Status: m.Status(), Detail: d,
+	})
+}
