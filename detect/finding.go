@@ -131,15 +131,18 @@ type Finding struct {
 // Asset is a device observed on the monitored networks (internal addresses
 // only).
 type Asset struct {
-	IP        netip.Addr `json:"ip"`
-	MAC       string     `json:"mac,omitempty"`
-	Zone      string     `json:"zone"`
-	Asset     string     `json:"asset,omitempty"`
-	Apps      []string   `json:"apps"`
-	Packets   uint64     `json:"packets"`
-	Bytes     uint64     `json:"bytes"`
-	FirstSeen time.Time  `json:"first_seen"`
-	LastSeen  time.Time  `json:"last_seen"`
+	IP    netip.Addr `json:"ip"`
+	MAC   string     `json:"mac,omitempty"`
+	Zone  string     `json:"zone"`
+	Asset string     `json:"asset,omitempty"`
+	Apps  []string   `json:"apps"`
+	// Identity is what the device said of itself over an ICS protocol
+	// (vendor, product, order number, serial, firmware…), when it did.
+	Identity  map[string]any `json:"identity,omitempty"`
+	Packets   uint64         `json:"packets"`
+	Bytes     uint64         `json:"bytes"`
+	FirstSeen time.Time      `json:"first_seen"`
+	LastSeen  time.Time      `json:"last_seen"`
 }
 
 // MaxEvidence is the most packet numbers a finding carries.

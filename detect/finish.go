@@ -36,6 +36,7 @@ func (e *Engine) Finish(states []*State, captures []string) *Result {
 	aggs := make(map[aggKey]*agg)
 	hosts := make(map[netip.Addr]*hostObs)
 	macs := make(map[[6]byte]*macObs)
+	ids := make(map[netip.Addr]map[string]any)
 	var res Result
 	for _, s := range states {
 		res.Stats.HostsDropped += s.stats.HostsDropped
@@ -51,6 +52,17 @@ func (e *Engine) Finish(states []*State, captures []string) *Result {
 				m.merge(h)
 			} else {
 				hosts[ip] = h
+			}
+		}
+		for ip, id := range s.ids {
+			if m := ids[ip]; m != nil {
+				for k, v := range id {
+					if _, ok := m[k]; !ok {
+						m[k] = v
+					}
+				}
+			} else {
+				ids[ip] = id
 			}
 		}
 		for mac, mo := range s.macs {
@@ -87,7 +99,9 @@ func (e *Engine) Finish(states []*State, captures []string) *Result {
 		)
 	})
 	for _, h := range hosts {
-		res.Assets = append(res.Assets, e.asset(h))
+		a := e.asset(h)
+		a.Identity = ids[h.ip]
+		res.Assets = append(res.Assets, a)
 	}
 	slices.SortFunc(res.Assets, func(a, b Asset) int { return a.IP.Compare(b.IP) })
 	slices.Sort(res.Routers)

@@ -93,6 +93,7 @@ type State struct {
 	aggs  map[aggKey]*agg
 	hosts map[netip.Addr]*hostObs
 	macs  map[[6]byte]*macObs
+	ids   map[netip.Addr]map[string]any // device identities from ICS analyzers
 	stats Stats
 }
 
@@ -103,6 +104,7 @@ func (e *Engine) NewState() *State {
 		aggs:  make(map[aggKey]*agg),
 		hosts: make(map[netip.Addr]*hostObs),
 		macs:  make(map[[6]byte]*macObs),
+		ids:   make(map[netip.Addr]map[string]any),
 	}
 }
 
@@ -525,3 +527,27 @@ func (s *State) host(ep Endpoint, z *site.Zone, c *Conn, pkts, bytes uint64, m M
 
 // Stats returns what the State could not keep.
 func (s *State) Stats() Stats { return s.stats }
+
+// Identity records what a device said of itself (S7 SZL module
+// identification, CIP identity object, Modbus device identification):
+// vendor, product, order number, serial, firmware… Keys already known for
+// the address are kept.
+func (s *State) Identity(ip netip.Addr, id map[string]any) {
+	if len(id) == 0 || !ip.IsValid() {
+		return
+	}
+	m := s.ids[ip]
+	if m == nil {
+		if len(s.ids) >= s.e.maxHosts {
+			s.stats.HostsDropped++
+			return
+		}
+		m = map[string]any{}
+		s.ids[ip] = m
+	}
+	for k, v := range id {
+		if _, ok := m[k]; !ok {
+			m[k] = v
+		}
+	}
+}

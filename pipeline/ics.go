@@ -161,6 +161,17 @@ func (s *shard) onICS(m icsMessage) {
 	case !fromClient && !m.Request() && (op == event.OpAuth || f.X.ics.judged):
 		s.det.OpResult(c, op, m.Status(), s.mark(), s.cur.TS)
 	}
+	if malformed(m) {
+		s.icsMalformed[icsIndex(f.X.app)]++
+	}
+	var d map[string]any
+	if op == event.OpIdentity && !fromClient && !m.Request() {
+		// Identity answers are rare: their detail (which allocates) is
+		// taken for the asset record even without events.
+		d = map[string]any{}
+		m.Detail(d)
+		s.det.Identity(c.Server.IP, identityOf(d["identity"]))
+	}
 	if !s.emit {
 		return
 	}
@@ -168,8 +179,10 @@ func (s *shard) onICS(m icsMessage) {
 	if pn, ok := m.(protoNamer); ok {
 		proto = pn.Proto()
 	}
-	d := map[string]any{}
-	m.Detail(d)
+	if d == nil {
+		d = map[string]any{}
+		m.Detail(d)
+	}
 	if len(d) == 0 {
 		d = nil
 	}
@@ -189,4 +202,42 @@ func (s *shard) onICS(m icsMessage) {
 		Packet: s.cur.Number, Capture: name, File: s.cur.File,
 		Op: op, Func: &fn, Name: m.Name(), Status: m.Status(), Detail: d,
 	})
+}
+
+func icsIndex(a app.App) int {
+	switch a {
+	case app.Modbus:
+		return icsModbus
+	case app.ENIP:
+		return icsENIP
+	}
+	return icsS7
+}
+
+// malformed reports a PDU that framed but whose content is not valid.
+func malformed(m icsMessage) bool {
+	switch m := m.(type) {
+	case *modbus.Message:
+		return m.Malformed
+	case *s7.Message:
+		return m.Malformed
+	case *enip.Message:
+		return m.Malformed
+	}
+	return false
+}
+
+// identityOf turns an analyzer's identity detail into a flat record.
+func identityOf(v any) map[string]any {
+	switch id := v.(type) {
+	case map[string]any:
+		return id
+	case map[string]string:
+		out := make(map[string]any, len(id))
+		for k, x := range id {
+			out[k] = x
+		}
+		return out
+	}
+	return nil
 }

@@ -49,3 +49,39 @@ func TestICSEvents(t *testing.T) {
 		t.Errorf("findings: %s", got)
 	}
 }
+
+// TestICSIdentity checks that what devices say of themselves over S7 (SZL
+// module identification), CIP (ListIdentity) and Modbus (Read Device
+// Identification) reaches their asset records.
+func TestICSIdentity(t *testing.T) {
+	tests := []struct {
+		file, ip string
+		want     map[string]any
+	}{
+		{"s7ident.pcap", "172.17.0.2", map[string]any{"vendor": "Siemens", "order_number": "6ES7 315-2EH14-0AB0",
+			"serial": "S C-C2UR28922012", "firmware": "V3.2.6", "module_name": "CPU 315-2 PN/DP", "system_name": "SNAP7-SERVER"}},
+		{"enip_cip_example.pcap", "10.1.1.164", map[string]any{"vendor": "Rockwell Automation/Allen-Bradley", "product": "1756-ENBT/A",
+			"serial": "0x00524d8e", "revision": "4.3", "device_type": "Communications Adapter"}},
+		{"modbus_example.pcap", "127.0.0.1", map[string]any{"vendor": "Zeek Modbus Test", "revision": "1.2.3.6"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			res, err := Run(context.Background(), open(t, tt.file), Options{Workers: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range res.Assets {
+				if a.IP.String() != tt.ip {
+					continue
+				}
+				for k, v := range tt.want {
+					if a.Identity[k] != v {
+						t.Errorf("%s identity[%s] = %v, want %v", tt.ip, k, a.Identity[k], v)
+					}
+				}
+				return
+			}
+			t.Errorf("no asset %s", tt.ip)
+		})
+	}
+}

@@ -386,8 +386,8 @@ func finish(eng *detect.Engine, shards []*shard, rd *reader, names []string) *Re
 		st.DecodeErrors = map[string]uint64{}
 	}
 	for _, s := range shards {
-		for i, n := range s.icsErrors {
-			if n > 0 {
+		for i := range s.icsErrors {
+			if n := s.icsErrors[i] + s.icsMalformed[i]; n > 0 {
 				st.DecodeErrors[icsNames[i]] += n
 			}
 		}

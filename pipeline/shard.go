@@ -72,13 +72,14 @@ type shard struct {
 	emit   bool
 	events []event.Event
 
-	icsFree    []*icsState
-	icsEmit    icsHandlers
-	icsFlow    *flow.Flow[flowX] // flow whose PDUs are being emitted
-	dir        flow.Dir
-	icsErrors  [numICS]uint64
-	tcpGaps    uint64
-	tcpDropped uint64
+	icsFree      []*icsState
+	icsEmit      icsHandlers
+	icsFlow      *flow.Flow[flowX] // flow whose PDUs are being emitted
+	dir          flow.Dir
+	icsErrors    [numICS]uint64 // framing errors
+	icsMalformed [numICS]uint64 // PDUs that framed but are not valid
+	tcpGaps      uint64
+	tcpDropped   uint64
 
 	cur    *capture.Packet // packet being handled
 	conn   detect.Conn
