@@ -126,6 +126,19 @@ func (s *State) Op(c *Conn, op, name string, what []byte, m Mark, ts int64) bool
 	return true
 }
 
+// OpObject adds the object (block, file, tag) a judged request named to
+// its finding. It is separate from Op so that the caller builds the name
+// only for the rare requests that are findings.
+func (s *State) OpObject(c *Conn, op string, what string) {
+	rule := opRule(op)
+	if rule == "" || what == "" {
+		return
+	}
+	if a := s.aggs[s.key(rule, c, c.Client.IP, c.Server.IP)]; a != nil {
+		a.names = addSorted(a.names, &a.namesMore, what)
+	}
+}
+
 // OpResult records the device's answer to a judged request: status "" is
 // accepted, anything else the protocol's error. A failed auth operation
 // is itself a finding (ics.auth-failure).

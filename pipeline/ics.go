@@ -157,6 +157,9 @@ func (s *shard) onICS(m icsMessage) {
 	case fromClient && m.Request():
 		if s.det.Op(c, op, m.Name(), nil, s.mark(), s.cur.TS) {
 			f.X.ics.judged = true
+			od := map[string]any{} // a finding: rare, the detail may allocate
+			m.Detail(od)
+			s.det.OpObject(c, op, objectOf(od))
 		}
 	case !fromClient && !m.Request() && (op == event.OpAuth || f.X.ics.judged):
 		s.det.OpResult(c, op, m.Status(), s.mark(), s.cur.TS)
@@ -240,4 +243,23 @@ func identityOf(v any) map[string]any {
 		return out
 	}
 	return nil
+}
+
+// objectOf names the object of an ICS request from its detail: the S7
+// block file name or PI-service argument, the CIP tag or file, the UMAS
+// block.
+func objectOf(d map[string]any) string {
+	for _, k := range []string{"filename", "pi_argument", "tag", "file", "block"} {
+		switch v := d[k].(type) {
+		case string:
+			if v != "" {
+				return v
+			}
+		case map[string]any:
+			if n, ok := v["name"].(string); ok && n != "" {
+				return n
+			}
+		}
+	}
+	return ""
 }
