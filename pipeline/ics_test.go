@@ -48,6 +48,13 @@ func TestICSEvents(t *testing.T) {
 	if got != "critical ics.plc-stop, critical ics.program-download, critical ics.program-upload, high ics.config-change, high ics.plc-start" {
 		t.Errorf("findings: %s", got)
 	}
+	for _, f := range res.Findings {
+		if f.Rule == "ics.program-upload" {
+			if fmt.Sprint(f.Detail["objects"]) != "[_0800000A _0B00000A]" || f.Detail["accepted"] != uint64(12) || len(f.Detail["rejected"].(map[string]uint64)) != 1 {
+				t.Errorf("upload detail %v", f.Detail)
+			}
+		}
+	}
 }
 
 // TestICSIdentity checks that what devices say of themselves over S7 (SZL
