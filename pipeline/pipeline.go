@@ -194,7 +194,9 @@ func runSharded(ctx context.Context, rd *reader, shards []*shard) error {
 	var dp decode.Packet
 	err := rd.run(ctx, func(p *capture.Packet) {
 		i := 0
-		if dec.Decode(p.Link, p.Data, &dp); dp.L3 == decode.L3IPv4 || dp.L3 == decode.L3IPv6 || dp.L3 == decode.L3ARP {
+		if h, ok := rawPairHash(p.Link, p.Data); ok {
+			i = int(h % uint64(n))
+		} else if dec.Decode(p.Link, p.Data, &dp); dp.L3 == decode.L3IPv4 || dp.L3 == decode.L3IPv6 || dp.L3 == decode.L3ARP {
 			i = int(pairHash(&dp) % uint64(n))
 		}
 		b := cur[i]
@@ -266,9 +268,43 @@ func (b *batch) add(p *capture.Packet) bool {
 }
 
 // pairHash is symmetric in the two addresses (and, for ARP, uses the sender).
-func pairHash(p *decode.Packet) uint64 {
-	h := addrHash(p.Src) + addrHash(p.Dst)
-	h ^= uint64(p.VLAN()) * 0x9e3779b97f4a7c15
+func pairHash(p *decode.Packet) uint64 { return mixPair(p.Src, p.Dst, p.VLAN()) }
+
+// rawPairHash is pairHash read straight from an Ethernet frame carrying
+// IPv4 or IPv6 (the common case), without decoding the rest: the reader
+// only needs the shard. It gives the same value as pairHash on the decoded
+// packet; ok is false for anything else, which takes the decoder's path.
+func rawPairHash(link capture.LinkType, b []byte) (uint64, bool) {
+	if link != capture.LinkEthernet || len(b) < 14 {
+		return 0, false
+	}
+	off := 12
+	et := uint16(b[off])<<8 | uint16(b[off+1])
+	var vlan uint16
+	for et == 0x8100 || et == 0x88a8 || et == 0x9100 {
+		if len(b) < off+6 {
+			return 0, false
+		}
+		vlan = (uint16(b[off+2])<<8 | uint16(b[off+3])) & 0x0fff
+		off += 4
+		et = uint16(b[off])<<8 | uint16(b[off+1])
+	}
+	ip := b[off+2:]
+	var src, dst netip.Addr
+	switch {
+	case et == 0x0800 && len(ip) >= 20 && ip[0]>>4 == 4:
+		src, dst = netip.AddrFrom4([4]byte(ip[12:16])), netip.AddrFrom4([4]byte(ip[16:20]))
+	case et == 0x86dd && len(ip) >= 40 && ip[0]>>4 == 6:
+		src, dst = netip.AddrFrom16([16]byte(ip[8:24])), netip.AddrFrom16([16]byte(ip[24:40]))
+	default:
+		return 0, false
+	}
+	return mixPair(src, dst, vlan), true
+}
+
+func mixPair(a, b netip.Addr, vlan uint16) uint64 {
+	h := addrHash(a) + addrHash(b)
+	h ^= uint64(vlan) * 0x9e3779b97f4a7c15
 	h ^= h >> 29
 	h *= 0xbf58476d1ce4e5b9
 	h ^= h >> 32

@@ -13,6 +13,7 @@ import (
 	"harborwatch/capture"
 	"harborwatch/decode"
 	"harborwatch/detect"
+	"harborwatch/internal/synth"
 	"harborwatch/site"
 )
 
@@ -279,5 +280,54 @@ func TestSnaplenCut(t *testing.T) {
 	// With no payload left, the applications come from the server port.
 	if got := appsOf(res)["192.168.1.6"]; got != "modbus" {
 		t.Errorf("192.168.1.6 apps %q, want modbus", got)
+	}
+}
+
+// TestRawPairHash checks that the reader's shortcut gives the decoder's
+// shard on every IP frame of real captures (tagged and not, v4 and v6).
+func TestRawPairHash(t *testing.T) {
+	var dec decode.Decoder
+	var p decode.Packet
+	n := 0
+	for _, name := range []string{"enip_cip_example.pcap", "modbus_example.pcap", "snap7.pcap"} {
+		for _, src := range open(t, name) {
+			var cp capture.Packet
+			for src.Next(&cp) == nil {
+				h, ok := rawPairHash(cp.Link, cp.Data)
+				dec.Decode(cp.Link, cp.Data, &p)
+				isIP := p.L3 == decode.L3IPv4 || p.L3 == decode.L3IPv6
+				if ok != isIP {
+					t.Fatalf("%s #%d: raw ok %v, decoded L3 %v", name, cp.Number, ok, p.L3)
+				}
+				if ok {
+					n++
+					if h != pairHash(&p) {
+						t.Fatalf("%s #%d: raw hash differs", name, cp.Number)
+					}
+				}
+			}
+		}
+	}
+	// Generated frames: VLAN-tagged and IPv6.
+	var buf bytes.Buffer
+	w, _ := capture.NewPcapWriter(&buf, capture.LinkEthernet, 65535, false)
+	if err := synth.Terminal(w, synth.TerminalOptions{IPv6: true}); err != nil {
+		t.Fatal(err)
+	}
+	w.Flush()
+	src, _ := capture.NewReader(&buf, "t.pcap")
+	var cp capture.Packet
+	for src.Next(&cp) == nil {
+		h, ok := rawPairHash(cp.Link, cp.Data)
+		dec.Decode(cp.Link, cp.Data, &p)
+		if ok && h != pairHash(&p) {
+			t.Fatalf("terminal #%d: raw hash differs (vlan %d)", cp.Number, p.VLAN())
+		}
+		if ok {
+			n++
+		}
+	}
+	if n < 3000 {
+		t.Errorf("only %d frames compared", n)
 	}
 }
