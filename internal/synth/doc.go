@@ -18,9 +18,11 @@
 //   - Payload builders (DNSQuery, TLSClientHello, RDPConnectionRequest,
 //     S7ReadVar, ENIPListIdentity, …) return application messages built
 //     by hand from their specifications.
-//   - Scenarios: Terminal (the example terminal of examples/terminal/site.yaml
-//     with deliberate violations, TerminalViolations) and Mix (an endless
-//     realistic mix for benchmarks, zero allocations per packet).
+//   - Scenarios: Terminal (the example terminal of examples/terminal/site.yaml,
+//     embedded as TerminalSite, with the named violations of
+//     TerminalScenarios injected and their ground truth from TerminalTruth)
+//     and Mix (an endless realistic mix for benchmarks, zero allocations
+//     per packet).
 //
 // Ownership: the frame passed to PacketWriter.WritePacket is the Builder's
 // reused buffer, valid only during the call. Exchange data belongs to the

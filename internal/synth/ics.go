@@ -2,7 +2,9 @@ package synth
 
 import (
 	"encoding/binary"
+	"math/rand/v2"
 	"net/netip"
+	"strconv"
 )
 
 // Industrial protocol payloads: Modbus/TCP, S7comm over ISO-on-TCP and
@@ -173,6 +175,144 @@ func S7ReadVarAck(ref uint16, values ...[]byte) []byte {
 	}
 	return s7(s7AckData, ref, []byte{s7Read, byte(len(values))}, d)
 }
+
+// S7 functions of a program download and of PLC control.
+const (
+	s7RequestDownload = 0x1a
+	s7DownloadBlock   = 0x1b
+	s7DownloadEnded   = 0x1c
+	s7PIService       = 0x28
+	s7PLCStop         = 0x29
+)
+
+// S7 block types, as in the block file names of the passive file system.
+const (
+	S7BlockOB uint8 = 0x08
+	S7BlockDB uint8 = 0x0a
+	S7BlockFC uint8 = 0x0c
+	S7BlockFB uint8 = 0x0e
+)
+
+// S7BlockFile is the name a block is downloaded under: the type in two
+// hex digits, the number in five decimal digits, and the destination file
+// system P (passive), e.g. 0C00012P; the transfer functions prefix it
+// with "_".
+func S7BlockFile(typ uint8, number uint16) string {
+	const hexDigits = "0123456789ABCDEF"
+	b := []byte{hexDigits[typ>>4], hexDigits[typ&15]}
+	n := strconv.Itoa(int(number))
+	for range 5 - len(n) {
+		b = append(b, '0')
+	}
+	return string(append(append(b, n...), 'P'))
+}
+
+// S7Block is a program block of size bytes (at least 56) in load-memory
+// form: the 36-byte header (magic 0x7070, version 1, attributes 1,
+// language, block type (S7BlockOB…; the same numbers), number, total
+// length), the
+// MC7 code (size-56 bytes, filled from r) and a zeroed 20-byte tail.
+// The MC7 code length is at offset 34.
+func S7Block(r *rand.Rand, lang, typ uint8, number uint16, size int) []byte {
+	size = max(size, 56)
+	b := make([]byte, 36, size)
+	b[0], b[1], b[2], b[3], b[4], b[5] = 0x70, 0x70, 1, 1, lang, typ
+	binary.BigEndian.PutUint16(b[6:], number)
+	binary.BigEndian.PutUint32(b[8:], uint32(size))
+	binary.BigEndian.PutUint16(b[34:], uint16(size-56))
+	b = appendRandom(b, r, size-56)
+	return append(b, make([]byte, 20)...)
+}
+
+// s7FileParam is the parameter of the transfer jobs: function, status,
+// two unknown octets, a 4-octet id, the length-prefixed file name and
+// extra.
+func s7FileParam(fn uint8, file string, extra []byte) []byte {
+	p := []byte{fn, 0, 0, 0, 0, 0, 0, 0, byte(len(file))}
+	p = append(p, file...)
+	return append(p, extra...)
+}
+
+// S7RequestDownload is the client's job announcing the download of the
+// block file ("_" + S7BlockFile): after the file name, a length-prefixed
+// string of "1", the load-memory length and the MC7 code length, six
+// digits each.
+func S7RequestDownload(ref uint16, file string, loadLen, mc7Len int) []byte {
+	x := "1" + pad6(loadLen) + pad6(mc7Len)
+	return s7(s7Job, ref, s7FileParam(s7RequestDownload, file, append([]byte{byte(len(x))}, x...)), nil)
+}
+
+func pad6(n int) string {
+	s := strconv.Itoa(min(max(n, 0), 999999))
+	for len(s) < 6 {
+		s = "0" + s
+	}
+	return s
+}
+
+// S7RequestDownloadAck is the PLC's acceptance of a Request download.
+func S7RequestDownloadAck(ref uint16) []byte {
+	return s7(s7AckData, ref, []byte{s7RequestDownload}, nil)
+}
+
+// S7DownloadBlock is the PLC's job asking the client for the next part
+// of the file: the PLC pulls a download.
+func S7DownloadBlock(ref uint16, file string) []byte {
+	return s7(s7Job, ref, s7FileParam(s7DownloadBlock, file, nil), nil)
+}
+
+// S7DownloadBlockAck is the client's answer to a Download block job: a
+// status of 1 when more data follows, then the data part (length, 0x00FB,
+// the chunk).
+func S7DownloadBlockAck(ref uint16, more bool, chunk []byte) []byte {
+	st := byte(0)
+	if more {
+		st = 1
+	}
+	d := binary.BigEndian.AppendUint16(nil, uint16(len(chunk)))
+	d = append(d, 0, 0xfb)
+	return s7(s7AckData, ref, []byte{s7DownloadBlock, st}, append(d, chunk...))
+}
+
+// S7DownloadEnded is the PLC's job closing the transfer of file.
+func S7DownloadEnded(ref uint16, file string) []byte {
+	return s7(s7Job, ref, s7FileParam(s7DownloadEnded, file, nil), nil)
+}
+
+// S7DownloadEndedAck is the client's answer to Download ended.
+func S7DownloadEndedAck(ref uint16) []byte {
+	return s7(s7AckData, ref, []byte{s7DownloadEnded}, nil)
+}
+
+// S7InsertBlocks is the PI-Service _INSE job activating downloaded blocks
+// (S7BlockFile names): the parameter is the function, seven unknown
+// octets (the last 0xFD), the length of the block list, the list (count,
+// an unknown octet, the names) and the length-prefixed service name.
+func S7InsertBlocks(ref uint16, files ...string) []byte {
+	list := []byte{byte(len(files)), 0}
+	for _, f := range files {
+		list = append(list, f...)
+	}
+	const svc = "_INSE"
+	p := []byte{s7PIService, 0, 0, 0, 0, 0, 0, 0xfd}
+	p = binary.BigEndian.AppendUint16(p, uint16(len(list)))
+	p = append(p, list...)
+	p = append(p, byte(len(svc)))
+	return s7(s7Job, ref, append(p, svc...), nil)
+}
+
+// S7PIServiceAck is the PLC's acceptance of a PI-Service job.
+func S7PIServiceAck(ref uint16) []byte { return s7(s7AckData, ref, []byte{s7PIService}, nil) }
+
+// S7PLCStop is the job stopping the CPU: function 0x29, five unknown
+// octets and the length-prefixed service name P_PROGRAM.
+func S7PLCStop(ref uint16) []byte {
+	const svc = "P_PROGRAM"
+	return s7(s7Job, ref, append([]byte{s7PLCStop, 0, 0, 0, 0, 0, byte(len(svc))}, svc...), nil)
+}
+
+// S7PLCStopAck is the PLC's acceptance of a stop.
+func S7PLCStopAck(ref uint16) []byte { return s7(s7AckData, ref, []byte{s7PLCStop}, nil) }
 
 // EtherNet/IP encapsulation commands (CIP Vol. 2 §2-3.2).
 const (

@@ -2,7 +2,10 @@ package synth
 
 import (
 	"cmp"
+	_ "embed"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/netip"
@@ -14,17 +17,31 @@ import (
 // TerminalOptions configures Terminal. The zero value gives the shipped
 // example capture.
 type TerminalOptions struct {
-	// Start is the time of the first frame; zero means 2026-11-03T09:00:00Z.
+	// Start is the time of the first frame; zero means 2026-11-03T09:00:00Z,
+	// outside the site's change window, or TerminalWindowStart, inside it,
+	// when a selected scenario needs the window. A Start outside the window
+	// with such a scenario makes its truth wrong.
 	Start time.Time
 	// Seed seeds all randomness; the example uses 0.
 	Seed int64
 	// NoViolations leaves out the deliberate violations (TerminalViolations),
 	// keeping only the normal traffic of TerminalQuiet.
 	NoViolations bool
+	// Scenarios names the TerminalScenarios to inject (each at most once,
+	// in TerminalScenarios order whatever the order here); nil means the
+	// example's, an empty non-nil slice none. An unknown name is
+	// ErrUnknownScenario.
+	Scenarios []string
 	// IPv6 adds one DNS exchange over IPv6 (unique local addresses the site
 	// model does not zone). Off in the example.
 	IPv6 bool
 }
+
+// TerminalSite is the site model the Terminal capture is judged against,
+// identical to examples/terminal/site.yaml.
+//
+//go:embed site.yaml
+var TerminalSite []byte
 
 // TerminalDuration is how much traffic Terminal writes.
 const TerminalDuration = 60 * time.Second
@@ -36,78 +53,254 @@ const TerminalDuration = 60 * time.Second
 // segmentation.multi-homed: the device's other address; empty for
 // inventory findings), App the application in the site model's
 // protocol vocabulary (empty when the finding is about a device).
+// Scenario names the TerminalScenarios entry that causes it (empty for
+// TerminalQuiet).
 type Violation struct {
-	Rule, Src, Dst, App string
+	Rule     string `json:"rule,omitempty"`
+	Src      string `json:"src"`
+	Dst      string `json:"dst,omitempty"`
+	App      string `json:"app,omitempty"`
+	Scenario string `json:"scenario,omitempty"`
 }
 
-// TerminalViolations lists the deliberate violations in the Terminal
-// capture, one entry per finding.
-var TerminalViolations = []Violation{
-	// 1. a TOS workstation opens RDP straight to the crane management
-	// server: not through the remote-access gateway, and tos → crane-mgmt
-	// allows only HTTPS.
-	{"remote-access.unmanaged", "10.50.7.77", "10.10.9.30", "rdp"},
-	{"segmentation.cross-zone", "10.50.7.77", "10.10.9.30", "rdp"},
-	// 2. TeamViewer from the engineering workstation to the Internet (after
-	// a DNS query for router4.teamviewer.com, which itself is allowed).
-	{"remote-access.unmanaged", "10.10.9.20", "188.172.219.133", "teamviewer"},
-	{"egress.external", "10.10.9.20", "188.172.219.133", "teamviewer"},
-	// 3. a crane PLC talks TLS to a vendor host on the Internet.
-	{"egress.external", "10.10.11.5", "198.51.100.23", "https"},
-	// 4. firmware pushed to the STS-01 PLC by TFTP from the business
-	// network (WRQ "s7-1500_fw_v3.1.bin"; the transfer itself runs from a
-	// new server port, RFC 1350 §4).
-	{"file-transfer.insecure", "10.50.7.77", "10.10.1.5", "tftp"},
-	{"segmentation.cross-zone", "10.50.7.77", "10.10.1.5", "tftp"},
-	// 5. a crane project file written over SMB from the business network
-	// (\\10.10.9.30\backups, STS01_project.zap16).
-	{"file-transfer.insecure", "10.50.7.77", "10.10.9.30", "smb"},
-	{"segmentation.cross-zone", "10.50.7.77", "10.10.9.30", "smb"},
-	// 6. spreader parameters uploaded by FTP (STOR spreader_params.cfg);
-	// the passive data connection goes to port 50210 of the same host.
-	{"file-transfer.insecure", "10.10.9.20", "10.10.1.20", "ftp"},
-	{"segmentation.cross-zone", "10.10.9.20", "10.10.1.20", "ftp"},
-	// 7. the TOS server reaches prohibited destinations: a LOGINK name
+// TerminalScenario is one deliberate violation that Terminal can inject
+// into the normal traffic, with the findings it must cause.
+type TerminalScenario struct {
+	Name  string
+	Short string // one line for listings
+	// Violations are the findings the scenario causes, each with Scenario
+	// set to Name.
+	Violations []Violation
+	// MustNot are findings the scenario's traffic must not cause (a
+	// scenario of allowed traffic has only these).
+	MustNot []Violation
+	// Example is whether the shipped example capture carries the scenario
+	// (the selection when TerminalOptions.Scenarios is nil).
+	Example bool
+	// Window is whether the scenario needs the site's weekly change
+	// window: Terminal then starts in it (TerminalWindowStart).
+	Window bool
+	script func(t *term)
+}
+
+// ErrUnknownScenario is returned for a scenario name that
+// TerminalScenarios does not list.
+var ErrUnknownScenario = errors.New("synth: unknown scenario")
+
+func scenario(name, short string, example bool, script func(t *term), vs ...Violation) TerminalScenario {
+	for i := range vs {
+		vs[i].Scenario = name
+	}
+	return TerminalScenario{Name: name, Short: short, Violations: vs, Example: example, script: script}
+}
+
+func viol(rule, src, dst, app string) Violation {
+	return Violation{Rule: rule, Src: src, Dst: dst, App: app}
+}
+
+// TerminalScenarios lists the scenarios in the order of their first
+// traffic.
+var TerminalScenarios = []TerminalScenario{
+	// RDP from a TOS workstation straight to the crane management server
+	// (not through the remote-access gateway, and tos → crane-mgmt allows
+	// only HTTPS), and TeamViewer from the engineering workstation to the
+	// Internet (after a DNS query for router4.teamviewer.com, which itself
+	// is allowed).
+	scenario("remote-vendor-access", "RDP from the business network to the CMS, TeamViewer from the engineering workstation", true,
+		(*term).remoteVendorAccess,
+		viol("remote-access.unmanaged", "10.50.7.77", "10.10.9.30", "rdp"),
+		viol("segmentation.cross-zone", "10.50.7.77", "10.10.9.30", "rdp"),
+		viol("remote-access.unmanaged", "10.10.9.20", "188.172.219.133", "teamviewer"),
+		viol("egress.external", "10.10.9.20", "188.172.219.133", "teamviewer")),
+	// The one MAC 3c:52:82:09:00:99 sends from crane-mgmt (VLAN 90) and
+	// from the business network (untagged); its crane-mgmt address is not
+	// in the inventory.
+	scenario("multi-homed-cms", "a host in crane management also sends from the business network", true,
+		(*term).multiHomed,
+		viol("segmentation.multi-homed", "10.10.9.35", "10.50.3.3", ""),
+		viol("inventory.unknown-device", "10.10.9.35", "", "")),
+	// sts02-plc1 talks TLS to a vendor host on the Internet.
+	scenario("crane-egress", "a crane PLC talks TLS to a vendor host on the Internet", true,
+		(*term).craneEgress,
+		viol("egress.external", "10.10.11.5", "198.51.100.23", "https")),
+	// Firmware pushed to the STS-01 PLC by TFTP from the business network
+	// (WRQ "s7-1500_fw_v3.1.bin"; the transfer itself runs from a new
+	// server port, RFC 1350 §4).
+	scenario("firmware-over-tftp", "PLC firmware written by TFTP from the business network", true,
+		(*term).firmwareOverTFTP,
+		viol("file-transfer.insecure", "10.50.7.77", "10.10.1.5", "tftp"),
+		viol("segmentation.cross-zone", "10.50.7.77", "10.10.1.5", "tftp")),
+	// A crane project file written over SMB from the business network
+	// (\\10.10.9.30\backups, STS01_project.zap16), and spreader parameters
+	// uploaded by FTP (STOR spreader_params.cfg; the passive data
+	// connection goes to port 50210 of the same host).
+	scenario("insecure-file-transfer", "a project file over SMB from the business network, spreader parameters over FTP", true,
+		(*term).insecureFileTransfer,
+		viol("file-transfer.insecure", "10.50.7.77", "10.10.9.30", "smb"),
+		viol("segmentation.cross-zone", "10.50.7.77", "10.10.9.30", "smb"),
+		viol("file-transfer.insecure", "10.10.9.20", "10.10.1.20", "ftp"),
+		viol("segmentation.cross-zone", "10.10.9.20", "10.10.1.20", "ftp")),
+	// The TOS server reaches prohibited destinations: a LOGINK name
 	// (built-in list) resolved and contacted, a site-prohibited domain
 	// resolved and fetched over HTTP, and an address in a prohibited CIDR.
-	{"prohibited.destination", "10.50.1.10", "10.40.0.53", "dns"},     // gateway.logink.cn
-	{"prohibited.destination", "10.50.1.10", "203.0.113.80", "https"}, // SNI gateway.logink.cn
-	{"prohibited.destination", "10.50.1.10", "10.40.0.53", "dns"},     // example-bad.cn
-	{"prohibited.destination", "10.50.1.10", "203.0.113.81", "http"},  // Host: example-bad.cn
-	{"prohibited.destination", "10.50.1.10", "192.0.2.15", "https"},   // 192.0.2.0/24
-	// 8. one MAC (3c:52:82:09:00:99) sends from crane-mgmt (VLAN 90) and
-	// from the business network (untagged).
-	{"segmentation.multi-homed", "10.10.9.35", "10.50.3.3", ""},
-	// 9. undeclared devices in crane zones: one reading the STS-01 PLC over
-	// Modbus/TCP (inside sts01-control, so not cross-zone), and the
-	// multi-homed host's crane-mgmt address.
-	{"inventory.unknown-device", "10.10.1.99", "", ""},
-	{"inventory.unknown-device", "10.10.9.35", "", ""},
-	// 10. a camera opens an S7 connection to the crane PLC (crane-noncritical
+	scenario("logink-lookup", "the TOS resolves and contacts LOGINK and other prohibited destinations", true,
+		(*term).loginkLookup,
+		viol("prohibited.destination", "10.50.1.10", "10.40.0.53", "dns"),     // gateway.logink.cn, example-bad.cn
+		viol("prohibited.destination", "10.50.1.10", "203.0.113.80", "https"), // SNI gateway.logink.cn
+		viol("prohibited.destination", "10.50.1.10", "203.0.113.81", "http"),  // Host: example-bad.cn
+		viol("prohibited.destination", "10.50.1.10", "192.0.2.15", "https")),  // 192.0.2.0/24
+	// An undeclared device in sts01-control reads the STS-01 PLC over
+	// Modbus/TCP (inside the zone, so not cross-zone).
+	scenario("unknown-device", "an undeclared device in a crane-control zone reads the PLC", true,
+		(*term).unknownDevice,
+		viol("inventory.unknown-device", "10.10.1.99", "", "")),
+	// A camera opens an S7 connection to the crane PLC (crane-noncritical
 	// → crane-control).
-	{"segmentation.cross-zone", "10.10.2.11", "10.10.1.5", "s7comm"},
+	scenario("camera-on-control", "a crane camera opens an S7 connection to the crane PLC", true,
+		(*term).cameraOnControl,
+		viol("segmentation.cross-zone", "10.10.2.11", "10.10.1.5", "s7comm")),
+	// A TOS workstation downloads a block (FC 12) into the STS-01 PLC and
+	// activates it: no conduit leads from the business network to crane
+	// control, and downloads are allowed only from crane management in the
+	// change window.
+	scenario("plc-program-download", "a program block downloaded into a crane PLC from the business network", false,
+		(*term).plcProgramDownload,
+		viol("ics.program-download", "10.50.7.77", "10.10.1.5", "s7comm"),
+		viol("segmentation.cross-zone", "10.50.7.77", "10.10.1.5", "s7comm")),
+	// The engineering workstation stops the STS-01 PLC: no window allows
+	// a stop.
+	scenario("plc-stop", "the engineering workstation stops a crane PLC", false,
+		(*term).plcStop,
+		viol("ics.plc-stop", "10.10.9.20", "10.10.1.5", "s7comm")),
+	// The engineering workstation downloads a data block into the STS-01
+	// PLC inside the weekly change window: allowed, no finding.
+	func() TerminalScenario {
+		sc := scenario("authorized-maintenance", "a program download from crane management inside the change window (no finding)", false,
+			(*term).authorizedMaintenance)
+		sc.Window = true
+		sc.MustNot = []Violation{
+			{Rule: "ics.program-download", Src: "10.10.9.20", Dst: "10.10.1.5", App: "s7comm", Scenario: sc.Name},
+			{Rule: "segmentation.cross-zone", Src: "10.10.9.20", Dst: "10.10.1.5", App: "s7comm", Scenario: sc.Name},
+		}
+		return sc
+	}(),
+}
+
+// TerminalWindowStart is where Terminal starts, when no Start is given,
+// for scenarios that need the change window of examples/terminal/site.yaml
+// (weekly from 2026-11-02T08:00Z for four hours).
+var TerminalWindowStart = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+
+// TerminalViolations lists the deliberate violations in the example
+// capture (the scenarios with Example set), one entry per finding.
+var TerminalViolations = func() []Violation {
+	var vs []Violation
+	for _, sc := range TerminalScenarios {
+		if sc.Example {
+			vs = append(vs, sc.Violations...)
+		}
+	}
+	return vs
+}()
+
+// Truth is the ground truth of a Terminal capture.
+type Truth struct {
+	// Scenarios names the scenarios injected, in TerminalScenarios order.
+	Scenarios []string
+	// Must lists the findings an analysis must report, and no others.
+	Must []Violation
+	// MustNot lists findings that must not be reported: those of the
+	// scenarios left out and those the allowed traffic of a scenario
+	// could be mistaken for; and, with an empty Rule, normal flows
+	// (TerminalQuiet) that must cause no finding at all — left out when
+	// an expected finding has the same endpoints and application.
+	MustNot []Violation
+}
+
+// TerminalTruth returns the ground truth of a Terminal capture with the
+// given scenarios (nil: the example's).
+func TerminalTruth(scenarios []string) (Truth, error) {
+	sel, err := selectScenarios(scenarios)
+	if err != nil {
+		return Truth{}, err
+	}
+	tr := Truth{Scenarios: []string{}, Must: []Violation{}, MustNot: []Violation{}}
+	key := func(v Violation) string { return v.Rule + " " + v.Src + ">" + v.Dst + " " + v.App }
+	flow := func(v Violation) string { return v.Src + ">" + v.Dst + " " + v.App }
+	in, flows := map[string]bool{}, map[string]bool{}
+	for _, sc := range sel {
+		tr.Scenarios = append(tr.Scenarios, sc.Name)
+		for _, v := range sc.Violations {
+			tr.Must = append(tr.Must, v)
+			in[key(v)] = true
+			flows[flow(v)] = true
+		}
+	}
+	for i := range TerminalScenarios {
+		sc := &TerminalScenarios[i]
+		chosen := slices.Contains(sel, sc)
+		for _, v := range sc.MustNot {
+			if !in[key(v)] {
+				tr.MustNot = append(tr.MustNot, v)
+				in[key(v)] = true
+			}
+		}
+		if chosen {
+			continue
+		}
+		for _, v := range sc.Violations {
+			if !in[key(v)] {
+				tr.MustNot = append(tr.MustNot, v)
+				in[key(v)] = true
+			}
+		}
+	}
+	for _, q := range TerminalQuiet {
+		if !flows[flow(q)] {
+			tr.MustNot = append(tr.MustNot, q)
+		}
+	}
+	return tr, nil
+}
+
+// selectScenarios returns the named scenarios in TerminalScenarios order,
+// each once; nil selects the example's.
+func selectScenarios(names []string) ([]*TerminalScenario, error) {
+	for _, n := range names {
+		if !slices.ContainsFunc(TerminalScenarios, func(sc TerminalScenario) bool { return sc.Name == n }) {
+			return nil, fmt.Errorf("%w %q", ErrUnknownScenario, n)
+		}
+	}
+	var sel []*TerminalScenario
+	for i := range TerminalScenarios {
+		sc := &TerminalScenarios[i]
+		if (names == nil && sc.Example) || slices.Contains(names, sc.Name) {
+			sel = append(sel, sc)
+		}
+	}
+	return sel, nil
 }
 
 // TerminalQuiet lists normal flows of the Terminal capture that the site
 // allows and that must produce no finding (Rule is empty).
 var TerminalQuiet = []Violation{
-	{"", "10.10.9.20", "10.10.1.5", "s7comm"},  // ews01 polls sts01-plc1
-	{"", "10.10.9.30", "10.10.1.5", "s7comm"},  // cms01 polls sts01-plc1
-	{"", "10.10.9.30", "10.10.11.5", "enip"},   // cms01 polls sts02-plc1 (ListIdentity, Read Tag)
-	{"", "10.10.9.30", "10.10.1.10", "modbus"}, // cms01 polls the hoist drive
-	{"", "10.10.1.5", "10.10.1.10", "enip"},    // class 1 I/O inside sts01-control (UDP 2222)
-	{"", "10.10.2.11", "10.10.9.40", "rtsp"},   // STS-01 camera streams to the recorder
-	{"", "10.10.12.11", "10.10.9.40", "rtsp"},  // STS-02 camera streams to the recorder
-	{"", "10.10.9.30", "10.40.0.53", "dns"},    // crane-mgmt name service
-	{"", "10.10.9.20", "10.40.0.53", "dns"},    // (also router4.teamviewer.com)
-	{"", "10.10.9.30", "10.40.0.123", "ntp"},   // crane-mgmt time
-	{"", "10.10.9.20", "10.40.0.123", "ntp"},   //
-	{"", "10.10.1.5", "10.40.0.123", "ntp"},    // PLC time
-	{"", "10.10.11.5", "10.40.0.123", "ntp"},   //
-	{"", "10.50.1.10", "10.10.9.30", "https"},  // TOS pulls crane status (SNI cms01.t3.example)
-	{"", "10.50.1.10", "10.40.0.53", "dns"},    // TOS name service
-	{"", "10.20.0.10", "10.10.9.30", "ssh"},    // vendor support through the gateway
-	{"", "10.20.0.10", "10.10.9.30", "rdp"},    //
+	viol("", "10.10.9.20", "10.10.1.5", "s7comm"),  // ews01 polls sts01-plc1
+	viol("", "10.10.9.30", "10.10.1.5", "s7comm"),  // cms01 polls sts01-plc1
+	viol("", "10.10.9.30", "10.10.11.5", "enip"),   // cms01 polls sts02-plc1 (ListIdentity, Read Tag)
+	viol("", "10.10.9.30", "10.10.1.10", "modbus"), // cms01 polls the hoist drive
+	viol("", "10.10.1.5", "10.10.1.10", "enip"),    // class 1 I/O inside sts01-control (UDP 2222)
+	viol("", "10.10.2.11", "10.10.9.40", "rtsp"),   // STS-01 camera streams to the recorder
+	viol("", "10.10.12.11", "10.10.9.40", "rtsp"),  // STS-02 camera streams to the recorder
+	viol("", "10.10.9.30", "10.40.0.53", "dns"),    // crane-mgmt name service
+	viol("", "10.10.9.20", "10.40.0.53", "dns"),    // (also router4.teamviewer.com)
+	viol("", "10.10.9.30", "10.40.0.123", "ntp"),   // crane-mgmt time
+	viol("", "10.10.9.20", "10.40.0.123", "ntp"),   //
+	viol("", "10.10.1.5", "10.40.0.123", "ntp"),    // PLC time
+	viol("", "10.10.11.5", "10.40.0.123", "ntp"),   //
+	viol("", "10.50.1.10", "10.10.9.30", "https"),  // TOS pulls crane status (SNI cms01.t3.example)
+	viol("", "10.50.1.10", "10.40.0.53", "dns"),    // TOS name service
+	viol("", "10.20.0.10", "10.10.9.30", "ssh"),    // vendor support through the gateway
+	viol("", "10.20.0.10", "10.10.9.30", "rdp"),    //
 }
 
 func mac(s string) [6]byte {
@@ -170,7 +363,7 @@ var (
 // crane PLC polling (S7comm, Modbus/TCP, EtherNet/IP), camera streams,
 // name and time service, HTTPS from the terminal operating system, vendor
 // support through the remote-access gateway, plus the violations listed
-// in TerminalViolations (unless opts.NoViolations). The output is
+// by the scenarios of opts.Scenarios (unless opts.NoViolations). The output is
 // deterministic: the same options give the same bytes.
 //
 // examples/terminal/terminal.pcap is Terminal(w, TerminalOptions{}) written
@@ -181,9 +374,19 @@ func Terminal(w PacketWriter, opts TerminalOptions) error {
 	if start.IsZero() {
 		start = time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
 	}
+	var sel []*TerminalScenario
+	if !opts.NoViolations {
+		var err error
+		if sel, err = selectScenarios(opts.Scenarios); err != nil {
+			return err
+		}
+	}
+	if opts.Start.IsZero() && slices.ContainsFunc(sel, func(sc *TerminalScenario) bool { return sc.Window }) {
+		start = TerminalWindowStart
+	}
 	t := &term{b: New(w, start, opts.Seed), start: start}
 	t.r = t.b.Rand()
-	t.script(opts)
+	t.script(opts, sel)
 	slices.SortStableFunc(t.acts, func(a, b action) int { return cmp.Compare(a.at, b.at) })
 	for _, a := range t.acts {
 		t.b.Advance(t.start.Add(a.at).Sub(t.b.Now()))
@@ -214,7 +417,7 @@ func sv(d []byte, after time.Duration) Exchange {
 	return Exchange{FromServer: true, Data: d, After: after}
 }
 
-func (t *term) script(opts TerminalOptions) {
+func (t *term) script(opts TerminalOptions, sel []*TerminalScenario) {
 	s := time.Second
 	t.do(ms(10), func() { t.arp(hCMS, hNVR) })
 	t.do(ms(20), func() { t.arp(hPLC1, hDrive) })
@@ -237,58 +440,147 @@ func (t *term) script(opts TerminalOptions) {
 	t.do(8*s, func() { t.ssh(hGW, hCMS) })
 	t.do(10*s, func() { t.ntp(hPLC1, hNTP, t.b.Port()) })
 	t.do(12*s, func() { t.rdp(hGW, hCMS, "rcms-svc", 25) })
-	// The dual-homed host's traffic is normal in itself; its existence is
-	// violation 8.
-	dual := !opts.NoViolations
-	if dual {
-		t.do(14*s, func() { t.dns(hDualMgmt, hDNS, "tos01.t3.example", hTOS.IP) }) // violation 8, crane-mgmt side
-		t.do(14*s+ms(500), func() { t.ntp(hDualMgmt, hNTP, 123) })
-	}
 	t.do(20*s, func() { t.ntp(hEWS, hNTP, 123) })
 	t.do(30*s, func() { t.ntp(hPLC2, hNTP, t.b.Port()) })
 	t.do(33*s, func() { t.https(hTOS, hCMS, "cms01.t3.example", 1) })
 	if opts.IPv6 {
 		t.do(35*s, func() { t.dns(hCMS6, hDNS6, "nvr01.t3.example", netip.MustParseAddr("fd48:7762:90::40")) })
 	}
-	if dual {
-		t.do(40*s, func() { t.dns(hDualTOS, hDNS, "tos01.t3.example", hTOS.IP) }) // violation 8, tos side
-		t.do(40*s+ms(2), func() { t.https(hDualTOS, hTOS, "tos01.t3.example", 1) })
-	}
-
-	if !opts.NoViolations {
-		t.violations()
+	// Each scenario's traffic runs at its own times, none equal to another
+	// action's, so the selection does not reorder the rest.
+	for _, sc := range sel {
+		sc.script(t)
 	}
 }
 
-func (t *term) violations() {
+func (t *term) remoteVendorAccess() {
 	s := time.Second
-	// 1. RDP from a TOS workstation to cms01.
+	// RDP from a TOS workstation to cms01.
 	t.do(15*s, func() { t.rdp(hTOSWS, hCMS, "vendor", 12) })
-	// 2. TeamViewer from ews01.
+	// TeamViewer from ews01.
 	t.do(18*s, func() { t.dns(hEWS, hDNS, "router4.teamviewer.com", hTeamView.IP) })
 	t.do(18*s+ms(30), func() { t.teamViewer(hEWS, hTeamView) })
-	// 3. sts02-plc1 TLS to a vendor host on the Internet.
-	t.do(22*s, func() { t.https(hPLC2, hVendor, "diag.crane-vendor.example", 1) })
-	// 4. TFTP firmware upload to sts01-plc1.
-	t.do(25*s, func() { t.tftp(hTOSWS, hPLC1, "s7-1500_fw_v3.1.bin", 3*512+200) })
-	// 5. SMB2 write of a project file to cms01.
+}
+
+// multiHomed is the dual-homed host's traffic: normal in itself, its
+// existence is the violation.
+func (t *term) multiHomed() {
+	s := time.Second
+	t.do(14*s, func() { t.dns(hDualMgmt, hDNS, "tos01.t3.example", hTOS.IP) }) // crane-mgmt side
+	t.do(14*s+ms(500), func() { t.ntp(hDualMgmt, hNTP, 123) })
+	t.do(40*s, func() { t.dns(hDualTOS, hDNS, "tos01.t3.example", hTOS.IP) }) // tos side
+	t.do(40*s+ms(2), func() { t.https(hDualTOS, hTOS, "tos01.t3.example", 1) })
+}
+
+// craneEgress: sts02-plc1 TLS to a vendor host on the Internet.
+func (t *term) craneEgress() {
+	t.do(22*time.Second, func() { t.https(hPLC2, hVendor, "diag.crane-vendor.example", 1) })
+}
+
+// firmwareOverTFTP: a TFTP firmware upload to sts01-plc1.
+func (t *term) firmwareOverTFTP() {
+	t.do(25*time.Second, func() { t.tftp(hTOSWS, hPLC1, "s7-1500_fw_v3.1.bin", 3*512+200) })
+}
+
+func (t *term) insecureFileTransfer() {
+	s := time.Second
+	// SMB2 write of a project file to cms01.
 	t.do(28*s, func() { t.smb(hTOSWS, hCMS, `\\10.10.9.30\backups`, "STS01_project.zap16", 6000) })
-	// 6. FTP upload to the spreader controller.
+	// FTP upload to the spreader controller. The passive data connection
+	// opens after the 227 reply, ≈1166 ms after the control handshake, and
+	// sends once 150 has arrived.
 	t.do(32*s, func() { t.ftp(hEWS, hSpreader, "spreader_params.cfg") })
-	// The passive data connection opens after the 227 reply, ≈1166 ms
-	// after the control handshake, and sends once 150 has arrived.
 	t.do(32*s+ms(1167), func() { t.ftpData(hEWS, hSpreader, 50210) })
-	// 7. Prohibited destinations from the TOS server.
+}
+
+// loginkLookup: prohibited destinations from the TOS server.
+func (t *term) loginkLookup() {
+	s := time.Second
 	t.do(36*s, func() { t.dns(hTOS, hDNS, "gateway.logink.cn", hLogink.IP) })
 	t.do(36*s+ms(20), func() { t.https(hTOS, hLogink, "gateway.logink.cn", 1) })
 	t.do(38*s, func() { t.dns(hTOS, hDNS, "example-bad.cn", hBadHTTP.IP) })
 	t.do(38*s+ms(20), func() { t.http(hTOS, hBadHTTP, "example-bad.cn") })
 	t.do(42*s, func() { t.https(hTOS, hForbidden, "", 1) })
-	// 9. An undeclared device in sts01-control reads sts01-plc1.
+}
+
+// unknownDevice: an undeclared device in sts01-control reads sts01-plc1.
+func (t *term) unknownDevice() {
+	s := time.Second
 	t.do(45*s, func() { t.arp(hRogue, hPLC1) })
 	t.do(45*s+ms(5), func() { t.modbusPollN(hRogue, hPLC1, 1, 6, 0) })
-	// 10. A camera opens an S7 connection to sts01-plc1.
-	t.do(50*s, func() { t.s7Probe(hCam1, hPLC1) })
+}
+
+// cameraOnControl: a camera opens an S7 connection to sts01-plc1.
+func (t *term) cameraOnControl() {
+	t.do(50*time.Second, func() { t.s7Probe(hCam1, hPLC1) })
+}
+
+// plcProgramDownload: a TOS workstation downloads FC 12 into sts01-plc1.
+func (t *term) plcProgramDownload() {
+	t.do(47*time.Second, func() { t.s7Download(hTOSWS, hPLC1, S7BlockFC, 12, 900) })
+}
+
+// plcStop: ews01 stops sts01-plc1.
+func (t *term) plcStop() {
+	t.do(52*time.Second, func() { t.s7Stop(hEWS, hPLC1) })
+}
+
+// authorizedMaintenance: ews01 downloads DB 5 into sts01-plc1 (in the
+// change window, see TerminalScenario.Window).
+func (t *term) authorizedMaintenance() {
+	t.do(55*time.Second, func() { t.s7Download(hEWS, hPLC1, S7BlockDB, 5, 400) })
+}
+
+// s7Connect is the start of an S7 connection: COTP CR/CC and setup
+// communication.
+func (t *term) s7Connect(srcRef uint16) []Exchange {
+	return []Exchange{
+		cl(COTPConnectRequest(srcRef, S7TSAPClient, S7TSAPPLC), 0),
+		sv(COTPConnectConfirm(srcRef, 0x0046, S7TSAPClient, S7TSAPPLC), ms(1.1)),
+		cl(S7SetupCommunication(1, 480), ms(0.3)),
+		sv(S7SetupCommunicationAck(1, 480), ms(2)),
+	}
+}
+
+// s7Download downloads one block of size bytes as an engineering station
+// does: Request download, the PLC's Download block jobs answered with the
+// block in chunks of at most 200 bytes, Download ended, then the _INSE
+// PI service activating the block.
+func (t *term) s7Download(c, plc Host, typ uint8, number uint16, size int) {
+	name := S7BlockFile(typ, number)
+	file := "_" + name
+	lang := uint8(0x03) // FBD
+	if typ == S7BlockDB {
+		lang = 0x05 // DB
+	}
+	blk := S7Block(t.r, lang, typ, number, size)
+	ex := t.s7Connect(uint16(t.r.Uint32()))
+	ex = append(ex,
+		cl(S7RequestDownload(2, file, len(blk), len(blk)-56), ms(400)),
+		sv(S7RequestDownloadAck(2), ms(3)))
+	const chunk = 200
+	ref := uint16(0x0100)
+	for off := 0; off < len(blk); off += chunk {
+		end := min(off+chunk, len(blk))
+		ex = append(ex,
+			sv(S7DownloadBlock(ref, file), ms(1)),
+			cl(S7DownloadBlockAck(ref, end < len(blk), blk[off:end]), ms(0.8)))
+		ref++
+	}
+	ex = append(ex,
+		sv(S7DownloadEnded(ref, file), ms(2)),
+		cl(S7DownloadEndedAck(ref), ms(0.6)),
+		cl(S7InsertBlocks(3, name), ms(50)),
+		sv(S7PIServiceAck(3), ms(12)))
+	t.b.TCPSession(c, plc, t.b.Port(), 102, ex...)
+}
+
+// s7Stop connects to an S7 PLC and stops it.
+func (t *term) s7Stop(c, plc Host) {
+	ex := append(t.s7Connect(uint16(t.r.Uint32())),
+		cl(S7PLCStop(2), ms(300)),
+		sv(S7PLCStopAck(2), ms(25)))
+	t.b.TCPSession(c, plc, t.b.Port(), 102, ex...)
 }
 
 func (t *term) arp(from, to Host) {
