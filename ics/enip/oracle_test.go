@@ -3,11 +3,12 @@ package enip
 import (
 	"fmt"
 	"maps"
-	"os"
 	"os/exec"
 	"slices"
 	"strings"
 	"testing"
+
+	"harborwatch/internal/testutil"
 )
 
 // Oracle parity with tshark (Wireshark's ENIP/CIP dissectors): per service
@@ -115,13 +116,7 @@ func TestOracleCounts(t *testing.T) {
 // HARBORWATCH_REQUIRE_TSHARK=1 and tshark is missing, and is skipped
 // otherwise when tshark is missing.
 func TestOracleTshark(t *testing.T) {
-	bin, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("HARBORWATCH_REQUIRE_TSHARK") == "1" {
-			t.Fatal("tshark is required (HARBORWATCH_REQUIRE_TSHARK=1) but not installed")
-		}
-		t.Skip("tshark not installed")
-	}
+	bin := testutil.Tshark(t)
 	for _, name := range slices.Sorted(maps.Keys(tsharkCounts)) {
 		t.Run(name, func(t *testing.T) {
 			out, err := exec.Command(bin, "-r", "testdata/"+name, "-Y", "enip || cip || cipio",

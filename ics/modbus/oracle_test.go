@@ -2,12 +2,13 @@ package modbus
 
 import (
 	"maps"
-	"os"
 	"os/exec"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+
+	"harborwatch/internal/testutil"
 )
 
 // Oracle parity with tshark: per function code, the requests and responses
@@ -97,13 +98,7 @@ func TestOracleCounts(t *testing.T) {
 // against it, so that they stay what tshark says. Without tshark it skips,
 // unless HARBORWATCH_REQUIRE_TSHARK=1.
 func TestOracleTshark(t *testing.T) {
-	bin, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("HARBORWATCH_REQUIRE_TSHARK") == "1" {
-			t.Fatal("tshark is required (HARBORWATCH_REQUIRE_TSHARK=1) but not installed")
-		}
-		t.Skip("tshark not installed")
-	}
+	bin := testutil.Tshark(t)
 	for name, want := range tsharkCounts {
 		t.Run(name, func(t *testing.T) {
 			out, err := exec.Command(bin, "-r", "testdata/"+name, "-Y", "mbtcp", "-T", "fields",

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"maps"
-	"os"
 	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"harborwatch/internal/testutil"
 )
 
 // Oracle parity with tshark: per function code, the number of S7comm
@@ -112,13 +113,7 @@ func TestOracleCounts(t *testing.T) {
 // TestOracleTshark runs tshark itself over the captures. It is skipped when
 // tshark is missing, unless HARBORWATCH_REQUIRE_TSHARK=1.
 func TestOracleTshark(t *testing.T) {
-	bin, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("HARBORWATCH_REQUIRE_TSHARK") == "1" {
-			t.Fatal("tshark is required (HARBORWATCH_REQUIRE_TSHARK=1) but not found")
-		}
-		t.Skip("tshark not installed; the hard-coded counts of TestOracleCounts still apply")
-	}
+	bin := testutil.Tshark(t)
 	for file := range tsharkCounts {
 		t.Run(file, func(t *testing.T) {
 			cmd := exec.Command(bin, "-r", "testdata/"+file, "-Y", "s7comm", "-T", "fields",

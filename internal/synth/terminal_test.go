@@ -2,7 +2,6 @@ package synth
 
 import (
 	"bytes"
-	"flag"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -14,9 +13,10 @@ import (
 	"testing"
 	"time"
 	"unicode/utf16"
+
+	"harborwatch/internal/testutil"
 )
 
-var update = flag.Bool("update", false, "rewrite examples/terminal/terminal.pcap from Terminal")
 
 const (
 	examplePcap = "../../examples/terminal/terminal.pcap"
@@ -32,7 +32,7 @@ func terminalPcap(t testing.TB, opts TerminalOptions) []byte {
 // writes; -update rewrites it.
 func TestExample(t *testing.T) {
 	got := terminalPcap(t, TerminalOptions{})
-	if *update {
+	if testutil.Update() {
 		if err := os.WriteFile(examplePcap, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -358,13 +358,7 @@ func TestTerminalOptions(t *testing.T) {
 // below as verified with TShark 4.0. CI sets HARBORWATCH_REQUIRE_TSHARK=1
 // so that a missing tshark fails instead of skipping.
 func TestTshark(t *testing.T) {
-	tshark, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("HARBORWATCH_REQUIRE_TSHARK") == "1" {
-			t.Fatal("tshark not found and HARBORWATCH_REQUIRE_TSHARK=1")
-		}
-		t.Skip("tshark not installed")
-	}
+	tshark := testutil.Tshark(t)
 	file := filepath.Join(t.TempDir(), "terminal.pcap")
 	if err := os.WriteFile(file, terminalPcap(t, TerminalOptions{}), 0o644); err != nil {
 		t.Fatal(err)
