@@ -17,7 +17,6 @@ import (
 	"harborwatch/internal/testutil"
 )
 
-
 const (
 	examplePcap = "../../examples/terminal/terminal.pcap"
 	exampleSite = "../../examples/terminal/site.yaml"
