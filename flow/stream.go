@@ -17,16 +17,29 @@ package flow
 // which grows to the largest partial PDU seen and is then reused: the
 // steady state allocates nothing.
 //
-// Out-of-order segments are not queued: a segment beyond the next expected
-// sequence number is a gap; the pending bytes are dropped (counted) and
-// the stream restarts at the new segment, whose parser resynchronises on
-// the next PDU boundary it can frame.
+// A segment beyond the next expected sequence number is held (up to
+// MaxHeld segments, copied into a reused arena) until the hole before it
+// fills, then delivered in order: reordering costs nothing. When the hole
+// does not fill — the held segments are full, or the flow ends — it is a
+// gap: the pending and held bytes are dropped (counted) and the stream
+// restarts at the newest segment, whose parser resynchronises on the next
+// PDU boundary it can frame.
 type Stream struct {
 	buf   []byte
 	next  uint32 // next expected sequence number
 	init  bool
+	held  []heldSeg
+	arena []byte // bytes of the held segments
 	stats StreamStats
 }
+
+type heldSeg struct {
+	seq      uint32
+	off, end int // in arena
+}
+
+// MaxHeld is how many out-of-order segments a Stream waits with.
+const MaxHeld = 8
 
 // StreamStats counts what a Stream could not deliver.
 type StreamStats struct {
@@ -58,14 +71,26 @@ func (s *Stream) Add(seq uint32, payload []byte) []byte {
 		}
 		s.stats.Retransmitted += uint64(old)
 		payload, start = payload[old:], s.next
-	case d > 0: // a hole
-		s.stats.Gaps++
-		s.stats.DroppedBytes += uint64(len(s.buf))
-		s.buf = s.buf[:0]
+	case d > 0: // a hole: hold the segment until it fills
+		if len(payload) == 0 {
+			return nil
+		}
+		if len(s.held) < MaxHeld && len(s.arena)+len(payload) <= MaxPending {
+			off := len(s.arena)
+			s.arena = append(s.arena, payload...)
+			s.held = append(s.held, heldSeg{seq: seq, off: off, end: len(s.arena)})
+			return nil
+		}
+		s.gap()
 	}
 	s.next = start + uint32(len(payload))
 	if len(payload) == 0 {
 		return nil
+	}
+	if len(s.held) > 0 {
+		s.buf = append(s.buf, payload...)
+		s.fill()
+		return s.buf
 	}
 	if len(s.buf) == 0 {
 		return payload
@@ -77,6 +102,54 @@ func (s *Stream) Add(seq uint32, payload []byte) []byte {
 	}
 	s.buf = append(s.buf, payload...)
 	return s.buf
+}
+
+// fill appends the held segments that now follow the stream, in order.
+func (s *Stream) fill() {
+	for progress := true; progress && len(s.held) > 0; {
+		progress = false
+		for i := 0; i < len(s.held); i++ {
+			h := s.held[i]
+			d := int32(h.seq - s.next)
+			if d > 0 {
+				continue
+			}
+			data := s.arena[h.off:h.end]
+			if old := int(-d); old < len(data) {
+				s.stats.Retransmitted += uint64(old)
+				s.buf = append(s.buf, data[old:]...)
+				s.next = h.seq + uint32(len(data))
+			} else {
+				s.stats.Retransmitted += uint64(len(data))
+			}
+			s.held = append(s.held[:i], s.held[i+1:]...)
+			i--
+			progress = true
+		}
+	}
+	if len(s.held) == 0 {
+		s.arena = s.arena[:0]
+	}
+}
+
+// gap gives up on the hole: pending and held bytes are dropped and counted.
+func (s *Stream) gap() {
+	s.stats.Gaps++
+	s.stats.DroppedBytes += uint64(len(s.buf))
+	for _, h := range s.held {
+		s.stats.DroppedBytes += uint64(h.end - h.off)
+	}
+	s.buf = s.buf[:0]
+	s.held = s.held[:0]
+	s.arena = s.arena[:0]
+}
+
+// Close ends the stream: segments still held behind a hole that never
+// filled are counted as a gap and dropped.
+func (s *Stream) Close() {
+	if len(s.held) > 0 {
+		s.gap()
+	}
 }
 
 // Done records that n bytes of data (as returned by Add) were consumed and
@@ -118,5 +191,5 @@ func (s *Stream) Stats() StreamStats { return s.stats }
 
 // Reset makes the Stream ready for another flow, keeping its buffer.
 func (s *Stream) Reset() {
-	*s = Stream{buf: s.buf[:0]}
+	*s = Stream{buf: s.buf[:0], held: s.held[:0], arena: s.arena[:0]}
 }

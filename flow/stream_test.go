@@ -43,8 +43,19 @@ func TestStream(t *testing.T) {
 			[]string{"read", "write", "stop"}, StreamStats{Retransmitted: 7}},
 		{"overlapping retransmission brings new bytes", []seg{{100, whole[:7]}, {104, whole[4:12]}, {112, whole[12:]}},
 			[]string{"read", "write", "stop"}, StreamStats{Retransmitted: 3}},
-		{"gap drops the partial PDU and resynchronises", []seg{{100, whole[:7]}, {111, whole[11:]}},
-			[]string{"read", "stop"}, StreamStats{Gaps: 1, DroppedBytes: 2}},
+		{"a hole that never fills is a gap at close", []seg{{100, whole[:7]}, {111, whole[11:]}},
+			[]string{"read"}, StreamStats{Gaps: 1, DroppedBytes: 7}},
+		{"reordered segments are delivered in order", []seg{{100, whole[:3]}, {108, whole[8:]}, {103, whole[3:8]}},
+			[]string{"read", "write", "stop"}, StreamStats{}},
+		{"reordered and retransmitted", []seg{{100, whole[:3]}, {108, whole[8:]}, {106, whole[6:]}, {103, whole[3:8]}},
+			[]string{"read", "write", "stop"}, StreamStats{Retransmitted: 10}},
+		{"too many held segments: gap, resynchronise at the newest", func() []seg {
+			ss := []seg{{100, whole[:2]}}
+			for i := range MaxHeld {
+				ss = append(ss, seg{uint32(200 + 10*i), []byte{9}})
+			}
+			return append(ss, seg{300, pdu("stop")})
+		}(), []string{"stop"}, StreamStats{Gaps: 1, DroppedBytes: 2 + MaxHeld}},
 		{"sequence wraps", []seg{{0xfffffffe, whole[:4]}, {2, whole[4:]}}, []string{"read", "write", "stop"}, StreamStats{}},
 	}
 	for _, tt := range tests {
@@ -57,6 +68,7 @@ func TestStream(t *testing.T) {
 				got = append(got, pdus...)
 				st.Done(data, n)
 			}
+			st.Close()
 			if len(got) != len(tt.want) {
 				t.Fatalf("PDUs %q, want %q", got, tt.want)
 			}

@@ -84,6 +84,7 @@ func (s *shard) getICS() *icsState {
 
 func (s *shard) putICS(st *icsState) {
 	for i := range st.streams {
+		st.streams[i].Close()
 		ss := st.streams[i].Stats()
 		s.tcpGaps += ss.Gaps
 		s.tcpDropped += ss.DroppedBytes
