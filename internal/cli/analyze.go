@@ -41,11 +41,14 @@ judges what it sees against the site model: traffic between zones that no
 conduit allows, crane networks talking to external addresses, remote-access
 sessions that bypass the remote-access gateway, cleartext file transfers into
 crane networks, prohibited destinations (the LOGINK platform is built in),
-multi-homed hosts and devices missing from the inventory.
+multi-homed hosts, devices missing from the inventory, and operations on
+crane controllers (Modbus, S7, EtherNet/IP: program downloads, stops,
+firmware, configuration, writes) that no conduit or change window allows.
 
 Without --site every private address is in zone "unzoned" and public
-addresses are "external"; only the rules that need no site (prohibited
-destinations) can fire.
+addresses are "external"; only the rules that need no site can fire:
+prohibited destinations, and controller operations other than reads,
+identity, diagnostics, sessions, I/O and writes.
 
 A damaged or truncated capture is not fatal: every packet before the damage
 is analyzed and the damage is reported (stderr and the report's stats).
@@ -70,12 +73,12 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	var o analyzeOptions
 	fs := newFlags(c, e)
 	fs.StringVar(&o.site, "site", e.getenv("HARBORWATCH_SITE"), "site model `FILE` (site.yaml)")
-	fs.StringVar(&o.format, "format", envOr(e, "HARBORWATCH_FORMAT", "text"), "report format: text or json")
+	fs.StringVar(&o.format, "format", envOr(e, "HARBORWATCH_FORMAT", "text"), "report `FORMAT`: text or json")
 	fs.StringVar(&o.out, "out", "", "write the report to `FILE` instead of standard output")
 	fs.StringVar(&o.events, "events", "", "write protocol events as JSON lines to `FILE`")
 	fs.StringVar(&o.failOn, "fail-on", e.getenv("HARBORWATCH_FAIL_ON"), "exit 3 when a finding of this `SEVERITY` or higher exists (low, medium, high, critical)")
-	fs.IntVar(&o.workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "parallel workers (0 = one per CPU)")
-	fs.StringVar(&o.flowMemory, "flow-memory", envOr(e, "HARBORWATCH_FLOW_MEMORY", "256MiB"), "memory bound of the flow tables (e.g. 64MiB, 1GiB); the least recently used flows are evicted, and counted, beyond it")
+	fs.IntVar(&o.workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers (0 = one per CPU)")
+	fs.StringVar(&o.flowMemory, "flow-memory", envOr(e, "HARBORWATCH_FLOW_MEMORY", "256MiB"), "`SIZE` bound of the flow tables' memory (e.g. 64MiB, 1GiB); the least recently used flows are evicted, and counted, beyond it")
 	if helpRequested(args) {
 		printHelp(e.stdout, c, fs)
 		return flag.ErrHelp

@@ -192,7 +192,8 @@ func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
 			def = fmt.Sprintf(" (default %s)", f.DefValue)
 		}
-		fmt.Fprintf(w, "  --%-14s %s%s\n", n, f.Usage, def)
+		arg, usage := flag.UnquoteUsage(f)
+		fmt.Fprintf(w, "  --%-22s %s%s\n", strings.TrimSpace(n+" "+arg), usage, def)
 	}
 }
 
