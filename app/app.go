@@ -100,6 +100,22 @@ func Name(a App, transport string, port uint16) string {
 	return transport
 }
 
+// Transport names an IP protocol as findings and conduits do: tcp, udp,
+// icmp, icmpv6, else ip/N.
+func Transport(proto uint8) string {
+	switch proto {
+	case 6:
+		return "tcp"
+	case 17:
+		return "udp"
+	case 1:
+		return "icmp"
+	case 58:
+		return "icmpv6"
+	}
+	return "ip/" + strconv.Itoa(int(proto))
+}
+
 // RemoteAccess reports whether a is an interactive remote-access protocol
 // (the advisory's vendor remote sessions).
 func (a App) RemoteAccess() bool {

@@ -63,3 +63,11 @@ func TestByPort(t *testing.T) {
 		t.Error("RemoteAccess/FileTransfer classes wrong")
 	}
 }
+
+func TestTransport(t *testing.T) {
+	for p, want := range map[uint8]string{6: "tcp", 17: "udp", 1: "icmp", 58: "icmpv6", 132: "ip/132"} {
+		if got := Transport(p); got != want {
+			t.Errorf("Transport(%d) = %q, want %q", p, got, want)
+		}
+	}
+}

@@ -253,7 +253,7 @@ func zoneID(z *site.Zone) string {
 }
 
 func (e *Engine) finding(a *agg, captures []string) Finding {
-	tr := transportName(a.key.transport)
+	tr := app.Transport(a.key.transport)
 	appName := app.Name(a.key.app, tr, a.dport)
 	f := Finding{
 		Rule:      a.key.rule,

@@ -329,7 +329,7 @@ func (s *State) Flow(c *Conn) {
 		return
 	}
 	name := c.App.String()
-	tr := transportName(c.Transport)
+	tr := app.Transport(c.Transport)
 	allowed := st.Allows(zc, zs, name, tr, c.Server.Port)
 	ext := external(zc) || external(zs)
 	craneC, craneS := crane(zc), crane(zs)

@@ -219,7 +219,7 @@ func (s *shard) end(f *flow.Flow[flowX], _ flow.EndReason) {
 		r.Client = netip.AddrPortFrom(c.Client.IP, c.Client.Port)
 		r.Server = netip.AddrPortFrom(c.Server.IP, c.Server.Port)
 		r.Transport, r.VLAN = c.Transport, c.VLAN
-		r.App = app.Name(c.App, transportName(c.Transport), c.Server.Port)
+		r.App = app.Name(c.App, app.Transport(c.Transport), c.Server.Port)
 		r.Packets, r.Bytes = c.Packets, c.Bytes
 		r.First, r.Last = time.Unix(0, c.First).UTC(), time.Unix(0, c.Last).UTC()
 		r.State = ""
@@ -228,20 +228,6 @@ func (s *shard) end(f *flow.Flow[flowX], _ flow.EndReason) {
 		}
 		s.onFlow(r)
 	}
-}
-
-func transportName(p uint8) string {
-	switch p {
-	case decode.ProtoTCP:
-		return "tcp"
-	case decode.ProtoUDP:
-		return "udp"
-	case decode.ProtoICMP:
-		return "icmp"
-	case decode.ProtoICMPv6:
-		return "icmpv6"
-	}
-	return "ip"
 }
 
 func (s *shard) inspect(f *flow.Flow[flowX], dir flow.Dir) {
