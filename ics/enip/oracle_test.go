@@ -88,25 +88,10 @@ func ourCounts(t *testing.T, path string) map[string]int {
 	return c
 }
 
-func diffCounts(t *testing.T, name string, got, want map[string]int) {
-	t.Helper()
-	keys := slices.Sorted(maps.Keys(want))
-	for k := range got {
-		if _, ok := want[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	for _, k := range keys {
-		if got[k] != want[k] {
-			t.Errorf("%s %s: ours %d, tshark %d", name, k, got[k], want[k])
-		}
-	}
-}
-
 func TestOracleCounts(t *testing.T) {
 	for _, name := range slices.Sorted(maps.Keys(tsharkCounts)) {
 		t.Run(name, func(t *testing.T) {
-			diffCounts(t, name, ourCounts(t, "testdata/"+name), tsharkCounts[name])
+			testutil.DiffCounts(t, name, ourCounts(t, "testdata/"+name), tsharkCounts[name])
 		})
 	}
 }
@@ -126,8 +111,8 @@ func TestOracleTshark(t *testing.T) {
 				t.Fatalf("tshark: %v", err)
 			}
 			live := tsharkParse(string(out))
-			diffCounts(t, name+" (live tshark vs hard-coded)", live, tsharkCounts[name])
-			diffCounts(t, name+" (ours vs live tshark)", ourCounts(t, "testdata/"+name), live)
+			testutil.DiffCounts(t, name+" (live tshark vs hard-coded)", live, tsharkCounts[name])
+			testutil.DiffCounts(t, name+" (ours vs live tshark)", ourCounts(t, "testdata/"+name), live)
 		})
 	}
 }

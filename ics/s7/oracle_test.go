@@ -3,9 +3,7 @@ package s7
 import (
 	"bytes"
 	"fmt"
-	"maps"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -89,24 +87,9 @@ func ourCounts(t *testing.T, file string) map[string]int {
 	return counts
 }
 
-func diffCounts(t *testing.T, what string, got, want map[string]int) {
-	t.Helper()
-	keys := slices.Sorted(maps.Keys(want))
-	for k := range got {
-		if _, ok := want[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	for _, k := range keys {
-		if got[k] != want[k] {
-			t.Errorf("%s %q: ours %d, tshark %d", what, k, got[k], want[k])
-		}
-	}
-}
-
 func TestOracleCounts(t *testing.T) {
 	for file, want := range tsharkCounts {
-		t.Run(file, func(t *testing.T) { diffCounts(t, file, ourCounts(t, file), want) })
+		t.Run(file, func(t *testing.T) { testutil.DiffCounts(t, file, ourCounts(t, file), want) })
 	}
 }
 
@@ -152,8 +135,8 @@ func TestOracleTshark(t *testing.T) {
 					t.Fatalf("tshark rosctr %q", f[0])
 				}
 			}
-			diffCounts(t, file+" (live)", ourCounts(t, file), counts)
-			diffCounts(t, file+" (hard-coded vs live)", tsharkCounts[file], counts)
+			testutil.DiffCounts(t, file+" (live)", ourCounts(t, file), counts)
+			testutil.DiffCounts(t, file+" (hard-coded vs live)", tsharkCounts[file], counts)
 		})
 	}
 }
