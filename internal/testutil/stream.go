@@ -1,13 +1,10 @@
 package testutil
 
 import (
-	"errors"
-	"io"
 	"net/netip"
 	"slices"
 	"testing"
 
-	"harborwatch/capture"
 	"harborwatch/decode"
 	"harborwatch/flow"
 )
@@ -29,24 +26,11 @@ type Segment struct {
 // packets in file order. A missing or damaged fixture fails the test.
 func Segments(t testing.TB, path string) []Segment {
 	t.Helper()
-	src, err := capture.Open(path)
-	if err != nil {
-		t.Fatalf("fixture: %v", err)
-	}
-	defer src.Close()
 	var dec decode.Decoder
 	var p decode.Packet
 	tab := flow.New(flow.Options[struct{}]{})
 	var out []Segment
-	var cp capture.Packet
-	for {
-		err := src.Next(&cp)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("fixture %s: %v", path, err)
-		}
+	for _, cp := range Frames(t, path) {
 		if dec.Decode(cp.Link, cp.Data, &p) != nil || !p.HasL4 {
 			continue
 		}
