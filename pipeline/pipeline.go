@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"net/netip"
 	"runtime"
 	"slices"
@@ -38,8 +37,6 @@ type Options struct {
 	OnDamage func(error)
 	// Progress, when not nil, is updated as packets are read.
 	Progress *Progress
-	// Logger receives operational messages (nil → discarded).
-	Logger *slog.Logger
 	// OnFlow, when not nil, is called with every flow as it ends (a
 	// connection log). It is called from the shard goroutines, concurrently
 	// when Workers > 1; the record is reused after the call returns.
