@@ -118,6 +118,16 @@ func Transport(proto uint8) string {
 
 // RemoteAccess reports whether a is an interactive remote-access protocol
 // (the advisory's vendor remote sessions).
+// ICS reports whether a is an industrial control protocol (Modbus/TCP,
+// S7comm, S7comm-plus, EtherNet/IP).
+func (a App) ICS() bool {
+	switch a {
+	case Modbus, S7comm, S7commPlus, ENIP:
+		return true
+	}
+	return false
+}
+
 func (a App) RemoteAccess() bool {
 	switch a {
 	case SSH, Telnet, RDP, VNC, TeamViewer, AnyDesk:

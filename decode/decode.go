@@ -181,11 +181,19 @@ func (d *Decoder) ether(et uint16, b []byte, p *Packet) error {
 		p.EtherType = et
 		return d.arp(b, p)
 	case et < etherTypeMin:
-		// 802.3 length field: an LLC (802.2) frame, not decoded.
+		// 802.3 length field: an LLC (802.2) frame (CDP, STP, …), not
+		// decoded here; Payload is the LLC header and what follows, cut to
+		// the length field (the rest is Ethernet padding).
+		p.LLC = true
+		p.Payload = b[:min(int(et), len(b))]
+		p.PayloadLen = int(et)
 		d.other()
 		return nil
 	default:
+		// Another EtherType (LLDP, PROFINET, …): Payload is what follows it.
 		p.EtherType = et
+		p.Payload = b
+		p.PayloadLen = len(b)
 		d.other()
 		return nil
 	}
@@ -230,11 +238,26 @@ func cooked(hatype uint16, halen int, addr []byte, p *Packet) {
 	}
 }
 
+// sllLLC is the cooked headers' protocol value for an 802.2 LLC frame
+// (Linux ETH_P_802_2).
+const sllLLC = 0x0004
+
 // cookedProto dispatches on a cooked header's protocol field: an EtherType,
 // except for netlink devices and the small Linux values (802.2 LLC, 802.3
 // Novell, CAN, …) which ether counts as Other.
 func (d *Decoder) cookedProto(hatype, proto uint16, b []byte, p *Packet) error {
-	if hatype == arphrdNetlink {
+	switch {
+	case hatype == arphrdNetlink:
+		d.other()
+		return nil
+	case proto == sllLLC:
+		// An 802.2 LLC frame whose length field the cooked header dropped.
+		p.LLC = true
+		p.Payload, p.PayloadLen = b, len(b)
+		d.other()
+		return nil
+	case proto < etherTypeMin:
+		// Other pseudo-protocols (Novell 802.3, CAN, …): not decoded.
 		d.other()
 		return nil
 	}

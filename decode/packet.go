@@ -81,7 +81,10 @@ type Packet struct {
 	// EtherType is the innermost EtherType (0x0800, 0x86dd, 0x0806, …); 0 for
 	// 802.3 length-field (LLC) frames, raw IP and BSD loopback.
 	EtherType uint16
-	L3        L3
+	// LLC is set for an 802.3 frame whose Length/Type field is a length:
+	// Payload then holds its LLC (802.2) header and data.
+	LLC bool
+	L3  L3
 
 	// ARP (L3 == L3ARP)
 	ARPOp     uint16
@@ -109,6 +112,9 @@ type Packet struct {
 	// quoted packet of an error, …) is Payload. For IP packets without a
 	// decoded transport (non-first fragments, other protocols) it is the IP
 	// payload with HasL4 false (nothing after an IPv6 No Next Header).
+	// For a frame that is not IP or ARP (L3 == L3None) it is the frame's
+	// payload after its EtherType, or its LLC header and data when LLC is
+	// set.
 	Payload []byte
 	// PayloadLen is the length of Payload on the wire, from the IP and UDP
 	// length fields; it exceeds len(Payload) when the packet is Truncated.

@@ -86,10 +86,10 @@ func TestCaptureRows(t *testing.T) {
 		{"enip_cip_example.pcap", capture.LinkEthernet, []row{
 			{frame: 2, src: "192.168.10.105", dst: "192.168.10.120", srcMAC: "00:1d:09:99:b2:2c", dstMAC: "00:00:bc:3e:eb:e4", ttl: 128, ipLen: 250,
 				sport: 3033, dport: 44818, flags: 0x18, seq: 3486464847, ack: 2381756312, win: 65264, payLen: 210, proto: 6, etherType: 0x0800},
-			{frame: 5, srcMAC: "00:1e:f6:73:59:81", dstMAC: "01:80:c2:00:00:00"}, // 802.3 LLC (STP)
+			{frame: 5, srcMAC: "00:1e:f6:73:59:81", dstMAC: "01:80:c2:00:00:00", payLen: 39}, // 802.3 LLC (STP), eth.len 39
 			{frame: 107, src: "192.168.10.131", dst: "192.168.10.131", srcMAC: "00:e0:62:60:35:d0", dstMAC: "ff:ff:ff:ff:ff:ff",
 				arpOp: 1, etherType: 0x0806}, // gratuitous ARP
-			{frame: 181, srcMAC: "00:21:91:06:f1:66", dstMAC: "01:80:c2:00:00:0e", etherType: 0x88cc}, // LLDP
+			{frame: 181, srcMAC: "00:21:91:06:f1:66", dstMAC: "01:80:c2:00:00:0e", etherType: 0x88cc, payLen: 48}, // LLDP: 62-byte frame
 			{frame: 366, src: "10.1.1.167", dst: "10.1.1.164", srcMAC: "3c:a9:f4:21:22:f8", dstMAC: "00:19:07:24:3c:ca", ttl: 47, ipLen: 44,
 				sport: 37997, dport: 44818, flags: 0x02, seq: 2195839964, ack: 0, win: 1024, payLen: 0, proto: 6, etherType: 0x0800},
 			{frame: 372, src: "10.1.1.164", dst: "10.1.1.167", srcMAC: "00:19:07:24:3c:ca", dstMAC: "3c:a9:f4:21:22:f8", ttl: 52, ipLen: 115,

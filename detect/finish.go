@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"harborwatch/app"
+	"harborwatch/event"
 	"harborwatch/site"
 )
 
@@ -27,6 +28,9 @@ type Result struct {
 	// Routers are MACs seen with more than RouterAddresses addresses in
 	// several zones, taken for routers and not reported as multi-homed.
 	Routers []string
+	// Stations are the devices that described themselves in discovery
+	// messages (LLDP, CDP, PROFINET DCP, DHCP), sorted by MAC.
+	Stations []Station
 }
 
 // Finish merges the shards' states and returns the findings, sorted by
@@ -37,6 +41,7 @@ func (e *Engine) Finish(states []*State, captures []string) *Result {
 	hosts := make(map[netip.Addr]*hostObs)
 	macs := make(map[[6]byte]*macObs)
 	ids := make(map[netip.Addr]map[string]any)
+	stns := make(map[[6]byte]*station)
 	var res Result
 	for _, s := range states {
 		res.Stats.HostsDropped += s.stats.HostsDropped
@@ -63,6 +68,13 @@ func (e *Engine) Finish(states []*State, captures []string) *Result {
 				}
 			} else {
 				ids[ip] = id
+			}
+		}
+		for mac, st := range s.stns {
+			if m := stns[mac]; m != nil {
+				m.merge(st)
+			} else {
+				stns[mac] = st
 			}
 		}
 		for mac, mo := range s.macs {
@@ -100,10 +112,26 @@ func (e *Engine) Finish(states []*State, captures []string) *Result {
 	})
 	for _, h := range hosts {
 		a := e.asset(h)
+		if mo := macs[h.mac]; h.hasMAC && mo != nil {
+			// The VLANs a host is on are those its own MAC was seen on
+			// with its address: a routed copy of its traffic, captured
+			// on another VLAN, carries a router's MAC instead.
+			a.VLANs = a.VLANs[:0]
+			for _, b := range mo.bindings {
+				if b.ip == h.ip && !slices.Contains(a.VLANs, b.vlan) {
+					a.VLANs = append(a.VLANs, b.vlan)
+				}
+			}
+			slices.Sort(a.VLANs)
+		}
 		a.Identity = ids[h.ip]
 		res.Assets = append(res.Assets, a)
 	}
 	slices.SortFunc(res.Assets, func(a, b Asset) int { return a.IP.Compare(b.IP) })
+	for _, st := range stns {
+		res.Stations = append(res.Stations, st.export())
+	}
+	slices.SortFunc(res.Stations, func(a, b Station) int { return strings.Compare(a.MAC, b.MAC) })
 	slices.Sort(res.Routers)
 	return &res
 }
@@ -169,6 +197,15 @@ func (h *hostObs) merge(o *hostObs) {
 	h.packets += o.packets
 	h.bytes += o.bytes
 	h.apps |= o.apps
+	h.served |= o.served
+	h.ops |= o.ops
+	for _, p := range o.peers[:o.npeers] {
+		h.addPeer(p)
+	}
+	h.morePeers = h.morePeers || o.morePeers
+	for _, v := range o.vlans[:o.nvlans] {
+		h.addVLAN(v)
+	}
 }
 
 // pickMAC sets the host's MAC: the first seen that is not a router's (a
@@ -515,9 +552,30 @@ func appNames(bits uint32) []string {
 func (e *Engine) asset(h *hostObs) Asset {
 	ep := Endpoint{IP: h.ip, MAC: h.mac, HasMAC: h.hasMAC}
 	host := e.hostOf(ep, h.zone)
-	return Asset{
+	a := Asset{
 		IP: h.ip, MAC: host.MAC, Zone: host.Zone, Asset: host.Asset,
-		Apps: appNames(h.apps), Packets: h.packets, Bytes: h.bytes,
-		FirstSeen: ts(h.first), LastSeen: ts(h.last),
+		Apps: appNames(h.apps), Served: appNames(h.served), Ops: event.OpsOf(h.ops),
+		VLANs:   slices.Clone(h.vlans[:h.nvlans]),
+		Packets: h.packets, Bytes: h.bytes,
+		FirstSeen: ts(h.first), LastSeen: ts(h.last), Evidence: h.mark,
 	}
+	for _, p := range h.peers[:h.npeers] {
+		a.Polled = append(a.Polled, p)
+	}
+	a.PolledMore = h.morePeers
+	return a
+}
+
+func (st *station) export() Station {
+	out := Station{
+		MAC: macString(st.mac), MACBytes: st.mac, IPs: slices.Clone(st.ips),
+		VLANs: slices.Clone(st.vlans[:st.nvlans]), Identity: st.id, Frames: st.frames,
+		FirstSeen: ts(st.first), LastSeen: ts(st.last), Evidence: st.mark,
+	}
+	for i, n := range sourceNames {
+		if st.sources&(1<<i) != 0 {
+			out.Sources = append(out.Sources, n)
+		}
+	}
+	return out
 }

@@ -47,6 +47,9 @@ type Conn struct {
 	Bytes          [2]uint64
 	Marks          [MaxConnMarks]Mark // the flow's first packets
 	NMarks         int
+	// Ops is the set of ICS operations (event.OpBit) the client requested
+	// in the flow: what the inventory infers roles from.
+	Ops uint32
 }
 
 // Options configure an Engine.
@@ -94,6 +97,7 @@ type State struct {
 	hosts map[netip.Addr]*hostObs
 	macs  map[[6]byte]*macObs
 	ids   map[netip.Addr]map[string]any // device identities from ICS analyzers
+	stns  map[[6]byte]*station          // devices that described themselves at layer 2 or by DHCP
 	stats Stats
 }
 
@@ -105,6 +109,7 @@ func (e *Engine) NewState() *State {
 		hosts: make(map[netip.Addr]*hostObs),
 		macs:  make(map[[6]byte]*macObs),
 		ids:   make(map[netip.Addr]map[string]any),
+		stns:  make(map[[6]byte]*station),
 	}
 }
 
@@ -145,18 +150,56 @@ type fileOp struct{ Op, Name string }
 const maxHostMACs = 4
 
 type hostObs struct {
-	ip      netip.Addr
-	macs    [maxHostMACs]macSeen // by first sight, earliest first
-	nmacs   int
-	mac     [6]byte // chosen in Finish
-	hasMAC  bool
-	zone    *site.Zone
-	first   int64
-	last    int64
-	packets uint64
-	bytes   uint64
-	apps    uint32 // bit per app.App
-	mark    Mark
+	ip        netip.Addr
+	macs      [maxHostMACs]macSeen // by first sight, earliest first
+	nmacs     int
+	mac       [6]byte // chosen in Finish
+	hasMAC    bool
+	zone      *site.Zone
+	first     int64
+	last      int64
+	packets   uint64
+	bytes     uint64
+	apps      uint32               // bit per app.App
+	served    uint32               // bit per app.App the host answered as a server
+	ops       uint32               // ICS operations the host requested (event.OpBit)
+	peers     [maxPeers]netip.Addr // ICS servers the host polled, sorted
+	npeers    int
+	morePeers bool
+	vlans     [maxVLANs]uint16 // sorted
+	nvlans    int
+	mark      Mark
+}
+
+// maxPeers bounds the ICS servers a host remembers polling; maxVLANs the
+// VLANs it is seen on. Beyond them the host is marked as having more.
+const (
+	maxPeers = 16
+	maxVLANs = 8
+)
+
+func (h *hostObs) addPeer(a netip.Addr) {
+	i, found := slices.BinarySearchFunc(h.peers[:h.npeers], a, netip.Addr.Compare)
+	if found {
+		return
+	}
+	if h.npeers == maxPeers {
+		h.morePeers = true
+		return
+	}
+	copy(h.peers[i+1:h.npeers+1], h.peers[i:h.npeers])
+	h.peers[i] = a
+	h.npeers++
+}
+
+func (h *hostObs) addVLAN(v uint16) {
+	i, found := slices.BinarySearch(h.vlans[:h.nvlans], v)
+	if found || h.nvlans == maxVLANs {
+		return
+	}
+	copy(h.vlans[i+1:h.nvlans+1], h.vlans[i:h.nvlans])
+	h.vlans[i] = v
+	h.nvlans++
 }
 
 type macSeen struct {
@@ -321,9 +364,16 @@ func (s *State) Flow(c *Conn) {
 	if c.NMarks > 0 {
 		first = c.Marks[0]
 	}
-	s.host(c.Client, zc, c, c.Packets[0], c.Bytes[0], first)
+	if h := s.host(c.Client, zc, c, c.Packets[0], c.Bytes[0], first); h != nil {
+		h.ops |= c.Ops
+		if c.App.ICS() && c.Packets[1] > 0 {
+			h.addPeer(c.Server.IP)
+		}
+	}
 	if c.Packets[1] > 0 {
-		s.host(c.Server, zs, c, c.Packets[1], c.Bytes[1], first)
+		if h := s.host(c.Server, zs, c, c.Packets[1], c.Bytes[1], first); h != nil && c.App != app.Unknown {
+			h.served |= 1 << c.App
+		}
 	}
 	if local(c.Server.IP) || local(c.Client.IP) {
 		return
@@ -469,15 +519,15 @@ func (s *State) ARP(mac [6]byte, ip netip.Addr, vlan uint16, m Mark, ts int64) {
 	s.host(Endpoint{IP: ip, MAC: mac, HasMAC: true}, z, &c, 1, 0, m)
 }
 
-func (s *State) host(ep Endpoint, z *site.Zone, c *Conn, pkts, bytes uint64, m Mark) {
+func (s *State) host(ep Endpoint, z *site.Zone, c *Conn, pkts, bytes uint64, m Mark) *hostObs {
 	if external(z) || !ep.IP.IsValid() || ep.IP.IsUnspecified() || local(ep.IP) {
-		return
+		return nil
 	}
 	h := s.hosts[ep.IP]
 	if h == nil {
 		if len(s.hosts) >= s.e.maxHosts {
 			s.stats.HostsDropped++
-			return
+			return nil
 		}
 		h = &hostObs{ip: ep.IP, zone: z, first: c.First, mark: m}
 		s.hosts[ep.IP] = h
@@ -497,14 +547,15 @@ func (s *State) host(ep Endpoint, z *site.Zone, c *Conn, pkts, bytes uint64, m M
 	if c.App != app.Unknown {
 		h.apps |= 1 << c.App
 	}
+	h.addVLAN(c.VLAN)
 	if !ep.HasMAC {
-		return
+		return h
 	}
 	mo := s.macs[ep.MAC]
 	if mo == nil {
 		if len(s.macs) >= s.e.maxHosts {
 			s.stats.HostsDropped++
-			return
+			return h
 		}
 		mo = &macObs{}
 		s.macs[ep.MAC] = mo
@@ -515,14 +566,15 @@ func (s *State) host(ep Endpoint, z *site.Zone, c *Conn, pkts, bytes uint64, m M
 			if c.First < b.ts || (c.First == b.ts && m.less(b.mark)) {
 				b.ts, b.mark = c.First, m
 			}
-			return
+			return h
 		}
 	}
 	if len(mo.bindings) >= maxBindings {
 		mo.more = true
-		return
+		return h
 	}
 	mo.bindings = append(mo.bindings, binding{ip: ep.IP, zone: z, vlan: c.VLAN, mark: m, ts: c.First})
+	return h
 }
 
 // Stats returns what the State could not keep.
@@ -548,6 +600,134 @@ func (s *State) Identity(ip netip.Addr, id map[string]any) {
 	for k, v := range id {
 		if _, ok := m[k]; !ok {
 			m[k] = v
+		}
+	}
+}
+
+// station is what a device said of itself at layer 2 (LLDP, CDP, PROFINET
+// DCP) or over DHCP, keyed by its MAC.
+type station struct {
+	mac         [6]byte
+	ips         []netip.Addr // sorted, at most maxStationIPs
+	vlans       [maxVLANs]uint16
+	nvlans      int
+	id          map[string]any
+	sources     uint8 // bit per discovery source
+	first, last int64
+	mark        Mark
+	frames      uint64
+}
+
+const maxStationIPs = 8
+
+// Discovery sources of Station.
+const (
+	SourceLLDP = "lldp"
+	SourceCDP  = "cdp"
+	SourceDCP  = "profinet-dcp"
+	SourceDHCP = "dhcp"
+)
+
+var sourceNames = [...]string{SourceLLDP, SourceCDP, SourceDCP, SourceDHCP}
+
+func sourceBit(src string) uint8 {
+	for i, n := range sourceNames {
+		if n == src {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
+// Knows reports whether the station mac already told source what it is,
+// so that the caller builds an identity record only for news.
+func (s *State) Knows(mac [6]byte, source string) bool {
+	st := s.stns[mac]
+	return st != nil && st.sources&sourceBit(source) != 0
+}
+
+// Seen counts one more discovery frame of a station already known,
+// without a new identity record.
+func (s *State) Seen(mac [6]byte, ts int64) {
+	if st := s.stns[mac]; st != nil {
+		st.frames++
+		if ts > st.last {
+			st.last = ts
+		}
+	}
+}
+
+// Station records what a device said of itself in a discovery message
+// (source: SourceLLDP, SourceCDP, SourceDCP or SourceDHCP): its MAC, an
+// address it uses or asks for (may be invalid), the VLAN the frame came
+// on, and identity fields (system name, description, station name,
+// hostname, vendor class…). Keys already known for the MAC are kept.
+func (s *State) Station(mac [6]byte, ip netip.Addr, vlan uint16, source string, id map[string]any, m Mark, ts int64) {
+	st := s.stns[mac]
+	if st == nil {
+		if len(s.stns) >= s.e.maxHosts {
+			s.stats.HostsDropped++
+			return
+		}
+		st = &station{mac: mac, first: ts, last: ts, mark: m, id: map[string]any{}}
+		s.stns[mac] = st
+	}
+	st.observe(ip, vlan, ts, m)
+	st.sources |= sourceBit(source)
+	st.frames++
+	for k, v := range id {
+		if _, ok := st.id[k]; !ok {
+			st.id[k] = v
+		}
+	}
+}
+
+func (st *station) observe(ip netip.Addr, vlan uint16, ts int64, m Mark) {
+	if ts < st.first || (ts == st.first && m.less(st.mark)) {
+		st.first, st.mark = ts, m
+	}
+	if ts > st.last {
+		st.last = ts
+	}
+	st.addVLAN(vlan)
+	st.addIP(ip)
+}
+
+func (st *station) addVLAN(vlan uint16) {
+	if i, found := slices.BinarySearch(st.vlans[:st.nvlans], vlan); !found && st.nvlans < maxVLANs {
+		copy(st.vlans[i+1:st.nvlans+1], st.vlans[i:st.nvlans])
+		st.vlans[i] = vlan
+		st.nvlans++
+	}
+}
+
+func (st *station) addIP(ip netip.Addr) {
+	if !ip.IsValid() || ip.IsUnspecified() {
+		return
+	}
+	if i, found := slices.BinarySearchFunc(st.ips, ip, netip.Addr.Compare); !found && len(st.ips) < maxStationIPs {
+		st.ips = slices.Insert(st.ips, i, ip)
+	}
+}
+
+func (st *station) merge(o *station) {
+	if o.first < st.first || (o.first == st.first && o.mark.less(st.mark)) {
+		st.first, st.mark = o.first, o.mark
+	}
+	if o.last > st.last {
+		st.last = o.last
+	}
+	for _, ip := range o.ips {
+		st.addIP(ip)
+	}
+	for _, v := range o.vlans[:o.nvlans] {
+		st.addVLAN(v)
+	}
+	st.sources |= o.sources
+	st.frames += o.frames
+	for k, v := range o.id {
+		if _, ok := st.id[k]; !ok {
+			st.id[k] = v
 		}
 	}
 }

@@ -3,6 +3,7 @@ package event
 import (
 	"encoding/json"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 )
@@ -36,5 +37,26 @@ func TestJSONNames(t *testing.T) {
 	want := `{"ts":"2026-11-03T09:00:00.0000005Z","proto":"dns","dir":"request","src":"10.0.0.1","sport":40000,"dst":"10.0.0.53","dport":53,"vlan":90,"packet":12,"capture":"a.pcap","op":"query","func":3,"name":"x.example"}`
 	if string(b) != want {
 		t.Errorf("got  %s\nwant %s", b, want)
+	}
+}
+
+func TestOpBit(t *testing.T) {
+	seen := uint32(0)
+	for i, op := range Ops {
+		b := OpBit(op)
+		if b != 1<<i {
+			t.Errorf("OpBit(%q) = %#x, want %#x", op, b, uint32(1)<<i)
+		}
+		seen |= b
+	}
+	if OpBit("reboot") != 0 || OpBit("") != 0 {
+		t.Error("OpBit of a non-operation is not 0")
+	}
+	got := OpsOf(OpBit(OpProgramDownload) | OpBit(OpRead) | OpBit(OpIO))
+	if want := []string{OpRead, OpProgramDownload, OpIO}; !slices.Equal(got, want) {
+		t.Errorf("OpsOf = %v, want %v", got, want)
+	}
+	if !slices.Equal(OpsOf(seen), Ops) {
+		t.Errorf("OpsOf(all) = %v", OpsOf(seen))
 	}
 }

@@ -156,6 +156,7 @@ func (s *shard) onICS(m icsMessage) {
 	switch {
 	case container:
 	case fromClient && m.Request():
+		f.X.ops |= event.OpBit(op)
 		if s.det.Op(c, op, m.Name(), nil, s.mark(), s.cur.TS) {
 			f.X.ics.judged = true
 			od := map[string]any{} // a finding: rare, the detail may allocate

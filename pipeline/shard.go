@@ -30,6 +30,7 @@ type flowX struct {
 	hello   bool      // TLS ClientHello seen
 	session bool      // session event emitted
 	ics     *icsState // industrial analyzer state, from the shard's pool
+	ops     uint32    // ICS operations the client requested (event.OpBit)
 	nmarks  uint8
 	marks   [detect.MaxConnMarks]detect.Mark
 }
@@ -200,6 +201,7 @@ func (s *shard) fill(f *flow.Flow[flowX]) *detect.Conn {
 	}
 	c.Marks = x.marks
 	c.NMarks = int(x.nmarks)
+	c.Ops = x.ops
 	return c
 }
 
