@@ -2,9 +2,13 @@ module harborwatch
 
 go 1.26
 
-require gopkg.in/yaml.v3 v3.0.1
+require (
+	github.com/CycloneDX/cyclonedx-go v0.12.0
+	github.com/gopacket/gopacket v1.7.7
+	gopkg.in/yaml.v3 v3.0.1
+)
 
 require (
-	github.com/CycloneDX/cyclonedx-go v0.12.0 // indirect
-	github.com/gopacket/gopacket v1.7.7 // indirect
+	golang.org/x/net v0.55.0 // indirect
+	golang.org/x/sys v0.45.0 // indirect
 )

@@ -1,8 +1,9 @@
 // Package site is the site model: the one file (site.yaml) in which a
 // facility describes its zones, the conduits allowed between them, its
-// cranes and assets, its change windows, its remote-access gateways and the
-// destinations it prohibits. Everything harborwatch judges is judged against
-// it; the format is described in docs/formats/site-yaml.md.
+// cranes and assets, its change windows, its remote-access gateways, the
+// destinations it prohibits and its own suppliers. Everything harborwatch
+// judges is judged against it; the format is described in
+// docs/formats/site-yaml.md.
 //
 // Place in the data path: site is a leaf. It is loaded once, before the
 // first packet, by the CLI or server; flow, the analyzers and detect hold a
@@ -31,6 +32,10 @@
 // ICS operations (read, write, program-download, program-upload,
 // program-delete, plc-stop, plc-start, firmware-update, config-change,
 // identity, diagnostics, auth, session, io, other) and change windows.
+//
+// Suppliers are read and checked by package supplier, with the rules of
+// its built-in catalog; Catalog returns that catalog with the site's
+// entries added (an entry with a built-in id replaces the built-in one).
 //
 // Prohibited destinations are the site's own list and the built-in LOGINK
 // domains (46 U.S.C. 50309), always active; each Match names its list.

@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"harborwatch/supplier"
 )
 
 // Problem is one thing wrong with a site file, at a 1-based line and
@@ -103,7 +105,7 @@ func Parse(name string, data []byte) (*Site, error) {
 
 // The keys of each mapping, in documentation order.
 var (
-	topKeys      = []string{"version", "facility", "zones", "conduits", "cranes", "assets", "change_windows", "remote_access", "prohibited"}
+	topKeys      = []string{"version", "facility", "zones", "conduits", "cranes", "assets", "change_windows", "remote_access", "prohibited", "suppliers"}
 	facilityKeys = []string{"id", "name", "port"}
 	zoneKeys     = []string{"id", "kind", "name", "description", "crane", "cidrs", "vlans"}
 	conduitKeys  = []string{"id", "description", "from", "to", "protocols", "ports", "operations", "windows"}
@@ -263,6 +265,9 @@ func (l *loader) load(data []byte) {
 	}
 	if v, ok := top["prohibited"]; ok {
 		l.prohibited(v)
+	}
+	if v, ok := top["suppliers"]; ok {
+		l.suppliers(v)
 	}
 	l.checkRefs()
 }
@@ -1105,6 +1110,19 @@ func (l *loader) prohibited(n *yaml.Node) {
 		}
 		p.CIDRs = append(p.CIDRs, c)
 	})
+}
+
+// suppliers reads the facility's own supplier entries. They have the form
+// of the built-in catalog's and are read and checked by package supplier,
+// against that catalog: an entry with a built-in id replaces the built-in
+// entry, and a new entry may not take the names, prefixes, package URLs or
+// domains of a built-in one.
+func (l *loader) suppliers(n *yaml.Node) {
+	list, probs := supplier.Decode(l.file, n, supplier.Builtin())
+	for _, p := range probs {
+		l.problem(p.Line, p.Col, "%s", p.Msg)
+	}
+	l.s.Suppliers = list
 }
 
 // checkRefs reports references to zones, kinds, cranes and windows that the

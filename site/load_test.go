@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"harborwatch/supplier"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.bad.yaml.errors")
@@ -197,6 +199,61 @@ func TestLoadNotations(t *testing.T) {
 	}
 }
 
+func TestLoadSuppliers(t *testing.T) {
+	s, err := Load("testdata/suppliers.good.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Suppliers) != 3 {
+		t.Fatalf("%d suppliers", len(s.Suppliers))
+	}
+	nb := s.Suppliers[0]
+	if nb.ID != "northbay" || nb.Name != "Northbay Security Systems LLC" || nb.Parent != "hikvision" ||
+		nb.Country != "US" || !nb.Concern || nb.File != "testdata/suppliers.good.yaml" || nb.Line != 11 ||
+		len(nb.Lists) != 1 || nb.Lists[0].Date != "2018-08-13" || nb.Lists[0].Status != supplier.StatusInForce {
+		t.Errorf("supplier 0 = %+v", nb)
+	}
+	if ai := s.Suppliers[1]; ai.ID != "acme_integration" || ai.Concern || len(ai.OUIs) != 1 || ai.OUIs[0] != "70-B3-D5-FF-0" || ai.Line != 24 {
+		t.Errorf("supplier 1 = %+v", ai)
+	}
+
+	// The site's catalog is the built-in one with the site's entries.
+	c := s.Catalog()
+	builtin := len(supplier.Builtin().All())
+	if len(c.All()) != builtin+2 {
+		t.Errorf("catalog has %d entries, want %d", len(c.All()), builtin+2)
+	}
+	for name, want := range map[string]string{
+		s.Assets[0].Vendor:       "northbay",
+		s.Assets[0].Supplier:     "northbay",
+		"Harbour Modems":         "quectel",
+		"Hikvision":              "hikvision",
+		"Acme Crane Integration": "acme_integration",
+	} {
+		if got := c.MatchName(name); got == nil || got.ID != want {
+			t.Errorf("MatchName(%q) = %v, want %s", name, got, want)
+		}
+	}
+	if p := c.Parent(c.ByID("northbay")); p == nil || p.ID != "hikvision" {
+		t.Errorf("parent of northbay = %v", p)
+	}
+	if got := c.MatchOUI([6]byte{0x70, 0xb3, 0xd5, 0xff, 0x01, 0x02}); got == nil || got.ID != "acme_integration" {
+		t.Errorf("MatchOUI = %v", got)
+	}
+	if supplier.Builtin().MatchName("Harbour Modems") != nil {
+		t.Error("the site's entries leaked into the built-in catalog")
+	}
+
+	// Without a suppliers section, the built-in catalog.
+	d := Default()
+	if d.Catalog() != supplier.Builtin() || len(d.Suppliers) != 0 {
+		t.Error("Default does not use the built-in catalog")
+	}
+	if (&Site{}).Catalog() != supplier.Builtin() {
+		t.Error("a zero Site does not use the built-in catalog")
+	}
+}
+
 func TestLoadMissing(t *testing.T) {
 	_, err := Load("testdata/no-such-file.yaml")
 	var ps Problems
@@ -220,7 +277,7 @@ func TestParseInline(t *testing.T) {
 		{"version float", "version: 1.0\n", "1:10: version: expected an integer, got \"1.0\"\n"},
 		{"unknown anchor", "version: 1\nzones: *nope\n", "2: yaml syntax error: unknown anchor 'nope' referenced\n"},
 		{"complex key", "version: 1\n? [a, b]\n: c\n", "2:3: keys must be plain words at top level\n"},
-		{"alias key", "version: 1\nx: &k zones\n*k : []\n", "2:1: unknown key \"x\" at top level (valid: version, facility, zones, conduits, cranes, assets, change_windows, remote_access, prohibited)\n"},
+		{"alias key", "version: 1\nx: &k zones\n*k : []\n", "2:1: unknown key \"x\" at top level (valid: version, facility, zones, conduits, cranes, assets, change_windows, remote_access, prohibited, suppliers)\n"},
 		{"long value", "version: 1\nzones: [{id: a, kind: " + strings.Repeat("k", 100) + ", vlans: [5]}]\n",
 			"2:23: zone \"a\": unknown kind \"" + strings.Repeat("k", 60) + "…\" (valid: crane-control, crane-noncritical, crane-management, remote-access, untrusted-supplier, port-ot, business, dmz, external)\n"},
 	}

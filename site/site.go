@@ -3,6 +3,8 @@ package site
 import (
 	"net/netip"
 	"slices"
+
+	"harborwatch/supplier"
 )
 
 // Version is the only site.yaml schema version this package reads.
@@ -22,7 +24,8 @@ type Site struct {
 	ChangeWindows []Window
 	RemoteAccess  RemoteAccess
 	Prohibited    Prohibited
-	File          string // the name given to Parse or the path given to Load
+	Suppliers     []supplier.Supplier // the facility's additions to the built-in supplier catalog
+	File          string              // the name given to Parse or the path given to Load
 
 	zoneByID   map[string]*Zone
 	v4, v6     prefixIndex[*Zone]
@@ -35,6 +38,7 @@ type Site struct {
 	maxDomain  int              // longest key of domains
 	badV4      prefixIndex[Match]
 	badV6      prefixIndex[Match]
+	catalog    *supplier.Catalog
 }
 
 // Facility names the site.
@@ -181,6 +185,16 @@ func (s *Site) ZoneHasAssets(z *Zone) bool {
 	return z != nil && s.assetZones[z.ID]
 }
 
+// Catalog returns the supplier catalog the site is judged with: the
+// built-in catalog with the site's Suppliers added, an entry of the site
+// replacing the built-in entry with the same id.
+func (s *Site) Catalog() *supplier.Catalog {
+	if s.catalog == nil {
+		return supplier.Builtin()
+	}
+	return s.catalog
+}
+
 // IsGateway reports whether a is one of the approved remote-access gateways.
 func (s *Site) IsGateway(a netip.Addr) bool {
 	return s.gateways[a.Unmap().WithZone("")]
@@ -257,6 +271,11 @@ func (s *Site) compile() {
 	for _, d := range s.Prohibited.Domains {
 		s.addDomain(d, SourceSite)
 	}
+	s.catalog = supplier.Builtin()
+	if len(s.Suppliers) > 0 {
+		s.catalog = s.catalog.With(s.Suppliers)
+	}
+
 	s.badV4, s.badV6 = prefixIndex[Match]{}, prefixIndex[Match]{}
 	for _, p := range s.Prohibited.CIDRs {
 		m := Match{Pattern: p.String(), Source: SourceSite}
