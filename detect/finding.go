@@ -144,6 +144,11 @@ type Asset struct {
 	// a client (at most 16, PolledMore when there were more); VLANs the
 	// VLANs its own MAC was seen on with its address (without a MAC: the
 	// VLANs of its flows). The inventory infers roles from them.
+	// MACs are every MAC the address was seen with (at most 4, first seen
+	// first), its own and those of routers forwarding its traffic;
+	// first-hop redundancy virtual MACs left out. MAC is the one taken
+	// for its own.
+	MACs       []string     `json:"macs,omitempty"`
 	Served     []string     `json:"served,omitempty"`
 	Ops        []string     `json:"ops,omitempty"`
 	Polled     []netip.Addr `json:"polled,omitempty"`

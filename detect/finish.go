@@ -110,7 +110,19 @@ func (e *Engine) Finish(states []*State, captures []string) *Result {
 			cmp.Compare(a.DPort, b.DPort),
 		)
 	})
+	// An external address seen with a MAC that no other address uses is
+	// a device on the monitored segment (a capture without a site model,
+	// or a public addressing plan); one behind a router shares its MAC.
+	macUse := map[[6]byte]int{}
 	for _, h := range hosts {
+		for _, ms := range h.macs[:h.nmacs] {
+			macUse[ms.mac]++
+		}
+	}
+	for _, h := range hosts {
+		if external(h.zone) && (!h.hasMAC || macUse[h.mac] != 1) {
+			continue
+		}
 		a := e.asset(h)
 		if mo := macs[h.mac]; h.hasMAC && mo != nil {
 			// The VLANs a host is on are those its own MAC was seen on
@@ -212,7 +224,7 @@ func (h *hostObs) merge(o *hostObs) {
 // host seen behind a gateway carries the gateway's MAC there).
 func (h *hostObs) pickMAC(routers map[string]bool) {
 	for _, ms := range h.macs[:h.nmacs] {
-		if !routers[macString(ms.mac)] {
+		if !routers[macString(ms.mac)] && !virtualRouter(ms.mac) {
 			h.mac, h.hasMAC = ms.mac, true
 			return
 		}
@@ -563,6 +575,12 @@ func (e *Engine) asset(h *hostObs) Asset {
 		a.Polled = append(a.Polled, p)
 	}
 	a.PolledMore = h.morePeers
+	for _, ms := range h.macs[:h.nmacs] {
+		if virtualRouter(ms.mac) {
+			continue
+		}
+		a.MACs = append(a.MACs, macString(ms.mac))
+	}
 	return a
 }
 

@@ -520,7 +520,7 @@ func (s *State) ARP(mac [6]byte, ip netip.Addr, vlan uint16, m Mark, ts int64) {
 }
 
 func (s *State) host(ep Endpoint, z *site.Zone, c *Conn, pkts, bytes uint64, m Mark) *hostObs {
-	if external(z) || !ep.IP.IsValid() || ep.IP.IsUnspecified() || local(ep.IP) {
+	if !ep.IP.IsValid() || ep.IP.IsUnspecified() || local(ep.IP) {
 		return nil
 	}
 	h := s.hosts[ep.IP]
@@ -548,7 +548,10 @@ func (s *State) host(ep Endpoint, z *site.Zone, c *Conn, pkts, bytes uint64, m M
 		h.apps |= 1 << c.App
 	}
 	h.addVLAN(c.VLAN)
-	if !ep.HasMAC {
+	if !ep.HasMAC || external(z) {
+		// An external address is a device of the site only when its own
+		// MAC is seen (Finish decides); it never enters the MAC bindings
+		// that judge multi-homing.
 		return h
 	}
 	mo := s.macs[ep.MAC]

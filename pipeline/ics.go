@@ -13,24 +13,18 @@ import (
 )
 
 // icsState is the per-flow state of the industrial analyzers: the two
-// reassembled TCP directions and the protocol's own state. It is taken from
-// a per-shard pool when a flow is identified as Modbus, S7 or EtherNet/IP,
-// and returned when the flow ends, so steady state allocates nothing.
+// reassembled TCP directions and the flow's one protocol analyzer. Both are
+// taken from per-shard pools when a flow is identified as Modbus, S7 or
+// EtherNet/IP, and returned when the flow ends, so steady state allocates
+// nothing. A flow holds only its own protocol's analyzer: the EtherNet/IP
+// one alone is several kilobytes, and a capture can have tens of thousands
+// of ICS flows open at once.
 type icsState struct {
 	streams [2]flow.Stream
-	modbus  modbus.Analyzer
-	s7      s7.Analyzer
-	enip    enip.Analyzer
+	modbus  *modbus.Analyzer
+	s7      *s7.Analyzer
+	enip    *enip.Analyzer
 	judged  bool // a request of this flow was recorded as a finding
-}
-
-func (st *icsState) reset() {
-	st.streams[0].Reset()
-	st.streams[1].Reset()
-	st.modbus.Reset()
-	st.s7.Reset()
-	st.enip.Reset()
-	st.judged = false
 }
 
 // icsMessage is what every analyzer's Message offers.
@@ -73,13 +67,34 @@ func (s *shard) initICS() {
 	}
 }
 
-func (s *shard) getICS() *icsState {
-	if n := len(s.icsFree); n > 0 {
-		st := s.icsFree[n-1]
-		s.icsFree = s.icsFree[:n-1]
-		return st
+// icsPools are a shard's free ICS flow states and analyzers.
+type icsPools struct {
+	states []*icsState
+	modbus []*modbus.Analyzer
+	s7     []*s7.Analyzer
+	enip   []*enip.Analyzer
+}
+
+func take[T any](free *[]*T) *T {
+	if n := len(*free); n > 0 {
+		x := (*free)[n-1]
+		*free = (*free)[:n-1]
+		return x
 	}
-	return new(icsState)
+	return new(T)
+}
+
+func (s *shard) getICS(a app.App) *icsState {
+	st := take(&s.icsFree.states)
+	switch a {
+	case app.Modbus:
+		st.modbus = take(&s.icsFree.modbus)
+	case app.S7comm, app.S7commPlus:
+		st.s7 = take(&s.icsFree.s7)
+	case app.ENIP:
+		st.enip = take(&s.icsFree.enip)
+	}
+	return st
 }
 
 func (s *shard) putICS(st *icsState) {
@@ -88,9 +103,22 @@ func (s *shard) putICS(st *icsState) {
 		ss := st.streams[i].Stats()
 		s.tcpGaps += ss.Gaps
 		s.tcpDropped += ss.DroppedBytes
+		st.streams[i].Reset()
 	}
-	st.reset()
-	s.icsFree = append(s.icsFree, st)
+	if st.modbus != nil {
+		st.modbus.Reset()
+		s.icsFree.modbus = append(s.icsFree.modbus, st.modbus)
+	}
+	if st.s7 != nil {
+		st.s7.Reset()
+		s.icsFree.s7 = append(s.icsFree.s7, st.s7)
+	}
+	if st.enip != nil {
+		st.enip.Reset()
+		s.icsFree.enip = append(s.icsFree.enip, st.enip)
+	}
+	*st = icsState{streams: st.streams}
+	s.icsFree.states = append(s.icsFree.states, st)
 }
 
 // feedICS gives a payload to the flow's industrial analyzer: TCP through
@@ -98,13 +126,13 @@ func (s *shard) putICS(st *icsState) {
 func (s *shard) feedICS(f *flow.Flow[flowX], dir flow.Dir, pl []byte) {
 	x := &f.X
 	if x.ics == nil {
-		x.ics = s.getICS()
+		x.ics = s.getICS(x.app)
 	}
 	st := x.ics
 	fromClient := dir == flow.FromClient
 	s.icsFlow, s.dir = f, dir
 	if f.Proto == decode.ProtoUDP {
-		if x.app == app.ENIP {
+		if st.enip != nil {
 			if err := st.enip.Datagram(pl, fromClient, s.icsEmit.enip); err != nil {
 				s.icsErrors[icsENIP]++
 			}
@@ -118,14 +146,14 @@ func (s *shard) feedICS(f *flow.Flow[flowX], dir flow.Dir, pl []byte) {
 	}
 	var n, which int
 	var err error
-	switch x.app {
-	case app.Modbus:
+	switch {
+	case st.modbus != nil:
 		which = icsModbus
 		n, err = st.modbus.Feed(data, fromClient, s.icsEmit.modbus)
-	case app.S7comm, app.S7commPlus:
+	case st.s7 != nil:
 		which = icsS7
 		n, err = st.s7.Feed(data, fromClient, s.icsEmit.s7)
-	case app.ENIP:
+	case st.enip != nil:
 		which = icsENIP
 		n, err = st.enip.Feed(data, fromClient, s.icsEmit.enip)
 	default:

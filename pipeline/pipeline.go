@@ -104,6 +104,10 @@ type Result struct {
 	Findings []detect.Finding
 	Assets   []detect.Asset
 	Events   []event.Event // sorted by time; only with Options.Events
+	// Detection is the whole detection result (Findings and Assets are
+	// its own), with the discovery stations and routers the inventory
+	// needs.
+	Detection *detect.Result
 }
 
 // Run reads every source to its end as one timeline (merged by timestamp),
@@ -424,6 +428,9 @@ func finish(eng *detect.Engine, shards []*shard, rd *reader, names []string) *Re
 				st.DecodeErrors[icsNames[i]] += n
 			}
 		}
+		if s.disc.errs > 0 {
+			st.DecodeErrors["discovery"] += s.disc.errs
+		}
 		st.TCPGaps += s.tcpGaps
 		st.TCPDroppedBytes += s.tcpDropped
 	}
@@ -432,7 +439,7 @@ func finish(eng *detect.Engine, shards []*shard, rd *reader, names []string) *Re
 		st.FirstTS, st.LastTS = &f, &l
 	}
 	dr := eng.Finish(states, names)
-	res.Findings, res.Assets = dr.Findings, dr.Assets
+	res.Findings, res.Assets, res.Detection = dr.Findings, dr.Assets, dr
 	st.HostsDropped = dr.Stats.HostsDropped
 	st.Routers = dr.Routers
 	slices.SortStableFunc(res.Events, func(a, b event.Event) int {

@@ -73,7 +73,8 @@ type shard struct {
 	emit   bool
 	events []event.Event
 
-	icsFree      []*icsState
+	disc         discoveryState
+	icsFree      icsPools
 	icsEmit      icsHandlers
 	icsFlow      *flow.Flow[flowX] // flow whose PDUs are being emitted
 	dir          flow.Dir
@@ -121,6 +122,11 @@ func (s *shard) handle(cp *capture.Packet) {
 		}
 		return
 	case decode.L3IPv4, decode.L3IPv6:
+	case decode.L3None:
+		if err == nil && len(p.Payload) > 0 {
+			s.discover(p)
+		}
+		return
 	default:
 		return
 	}
@@ -129,6 +135,9 @@ func (s *shard) handle(cp *capture.Packet) {
 	}
 	if p.Frag && p.FragOff != 0 {
 		return // counted as a fragment; not reassembled
+	}
+	if p.Proto == decode.ProtoUDP && (p.DstPort == 67 || p.DstPort == 68) && (p.SrcPort == 67 || p.SrcPort == 68) && len(p.Payload) > 0 {
+		s.dhcp(p)
 	}
 	f, dir, isNew := s.flows.Packet(p, cp.TS)
 	if f == nil {

@@ -6,11 +6,112 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"harborwatch/capture"
 	"harborwatch/internal/synth"
+	"harborwatch/inventory"
 	"harborwatch/site"
 )
+
+// truthKey is how a finding and a truth entry are compared: rule, client,
+// server and application (none for device findings).
+func truthKey(rule, src, dst, app string) string {
+	return fmt.Sprintf("%s %s>%s %s", rule, src, dst, app)
+}
+
+// checkTruth compares the findings of res with the ground truth: every
+// "must" finding present, no other finding, no "must not" finding, and no
+// finding at all on a normal flow that no expected finding shares.
+func checkTruth(t *testing.T, st *site.Site, res *Result, tr synth.Truth) {
+	t.Helper()
+	got, flows := map[string]bool{}, map[string]bool{}
+	// The inventory's reconciliation findings (supplier.not-isolated…)
+	// join detection's, as in a report.
+	inv := inventory.Build(inventory.Options{Site: st, Observed: res.Detection})
+	for _, f := range slices.Concat(res.Findings, inv.Findings) {
+		dst := ""
+		if f.Dst.IP.IsValid() {
+			dst = f.Dst.IP.String()
+		}
+		app := f.App
+		if f.Rule == "segmentation.multi-homed" || f.Rule == "inventory.unknown-device" || f.Rule == "supplier.not-isolated" {
+			app = ""
+		}
+		if f.Rule == "inventory.unknown-device" || f.Rule == "supplier.not-isolated" {
+			dst = ""
+		}
+		k := truthKey(f.Rule, f.Src.IP.String(), dst, app)
+		if got[k] {
+			t.Errorf("finding %s reported twice", k)
+		}
+		got[k] = true
+		flows[truthKey("", f.Src.IP.String(), dst, app)] = true
+	}
+	want := map[string]bool{}
+	for _, v := range tr.Must {
+		k := truthKey(v.Rule, v.Src, v.Dst, v.App)
+		want[k] = true
+		if !got[k] {
+			t.Errorf("missing finding %s", k)
+		}
+	}
+	var extra []string
+	for k := range got {
+		if !want[k] {
+			extra = append(extra, k)
+		}
+	}
+	slices.Sort(extra)
+	for _, k := range extra {
+		t.Errorf("unexpected finding %s", k)
+	}
+	for _, v := range tr.MustNot {
+		if v.Rule == "" && flows[truthKey("", v.Src, v.Dst, v.App)] {
+			t.Errorf("normal flow %s>%s %s produced a finding", v.Src, v.Dst, v.App)
+		}
+		if k := truthKey(v.Rule, v.Src, v.Dst, v.App); v.Rule != "" && got[k] {
+			t.Errorf("forbidden finding %s", k)
+		}
+	}
+}
+
+// analyzeTerminal generates a terminal capture in memory and analyzes it
+// against the site model generated with it.
+func analyzeTerminal(t *testing.T, opts synth.TerminalOptions, workers int) (*site.Site, *Result) {
+	t.Helper()
+	y, err := synth.TerminalSiteYAML(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := site.Parse("site.yaml", y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, err := capture.NewPcapWriter(&buf, capture.LinkEthernet, 0, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := synth.Terminal(w, opts); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	src, err := capture.NewReader(&buf, "terminal.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), []capture.Source{src}, Options{Site: st, Workers: workers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stats.Packets < 5000 || res.Stats.EvictedFlows != 0 || len(res.Stats.DecodeErrors) != 0 {
+		t.Fatalf("%d packets, %d evicted flows, decode errors %v", res.Stats.Packets, res.Stats.EvictedFlows, res.Stats.DecodeErrors)
+	}
+	return st, res
+}
 
 // TestTerminalEndToEnd analyzes the shipped example capture against the
 // example site and compares the findings with the generator's ground truth:
@@ -21,9 +122,9 @@ func TestTerminalEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{}
-	for _, v := range synth.TerminalViolations {
-		want[fmt.Sprintf("%s %s>%s %s", v.Rule, v.Src, v.Dst, v.App)] = true
+	tr, err := synth.TerminalTruth(nil)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, workers := range []int{1, 2} {
 		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
@@ -32,91 +133,60 @@ func TestTerminalEndToEnd(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := map[string]bool{}
-			pairs := map[string]bool{}
-			for _, f := range res.Findings {
-				dst := ""
-				if f.Dst.IP.IsValid() {
-					dst = f.Dst.IP.String()
-				}
-				app := f.App
-				if f.Rule == "segmentation.multi-homed" || f.Rule == "inventory.unknown-device" {
-					app = ""
-				}
-				k := fmt.Sprintf("%s %s>%s %s", f.Rule, f.Src.IP, dst, app)
-				if got[k] {
-					t.Errorf("finding %s reported twice", k)
-				}
-				got[k] = true
-				pairs[fmt.Sprintf("%s>%s %s", f.Src.IP, dst, app)] = true
-			}
-			for k := range want {
-				if !got[k] {
-					t.Errorf("missing finding %s", k)
-				}
-			}
-			var extra []string
-			for k := range got {
-				if !want[k] {
-					extra = append(extra, k)
-				}
-			}
-			slices.Sort(extra)
-			for _, k := range extra {
-				t.Errorf("unexpected finding %s", k)
-			}
-			for _, q := range synth.TerminalQuiet {
-				p := fmt.Sprintf("%s>%s %s", q.Src, q.Dst, q.App)
-				if !pairs[p] {
-					continue
-				}
-				// A quiet flow may share its endpoints and app with a
-				// deliberate violation (the TOS server's DNS lookups of
-				// prohibited names); anything else is a false positive.
-				shared := false
-				for _, v := range synth.TerminalViolations {
-					if v.Src == q.Src && v.Dst == q.Dst && v.App == q.App {
-						shared = true
-					}
-				}
-				if !shared {
-					t.Errorf("normal flow %s produced a finding", p)
-				}
-			}
+			checkTruth(t, st, res, tr)
 		})
 	}
+}
+
+// TestTerminalScenarios generates each scenario alone, on terminals of two
+// and four cranes, analyzes the capture against the generated site and
+// compares the findings with the scenario's truth: no finding missing, none
+// extra, none forbidden — the authorized maintenance among them, whose
+// truth is the absence of findings.
+func TestTerminalScenarios(t *testing.T) {
+	for _, cranes := range []int{2, 4} {
+		for _, sc := range synth.TerminalScenarios {
+			t.Run(fmt.Sprintf("%s/cranes=%d", sc.Name, cranes), func(t *testing.T) {
+				t.Parallel()
+				tr, err := synth.TerminalTruth([]string{sc.Name})
+				if err != nil {
+					t.Fatal(err)
+				}
+				st, res := analyzeTerminal(t, synth.TerminalOptions{Cranes: cranes, Scenarios: []string{sc.Name}, Seed: int64(cranes)}, 2)
+				checkTruth(t, st, res, tr)
+			})
+		}
+	}
+}
+
+// TestTerminalBackground adds background load to every scenario that fits
+// in one capture: the load must not change the findings.
+func TestTerminalBackground(t *testing.T) {
+	var all []string
+	for _, sc := range synth.TerminalScenarios {
+		all = append(all, sc.Name)
+	}
+	tr, err := synth.TerminalTruth(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := synth.TerminalOptions{Cranes: 4, Scenarios: all, Rate: 3000, Duration: 90 * time.Second, Seed: 11}
+	st, res := analyzeTerminal(t, opts, 2)
+	if res.Stats.Packets < 250_000 {
+		t.Errorf("%d packets, want about 270,000 (3000/s for 90 s)", res.Stats.Packets)
+	}
+	checkTruth(t, st, res, tr)
 }
 
 // TestTerminalNormalOnly generates the terminal's normal traffic alone:
 // against its own site it must produce no finding at all.
 func TestTerminalNormalOnly(t *testing.T) {
-	st, err := site.Load("../examples/terminal/site.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	w, err := capture.NewPcapWriter(&buf, capture.LinkEthernet, 65535, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := synth.Terminal(w, synth.TerminalOptions{NoViolations: true, Seed: 7}); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	src, err := capture.NewReader(&buf, "normal.pcap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Run(context.Background(), []capture.Source{src}, Options{Site: st, Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Stats.Packets < 1000 {
-		t.Fatalf("only %d packets generated", res.Stats.Packets)
-	}
-	for _, f := range res.Findings {
-		t.Errorf("finding on normal traffic: %s %s %s>%s %s", f.Severity, f.Rule, f.Src.IP, f.Dst.IP, f.App)
+	for _, cranes := range []int{2, 5} {
+		t.Run(fmt.Sprintf("cranes=%d", cranes), func(t *testing.T) {
+			_, res := analyzeTerminal(t, synth.TerminalOptions{NoViolations: true, Seed: 7, Cranes: cranes, Rate: 500}, 2)
+			for _, f := range res.Findings {
+				t.Errorf("finding on normal traffic: %s %s %s>%s %s", f.Severity, f.Rule, f.Src.IP, f.Dst.IP, f.App)
+			}
+		})
 	}
 }

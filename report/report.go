@@ -12,8 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"harborwatch/declared"
 	"harborwatch/detect"
 	"harborwatch/event"
+	"harborwatch/inventory"
 	"harborwatch/pipeline"
 )
 
@@ -23,7 +25,12 @@ type Document struct {
 	Facility *Facility        `json:"facility,omitempty"`
 	Stats    pipeline.Stats   `json:"stats"`
 	Findings []detect.Finding `json:"findings"`
-	Assets   []detect.Asset   `json:"assets"`
+	// Assets and Cranes are the reconciled inventory (package inventory):
+	// declared and observed devices, and cranes as units.
+	Assets    []inventory.Asset  `json:"assets"`
+	Cranes    []inventory.Crane  `json:"cranes"`
+	Inventory inventory.Summary  `json:"inventory"`
+	Problems  []declared.Problem `json:"import_problems,omitempty"`
 }
 
 // Facility names the site the report is about.
@@ -33,14 +40,21 @@ type Facility struct {
 	Port string `json:"port,omitempty"`
 }
 
-// NewDocument builds the JSON document of a result.
-func NewDocument(res *pipeline.Result, fac *Facility) *Document {
-	d := &Document{Version: event.SchemaVersion, Facility: fac, Stats: res.Stats, Findings: res.Findings, Assets: res.Assets}
+// NewDocument builds the JSON document of a result and the inventory
+// reconciled from it; the inventory's findings join the result's.
+func NewDocument(res *pipeline.Result, fac *Facility, inv *inventory.Inventory) *Document {
+	d := &Document{Version: event.SchemaVersion, Facility: fac, Stats: res.Stats,
+		Findings: slices.Concat(res.Findings, inv.Findings), Assets: inv.Assets, Cranes: inv.Cranes,
+		Inventory: inv.Summary, Problems: inv.Problems}
+	detect.SortFindings(d.Findings)
 	if d.Findings == nil {
 		d.Findings = []detect.Finding{}
 	}
 	if d.Assets == nil {
-		d.Assets = []detect.Asset{}
+		d.Assets = []inventory.Asset{}
+	}
+	if d.Cranes == nil {
+		d.Cranes = []inventory.Crane{}
 	}
 	return d
 }
@@ -72,7 +86,7 @@ func Text(w io.Writer, d *Document) error {
 	tw := &textWriter{w: w}
 	tw.header(d)
 	tw.findings(d.Findings)
-	tw.assets(d.Assets)
+	tw.assets(d)
 	return tw.err
 }
 
@@ -305,27 +319,33 @@ func counted(f detect.Finding) string {
 	return fmt.Sprintf("%d %ss", f.Count, unit)
 }
 
-func (t *textWriter) assets(as []detect.Asset) {
-	byZone := map[string]int{}
-	declared := 0
-	for _, a := range as {
-		byZone[a.Zone]++
-		if a.Asset != "" {
-			declared++
+func (t *textWriter) assets(d *Document) {
+	s := d.Inventory
+	t.printf("ASSETS: %d devices, %d declared, %d seen", s.Assets, s.Declared, s.Observed)
+	if s.OfConcern > 0 {
+		t.printf("; %d tied to suppliers of concern (%s)", s.OfConcern, countList(s.BySupplier))
+		if n := s.ByIsolation["not-isolated"]; n > 0 {
+			t.printf(", %d not isolated", n)
 		}
 	}
-	zones := make([]string, 0, len(byZone))
-	for z := range byZone {
-		zones = append(zones, z)
-	}
-	slices.Sort(zones)
-	var parts []string
-	for _, z := range zones {
-		parts = append(parts, fmt.Sprintf("%s %d", z, byZone[z]))
-	}
-	t.printf("ASSETS: %d internal hosts seen, %d of them declared in the site", len(as), declared)
-	if len(parts) > 0 {
-		t.printf(" (%s)", strings.Join(parts, ", "))
-	}
 	t.printf("\n")
+	if len(d.Cranes) > 0 {
+		t.printf("CRANES: %d, %d with suppliers of concern (see 'harborwatch inventory cranes')\n", s.Cranes, s.CranesOfConcern)
+	}
+	for _, p := range d.Problems {
+		t.printf("IMPORT PROBLEM: %s (skipped)\n", p.Error())
+	}
+}
+
+func countList(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var out []string
+	for _, k := range keys {
+		out = append(out, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(out, ", ")
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"harborwatch/detect"
+	"harborwatch/inventory"
 	"harborwatch/pipeline"
 )
 
@@ -42,7 +43,7 @@ func doc() *Document {
 			Detail:   map[string]any{"names": []string{"gateway.logink.cn"}, "matched": []string{"logink.cn"}, "lists": []string{"builtin:logink"}},
 		}},
 	}
-	return NewDocument(res, &Facility{ID: "t3", Name: "Terminal 3", Port: "Port of Example"})
+	return NewDocument(res, &Facility{ID: "t3", Name: "Terminal 3", Port: "Port of Example"}, inventory.Build(inventory.Options{}))
 }
 
 func TestText(t *testing.T) {
@@ -68,7 +69,7 @@ func TestText(t *testing.T) {
 		"\nHIGH\n  tos → ot-services\n",
 		"        1 lookup, ",
 		"        names gateway.logink.cn\n        matched logink.cn (builtin:logink)\n",
-		"ASSETS: 0 internal hosts seen, 0 of them declared in the site\n",
+		"ASSETS: 0 devices, 0 declared, 0 seen\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text report lacks %q:\n%s", want, out)
@@ -104,7 +105,7 @@ func TestJSON(t *testing.T) {
 	}
 	// An empty result still has the arrays, not nulls.
 	b.Reset()
-	JSON(&b, NewDocument(&pipeline.Result{}, nil))
+	JSON(&b, NewDocument(&pipeline.Result{}, nil, inventory.Build(inventory.Options{})))
 	if !strings.Contains(b.String(), `"findings": []`) || !strings.Contains(b.String(), `"assets": []`) {
 		t.Errorf("empty document:\n%s", b.String())
 	}

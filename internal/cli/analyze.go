@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"harborwatch/capture"
 	"harborwatch/detect"
+	"harborwatch/inventory"
 	"harborwatch/pipeline"
 	"harborwatch/report"
 	"harborwatch/site"
@@ -118,36 +117,15 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		fac = &report.Facility{ID: s.Facility.ID, Name: s.Facility.Name, Port: s.Facility.Port}
 	}
 
-	var srcs []capture.Source
-	defer func() {
-		for _, s := range srcs {
-			s.Close()
-		}
-	}()
-	for _, f := range files {
-		s, err := capture.Open(f)
-		if err != nil {
-			if errors.Is(err, capture.ErrNotCapture) || errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
-				return usageError{err}
-			}
-			return err
-		}
-		srcs = append(srcs, s)
-	}
-
-	prog := &pipeline.Progress{}
-	opts := pipeline.Options{
-		Site: st, Workers: o.workers, FlowMemory: mem, Events: o.events != "", Progress: prog,
-		OnDamage: func(err error) { fmt.Fprintf(e.stderr, "harborwatch: warning: %v\n", err) },
-	}
-	stop := progressLine(e, prog)
-	res, err := pipeline.Run(ctx, srcs, opts)
-	stop()
+	res, err := analyzeFiles(ctx, e, files, pipeline.Options{
+		Site: st, Workers: o.workers, FlowMemory: mem, Events: o.events != "",
+	})
 	if err != nil {
 		return err
 	}
+	inv := inventory.Build(inventory.Options{Site: st, Observed: res.Detection, Captures: files})
 
-	doc := report.NewDocument(res, fac)
+	doc := report.NewDocument(res, fac, inv)
 	if err := writeTo(e, o.out, func(w io.Writer) error {
 		if o.format == "json" {
 			return report.JSON(w, doc)
@@ -162,9 +140,9 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	if failOn != 0 {
-		for _, f := range res.Findings {
+		for _, f := range doc.Findings {
 			if f.Severity >= failOn {
-				fmt.Fprintf(e.stderr, "harborwatch: %d finding(s); at least one at or above %s (--fail-on)\n", len(res.Findings), failOn)
+				fmt.Fprintf(e.stderr, "harborwatch: %d finding(s); at least one at or above %s (--fail-on)\n", len(doc.Findings), failOn)
 				return exitError{ExitFailOn}
 			}
 		}

@@ -51,7 +51,7 @@ type command struct {
 }
 
 func commands() []*command {
-	return []*command{analyzeCommand(), siteCommand(), simulateCommand(), versionCommand()}
+	return []*command{analyzeCommand(), demoCommand(), inventoryCommand(), siteCommand(), simulateCommand(), versionCommand()}
 }
 
 // Version is the program version, set at build time with

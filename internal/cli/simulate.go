@@ -1,18 +1,26 @@
 package cli
 
 import (
+	"bufio"
 	"context"
+
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"harborwatch/capture"
+	"harborwatch/declared"
 	"harborwatch/internal/synth"
+	"harborwatch/site"
 )
 
 type simulateOptions struct {
@@ -21,6 +29,9 @@ type simulateOptions struct {
 	seed      int64
 	format    string
 	list      bool
+	cranes    int
+	duration  time.Duration
+	rate      int
 }
 
 // scenarioList collects repeated --scenario flags; each may also hold a
@@ -38,34 +49,56 @@ func (l *scenarioList) Set(s string) error {
 	return nil
 }
 
+// defaultCranes is the terminal simulate writes without --cranes.
+const defaultCranes = 4
+
 func simulateCommand() *command {
 	return &command{
 		name:  "simulate",
 		short: "write a synthetic terminal capture with known violations and its ground truth",
-		usage: "harborwatch simulate --out FILE.pcap [--scenario NAME]... [--seed N] [--format pcap|pcapng] | --list",
+		usage: "harborwatch simulate --out FILE.pcap [--scenario NAME]... [--cranes N] [--duration D] [--rate PPS] [--seed N] [--format pcap|pcapng] | --list",
 		long: `
-Generates a minute of a small container terminal's OT traffic — crane PLC
-polling (S7comm, Modbus/TCP, EtherNet/IP), camera streams, name and time
-service, the terminal operating system, vendor support through the
-remote-access gateway — and injects the chosen scenarios, each a known
-violation of the site's rules. Use it for drills, to try harborwatch, and to
-test it: the output is deterministic for a seed.
+Generates the OT traffic of a container terminal of N ship-to-shore cranes —
+each with its control network (main PLC speaking S7comm on odd cranes,
+EtherNet/IP on even ones, drives, spreader controller, remote I/O, cabin
+HMI) and its camera network (cameras, OCR server) — with the crane
+management systems polling every crane, camera streams, name and time
+service, job orders from the terminal operating system, updates through the
+edge mirror and vendor support through the remote-access gateway. It injects
+the chosen scenarios, each a known violation of the site's rules. Use it for
+drills, to try harborwatch, to test it and to benchmark it: the output is
+deterministic for a seed.
 
 Beside FILE.pcap it writes FILE.site.yaml, the site model the capture is
-judged against, and FILE.truth.json, the findings an analysis must report
-("must", each with rule, src, dst, app and scenario) and those it must not
-("must_not"; an entry without a rule means no finding at all on that flow).
+judged against (every generated device declared); FILE.inventory.csv, the
+same devices as a declared inventory; and FILE.truth.json, the findings an
+analysis must report ("must", each with rule, src, dst, app and scenario)
+and those it must not ("must_not"; an entry without a rule means no finding
+at all on that flow).
 
-Without --scenario the scenarios of the shipped example capture are injected
-(all but plc-program-download, plc-stop and authorized-maintenance); --list
-shows every scenario. --scenario may be repeated or hold a comma-separated
-list. With authorized-maintenance the capture falls inside the site's weekly
-change window (Monday 2026-11-02 09:00Z) instead of Tuesday 2026-11-03.
+Without --scenario the scenarios of the shipped example are injected (all
+but plc-program-download, plc-stop and authorized-maintenance); --list shows
+every scenario. --scenario may be repeated or hold a comma-separated list.
+With authorized-maintenance the capture falls inside the site's weekly change
+window (Monday 2026-11-02 09:00Z) instead of Tuesday 2026-11-03. The
+scenarios take the first minute: --duration is at least 1m with them.
+
+--rate adds background load — more polling, short request/response
+conversations, camera streams, all between declared hosts over allowed
+conduits, so that it causes no finding — up to PPS packets per second of
+capture time (the normal traffic alone is about 75 a crane). The capture is
+written as it is generated, in constant memory, at about a million packets a
+second or more: --duration 10m --rate 10000 gives a gigabyte.
+
+The shipped example (examples/terminal) is --cranes 2 --seed 0 with the
+default scenarios, duration and rate.
 
 Examples:
   harborwatch simulate --out drill.pcap
   harborwatch analyze --site drill.site.yaml drill.pcap
+  harborwatch simulate --out example.pcap --cranes 2
   harborwatch simulate --out rdp.pcapng --format pcapng --scenario remote-vendor-access --seed 7
+  harborwatch simulate --out big.pcap --cranes 8 --duration 10m --rate 10000
   harborwatch simulate --list`,
 		run: runSimulate,
 	}
@@ -76,21 +109,28 @@ type truth struct {
 	Version   int               `json:"version"`
 	Capture   string            `json:"capture"`
 	Site      string            `json:"site"`
+	Inventory string            `json:"inventory"`
 	Seed      int64             `json:"seed"`
+	Cranes    int               `json:"cranes"`
+	Duration  string            `json:"duration"`
+	Rate      int               `json:"rate"`
 	Scenarios []string          `json:"scenarios"`
 	Must      []synth.Violation `json:"must"`
 	MustNot   []synth.Violation `json:"must_not"`
 }
 
-func runSimulate(_ context.Context, e *env, args []string) error {
+func runSimulate(ctx context.Context, e *env, args []string) error {
 	c := simulateCommand()
 	var o simulateOptions
 	fs := newFlags(c, e)
-	fs.StringVar(&o.out, "out", "", "write the capture to `FILE` (and FILE.site.yaml, FILE.truth.json beside it)")
+	fs.StringVar(&o.out, "out", "", "write the capture to `FILE` (and FILE.site.yaml, FILE.inventory.csv, FILE.truth.json beside it)")
 	fs.Var(&o.scenarios, "scenario", "inject scenario `NAME` (repeatable; default: all of the example's)")
-	fs.Int64Var(&o.seed, "seed", 0, "seed of all randomness (`N`; 0 gives the example capture)")
-	fs.StringVar(&o.format, "format", "pcap", "capture format: pcap or pcapng")
+	fs.Int64Var(&o.seed, "seed", 0, "seed of all randomness (`N`)")
+	fs.StringVar(&o.format, "format", "pcap", "capture `FORMAT`: pcap or pcapng")
 	fs.BoolVar(&o.list, "list", false, "list the scenarios and exit")
+	fs.IntVar(&o.cranes, "cranes", defaultCranes, fmt.Sprintf("`N` ship-to-shore cranes, %d to %d (the example has 2)", synth.MinCranes, synth.MaxCranes))
+	fs.DurationVar(&o.duration, "duration", synth.TerminalDuration, "capture time `D` to generate, e.g. 90s, 10m, 2h")
+	fs.IntVar(&o.rate, "rate", 0, fmt.Sprintf("background load up to `PPS` packets per second of capture time (at most %d; 0: normal traffic only)", synth.MaxTerminalRate))
 	if helpRequested(args) {
 		printHelp(e.stdout, c, fs)
 		return flag.ErrHelp
@@ -123,37 +163,95 @@ func runSimulate(_ context.Context, e *env, args []string) error {
 	if len(o.scenarios) > 0 {
 		names = o.scenarios
 	}
-	tr, err := synth.TerminalTruth(names)
+	opts := synth.TerminalOptions{Seed: o.seed, Scenarios: names, Cranes: o.cranes, Duration: o.duration, Rate: o.rate}
+	r, err := simulateFiles(ctx, e, o.out, o.format, opts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "harborwatch: wrote %s, %s, %s and %s: %s packets, %.1f MB, %s flows in %.2f s (%d cranes, %d scenario(s), %d expected finding(s))\n",
+		r.capture, r.site, r.inventory, r.truthFile, grouped(r.stats.Packets), float64(r.stats.Bytes)/1e6, grouped(r.stats.Conversations),
+		r.elapsed.Seconds(), r.cranes, len(r.truth.Scenarios), len(r.truth.Must))
+	return nil
+}
+
+// simulation is what simulateFiles wrote.
+type simulation struct {
+	capture, site, inventory, truthFile string
+	truth                               truth
+	stats                               synth.TerminalStats
+	cranes                              int
+	elapsed                             time.Duration
+}
+
+// simulateFiles writes the capture of opts to out in format, and its site
+// model, inventory and truth beside it. Bad options are usage errors.
+func simulateFiles(ctx context.Context, e *env, out, format string, opts synth.TerminalOptions) (simulation, error) {
+	tr, err := synth.TerminalTruth(opts.Scenarios)
 	if err != nil {
 		if errors.Is(err, synth.ErrUnknownScenario) {
-			return usagef("simulate: %v (see 'harborwatch simulate --list')", err)
+			return simulation{}, usagef("simulate: %v (see 'harborwatch simulate --list')", err)
 		}
-		return err
+		return simulation{}, err
+	}
+	// Check the options before creating any file.
+	if err := opts.Validate(); err != nil {
+		switch {
+		case errors.Is(err, synth.ErrCranes):
+			return simulation{}, usagef("simulate: --cranes %d: want %d to %d", opts.Cranes, synth.MinCranes, synth.MaxCranes)
+		case errors.Is(err, synth.ErrOptions):
+			return simulation{}, usagef("simulate: %s", strings.TrimPrefix(err.Error(), "synth: bad terminal options: "))
+		}
+		return simulation{}, err
+	}
+	siteYAML, err := synth.TerminalSiteYAML(opts)
+	if err != nil {
+		return simulation{}, err
+	}
+	rows, err := synth.TerminalAssets(opts)
+	if err != nil {
+		return simulation{}, err
 	}
 
-	base := strings.TrimSuffix(o.out, filepath.Ext(o.out))
-	sitePath, truthPath := base+".site.yaml", base+".truth.json"
-	opts := synth.TerminalOptions{Seed: o.seed, Scenarios: names}
-	if err := writeFile(o.out, func(w io.Writer) error { return writeTerminal(w, o.format, opts) }); err != nil {
+	base := strings.TrimSuffix(out, filepath.Ext(out))
+	r := simulation{capture: out, site: base + ".site.yaml", inventory: base + ".inventory.csv", truthFile: base + ".truth.json",
+		cranes: max(opts.Cranes, 2)}
+	var packets, bytes atomic.Int64
+	opts.Progress = func(s synth.TerminalStats) { packets.Store(s.Packets); bytes.Store(s.Bytes) }
+	start := time.Now()
+	stop := simulateProgress(e, &packets, &bytes, 2*time.Second)
+	err = writeFile(out, func(w io.Writer) error {
+		r.stats, err = writeTerminal(ctx, w, format, opts)
 		return err
+	})
+	stop()
+	r.elapsed = time.Since(start)
+	if err != nil {
+		return r, err
 	}
-	if err := os.WriteFile(sitePath, synth.TerminalSite, 0o644); err != nil {
-		return err
+	if err := os.WriteFile(r.site, siteYAML, 0o644); err != nil {
+		return r, err
 	}
-	doc := truth{
-		Version: 1, Capture: filepath.Base(o.out), Site: filepath.Base(sitePath), Seed: o.seed,
+	assets, err := declaredAssets(rows)
+	if err != nil {
+		return r, err
+	}
+	if err := writeFile(r.inventory, func(w io.Writer) error { return declared.WriteCSV(w, assets) }); err != nil {
+		return r, err
+	}
+	d := opts.Duration
+	if d == 0 {
+		d = synth.TerminalDuration
+	}
+	r.truth = truth{
+		Version: 1, Capture: filepath.Base(out), Site: filepath.Base(r.site), Inventory: filepath.Base(r.inventory),
+		Seed: opts.Seed, Cranes: r.cranes, Duration: d.String(), Rate: opts.Rate,
 		Scenarios: tr.Scenarios, Must: tr.Must, MustNot: tr.MustNot,
 	}
-	b, err := json.MarshalIndent(doc, "", "  ")
+	b, err := json.MarshalIndent(r.truth, "", "  ")
 	if err != nil {
-		return err
+		return r, err
 	}
-	if err := os.WriteFile(truthPath, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stderr, "harborwatch: wrote %s, %s and %s (%d scenario(s), %d expected finding(s))\n",
-		o.out, sitePath, truthPath, len(doc.Scenarios), len(doc.Must))
-	return nil
+	return r, os.WriteFile(r.truthFile, append(b, '\n'), 0o644)
 }
 
 // ngWriter adapts a one-interface pcapng writer to synth.PacketWriter.
@@ -166,28 +264,103 @@ func (n ngWriter) WritePacket(ts int64, data []byte, origLen int) error {
 	return n.w.WritePacket(n.id, ts, data, origLen)
 }
 
+// ctxWriter stops a long generation when ctx is done: every 4096 packets
+// it returns ctx's error, which the generator keeps and returns.
+type ctxWriter struct {
+	ctx context.Context
+	w   synth.PacketWriter
+	n   int
+}
+
+func (c *ctxWriter) WritePacket(ts int64, data []byte, origLen int) error {
+	if c.n++; c.n&4095 == 0 {
+		if err := c.ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return c.w.WritePacket(ts, data, origLen)
+}
+
 // writeTerminal writes the Terminal capture to w as pcap (microseconds,
 // as the example) or pcapng.
-func writeTerminal(w io.Writer, format string, opts synth.TerminalOptions) error {
+func writeTerminal(ctx context.Context, w io.Writer, format string, opts synth.TerminalOptions) (synth.TerminalStats, error) {
+	bw := bufio.NewWriterSize(w, 1<<20)
+	var pw synth.PacketWriter
+	var flush func() error
 	if format == "pcapng" {
-		nw := capture.NewPcapNGWriter(w)
+		nw := capture.NewPcapNGWriter(bw)
 		id, err := nw.AddInterface(capture.LinkEthernet, 0, 6)
 		if err != nil {
-			return err
+			return synth.TerminalStats{}, err
 		}
-		if err := synth.Terminal(ngWriter{nw, id}, opts); err != nil {
-			return err
+		pw, flush = ngWriter{nw, id}, nw.Flush
+	} else {
+		cw, err := capture.NewPcapWriter(bw, capture.LinkEthernet, 0, false)
+		if err != nil {
+			return synth.TerminalStats{}, err
 		}
-		return nw.Flush()
+		pw, flush = cw, cw.Flush
 	}
-	pw, err := capture.NewPcapWriter(w, capture.LinkEthernet, 0, false)
+	st, err := synth.RunTerminal(&ctxWriter{ctx: ctx, w: pw}, opts)
 	if err != nil {
-		return err
+		return st, err
 	}
-	if err := synth.Terminal(pw, opts); err != nil {
-		return err
+	if err := flush(); err != nil {
+		return st, err
 	}
-	return pw.Flush()
+	return st, bw.Flush()
+}
+
+// simulateProgress shows a progress line on a terminal's stderr for runs
+// longer than after; it returns the function that stops and clears it.
+func simulateProgress(e *env, packets, bytes *atomic.Int64, after time.Duration) func() {
+	if !e.stderrTTY {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		start := time.Now()
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		shown := false
+		for {
+			select {
+			case <-done:
+				if shown {
+					fmt.Fprint(e.stderr, "\r\033[K")
+				}
+				return
+			case now := <-t.C:
+				el := now.Sub(start)
+				if el < after {
+					continue
+				}
+				n, b := packets.Load(), bytes.Load()
+				fmt.Fprintf(e.stderr, "\r\033[Ksimulating: %d packets, %.1f MB, %.2f Mpps, %s",
+					n, float64(b)/1e6, float64(n)/el.Seconds()/1e6, el.Truncate(time.Second))
+				shown = true
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// grouped formats n with thousands separators.
+func grouped(n int64) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return s
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
 
 // writeFile creates path and writes it with fn.
@@ -204,4 +377,31 @@ func writeFile(path string, fn func(io.Writer) error) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// declaredAssets turns the generator's inventory rows into declared assets
+// for the CSV writer (docs/formats/inventory-csv.md).
+func declaredAssets(rows []synth.InventoryRow) ([]declared.Asset, error) {
+	out := make([]declared.Asset, 0, len(rows))
+	for _, r := range rows {
+		a := declared.Asset{ID: r.ID, Name: r.Name, Kind: r.Kind, Vendor: r.Vendor, Model: r.Model,
+			Supplier: r.Supplier, Origin: r.Origin, Crane: r.Crane, Zone: r.Zone, Serial: r.Serial,
+			Firmware: r.Firmware, Notes: r.Notes, Criticality: site.Criticality(r.Criticality)}
+		if r.IP != "" {
+			ip, err := netip.ParseAddr(r.IP)
+			if err != nil {
+				return nil, fmt.Errorf("inventory row %s: %w", r.ID, err)
+			}
+			a.IPs = []netip.Addr{ip}
+		}
+		if r.MAC != "" {
+			hw, err := net.ParseMAC(r.MAC)
+			if err != nil || len(hw) != 6 {
+				return nil, fmt.Errorf("inventory row %s: bad mac %q", r.ID, r.MAC)
+			}
+			a.MACs = []site.MAC{site.MAC(hw)}
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }

@@ -2,16 +2,23 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"harborwatch/capture"
+	"harborwatch/declared"
 	"harborwatch/internal/synth"
+	"harborwatch/site"
 )
 
 func TestSimulateUsage(t *testing.T) {
@@ -23,7 +30,8 @@ func TestSimulateUsage(t *testing.T) {
 		stdout []string
 		stderr string
 	}{
-		{"help", []string{"simulate", "--help"}, ExitOK, []string{"Usage: harborwatch simulate", "--scenario", "--seed", "truth.json", "Examples:"}, ""},
+		{"help", []string{"simulate", "--help"}, ExitOK, []string{"Usage: harborwatch simulate", "--scenario", "--seed", "--cranes N",
+			"--duration D", "--rate PPS", "truth.json", "inventory.csv", "--cranes 2", "Examples:"}, ""},
 		{"listed in main help", []string{"--help"}, ExitOK, []string{"simulate"}, ""},
 		{"no --out", []string{"simulate"}, ExitUsage, nil, "--out FILE is required"},
 		{"bad format", []string{"simulate", "--out", filepath.Join(dir, "a.pcap"), "--format", "erf"}, ExitUsage, nil, `--format "erf"`},
@@ -31,6 +39,12 @@ func TestSimulateUsage(t *testing.T) {
 		{"positional argument", []string{"simulate", "--out", filepath.Join(dir, "c.pcap"), "extra"}, ExitUsage, nil, `unexpected argument "extra"`},
 		{"bad seed", []string{"simulate", "--out", filepath.Join(dir, "d.pcap"), "--seed", "x"}, ExitUsage, nil, "invalid value"},
 		{"unwritable", []string{"simulate", "--out", filepath.Join(dir, "no", "such", "e.pcap")}, ExitFailure, nil, "no such file"},
+		{"one crane", []string{"simulate", "--out", filepath.Join(dir, "f.pcap"), "--cranes", "1"}, ExitUsage, nil, "--cranes 1: want 2 to 24"},
+		{"too many cranes", []string{"simulate", "--out", filepath.Join(dir, "g.pcap"), "--cranes", "25"}, ExitUsage, nil, "--cranes 25"},
+		{"short with scenarios", []string{"simulate", "--out", filepath.Join(dir, "h.pcap"), "--duration", "30s"}, ExitUsage, nil, "duration 30s is shorter than the scenarios' 1m0s"},
+		{"bad duration", []string{"simulate", "--out", filepath.Join(dir, "i.pcap"), "--duration", "soon"}, ExitUsage, nil, "invalid value"},
+		{"negative rate", []string{"simulate", "--out", filepath.Join(dir, "j.pcap"), "--rate", "-5"}, ExitUsage, nil, "rate -5"},
+		{"rate too high", []string{"simulate", "--out", filepath.Join(dir, "k.pcap"), "--rate", "2000000"}, ExitUsage, nil, "want 0 to 1000000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,9 +59,11 @@ func TestSimulateUsage(t *testing.T) {
 			}
 		})
 	}
-	for _, f := range []string{"a", "b", "c", "d"} {
-		if _, err := os.Stat(filepath.Join(dir, f+".pcap")); err == nil {
-			t.Errorf("%s.pcap written despite bad usage", f)
+	for _, f := range []string{"a", "b", "c", "d", "f", "g", "h", "i", "j", "k"} {
+		for _, ext := range []string{".pcap", ".site.yaml", ".truth.json", ".inventory.csv"} {
+			if _, err := os.Stat(filepath.Join(dir, f+ext)); err == nil {
+				t.Errorf("%s%s written despite bad usage", f, ext)
+			}
 		}
 	}
 }
@@ -74,8 +90,9 @@ func TestSimulateList(t *testing.T) {
 
 // simulated is what one simulate run wrote.
 type simulated struct {
-	pcap, site string
-	truth      truth
+	pcap, site, inventory string
+	truth                 truth
+	stderr                string
 }
 
 func simulate(t *testing.T, name string, args ...string) simulated {
@@ -86,7 +103,7 @@ func simulate(t *testing.T, name string, args ...string) simulated {
 		t.Fatalf("simulate %v: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)
 	}
 	base := strings.TrimSuffix(out, filepath.Ext(out))
-	s := simulated{pcap: out, site: base + ".site.yaml"}
+	s := simulated{pcap: out, site: base + ".site.yaml", inventory: base + ".inventory.csv", stderr: r.stderr}
 	b, err := os.ReadFile(base + ".truth.json")
 	if err != nil {
 		t.Fatal(err)
@@ -100,8 +117,8 @@ func simulate(t *testing.T, name string, args ...string) simulated {
 }
 
 func TestSimulateFiles(t *testing.T) {
-	t.Run("default is the example", func(t *testing.T) {
-		s := simulate(t, "drill.pcap")
+	t.Run("two cranes is the example", func(t *testing.T) {
+		s := simulate(t, "drill.pcap", "--cranes", "2")
 		for _, c := range []struct{ got, want string }{{s.pcap, examplePcap}, {s.site, exampleSite}} {
 			got, err := os.ReadFile(c.got)
 			if err != nil {
@@ -116,7 +133,8 @@ func TestSimulateFiles(t *testing.T) {
 			}
 		}
 		tr := s.truth
-		if tr.Version != 1 || tr.Capture != "drill.pcap" || tr.Site != "drill.site.yaml" || tr.Seed != 0 {
+		if tr.Version != 1 || tr.Capture != "drill.pcap" || tr.Site != "drill.site.yaml" || tr.Inventory != "drill.inventory.csv" ||
+			tr.Seed != 0 || tr.Cranes != 2 || tr.Duration != "1m0s" || tr.Rate != 0 {
 			t.Errorf("truth header %+v", tr)
 		}
 		if !slices.Equal(tr.Must, synth.TerminalViolations) {
@@ -136,6 +154,62 @@ func TestSimulateFiles(t *testing.T) {
 			if v.Src == "10.50.1.10" && v.Dst == "10.40.0.53" {
 				t.Errorf("must_not lists the TOS name service, which carries the LOGINK lookups")
 			}
+		}
+	})
+	t.Run("default: four cranes, stats, inventory", func(t *testing.T) {
+		s := simulate(t, "four.pcap")
+		if s.truth.Cranes != 4 || !regexp.MustCompile(`: [0-9,]+ packets, [0-9.]+ MB, [0-9,]+ flows in [0-9.]+ s \(4 cranes, 8 scenario\(s\), 21 expected finding\(s\)\)`).MatchString(s.stderr) {
+			t.Errorf("truth %+v, stderr %q", s.truth, s.stderr)
+		}
+		st, err := site.Load(s.site)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Cranes) != 4 || len(st.Assets) != 48 {
+			t.Errorf("site: %d cranes, %d assets", len(st.Cranes), len(st.Assets))
+		}
+		b, err := os.ReadFile(s.inventory)
+		if err != nil {
+			t.Fatal(err)
+		}
+		header, _, _ := strings.Cut(string(b), "\n")
+		if header != "id,name,ip,mac,kind,vendor,model,supplier,origin,crane,zone,criticality,serial,firmware,notes" {
+			t.Errorf("inventory header %q", header)
+		}
+		inv := declared.ReadCSV(s.inventory, bytes.NewReader(b))
+		if len(inv.Problems) != 0 || len(inv.Assets) != len(st.Assets) {
+			t.Fatalf("inventory: %d assets, problems %v", len(inv.Assets), inv.Problems)
+		}
+		for i, a := range inv.Assets {
+			sa := st.Assets[i]
+			if a.ID != sa.ID || !slices.Equal(a.IPs, sa.IPs) || !slices.Equal(a.MACs, sa.MACs) || a.Vendor != sa.Vendor ||
+				a.Supplier != sa.Supplier || a.Crane != sa.Crane {
+				t.Errorf("inventory row %d %+v, site asset %+v", i, a, sa)
+			}
+		}
+	})
+	t.Run("duration and rate", func(t *testing.T) {
+		s := simulate(t, "load.pcap", "--cranes", "3", "--duration", "90s", "--rate", "2000", "--scenario", "crane-egress")
+		if s.truth.Duration != "1m30s" || s.truth.Rate != 2000 || s.truth.Cranes != 3 {
+			t.Errorf("truth header %+v", s.truth)
+		}
+		src, err := capture.Open(s.pcap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		var p capture.Packet
+		var n int
+		var first, last int64
+		for src.Next(&p) == nil {
+			if n == 0 {
+				first = p.TS
+			}
+			last = p.TS
+			n++
+		}
+		if n < 175_000 || n > 185_000 || last-first < 89e9 {
+			t.Errorf("%d packets over %v, want 180,000 over 90 s", n, time.Duration(last-first))
 		}
 	})
 	t.Run("one scenario, pcapng, seed", func(t *testing.T) {
@@ -175,15 +249,15 @@ func TestSimulateFiles(t *testing.T) {
 		}
 	})
 	t.Run("repeated and comma-separated scenarios", func(t *testing.T) {
-		s := simulate(t, "two.pcap", "--scenario", "camera-on-control", "--scenario", "unknown-device,camera-on-control")
-		if !slices.Equal(s.truth.Scenarios, []string{"unknown-device", "camera-on-control"}) || len(s.truth.Must) != 2 {
+		s := simulate(t, "two.pcap", "--scenario", "camera-on-control-vlan", "--scenario", "unknown-device,camera-on-control-vlan")
+		if !slices.Equal(s.truth.Scenarios, []string{"unknown-device", "camera-on-control-vlan"}) || len(s.truth.Must) != 4 {
 			t.Errorf("truth %+v", s.truth)
 		}
 	})
 	t.Run("deterministic for a seed", func(t *testing.T) {
-		a := simulate(t, "a.pcap", "--seed", "3", "--scenario", "logink-lookup")
-		b := simulate(t, "b.pcap", "--seed", "3", "--scenario", "logink-lookup")
-		c := simulate(t, "c.pcap", "--seed", "4", "--scenario", "logink-lookup")
+		a := simulate(t, "a.pcap", "--seed", "3", "--scenario", "logink-lookup", "--rate", "500")
+		b := simulate(t, "b.pcap", "--seed", "3", "--scenario", "logink-lookup", "--rate", "500")
+		c := simulate(t, "c.pcap", "--seed", "4", "--scenario", "logink-lookup", "--rate", "500")
 		ab, _ := os.ReadFile(a.pcap)
 		bb, _ := os.ReadFile(b.pcap)
 		cb, _ := os.ReadFile(c.pcap)
@@ -193,94 +267,173 @@ func TestSimulateFiles(t *testing.T) {
 	})
 }
 
-// TestScenarioEndToEnd simulates each scenario alone, analyzes the capture
-// against the site written beside it and compares the findings with the
-// truth file: every "must" finding, no other finding, nothing on a
-// "must_not" flow.
-func TestScenarioEndToEnd(t *testing.T) {
-	for _, sc := range synth.TerminalScenarios {
-		t.Run(sc.Name, func(t *testing.T) {
-			s := simulate(t, sc.Name+".pcap", "--scenario", sc.Name)
-			if len(s.truth.Must)+len(s.truth.MustNot) == 0 {
-				t.Fatal("empty truth")
-			}
-			evs := filepath.Join(t.TempDir(), "events.jsonl")
-			r := runCLI(t, nil, "analyze", "--site", s.site, "--format", "json", "--workers", "1", "--events", evs, s.pcap)
-			if r.code != ExitOK {
-				t.Fatalf("analyze: exit %d: %s", r.code, r.stderr)
-			}
-			var doc struct {
-				Findings []struct {
-					Rule string `json:"rule"`
-					Src  struct {
-						IP string `json:"ip"`
-					} `json:"src"`
-					Dst struct {
-						IP string `json:"ip"`
-					} `json:"dst"`
-					App string `json:"app"`
-				} `json:"findings"`
-			}
-			if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
-				t.Fatal(err)
-			}
-			key := func(rule, src, dst, app string) string { return fmt.Sprintf("%s %s>%s %s", rule, src, dst, app) }
-			got, flows := map[string]bool{}, map[string]bool{}
-			for _, f := range doc.Findings {
-				app := f.App
-				if f.Rule == "segmentation.multi-homed" || f.Rule == "inventory.unknown-device" {
-					app = ""
-				}
-				k := key(f.Rule, f.Src.IP, f.Dst.IP, app)
-				if got[k] {
-					t.Errorf("finding %s reported twice", k)
-				}
-				got[k] = true
-				flows[key("", f.Src.IP, f.Dst.IP, app)] = true
-			}
-			want := map[string]bool{}
-			for _, v := range s.truth.Must {
-				want[key(v.Rule, v.Src, v.Dst, v.App)] = true
-			}
-			for k := range want {
-				if !got[k] {
-					t.Errorf("missing finding %s", k)
-				}
-			}
-			for k := range got {
-				if !want[k] {
-					t.Errorf("unexpected finding %s", k)
-				}
-			}
-			// A negative scenario proves something only if its traffic is
-			// there: the download is seen, and judged allowed.
-			if sc.Name == "authorized-maintenance" {
-				b, err := os.ReadFile(evs)
-				if err != nil {
-					t.Fatal(err)
-				}
-				seen := false
-				for _, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
-					var ev struct{ Src, Dst, Op, Name, Dir string }
-					if err := json.Unmarshal(l, &ev); err != nil {
-						t.Fatalf("event %s: %v", l, err)
-					}
-					if ev.Src == "10.10.9.20" && ev.Dst == "10.10.1.5" && ev.Op == "program-download" && ev.Name == "PI-Service _INSE" && ev.Dir == "request" {
-						seen = true
-					}
-				}
-				if !seen {
-					t.Error("no _INSE request from ews01 to sts01-plc1 among the events")
-				}
-			}
-			for _, v := range s.truth.MustNot {
-				if v.Rule == "" && flows[key("", v.Src, v.Dst, v.App)] {
-					t.Errorf("normal flow %s>%s %s produced a finding", v.Src, v.Dst, v.App)
-				}
-				if k := key(v.Rule, v.Src, v.Dst, v.App); v.Rule != "" && got[k] {
-					t.Errorf("forbidden finding %s", k)
-				}
-			}
-		})
+// reportFindings reads the findings of a JSON report as truth keys (rule,
+// client, server, application; no server or application for device
+// findings) and their flows.
+func reportFindings(t *testing.T, report []byte) (got, flows map[string]bool) {
+	t.Helper()
+	var doc struct {
+		Findings []struct {
+			Rule string `json:"rule"`
+			Src  struct {
+				IP string `json:"ip"`
+			} `json:"src"`
+			Dst struct {
+				IP string `json:"ip"`
+			} `json:"dst"`
+			App string `json:"app"`
+		} `json:"findings"`
 	}
+	if err := json.Unmarshal(report, &doc); err != nil {
+		t.Fatal(err)
+	}
+	got, flows = map[string]bool{}, map[string]bool{}
+	for _, f := range doc.Findings {
+		dst, app := f.Dst.IP, f.App
+		switch f.Rule {
+		case "segmentation.multi-homed":
+			app = ""
+		case "inventory.unknown-device", "supplier.not-isolated":
+			dst, app = "", ""
+		}
+		k := truthKey(f.Rule, f.Src.IP, dst, app)
+		if got[k] {
+			t.Errorf("finding %s reported twice", k)
+		}
+		got[k] = true
+		flows[truthKey("", f.Src.IP, dst, app)] = true
+	}
+	return got, flows
+}
+
+func truthKey(rule, src, dst, app string) string {
+	return fmt.Sprintf("%s %s>%s %s", rule, src, dst, app)
+}
+
+// compareTruth checks findings against a truth file: every "must"
+// finding, no other finding, nothing on a "must_not" flow.
+func compareTruth(t *testing.T, got, flows map[string]bool, tr truth) {
+	t.Helper()
+	want := map[string]bool{}
+	for _, v := range tr.Must {
+		k := truthKey(v.Rule, v.Src, v.Dst, v.App)
+		want[k] = true
+		if !got[k] {
+			t.Errorf("missing finding %s", k)
+		}
+	}
+	for k := range got {
+		if !want[k] {
+			t.Errorf("unexpected finding %s", k)
+		}
+	}
+	for _, v := range tr.MustNot {
+		if v.Rule == "" && flows[truthKey("", v.Src, v.Dst, v.App)] {
+			t.Errorf("normal flow %s>%s %s produced a finding", v.Src, v.Dst, v.App)
+		}
+		if k := truthKey(v.Rule, v.Src, v.Dst, v.App); v.Rule != "" && got[k] {
+			t.Errorf("forbidden finding %s", k)
+		}
+	}
+}
+
+// TestScenarioEndToEnd simulates each scenario alone on terminals of two
+// and four cranes, analyzes the capture against the site written beside
+// it and compares the findings with the truth file: every "must" finding,
+// no other finding, nothing on a "must_not" flow.
+func TestScenarioEndToEnd(t *testing.T) {
+	for _, cranes := range []string{"2", "4"} {
+		for _, sc := range synth.TerminalScenarios {
+			t.Run(sc.Name+"/cranes="+cranes, func(t *testing.T) {
+				s := simulate(t, sc.Name+".pcap", "--scenario", sc.Name, "--cranes", cranes)
+				if len(s.truth.Must)+len(s.truth.MustNot) == 0 {
+					t.Fatal("empty truth")
+				}
+				evs := filepath.Join(t.TempDir(), "events.jsonl")
+				r := runCLI(t, nil, "analyze", "--site", s.site, "--format", "json", "--workers", "1", "--events", evs, s.pcap)
+				if r.code != ExitOK {
+					t.Fatalf("analyze: exit %d: %s", r.code, r.stderr)
+				}
+				got, flows := reportFindings(t, []byte(r.stdout))
+				compareTruth(t, got, flows, s.truth)
+				// A negative scenario proves something only if its traffic
+				// is there: the download is seen, and judged allowed.
+				if sc.Name == "authorized-maintenance" {
+					b, err := os.ReadFile(evs)
+					if err != nil {
+						t.Fatal(err)
+					}
+					seen := false
+					for _, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+						var ev struct{ Src, Dst, Op, Name, Dir string }
+						if err := json.Unmarshal(l, &ev); err != nil {
+							t.Fatalf("event %s: %v", l, err)
+						}
+						if ev.Src == "10.10.9.20" && ev.Dst == "10.10.1.5" && ev.Op == "program-download" && ev.Name == "PI-Service _INSE" && ev.Dir == "request" {
+							seen = true
+						}
+					}
+					if !seen {
+						t.Error("no _INSE request from ews01 to sts01-plc1 among the events")
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestSimulateCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	e := &env{stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	file := filepath.Join(t.TempDir(), "big.pcap")
+	code := run(ctx, e, []string{"simulate", "--out", file, "--duration", "10h", "--rate", "100000"})
+	if code != ExitFailure || !strings.Contains(errb.String(), "context canceled") {
+		t.Fatalf("exit %d, stderr %q", code, errb.String())
+	}
+	if fi, err := os.Stat(file); err != nil || fi.Size() > 8<<20 {
+		t.Errorf("capture after cancel: %v, %v", fi, err)
+	}
+}
+
+func TestSimulateProgress(t *testing.T) {
+	var errb syncBuffer
+	e := &env{stderr: &errb, stderrTTY: true}
+	var packets, bytes atomic.Int64
+	packets.Store(1_500_000)
+	bytes.Store(300e6)
+	stop := simulateProgress(e, &packets, &bytes, 0)
+	time.Sleep(1200 * time.Millisecond)
+	stop()
+	s := errb.String()
+	if !strings.Contains(s, "\r\033[Ksimulating: 1500000 packets, 300.0 MB, ") || !strings.HasSuffix(s, "\r\033[K") {
+		t.Errorf("progress %q", s)
+	}
+	// Not on a pipe.
+	var quiet syncBuffer
+	stop = simulateProgress(&env{stderr: &quiet}, &packets, &bytes, 0)
+	time.Sleep(600 * time.Millisecond)
+	stop()
+	if quiet.String() != "" {
+		t.Errorf("progress on a pipe: %q", quiet.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the progress goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -76,6 +76,18 @@ const (
 	minGap     = 5e3 // ns between two messages a host sends back to back
 )
 
+// Stream supplies the exchanges of a long conversation one at a time, so
+// that a conversation of hours holds a couple of messages in memory, not
+// all of them. Next returns the next exchange, or false when the
+// conversation ends (a TCP conversation then closes). The Data of an
+// exchange must stay unchanged until Next has returned two more exchanges
+// or the conversation has ended: a Stream may alternate between two
+// buffers. Next is called from within the Builder's methods (Advance,
+// Flush, Stop and the session constructors) and may draw from Rand.
+type Stream interface {
+	Next() (Exchange, bool)
+}
+
 // Builder writes conversations as Ethernet frames, in time order, to a
 // PacketWriter. Conversations are scheduled at the builder's clock (Now)
 // and run concurrently: Advance moves the clock and writes every frame due
@@ -94,13 +106,30 @@ type Builder struct {
 	now    int64
 	rng    *rand.Rand
 	frame  [maxFrame]byte
-	q      []*session // min-heap on (next packet time, id); hand-written, as container/heap would go through an interface on every packet
+	q      []qent // min-heap on (next frame time, id); hand-written, as container/heap would go through an interface on every packet
 	free   []*session
 	nextID uint64
 	err    error
 	n      int64
+	bytes  int64
+	flows  int64
 	hook   func(*session) // called as each session ends (Mix's accounting)
+
+	progress func() // called every progressEvery frames
 }
+
+// qent is a heap entry: a session and the time of its next frame, kept in
+// the entry so that sifting compares without touching the sessions (with
+// tens of thousands of open sessions, chasing their pointers costs more
+// than building the frames).
+type qent struct {
+	t  int64
+	id uint64
+	s  *session
+}
+
+// progressEvery is how many frames pass between calls of the progress hook.
+const progressEvery = 1 << 16
 
 // New returns a builder whose clock starts at start and whose randomness is
 // seeded by seed.
@@ -136,8 +165,9 @@ func (b *Builder) Flush() error {
 func (b *Builder) Stop(end time.Time) error {
 	t := end.UnixNano()
 	b.drain(t - 1)
-	for _, s := range b.q {
-		b.release(s)
+	for i := range b.q {
+		b.release(b.q[i].s)
+		b.q[i].s = nil
 	}
 	b.q = b.q[:0]
 	if t > b.now {
@@ -151,6 +181,13 @@ func (b *Builder) Err() error { return b.err }
 
 // Packets returns the number of frames written so far.
 func (b *Builder) Packets() int64 { return b.n }
+
+// Bytes returns the number of frame bytes written so far.
+func (b *Builder) Bytes() int64 { return b.bytes }
+
+// Conversations returns the number of TCP and UDP conversations scheduled
+// so far.
+func (b *Builder) Conversations() int64 { return b.flows }
 
 // Rand returns the builder's random generator, for payloads that need
 // random bytes (TLS randoms, keys) drawn from the same seeded stream.
@@ -175,6 +212,18 @@ func (b *Builder) TCPSession(c, s Host, sport, dport uint16, ex ...Exchange) {
 // MTU allows sets ErrDatagram.
 func (b *Builder) UDP(c, s Host, sport, dport uint16, ex ...Exchange) {
 	b.udp(c, s, sport, dport, ex, nil, 0, 0)
+}
+
+// TCPStream is TCPSession with the exchanges drawn from st as the
+// conversation goes: handshake, st's exchanges until it ends, teardown.
+func (b *Builder) TCPStream(c, s Host, sport, dport uint16, st Stream) {
+	b.tcpStream(c, s, sport, dport, st)
+}
+
+// UDPStream is UDP with the exchanges drawn from st as the conversation
+// goes.
+func (b *Builder) UDPStream(c, s Host, sport, dport uint16, st Stream) {
+	b.udpStream(c, s, sport, dport, st)
 }
 
 // ARP schedules an ARP request (RFC 826) from sender for target, broadcast
@@ -229,37 +278,43 @@ const (
 )
 
 type session struct {
-	id     uint64
-	kind   sessionKind
-	hosts  [2]Host // client, server
-	ports  [2]uint16
-	vlan   uint16
-	v6     bool
-	mss    int
-	ttl    [2]uint8
-	ipid   [2]uint16
-	label  uint32
-	nxt    [2]uint32  // next sequence number each side sends
-	unack  [2]int     // segments each side sent that the peer has not acknowledged
-	lat    [2]int64   // how long after the other side's packet a reply by this side appears
-	delack [2]int64   // delayed-ACK time of each side's stack
-	cur    []Exchange // the exchanges being played: the prefix, then the body
-	body   []Exchange // played passes more times after the prefix
-	passes int
-	i      int    // index of the next exchange in cur
-	ctr    uint32 // counter written by exchange patches; advances on each pass
-	step   int    // what comes after the last expanded item
-	nextAt int64  // when it starts
-	last   int64  // time of the last data segment (or handshake ACK)
-	lastD  uint8  // who sent it
-	fresh  bool   // UDP: nothing sent yet
-	pend   []pkt
-	head   int
-	limit  int // stop after this many frames (0: no limit)
-	sent   int
-	raw    [minFrame + 4]byte
-	rawLen int
-	done   func(*session) // called when the session ends
+	id      uint64
+	kind    sessionKind
+	hosts   [2]Host // client, server
+	ports   [2]uint16
+	vlan    uint16
+	v6      bool
+	mss     int
+	ttl     [2]uint8
+	ipid    [2]uint16
+	label   uint32
+	nxt     [2]uint32  // next sequence number each side sends
+	unack   [2]int     // segments each side sent that the peer has not acknowledged
+	lat     [2]int64   // how long after the other side's packet a reply by this side appears
+	delack  [2]int64   // delayed-ACK time of each side's stack
+	cur     []Exchange // the exchanges being played: the prefix, then the body
+	body    []Exchange // played passes more times after the prefix
+	passes  int
+	i       int    // index of the next exchange in cur
+	ctr     uint32 // counter written by exchange patches; advances on each pass
+	step    int    // what comes after the last expanded item
+	nextAt  int64  // when it starts
+	last    int64  // time of the last data segment (or handshake ACK)
+	lastD   uint8  // who sent it
+	fresh   bool   // UDP: nothing sent yet
+	pend    []pkt
+	head    int
+	limit   int // stop after this many frames (0: no limit)
+	sent    int
+	raw     [minFrame + 4]byte
+	rawLen  int
+	done    func(*session) // called when the session ends
+	stream  Stream         // supplies exchanges once cur and the passes are played
+	one     [1]Exchange    // the stream's current exchange (cur points here)
+	owner   *portSet       // the client's ephemeral ports, freed when the session ends
+	oport   uint16
+	tally   *int64 // frames promised and not yet written (background load): one less per frame
+	planned int    // what the session added to *tally
 }
 
 func (b *Builder) alloc() *session {
@@ -282,8 +337,18 @@ func (b *Builder) release(s *session) {
 	if s.done != nil {
 		s.done(s)
 	}
+	if s.owner != nil {
+		s.owner.free(s.oport)
+		s.owner = nil
+	}
+	if s.tally != nil {
+		*s.tally -= int64(s.planned - s.sent)
+		s.tally = nil
+	}
 	s.cur, s.body = nil, nil
 	s.done = nil
+	s.stream = nil
+	s.one[0] = Exchange{}
 	for i := range s.pend {
 		s.pend[i].data = nil
 	}
@@ -366,6 +431,7 @@ func (b *Builder) newSession(kind sessionKind, c, s Host, sport, dport uint16, p
 		return nil
 	}
 	ss := b.alloc()
+	b.flows++
 	ss.kind = kind
 	ss.hosts = [2]Host{c, s}
 	ss.ports = [2]uint16{sport, dport}
@@ -417,6 +483,12 @@ func (b *Builder) tcp(c, s Host, sport, dport uint16, pre, body []Exchange, pass
 	if ss == nil {
 		return nil
 	}
+	b.startTCP(ss)
+	return ss
+}
+
+// startTCP schedules the handshake of a new TCP session.
+func (b *Builder) startTCP(ss *session) {
 	t := b.now
 	isn := [2]uint32{b.rng.Uint32(), b.rng.Uint32()}
 	ss.pend = append(ss.pend,
@@ -429,7 +501,6 @@ func (b *Builder) tcp(c, s Host, sport, dport uint16, pre, body []Exchange, pass
 	ss.lastD = 0
 	b.plan(ss)
 	b.schedule(ss)
-	return ss
 }
 
 func (b *Builder) udp(c, s Host, sport, dport uint16, pre, body []Exchange, passes, limit int) *session {
@@ -437,10 +508,34 @@ func (b *Builder) udp(c, s Host, sport, dport uint16, pre, body []Exchange, pass
 	if ss == nil {
 		return nil
 	}
+	b.startUDP(ss)
+	return ss
+}
+
+func (b *Builder) startUDP(ss *session) {
 	ss.last = b.now
 	ss.fresh = true // the first datagram goes After from now, whichever side sends it
 	b.plan(ss)
 	b.schedule(ss)
+}
+
+func (b *Builder) tcpStream(c, s Host, sport, dport uint16, st Stream) *session {
+	ss := b.newSession(kindTCP, c, s, sport, dport, nil, nil, 0, 0)
+	if ss == nil {
+		return nil
+	}
+	ss.stream = st
+	b.startTCP(ss)
+	return ss
+}
+
+func (b *Builder) udpStream(c, s Host, sport, dport uint16, st Stream) *session {
+	ss := b.newSession(kindUDP, c, s, sport, dport, nil, nil, 0, 0)
+	if ss == nil {
+		return nil
+	}
+	ss.stream = st
+	b.startUDP(ss)
 	return ss
 }
 
@@ -516,6 +611,15 @@ func (b *Builder) plan(ss *session) {
 			ss.i = 0
 			ss.ctr++
 			continue
+		}
+		if ss.stream != nil {
+			if e, ok := ss.stream.Next(); ok {
+				ss.one[0] = e
+				ss.cur = ss.one[:]
+				ss.i = 0
+				continue
+			}
+			ss.stream = nil
 		}
 		if ss.kind == kindTCP {
 			ss.step = stepClose
@@ -667,17 +771,13 @@ func (b *Builder) schedule(ss *session) {
 		b.release(ss)
 		return
 	}
-	b.q = append(b.q, ss)
+	b.q = append(b.q, qent{t: ss.pend[ss.head].t, id: ss.id, s: ss})
 	b.up(len(b.q) - 1)
 }
 
 func (b *Builder) less(i, j int) bool {
-	si, sj := b.q[i], b.q[j]
-	ti, tj := si.pend[si.head].t, sj.pend[sj.head].t
-	if ti != tj {
-		return ti < tj
-	}
-	return si.id < sj.id
+	qi, qj := &b.q[i], &b.q[j]
+	return qi.t < qj.t || qi.t == qj.t && qi.id < qj.id
 }
 
 func (b *Builder) up(i int) {
@@ -713,8 +813,7 @@ func (b *Builder) down(i int) {
 // drain writes every frame due at or before limit.
 func (b *Builder) drain(limit int64) {
 	for len(b.q) > 0 && b.err == nil {
-		ss := b.q[0]
-		if ss.pend[ss.head].t > limit {
+		if b.q[0].t > limit {
 			return
 		}
 		b.step()
@@ -723,7 +822,7 @@ func (b *Builder) drain(limit int64) {
 
 // step writes the earliest pending frame of all sessions.
 func (b *Builder) step() {
-	ss := b.q[0]
+	ss := b.q[0].s
 	p := &ss.pend[ss.head]
 	if p.t > b.now {
 		b.now = p.t
@@ -731,10 +830,13 @@ func (b *Builder) step() {
 	b.write(ss, p)
 	ss.head++
 	ss.sent++
+	if ss.tally != nil {
+		*ss.tally--
+	}
 	if (ss.limit > 0 && ss.sent >= ss.limit) || !b.normalize(ss) {
 		n := len(b.q) - 1
 		b.q[0] = b.q[n]
-		b.q[n] = nil
+		b.q[n] = qent{}
 		b.q = b.q[:n]
 		if n > 0 {
 			b.down(0)
@@ -742,6 +844,7 @@ func (b *Builder) step() {
 		b.release(ss)
 		return
 	}
+	b.q[0].t = ss.pend[ss.head].t
 	b.down(0)
 }
 
@@ -791,6 +894,10 @@ func (b *Builder) write(ss *session, p *pkt) {
 		return
 	}
 	b.n++
+	b.bytes += int64(len(f))
+	if b.n%progressEvery == 0 && b.progress != nil {
+		b.progress()
+	}
 }
 
 func udpOverhead(v6 bool) int {
@@ -942,3 +1049,49 @@ func applyPatch(d []byte, p *pkt) {
 		}
 	}
 }
+
+// portSet hands out one host's ephemeral ports in turn, as host stacks do,
+// skipping the ports its open conversations hold, so that a new
+// conversation never takes the 5-tuple of one still open.
+type portSet struct {
+	lo, hi uint16 // the range, inclusive
+	next   uint16
+	busy   [1024]uint64 // one bit per port
+}
+
+// newPortSet returns the ephemeral range of a host, starting at offset
+// start into it: Windows stacks (initial TTL 128) use 49152–65535 (RFC 6335
+// §6), others Linux's 32768–60999.
+func newPortSet(ttl uint8, start uint16) *portSet {
+	p := &portSet{lo: 32768, hi: 60999}
+	if ttl == 128 {
+		p.lo, p.hi = 49152, 65535
+	}
+	p.next = p.lo + start%(p.hi-p.lo+1)
+	return p
+}
+
+// take returns the next free port and marks it held. When every port of
+// the range is held it returns the next one anyway.
+func (p *portSet) take() uint16 {
+	n := int(p.hi-p.lo) + 1
+	port := p.next
+	for range n {
+		if p.busy[port>>6]&(1<<(port&63)) == 0 {
+			break
+		}
+		port = p.after(port)
+	}
+	p.busy[port>>6] |= 1 << (port & 63)
+	p.next = p.after(port)
+	return port
+}
+
+func (p *portSet) after(port uint16) uint16 {
+	if port >= p.hi {
+		return p.lo
+	}
+	return port + 1
+}
+
+func (p *portSet) free(port uint16) { p.busy[port>>6] &^= 1 << (port & 63) }

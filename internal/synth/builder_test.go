@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -632,5 +633,106 @@ func TestAllocs(t *testing.T) {
 	}
 	if b.Err() != nil || fc.n == 0 {
 		t.Fatalf("err %v, %d frames", b.Err(), fc.n)
+	}
+}
+
+// reuseStream plays exchanges through two buffers used in turn, as the
+// Stream contract allows: a builder reading an exchange's data after the
+// buffer went to the exchange after next would write wrong bytes.
+type reuseStream struct {
+	ex   []Exchange
+	i    int
+	buf  [2][]byte
+	flip int
+}
+
+func (s *reuseStream) Next() (Exchange, bool) {
+	if s.i >= len(s.ex) {
+		return Exchange{}, false
+	}
+	e := s.ex[s.i]
+	s.i++
+	idx := s.flip
+	s.flip ^= 1
+	for i := range s.buf[idx] {
+		s.buf[idx][i] = 0xee // what a stale read would see
+	}
+	s.buf[idx] = append(s.buf[idx][:0], e.Data...)
+	e.Data = s.buf[idx]
+	return e, true
+}
+
+// TestStream plays the same exchanges as a session and as a stream: the
+// frames must be the same bytes.
+func TestStream(t *testing.T) {
+	ms := time.Millisecond
+	ex := []Exchange{
+		{Data: data(10, 1)}, {FromServer: true, Data: data(3000, 2), After: 2 * ms},
+		{Data: data(5, 3), After: time.Second}, {Data: data(7, 4)}, {FromServer: true, After: time.Second},
+		{FromServer: true, Data: data(40, 5)}, {Data: data(1452, 6), After: 45 * ms}, {FromServer: true, Data: data(1, 7)},
+	}
+	for _, udp := range []bool{false, true} {
+		t.Run(fmt.Sprintf("udp=%v", udp), func(t *testing.T) {
+			var a, b memWriter
+			ba, bb := New(&a, t0, 9), New(&b, t0, 9)
+			if udp {
+				ex := slices.Clone(ex)
+				ex[1].Data = data(1400, 2)
+				ba.UDP(hostA, hostR, 40000, 2222, ex...)
+				bb.UDPStream(hostA, hostR, 40000, 2222, &reuseStream{ex: ex})
+			} else {
+				ba.TCPSession(hostA, hostR, 40000, 102, ex...)
+				bb.TCPStream(hostA, hostR, 40000, 102, &reuseStream{ex: ex})
+			}
+			if err := ba.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if err := bb.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if len(a.recs) != len(b.recs) || len(a.recs) < 7 {
+				t.Fatalf("%d frames as a session, %d as a stream", len(a.recs), len(b.recs))
+			}
+			for i := range a.recs {
+				if a.recs[i].ts != b.recs[i].ts || !bytes.Equal(a.recs[i].data, b.recs[i].data) {
+					t.Fatalf("frame %d differs", i+1)
+				}
+			}
+			if !udp {
+				checkTCP(t, parseAll(t, b.recs), hostA, hostR, ex)
+			}
+		})
+	}
+}
+
+func TestPortSet(t *testing.T) {
+	p := newPortSet(128, 16380)
+	if p.lo != 49152 || p.hi != 65535 || p.next != 65532 {
+		t.Fatalf("Windows range %d–%d from %d", p.lo, p.hi, p.next)
+	}
+	var got []uint16
+	for range 5 {
+		got = append(got, p.take())
+	}
+	if want := []uint16{65532, 65533, 65534, 65535, 49152}; !slices.Equal(got, want) {
+		t.Fatalf("ports %v, want %v", got, want)
+	}
+	// Held ports are skipped until freed.
+	p = newPortSet(64, 0)
+	a, b := p.take(), p.take()
+	p.free(a)
+	for range 28232 - 2 {
+		p.take()
+	}
+	if c := p.take(); c != a {
+		t.Fatalf("after a lap got %d, want the freed %d", c, a)
+	}
+	p.free(40000)
+	if c := p.take(); c != 40000 {
+		t.Fatalf("got %d, want 40000, the one free port after held %d", c, b)
+	}
+	// Every port held: the next is handed out anyway.
+	if c := p.take(); c < 32768 || c > 60999 {
+		t.Fatalf("full set gave %d", c)
 	}
 }

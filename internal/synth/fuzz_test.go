@@ -161,6 +161,10 @@ func FuzzPayloads(f *testing.F) {
 		if x := RTSPInterleaved(byte(n), data); int(be.Uint16(x[2:])) != len(x)-4 {
 			t.Fatal("interleaved length")
 		}
+		if x := appendRTPH264(data[:len(data):len(data)], r, n, uint32(n), 7, n%2 == 0, n%3 == 0, true, false, int(n)%1400); !bytes.Equal(x[:len(data)], data) ||
+			int(be.Uint16(x[len(data)+2:])) != len(x)-len(data)-4 || x[len(data)] != '$' {
+			t.Fatal("RTP frame")
+		}
 		if x := ENIPIO(1, 2, n, data); int(le.Uint16(x[16:])) != len(x)-18 {
 			t.Fatal("I/O item length")
 		}
@@ -169,5 +173,50 @@ func FuzzPayloads(f *testing.F) {
 		_ = FTPCommand(name, name)
 		_ = TeamViewerCmd(byte(n), data)
 		_ = SSHEncrypted(r, int(n)%2000)
+	})
+}
+
+// FuzzStream plays arbitrary exchanges through a Stream that reuses its
+// two buffers as the contract allows, over TCP or UDP: the frames must
+// carry exactly the exchanges' bytes, as FuzzSession checks them.
+func FuzzStream(f *testing.F) {
+	f.Add([]byte{0, 0, 10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 3, 0, 4, 1, 2, 3, 4}, false)
+	f.Add(append([]byte{0, 0x0b, 0xb8}, make([]byte, 3000)...), false)
+	f.Add([]byte{1, 0, 5, 'h', 'e', 'l', 'l', 'o', 0x0e, 0, 2, 'h', 'i', 0, 0, 1, 'x'}, true)
+	f.Add([]byte{2, 0, 0, 5, 0, 0, 15, 0, 1, 'x', 4, 0, 0, 1, 0, 1, 'y'}, false)
+	f.Fuzz(func(t *testing.T, in []byte, udp bool) {
+		if len(in) > 8192 {
+			in = in[:8192]
+		}
+		maxLen := 3000
+		if udp {
+			maxLen = 1452
+		}
+		ex := exchangesFrom(in, maxLen)
+		fs := run(t, 1, func(b *Builder) {
+			if udp {
+				b.UDPStream(hostA, hostR, 40000, 53, &reuseStream{ex: ex})
+			} else {
+				b.TCPStream(hostA, hostR, 40000, 443, &reuseStream{ex: ex})
+			}
+		})
+		if !udp {
+			checkTCP(t, fs, hostA, hostR, ex)
+			return
+		}
+		var want [][]byte
+		for _, e := range ex {
+			if len(e.Data) > 0 {
+				want = append(want, e.Data)
+			}
+		}
+		if len(fs) != len(want) {
+			t.Fatalf("%d datagrams, want %d", len(fs), len(want))
+		}
+		for i, fr := range fs {
+			if !bytes.Equal(fr.payload, want[i]) {
+				t.Fatalf("datagram %d differs", i)
+			}
+		}
 	})
 }

@@ -2,6 +2,7 @@ package synth
 
 import (
 	"encoding/binary"
+	"math/rand/v2"
 	"net/netip"
 	"time"
 )
@@ -215,21 +216,40 @@ func (m *mixer) templates() {
 	}
 }
 
-type frameCounter struct{ n int }
+// frameCounter counts frames and adds up their times after base.
+type frameCounter struct {
+	n         int
+	base, sum int64
+}
 
-func (fc *frameCounter) WritePacket(int64, []byte, int) error { fc.n++; return nil }
+func (fc *frameCounter) WritePacket(ts int64, _ []byte, _ int) error {
+	fc.n++
+	fc.sum += ts - fc.base
+	return nil
+}
 
 func (m *mixer) dryRun(t *template, passes int) int {
-	var fc frameCounter
-	b := New(&fc, time.Unix(0, m.b.now), 1)
-	cl, sv := m.mgmt[0], m.plcs[0]
+	n, _ := dryRun(t, m.mgmt[0], m.plcs[0], passes)
+	return n
+}
+
+// dryRun plays a template between c and s with passes body passes on a
+// scratch builder, and returns the frames written and their mean delay
+// after the start.
+func dryRun(t *template, c, s Host, passes int) (int, time.Duration) {
+	start := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
+	fc := frameCounter{base: start.UnixNano()}
+	b := New(&fc, start, 1)
 	if t.kind == kindUDP {
-		b.udp(cl, sv, 40000, t.port, t.pre, t.body, passes, 0)
+		b.udp(c, s, 40000, t.port, t.pre, t.body, passes, 0)
 	} else {
-		b.tcp(cl, sv, 40000, t.port, t.pre, t.body, passes, 0)
+		b.tcp(c, s, 40000, t.port, t.pre, t.body, passes, 0)
 	}
 	b.Flush()
-	return fc.n
+	if fc.n == 0 {
+		return 0, 0
+	}
+	return fc.n, time.Duration(fc.sum / int64(fc.n))
 }
 
 // next starts flows as needed and writes one frame; false means there
@@ -356,4 +376,238 @@ func (m *mixer) onDone(s *session) {
 	if s.limit > s.sent {
 		m.planned -= int64(s.limit - s.sent)
 	}
+}
+
+// load is Terminal's background load: conversations of the terminal's own
+// kinds between declared hosts, over conduits the site allows, started
+// every tick so that the whole capture carries about the target rate.
+// Their messages come from templates built once (only transaction ids
+// change), so the load allocates nothing per packet.
+//
+// Rate control: every tick, conversations are started until the frames
+// written so far plus the frames promised to open background
+// conversations reach rate × (elapsed + lead), lead being the mean delay
+// between a conversation's start and its frames. Normal traffic counts
+// in what was written, so the load only tops it up.
+type load struct {
+	t     *term
+	rate  float64 // frames per ns
+	lead  int64   // ns
+	out   int64   // frames promised to open background conversations, not yet written
+	kinds []loadKind
+	sum   int // of the weights
+	run   func()
+}
+
+// loadKind is one kind of background conversation: its share of the
+// conversations started, the range of its body passes, and the host
+// pairs (each with its template) it runs between.
+type loadKind struct {
+	weight int
+	lo, hi int
+	flows  []loadFlow
+}
+
+type loadFlow struct {
+	c, s *node
+	tm   *template
+}
+
+// loadTick is how often the load starts conversations.
+const loadTick = 10 * time.Millisecond
+
+func newLoad(t *term, rate int) *load {
+	l := &load{t: t, rate: float64(rate) / 1e9}
+	l.kinds = l.build()
+	var frames, delay float64
+	for i := range l.kinds {
+		k := &l.kinds[i]
+		if len(k.flows) == 0 {
+			continue
+		}
+		l.sum += k.weight
+		f := &k.flows[0]
+		n, d := dryRun(f.tm, f.c.Host, f.s.Host, (k.lo+k.hi)/2)
+		w := float64(k.weight) * float64(n)
+		frames += w
+		delay += w * float64(d)
+	}
+	l.lead = int64(delay / frames)
+	l.run = l.tick
+	t.every(0, loadTick, 0, l.run)
+	return l
+}
+
+// tick starts conversations until the promise catches up with the rate.
+func (l *load) tick() {
+	t := l.t
+	target := int64(l.rate * float64(t.b.now-t.start+l.lead))
+	for n := 0; t.b.Packets()+l.out < target && n < 1<<16 && t.b.Err() == nil; n++ {
+		l.start()
+	}
+}
+
+func (l *load) start() {
+	t := l.t
+	rng := t.r
+	w := rng.IntN(l.sum)
+	k := &l.kinds[0]
+	for i := range l.kinds {
+		k = &l.kinds[i]
+		if len(k.flows) == 0 {
+			continue
+		}
+		if w < k.weight {
+			break
+		}
+		w -= k.weight
+	}
+	f := &k.flows[rng.IntN(len(k.flows))]
+	passes := k.lo + rng.IntN(k.hi-k.lo+1)
+	ps := t.nodePorts(f.c)
+	port := ps.take()
+	var ss *session
+	if f.tm.kind == kindUDP {
+		ss = t.b.udp(f.c.Host, f.s.Host, port, f.tm.port, f.tm.pre, f.tm.body, passes, 0)
+	} else {
+		ss = t.b.tcp(f.c.Host, f.s.Host, port, f.tm.port, f.tm.pre, f.tm.body, passes, 0)
+	}
+	t.own(ss, ps, port)
+	if ss == nil {
+		return
+	}
+	planned := f.tm.fixed + passes*f.tm.perPass
+	ss.tally, ss.planned = &l.out, planned
+	l.out += int64(planned)
+}
+
+// build makes the kinds of background conversation of the model.
+func (l *load) build() []loadKind {
+	m := l.t.m
+	r := l.t.r
+	c := func(d []byte, after time.Duration) Exchange { return Exchange{Data: d, After: after} }
+	s := func(d []byte, after time.Duration) Exchange { return Exchange{FromServer: true, Data: d, After: after} }
+	measure := func(tm *template, a, b *node) *template {
+		f0, _ := dryRun(tm, a.Host, b.Host, 0)
+		f10, _ := dryRun(tm, a.Host, b.Host, 10)
+		tm.fixed, tm.perPass = f0, max(1, (f10-f0)/10)
+		return tm
+	}
+	var s7, cip, mb, ident, dnsK, tls, video loadKind
+	s7 = loadKind{weight: 14, lo: 2, hi: 16}
+	cip = loadKind{weight: 14, lo: 2, hi: 16}
+	mb = loadKind{weight: 22, lo: 1, hi: 10}
+	ident = loadKind{weight: 8}
+	dnsK = loadKind{weight: 22}
+	tls = loadKind{weight: 10}
+	video = loadKind{weight: 10, lo: 8, hi: 30}
+
+	items := []S7Item{{Area: S7AreaDB, DB: 10, Len: 24}, {Area: S7AreaFlags, Start: 100, Len: 2}}
+	s7T := &template{kind: kindTCP, port: 102,
+		pre: []Exchange{
+			c(COTPConnectRequest(0x0002, S7TSAPClient, S7TSAPPLC), 0),
+			s(COTPConnectConfirm(0x0002, 0x0047, S7TSAPClient, S7TSAPPLC), ms(1.1)),
+			c(S7SetupCommunication(0, 480), ms(0.3)),
+			s(S7SetupCommunicationAck(0, 480), ms(2.2)),
+		},
+		body: []Exchange{ // PDU reference at 4 (TPKT) + 3 (COTP) + 4
+			patched(c(S7ReadVar(0, items...), ms(200)), patchBE16, 11),
+			patched(s(S7ReadVarAck(0, appendRandom(nil, r, 24), appendRandom(nil, r, 2)), ms(2)), patchBE16, 11),
+		}}
+	cipT := &template{kind: kindTCP, port: 44818,
+		pre: []Exchange{
+			c(ENIPRegisterSession(0, 1), 0),
+			s(ENIPRegisterSession(0x6b3c0a11, 1), ms(1.5)),
+		},
+		body: []Exchange{ // sender context at 12
+			patched(c(ENIPSendRRData(0x6b3c0a11, 0, CIPReadTag("Gantry_Pos", 1)), ms(250)), patchLE32, 12),
+			patched(s(ENIPSendRRData(0x6b3c0a11, 0, CIPReadTagReply(CIPTypeDINT, []byte{0x2c, 0x81, 0, 0})), ms(1.2)), patchLE32, 12),
+		}}
+	mbT := &template{kind: kindTCP, port: 502,
+		body: []Exchange{
+			patched(c(ModbusReadHoldingRequest(0, 1, 0, 10), ms(200)), patchBE16, 0),
+			patched(s(ModbusReadHoldingResponse(0, 1, make([]uint16, 10)), ms(3)), patchBE16, 0),
+		}}
+	for _, cr := range m.cranes {
+		for _, d := range cr.drives {
+			mb.flows = append(mb.flows, loadFlow{c: m.cms, s: d, tm: mbT})
+			if cr.s7 {
+				mb.flows = append(mb.flows, loadFlow{c: cr.plc, s: d, tm: mbT})
+			}
+		}
+		pairs := []loadFlow{{c: m.ews, s: cr.plc}, {c: m.cms, s: cr.plc}, {c: m.cms, s: cr.spreader}, {c: cr.hmi, s: cr.plc}}
+		for _, p := range pairs {
+			if cr.s7 {
+				p.tm = s7T
+				s7.flows = append(s7.flows, p)
+			} else {
+				p.tm = cipT
+				cip.flows = append(cip.flows, p)
+			}
+		}
+		if !cr.s7 {
+			for _, d := range append([]*node{cr.plc, cr.spreader}, cr.rio...) {
+				tm := &template{kind: kindUDP, port: 44818, pre: []Exchange{ // sender context at 12
+					patched(c(ENIPListIdentity(0), 0), patchLE32, 12),
+					patched(s(ENIPListIdentityReply(0, cr.identity[d]), ms(1.5)), patchLE32, 12),
+				}}
+				ident.flows = append(ident.flows, loadFlow{c: m.cms, s: d, tm: measure(tm, m.cms, d)})
+			}
+		}
+		for _, pair := range [][2]*node{{cr.cams[0], m.nvr}, {cr.cams[1], cr.ocr}} {
+			cam, rec := pair[0], pair[1]
+			url := "rtsp://" + rec.IP.String() + ":554/record/" + cam.row.ID
+			tm := &template{kind: kindTCP, port: 554,
+				pre: []Exchange{
+					c(RTSPRequest("ANNOUNCE", url, 1, SDPVideo(cam.IP, cam.row.ID), "Content-Type: application/sdp", "User-Agent: AXIS"), 0),
+					s(RTSPResponse(200, 1, nil), ms(1.5)),
+					c(RTSPRequest("SETUP", url+"/trackID=1", 2, nil, "Transport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=record", "User-Agent: AXIS"), ms(0.5)),
+					s(RTSPResponse(200, 2, nil, "Transport: RTP/AVP/TCP;unicast;interleaved=0-1;mode=record", "Session: 2f41c9"), ms(1.5)),
+					c(RTSPRequest("RECORD", url, 3, nil, "Session: 2f41c9", "User-Agent: AXIS"), ms(0.5)),
+					s(RTSPResponse(200, 3, nil, "Session: 2f41c9"), ms(2)),
+				},
+				body: []Exchange{ // RTP sequence number at 4 ('$' header) + 2, timestamp after it
+					patched(c(appendRTPH264(nil, r, 0, 0, r.Uint32(), true, false, false, false, 500+r.IntN(400)), ms(100)), patchRTP, 6),
+				}}
+			video.flows = append(video.flows, loadFlow{c: cam, s: rec, tm: measure(tm, cam, rec)})
+		}
+		ch := TLSClientHello(r, "tos01.t3.example", "h2", "http/1.1")
+		tls.flows = append(tls.flows, loadFlow{c: cr.ocr, s: m.tos, tm: measure(httpsTemplate(r, ch), cr.ocr, m.tos)})
+	}
+	ch := TLSClientHello(r, "cms01.t3.example", "h2", "http/1.1")
+	tls.flows = append(tls.flows, loadFlow{c: m.tos, s: m.cms, tm: measure(httpsTemplate(r, ch), m.tos, m.cms)})
+	for _, n := range []struct {
+		name string
+		addr *node
+	}{{"cms01.t3.example", m.cms}, {"nvr01.t3.example", m.nvr}, {"ews01.t3.example", m.ews},
+		{"ntp.t3.example", m.ntp}, {"updates.t3.example", m.upd}, {"tos01.t3.example", m.tos}} {
+		tm := &template{kind: kindUDP, port: 53, pre: []Exchange{
+			patched(c(DNSQuery(0, n.name, DNSTypeA), 0), patchBE16, 0),
+			patched(s(DNSResponse(0, n.name, DNSTypeA, 300, n.addr.IP), ms(0.4)), patchBE16, 0),
+		}}
+		for _, cn := range []*node{m.ews, m.cms, m.nvr, m.tos} {
+			dnsK.flows = append(dnsK.flows, loadFlow{c: cn, s: m.dns, tm: measure(tm, cn, m.dns)})
+		}
+	}
+	for _, k := range []*loadKind{&s7, &cip, &mb} {
+		if len(k.flows) > 0 {
+			measure(k.flows[0].tm, k.flows[0].c, k.flows[0].s)
+		}
+	}
+	return []loadKind{s7, cip, mb, ident, dnsK, tls, video}
+}
+
+// httpsTemplate is a short TLS 1.3 conversation: handshake, one request
+// and its response, close_notify.
+func httpsTemplate(r *rand.Rand, ch []byte) *template {
+	c := func(d []byte, after time.Duration) Exchange { return Exchange{Data: d, After: after} }
+	s := func(d []byte, after time.Duration) Exchange { return Exchange{FromServer: true, Data: d, After: after} }
+	return &template{kind: kindTCP, port: 443,
+		pre: []Exchange{
+			c(ch, 0),
+			s(TLSServerHello(r, ch, 2600), ms(2)),
+			c(append(append(TLSChangeCipherSpec(), TLSAppData(r, 74)...), TLSAppData(r, 320)...), ms(0.8)),
+			s(TLSAppData(r, 2100), ms(8)),
+			c(TLSAppData(r, 19), ms(50)),
+		}}
 }

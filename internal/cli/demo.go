@@ -1,0 +1,231 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"harborwatch/internal/synth"
+)
+
+type demoOptions struct {
+	keep   string
+	format string
+}
+
+func demoCommand() *command {
+	return &command{
+		name:  "demo",
+		short: "simulate a terminal with every scenario, analyze it and show the report",
+		usage: "harborwatch demo [--keep DIR] [--format text|json]",
+		long: `
+Runs the whole path on a simulated container terminal: it generates a minute
+of the OT traffic of four ship-to-shore cranes with every scenario injected
+(remote vendor access, a multi-homed host, crane egress, firmware over TFTP,
+insecure file transfers, LOGINK lookups, an unknown device, a Hikvision
+camera on a crane-control VLAN, a program download and a PLC stop from the
+wrong places, and an authorized maintenance inside the change window, which
+must cause no finding), analyzes it against the site model generated with it
+exactly as 'harborwatch analyze --site' does, and prints the report.
+
+It then compares the findings with the generator's ground truth and says
+whether every expected finding was reported and nothing else: exit 0 when
+so, 1 when not.
+
+The files (capture, site model, inventory, truth, JSON report) are written
+to a temporary folder removed at the end, or to DIR with --keep, with the
+command to analyze them again.
+
+Examples:
+  harborwatch demo
+  harborwatch demo --keep demo
+  harborwatch demo --format json > report.json`,
+		run: runDemo,
+	}
+}
+
+// demoCranes is the size of the demo terminal.
+const demoCranes = 4
+
+func runDemo(ctx context.Context, e *env, args []string) error {
+	c := demoCommand()
+	var o demoOptions
+	fs := newFlags(c, e)
+	fs.StringVar(&o.keep, "keep", "", "write the files to `DIR` and keep them (default: a temporary folder, removed)")
+	fs.StringVar(&o.format, "format", "text", "report `FORMAT`: text or json")
+	if helpRequested(args) {
+		printHelp(e.stdout, c, fs)
+		return flag.ErrHelp
+	}
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("demo: unexpected argument %q (see 'harborwatch demo --help')", pos[0])
+	}
+	if o.format != "text" && o.format != "json" {
+		return usagef("demo: --format %q: want text or json", o.format)
+	}
+	dir := o.keep
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "harborwatch-demo-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+
+	var all []string
+	for _, sc := range synth.TerminalScenarios {
+		all = append(all, sc.Name)
+	}
+	fmt.Fprintf(e.stderr, "harborwatch demo: simulating a terminal of %d cranes with %d scenarios…\n", demoCranes, len(all))
+	sim, err := simulateFiles(ctx, e, filepath.Join(dir, "terminal.pcap"), "pcap", synth.TerminalOptions{Cranes: demoCranes, Scenarios: all})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "harborwatch demo: %s packets of %s; analyzing…\n", grouped(sim.stats.Packets), sim.truth.Duration)
+
+	// The analysis is harborwatch analyze's, run in-process: once as JSON
+	// for the comparison with the truth, and once more in text for the
+	// reader. Environment variables are left out so that no
+	// HARBORWATCH_FAIL_ON turns the demo's findings into an exit code.
+	reportPath := filepath.Join(dir, "terminal.report.json")
+	quiet := &env{stdout: io.Discard, stderr: e.stderr, getenv: func(string) string { return "" }}
+	if err := runAnalyze(ctx, quiet, []string{"--site", sim.site, "--format", "json", "--out", reportPath, sim.capture}); err != nil {
+		return err
+	}
+	report, err := os.ReadFile(reportPath)
+	if err != nil {
+		return err
+	}
+	closing := e.stdout
+	if o.format == "json" {
+		if _, err := e.stdout.Write(report); err != nil {
+			return err
+		}
+		closing = e.stderr
+	} else {
+		shown := &env{stdout: e.stdout, stderr: e.stderr, getenv: quiet.getenv, stderrTTY: e.stderrTTY}
+		if err := runAnalyze(ctx, shown, []string{"--site", sim.site, sim.capture}); err != nil {
+			return err
+		}
+	}
+
+	chk, err := checkDemo(report, sim.truth)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(closing, "\nGround truth: %d findings expected, %d reported", len(chk.expected), len(chk.expected)-len(chk.missing))
+	if len(chk.missing)+len(chk.unexpected) == 0 {
+		fmt.Fprint(closing, ", nothing else")
+	}
+	fmt.Fprintln(closing, ".")
+	for _, k := range chk.missing {
+		fmt.Fprintf(closing, "  missing:    %s\n", k)
+	}
+	for _, k := range chk.unexpected {
+		fmt.Fprintf(closing, "  unexpected: %s\n", k)
+	}
+	if chk.maintenance != "" {
+		fmt.Fprintf(closing, "Authorized maintenance: %s\n", chk.maintenance)
+	}
+	if o.keep != "" {
+		fmt.Fprintf(closing, "Files: %s (capture), %s, %s, %s, %s\nAnalyze again: harborwatch analyze --site %s %s\n",
+			sim.capture, sim.site, sim.inventory, sim.truthFile, reportPath, sim.site, sim.capture)
+	} else {
+		fmt.Fprint(closing, "Files: written to a temporary folder, now removed; keep them with 'harborwatch demo --keep DIR'.\n"+
+			"Analyze again: harborwatch analyze --site DIR/terminal.site.yaml DIR/terminal.pcap\n")
+	}
+	if len(chk.missing)+len(chk.unexpected) > 0 {
+		return fmt.Errorf("demo: the analysis differs from the ground truth (%d missing, %d unexpected)", len(chk.missing), len(chk.unexpected))
+	}
+	return nil
+}
+
+// demoCheck is the comparison of a JSON report with the truth.
+type demoCheck struct {
+	expected    []string // keys of the expected findings
+	missing     []string
+	unexpected  []string
+	maintenance string // what became of the authorized maintenance
+}
+
+// checkDemo compares the findings of a JSON report with the truth, by
+// rule, client, server and application (none for device findings).
+func checkDemo(report []byte, tr truth) (demoCheck, error) {
+	var doc struct {
+		Findings []struct {
+			Rule string `json:"rule"`
+			Src  struct {
+				IP string `json:"ip"`
+			} `json:"src"`
+			Dst struct {
+				IP string `json:"ip"`
+			} `json:"dst"`
+			App string `json:"app"`
+		} `json:"findings"`
+	}
+	if err := json.NewDecoder(bytes.NewReader(report)).Decode(&doc); err != nil {
+		return demoCheck{}, fmt.Errorf("demo: read the report: %w", err)
+	}
+	key := func(rule, src, dst, app string) string {
+		s := rule + " " + src
+		if dst != "" {
+			s += " → " + dst
+		}
+		if app != "" {
+			s += " (" + app + ")"
+		}
+		return s
+	}
+	deviceRule := func(rule string) bool {
+		return rule == "inventory.unknown-device" || rule == "supplier.not-isolated" || rule == "segmentation.multi-homed"
+	}
+	got := map[string]bool{}
+	for _, f := range doc.Findings {
+		dst, app := f.Dst.IP, f.App
+		if deviceRule(f.Rule) {
+			app = ""
+			if f.Rule != "segmentation.multi-homed" {
+				dst = ""
+			}
+		}
+		got[key(f.Rule, f.Src.IP, dst, app)] = true
+	}
+	var c demoCheck
+	want := map[string]bool{}
+	for _, v := range tr.Must {
+		k := key(v.Rule, v.Src, v.Dst, v.App)
+		want[k] = true
+		c.expected = append(c.expected, k)
+		if got[k] {
+			continue
+		}
+		c.missing = append(c.missing, k)
+	}
+	for k := range got {
+		if !want[k] {
+			c.unexpected = append(c.unexpected, k)
+		}
+	}
+	slices.Sort(c.unexpected)
+	for _, v := range tr.MustNot {
+		if v.Scenario == "authorized-maintenance" && slices.Contains(tr.Scenarios, v.Scenario) {
+			if got[key(v.Rule, v.Src, v.Dst, v.App)] {
+				c.maintenance = "reported, though the change window allows it"
+				break
+			}
+			c.maintenance = fmt.Sprintf("program download from %s to %s inside the change window: no finding, as it should be", v.Src, v.Dst)
+		}
+	}
+	return c, nil
+}

@@ -1,0 +1,323 @@
+package inventory
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	cdx "github.com/CycloneDX/cyclonedx-go"
+)
+
+// Text writes the inventory as a table, then the findings of the
+// reconciliation and the import problems.
+func Text(w io.Writer, inv *Inventory) error {
+	ew := &errWriter{w: w}
+	fmt.Fprintf(ew, "Inventory: %d assets (%d declared, %d observed), %d of concern; OUI table %s\n\n",
+		inv.Summary.Assets, inv.Summary.Declared, inv.Summary.Observed, inv.Summary.OfConcern, inv.OUITable)
+	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tADDRESSES\tVENDOR\tKIND / ROLES\tZONE\tCRANE\tSTATE\tCONCERN")
+	for _, a := range inv.Assets {
+		var addrs []string
+		for _, ip := range a.IPs {
+			addrs = append(addrs, ip.String())
+		}
+		addrs = append(addrs, a.MACs...)
+		vendor := a.Vendor
+		if a.VendorSource != "" {
+			vendor += " (" + a.VendorSource + ")"
+		}
+		var rs []string
+		for _, r := range a.Roles {
+			if r.Role != a.Kind {
+				rs = append(rs, r.Role)
+			}
+		}
+		kind := a.Kind
+		if len(rs) > 0 {
+			kind = strings.TrimPrefix(kind+" / "+strings.Join(rs, ","), " / ")
+		}
+		var cs []string
+		for _, c := range a.Concern {
+			cs = append(cs, c.Supplier)
+		}
+		concern := strings.Join(cs, ",")
+		if a.Isolation == "not-isolated" {
+			concern += " NOT ISOLATED"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, dash(strings.Join(addrs, " ")), dash(vendor),
+			dash(kind), dash(strings.Join(a.Zones, ",")), dash(a.Crane), state(a), dash(concern))
+	}
+	tw.Flush()
+	if len(inv.Findings) > 0 {
+		fmt.Fprintf(ew, "\nReconciliation findings (%d):\n", len(inv.Findings))
+		for _, f := range inv.Findings {
+			fmt.Fprintf(ew, "  [%s] %s: %s\n", f.Severity, f.Rule, f.Title)
+		}
+	}
+	if len(inv.Problems) > 0 {
+		fmt.Fprintf(ew, "\nImport problems (%d; those rows were skipped):\n", len(inv.Problems))
+		for _, p := range inv.Problems {
+			fmt.Fprintf(ew, "  %s\n", p.Error())
+		}
+	}
+	return ew.err
+}
+
+func state(a Asset) string {
+	switch {
+	case a.Declared && a.Observed:
+		return "declared+seen"
+	case a.Declared:
+		return "declared"
+	}
+	return "seen only"
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// CranesText writes each crane's exposure: its suppliers of concern with
+// the path tying them to it, its remote-management paths and the counts.
+func CranesText(w io.Writer, inv *Inventory) error {
+	ew := &errWriter{w: w}
+	s := inv.Summary
+	fmt.Fprintf(ew, "Facility %s: %d cranes (%d with suppliers of concern), %d assets, %d of concern\n",
+		dash(inv.Facility), s.Cranes, s.CranesOfConcern, s.Assets, s.OfConcern)
+	fmt.Fprintf(ew, "  by supplier of concern: %s\n  by criticality: %s\n  isolation of assets of concern: %s\n",
+		counts(s.BySupplier), counts(s.ByCriticality), counts(s.ByIsolation))
+	for _, c := range inv.Cranes {
+		fmt.Fprintf(ew, "\nCrane %s", c.ID)
+		if c.Manufacturer != "" || c.Model != "" {
+			fmt.Fprintf(ew, " — %s", strings.TrimSpace(c.Manufacturer+" "+c.Model))
+		}
+		fmt.Fprintf(ew, "\n  zones: %s\n  assets: %d (%d declared, %d seen), %d of concern\n",
+			dash(strings.Join(c.Zones, ", ")), c.Exposure.Assets, c.Exposure.Declared, c.Exposure.Observed, c.Exposure.OfConcern)
+		rm := "no"
+		if c.RemoteManagement {
+			rm = "yes (declared)"
+		}
+		fmt.Fprintf(ew, "  remote management by its supplier: %s\n", rm)
+		for _, p := range c.RemotePaths {
+			fmt.Fprintf(ew, "  remote path: %s\n", p)
+		}
+		if len(c.Concerns) > 0 {
+			fmt.Fprintf(ew, "  suppliers of concern:\n")
+		}
+		for _, cc := range c.Concerns {
+			var ls []string
+			for _, l := range cc.Lists {
+				ls = append(ls, fmt.Sprintf("%s (%s, %s)", l.Name, l.Citation, l.Date))
+			}
+			fmt.Fprintf(ew, "    %s\n      %s\n", cc.Path, strings.Join(ls, "; "))
+		}
+		fmt.Fprintf(ew, "  by criticality: %s; isolation: %s\n", counts(c.Exposure.ByCriticality), counts(c.Exposure.ByIsolation))
+	}
+	return ew.err
+}
+
+func counts(m map[string]int) string {
+	if len(m) == 0 {
+		return "-"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []string
+	for _, k := range keys {
+		out = append(out, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(out, ", ")
+}
+
+// JSON writes the inventory as one indented JSON document.
+func JSON(w io.Writer, inv *Inventory) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(inv)
+}
+
+// csvHeader extends the import header (docs/formats/inventory-csv.md) with
+// the reconciliation's columns; the file can be imported back.
+var csvHeader = []string{"id", "name", "ip", "mac", "kind", "vendor", "model", "supplier", "origin", "crane", "zone",
+	"criticality", "serial", "firmware", "notes", "vendor_source", "roles", "concern", "isolation", "declared", "observed",
+	"first_seen", "last_seen"}
+
+// CSV writes one row per asset.
+func CSV(w io.Writer, inv *Inventory) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	for _, a := range inv.Assets {
+		var ips, roles, concern []string
+		for _, ip := range a.IPs {
+			ips = append(ips, ip.String())
+		}
+		for _, r := range a.Roles {
+			roles = append(roles, r.Role)
+		}
+		for _, c := range a.Concern {
+			concern = append(concern, c.Supplier)
+		}
+		zone := ""
+		if len(a.Zones) > 0 {
+			zone = a.Zones[0]
+		}
+		first, last := "", ""
+		if a.FirstSeen != nil {
+			first, last = a.FirstSeen.Format("2006-01-02T15:04:05.000000Z"), a.LastSeen.Format("2006-01-02T15:04:05.000000Z")
+		}
+		row := []string{a.ID, a.Name, strings.Join(ips, ";"), strings.Join(a.MACs, ";"), a.Kind, a.Vendor, a.Model,
+			a.Supplier, a.Origin, a.Crane, zone, a.Criticality, a.Serial, a.Firmware, "", a.VendorSource,
+			strings.Join(roles, ";"), strings.Join(concern, ";"), a.Isolation, strconv.FormatBool(a.Declared),
+			strconv.FormatBool(a.Observed), first, last}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// CycloneDX writes the inventory as a CycloneDX 1.6 BOM (JSON, or XML when
+// xml is set): the facility as a metadata property, one device
+// component per asset (BOM components keep their type), nested under
+// their parent where the parent is an asset. Addresses, zone, crane,
+// criticality and roles travel as harborwatch:* properties, so that the
+// BOM can be imported back.
+func CycloneDX(w io.Writer, inv *Inventory, xml bool) error {
+	bom := cdx.NewBOM()
+	bom.SpecVersion = cdx.SpecVersion1_6
+	// No metadata component: a BOM's subject is read back as an asset (or
+	// a crane), and the facility is neither.
+	bom.Metadata = &cdx.Metadata{
+		Tools: &cdx.ToolsChoice{Components: &[]cdx.Component{{Type: cdx.ComponentTypeApplication, Name: "harborwatch"}}},
+	}
+	if inv.Facility != "" {
+		bom.Metadata.Properties = &[]cdx.Property{{Name: "harborwatch:facility", Value: inv.Facility}}
+	}
+	byID := map[string]*cdx.Component{}
+	comps := make([]cdx.Component, 0, len(inv.Assets))
+	children := map[string][]cdx.Component{}
+	var roots []string
+	for _, a := range inv.Assets {
+		c := component(a)
+		byID[a.ID] = &c
+		if a.Parent != "" && hasAsset(inv, a.Parent) {
+			children[a.Parent] = append(children[a.Parent], c)
+			continue
+		}
+		roots = append(roots, a.ID)
+	}
+	var nest func(c *cdx.Component, depth int)
+	nest = func(c *cdx.Component, depth int) {
+		kids := children[c.BOMRef]
+		if len(kids) == 0 || depth > 16 {
+			return
+		}
+		for i := range kids {
+			nest(&kids[i], depth+1)
+		}
+		c.Components = &kids
+	}
+	for _, id := range roots {
+		c := *byID[id]
+		nest(&c, 0)
+		comps = append(comps, c)
+	}
+	bom.Components = &comps
+	format := cdx.BOMFileFormatJSON
+	if xml {
+		format = cdx.BOMFileFormatXML
+	}
+	enc := cdx.NewBOMEncoder(w, format)
+	enc.SetPretty(true)
+	return enc.EncodeVersion(bom, cdx.SpecVersion1_6)
+}
+
+func hasAsset(inv *Inventory, id string) bool {
+	for _, a := range inv.Assets {
+		if a.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func dashEmpty(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func component(a Asset) cdx.Component {
+	typ := cdx.ComponentTypeDevice
+	if a.Type != "" {
+		typ = cdx.ComponentType(a.Type)
+	}
+	c := cdx.Component{BOMRef: a.ID, Type: typ, Name: dashEmpty(a.Name, a.ID), Version: a.Firmware, PackageURL: a.PURL}
+	if a.Vendor != "" {
+		c.Manufacturer = &cdx.OrganizationalEntity{Name: a.Vendor}
+	}
+	if a.Supplier != "" {
+		c.Supplier = &cdx.OrganizationalEntity{Name: a.Supplier}
+	}
+	var props []cdx.Property
+	prop := func(k, v string) {
+		if v != "" {
+			props = append(props, cdx.Property{Name: "harborwatch:" + k, Value: v})
+		}
+	}
+	for _, ip := range a.IPs {
+		prop("ip", ip.String())
+	}
+	for _, m := range a.MACs {
+		prop("mac", m)
+	}
+	prop("kind", a.Kind)
+	if len(a.Zones) > 0 {
+		prop("zone", a.Zones[0])
+	}
+	prop("crane", a.Crane)
+	prop("criticality", a.Criticality)
+	prop("origin", a.Origin)
+	prop("model", a.Model)
+	prop("serial", a.Serial)
+	for _, r := range a.Roles {
+		prop("role", r.Role)
+	}
+	for _, cn := range a.Concern {
+		prop("concern", cn.Supplier)
+	}
+	prop("isolation", a.Isolation)
+	if len(props) > 0 {
+		c.Properties = &props
+	}
+	return c
+}
+
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
+}
