@@ -583,6 +583,13 @@ func (s *State) host(ep Endpoint, z *site.Zone, c *Conn, pkts, bytes uint64, m M
 // Stats returns what the State could not keep.
 func (s *State) Stats() Stats { return s.stats }
 
+// HasIdentity reports whether the device at ip already told key of
+// itself, so that the caller builds an identity record only for news.
+func (s *State) HasIdentity(ip netip.Addr, key string) bool {
+	_, ok := s.ids[ip][key]
+	return ok
+}
+
 // Identity records what a device said of itself (S7 SZL module
 // identification, CIP identity object, Modbus device identification):
 // vendor, product, order number, serial, firmware… Keys already known for

@@ -43,7 +43,7 @@ func (b *builder) concerns(a *Asset) []Concern {
 			}
 		}
 	}
-	for _, k := range []string{"vendor", "vendor_name", "system_description", "platform", "device_vendor"} {
+	for _, k := range []string{"vendor", "vendor_name", "system_description", "platform", "device_vendor", "vendor_class", "http_server", "ssh_banner"} {
 		if v, ok := a.Identity[k].(string); ok && v != "" {
 			if s := b.cat.MatchName(v); s != nil {
 				add(s, true, "the device identifies itself as %q (%s)", clip(v), k)

@@ -171,3 +171,27 @@ func writeTestFile(t *testing.T, path string, b []byte) {
 		t.Fatal(err)
 	}
 }
+
+// TestBanners: an SSH server's identification string and an HTTP server's
+// Server field join the server's identity, as tshark reads them.
+func TestBanners(t *testing.T) {
+	res, err := Run(context.Background(), openFile(t, "../examples/terminal/terminal.pcap", "../app/http/testdata/curl_wget_python.pcap"), Options{Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][2]string{
+		"10.10.9.30": {"ssh_banner", "SSH-2.0-OpenSSH_for_Windows_8.1"},
+		"127.0.0.1":  {"http_server", "SimpleHTTP/0.6 Python/3.11.7"},
+	}
+	for _, a := range res.Assets {
+		if w, ok := want[a.IP.String()]; ok {
+			if a.Identity[w[0]] != w[1] {
+				t.Errorf("%s identity[%s] = %v, want %q", a.IP, w[0], a.Identity[w[0]], w[1])
+			}
+			delete(want, a.IP.String())
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("no asset for %v", want)
+	}
+}

@@ -91,6 +91,7 @@ type shard struct {
 	dns   dns.Message
 	hello apptls.ClientHello
 	req   apphttp.Request
+	resp  apphttp.Response
 	ftp   xfer.FTPCommand
 	tftp  xfer.TFTPPacket
 	smb   xfer.SMB2Message
@@ -267,6 +268,9 @@ func (s *shard) inspect(f *flow.Flow[flowX], dir flow.Dir) {
 	case app.HTTP:
 		if dir == flow.FromClient && apphttp.ProbeRequest(pl) {
 			s.parseHTTP(f, dir, pl)
+		} else if dir == flow.FromServer && !x.hello && apphttp.ProbeResponse(pl) {
+			x.hello = true // one response head per flow names the server
+			s.httpServer(f, pl)
 		}
 	case app.FTP:
 		s.parseFTP(f, dir, pl)
@@ -483,7 +487,25 @@ func (s *shard) parseSMB(f *flow.Flow[flowX], dir flow.Dir, pl []byte) {
 	}
 }
 
+// httpServer records the Server field of an HTTP response as part of the
+// server's identity (a camera's or a PLC's web server names its maker).
+func (s *shard) httpServer(f *flow.Flow[flowX], pl []byte) {
+	if apphttp.ParseResponse(pl, &s.resp) != nil || len(s.resp.Server) == 0 {
+		return
+	}
+	ip := s.pkt.Src
+	if s.det.HasIdentity(ip, "http_server") {
+		return
+	}
+	s.det.Identity(ip, map[string]any{"http_server": printable(s.resp.Server)})
+}
+
 func (s *shard) sessionBanner(f *flow.Flow[flowX], dir flow.Dir, proto string, banner []byte) {
+	if dir == flow.FromServer && proto == "ssh" && !s.det.HasIdentity(s.pkt.Src, "ssh_banner") {
+		// The SSH server's identification names its software and often
+		// the device's firmware ("SSH-2.0-Cisco-1.25", "SSH-2.0-ROSSSH").
+		s.det.Identity(s.pkt.Src, map[string]any{"ssh_banner": printable(banner)})
+	}
 	if !s.emit {
 		return
 	}
