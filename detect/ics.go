@@ -63,6 +63,11 @@ func opRule(op string) string {
 	return ""
 }
 
+// Judges reports whether an operation can be a finding by itself (Op
+// judges it); reads, identity, diagnostics, sessions, I/O, auth and other
+// operations cannot, so the caller need not build a Conn for them.
+func Judges(op string) bool { return opRule(op) != "" }
+
 // drastic reports whether an operation changes what a controller runs.
 func drastic(op string) bool {
 	switch op {

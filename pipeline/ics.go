@@ -5,6 +5,7 @@ import (
 
 	"harborwatch/app"
 	"harborwatch/decode"
+	"harborwatch/detect"
 	"harborwatch/event"
 	"harborwatch/flow"
 	"harborwatch/ics/enip"
@@ -170,7 +171,6 @@ func (s *shard) feedICS(f *flow.Flow[flowX], dir flow.Dir, pl []byte) {
 // onICS judges one ICS PDU and, when events are asked for, records it.
 func (s *shard) onICS(m icsMessage) {
 	f := s.icsFlow
-	c := s.fill(f)
 	op := m.Op()
 	// Judge what the flow's client asks and what the server answers; a
 	// request the server sends (an S7 PLC's download-block jobs during a
@@ -185,6 +185,10 @@ func (s *shard) onICS(m icsMessage) {
 	case container:
 	case fromClient && m.Request():
 		f.X.ops |= event.OpBit(op)
+		if !detect.Judges(op) {
+			break // reads, I/O, sessions…: no finding by themselves
+		}
+		c := s.fill(f)
 		if s.det.Op(c, op, m.Name(), nil, s.mark(), s.cur.TS) {
 			f.X.ics.judged = true
 			od := map[string]any{} // a finding: rare, the detail may allocate
@@ -192,7 +196,7 @@ func (s *shard) onICS(m icsMessage) {
 			s.det.OpObject(c, op, objectOf(od))
 		}
 	case !fromClient && !m.Request() && (op == event.OpAuth || f.X.ics.judged):
-		s.det.OpResult(c, op, m.Status(), s.mark(), s.cur.TS)
+		s.det.OpResult(s.fill(f), op, m.Status(), s.mark(), s.cur.TS)
 	}
 	if malformed(m) {
 		s.icsMalformed[icsIndex(f.X.app)]++
@@ -203,7 +207,7 @@ func (s *shard) onICS(m icsMessage) {
 		// taken for the asset record even without events.
 		d = map[string]any{}
 		m.Detail(d)
-		s.det.Identity(c.Server.IP, identityOf(d["identity"]))
+		s.det.Identity(s.fill(f).Server.IP, identityOf(d["identity"]))
 	}
 	if !s.emit {
 		return
