@@ -35,7 +35,7 @@ var allowed = map[string][]string{
 	"pipeline":          {"app", "app/dns", "app/http", "app/remote", "app/tls", "app/xfer", "capture", "decode", "detect", "event", "flow", "ics/enip", "ics/modbus", "ics/s7", "site", "app/discovery"},
 	"report":            {"declared", "detect", "event", "inventory", "pipeline"},
 	"internal/synth":    {"capture"},
-	"internal/cli":      {"capture", "declared", "detect", "inventory", "pipeline", "report", "site", "internal/synth"},
+	"internal/cli":      {"capture", "declared", "detect", "inventory", "oui", "pipeline", "report", "site", "supplier", "internal/synth"},
 	"cmd/harborwatch":   {"internal/cli"},
 	"bench/gen":         {"capture", "internal/synth"},
 	"bench/baseline":    {"github.com/gopacket/gopacket", "github.com/gopacket/gopacket/layers", "github.com/gopacket/gopacket/pcapgo"},

@@ -14,9 +14,11 @@ import (
 
 	"harborwatch/detect"
 	"harborwatch/inventory"
+	"harborwatch/oui"
 	"harborwatch/pipeline"
 	"harborwatch/report"
 	"harborwatch/site"
+	"harborwatch/supplier"
 )
 
 type analyzeOptions struct {
@@ -131,6 +133,9 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	// The inventory needs the MAC registry and the supplier catalog at the
+	// end; parse them meanwhile on a spare core.
+	go warmInventory()
 	res, err := analyzeFiles(ctx, e, files, pipeline.Options{
 		Site: st, Workers: o.workers, FlowMemory: mem, Events: o.events != "",
 	})
@@ -260,4 +265,11 @@ func parseBytes(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is not a size (e.g. 256MiB)", s)
 	}
 	return n * mul, nil
+}
+
+// warmInventory loads the embedded tables the inventory reads (both are
+// parsed once, on first use).
+func warmInventory() {
+	oui.Default()
+	supplier.Builtin()
 }
