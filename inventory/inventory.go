@@ -76,6 +76,7 @@ type Asset struct {
 	PURL         string         `json:"purl,omitempty"`
 	Concern      []Concern      `json:"concern"`
 	Isolation    string         `json:"isolation,omitempty"` // for assets of concern: isolated, not-isolated, unknown
+	Addresses    []Address      `json:"addresses,omitempty"` // each observed address, first seen first
 	Apps         []string       `json:"apps,omitempty"`
 	Packets      uint64         `json:"packets,omitempty"`
 	Bytes        uint64         `json:"bytes,omitempty"`
@@ -92,6 +93,15 @@ type Asset struct {
 	first    int64
 	last     int64
 	decl     []*decl
+}
+
+// Address is one address a device was seen with, and when.
+type Address struct {
+	IP        netip.Addr `json:"ip"`
+	VLANs     []uint16   `json:"vlans,omitempty"`
+	FirstSeen time.Time  `json:"first_seen"`
+	LastSeen  time.Time  `json:"last_seen"`
+	Packets   uint64     `json:"packets"`
 }
 
 // Role is what a device does, inferred from what it was seen doing.
@@ -486,10 +496,15 @@ func (b *builder) finish(a *Asset) {
 		a.Kind = a.Roles[0].Role
 	}
 	a.Concern = b.concerns(a)
+	b.productRoles(a)
 	if a.first != 0 {
 		f, l := time.Unix(0, a.first).UTC(), time.Unix(0, a.last).UTC()
 		a.FirstSeen, a.LastSeen = &f, &l
 	}
+	for _, h := range a.obs {
+		a.Addresses = append(a.Addresses, Address{IP: h.IP, VLANs: h.VLANs, FirstSeen: h.FirstSeen, LastSeen: h.LastSeen, Packets: h.Packets})
+	}
+	slices.SortFunc(a.Addresses, func(x, y Address) int { return x.FirstSeen.Compare(y.FirstSeen) })
 	if a.IPs == nil {
 		a.IPs = []netip.Addr{}
 	}

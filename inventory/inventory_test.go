@@ -116,6 +116,10 @@ func TestCameraIsolation(t *testing.T) {
 			if cam.OUIOrg == "" || !strings.Contains(strings.ToLower(cam.OUIOrg), "hikvision") || cam.Vendor != cam.OUIOrg || cam.VendorSource != "oui" {
 				t.Errorf("camera vendor %q (%s), oui %q", cam.Vendor, cam.VendorSource, cam.OUIOrg)
 			}
+			if len(cam.Addresses) != 1 || cam.Addresses[0].IP.String() != tc.ip || cam.Addresses[0].Packets != 10 ||
+				cam.Addresses[0].FirstSeen.UnixNano() != 1_000_000_000 {
+				t.Errorf("camera addresses %+v", cam.Addresses)
+			}
 			got := findings(inv, detect.RuleNotIsolated)
 			if !tc.want {
 				if len(got) != 0 || cam.Isolation != "isolated" {
@@ -291,6 +295,11 @@ func TestBOMExample(t *testing.T) {
 		}
 		if c.Supplier == "zpmc" && c.Asset != "" {
 			t.Errorf("a component delivered by ZPMC repeats the crane's own concern: %s", c.Path)
+		}
+	}
+	for _, a := range inv.Assets {
+		if a.ID == "sts03-router-modem" && (len(a.Roles) != 1 || a.Roles[0].Role != RoleCellular) {
+			t.Errorf("modem roles %+v", a.Roles)
 		}
 	}
 	if !strings.HasPrefix(modemPath, "STS-03 ← sts03-router ← sts03-router-modem") {

@@ -184,3 +184,40 @@ func isICS(app string) bool {
 	}
 	return false
 }
+
+// productFamilies name a role by the products of the device's maker when
+// every product the maker offers is of that one kind (Nuctech makes only
+// scanners, Quectel only cellular modules).
+var productFamilies = []struct {
+	role     string
+	products []string
+}{
+	{RoleScanner, []string{"cargo-scanner", "vehicle-scanner", "radiation-portal", "baggage-scanner", "trace-detector", "body-scanner"}},
+	{RoleCellular, []string{"cellular-module", "gnss-module"}},
+}
+
+// productRoles adds a role from the maker's catalog entry when the maker
+// makes one kind of device only.
+func (b *builder) productRoles(a *Asset) {
+	for _, c := range a.Concern {
+		if !c.Maker {
+			continue
+		}
+		s := b.cat.ByID(c.Supplier)
+		if s == nil || len(s.Products) == 0 {
+			continue
+		}
+		for _, fam := range productFamilies {
+			all := true
+			for _, p := range s.Products {
+				all = all && slices.Contains(fam.products, p)
+			}
+			if all && !slices.ContainsFunc(a.Roles, func(r Role) bool { return r.Role == fam.role }) {
+				a.Roles = append(a.Roles, Role{Role: fam.role, Evidence: fmt.Sprintf("made by %s (%s)", s.Name, strings.Join(s.Products, ", "))})
+				if a.Kind == "" {
+					a.Kind = fam.role
+				}
+			}
+		}
+	}
+}
