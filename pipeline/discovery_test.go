@@ -42,56 +42,7 @@ func TestLLDPStations(t *testing.T) {
 // announcement and a DHCP request reach the stations; repeated messages
 // are counted, not re-read; a malformed one is counted in decode_errors.
 func TestDiscoveryFrames(t *testing.T) {
-	et200 := [6]byte{0x00, 0x1b, 0x1b, 0x21, 0, 6}
-	cisco := [6]byte{0x00, 0x19, 0x07, 0x24, 0x3c, 0xca}
-	cam := [6]byte{0x44, 0x19, 0xb6, 1, 2, 0x0b}
-	var frames [][]byte
-	// PROFINET DCP identify response (IEC 61158-6-10): FrameID 0xFEFF,
-	// service 5 (identify), type 1 (success), xid, reserved, length, blocks.
-	var blocks []byte
-	block := func(opt, sub byte, v []byte) {
-		blocks = append(blocks, opt, sub)
-		blocks = binary.BigEndian.AppendUint16(blocks, uint16(2+len(v)))
-		blocks = append(blocks, 0, 0) // block info
-		blocks = append(blocks, v...)
-		if len(v)%2 == 1 {
-			blocks = append(blocks, 0)
-		}
-	}
-	block(2, 2, []byte("et200sp-crane3"))
-	block(2, 1, []byte("ET200SP"))
-	block(2, 3, []byte{0x00, 0x2a, 0x03, 0x13})
-	block(1, 2, []byte{10, 10, 21, 6, 255, 255, 255, 0, 10, 10, 21, 1})
-	dcp := []byte{0xfe, 0xff, 5, 1, 0, 0, 0, 1, 0, 0}
-	dcp = binary.BigEndian.AppendUint16(dcp, uint16(len(blocks)))
-	dcp = append(dcp, blocks...)
-	frames = append(frames, eth([6]byte{0x00, 0x0e, 0x8c, 0, 0, 1}, et200, 0x8892, dcp))
-	frames = append(frames, eth([6]byte{0x00, 0x0e, 0x8c, 0, 0, 1}, et200, 0x8892, dcp)) // again: counted
-	// CDP (802.3 + LLC/SNAP) with device id, platform, capabilities.
-	tlv := func(b []byte, typ uint16, v []byte) []byte {
-		b = binary.BigEndian.AppendUint16(b, typ)
-		b = binary.BigEndian.AppendUint16(b, uint16(4+len(v)))
-		return append(b, v...)
-	}
-	cdp := []byte{0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, 0x20, 0x00, 2, 180, 0, 0}
-	cdp = tlv(cdp, 1, []byte("crane3-sw1"))
-	cdp = tlv(cdp, 6, []byte("cisco IE-4000-8GT4G-E"))
-	cdp = tlv(cdp, 4, []byte{0, 0, 0, 0x28})
-	frames = append(frames, eth([6]byte{0x01, 0x00, 0x0c, 0xcc, 0xcc, 0xcc}, cisco, uint16(len(cdp)), cdp))
-	// A truncated LLDP frame: counted as damaged.
-	frames = append(frames, eth([6]byte{0x01, 0x80, 0xc2, 0, 0, 0x0e}, cisco, 0x88cc, []byte{0x02, 0x07, 0x04}))
-	// DHCP request (RFC 2131) from a camera: hostname, vendor class,
-	// requested address, over UDP 68 → 67.
-	bootp := make([]byte, 236)
-	bootp[0], bootp[1], bootp[2] = 1, 1, 6
-	copy(bootp[28:], cam[:])
-	bootp = append(bootp, 0x63, 0x82, 0x53, 0x63, 53, 1, 3, 50, 4, 10, 10, 22, 11, 12, 8)
-	bootp = append(bootp, "cam-boom"...)
-	bootp = append(bootp, 60, 9)
-	bootp = append(bootp, "HIKVISION"...)
-	bootp = append(bootp, 255)
-	frames = append(frames, eth([6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, cam, 0x0800, udp4(t, "0.0.0.0", "255.255.255.255", 68, 67, bootp)))
-
+	frames := discoveryFrames(t)
 	path := filepath.Join(t.TempDir(), "discovery.pcap")
 	var buf bytes.Buffer
 	w, err := capture.NewPcapWriter(&buf, capture.LinkEthernet, 0, false)
@@ -142,7 +93,7 @@ func eth(dst, src [6]byte, typ uint16, payload []byte) []byte {
 	return b
 }
 
-func udp4(t *testing.T, src, dst string, sport, dport uint16, payload []byte) []byte {
+func udp4(t testing.TB, src, dst string, sport, dport uint16, payload []byte) []byte {
 	t.Helper()
 	s, d := netip.MustParseAddr(src).As4(), netip.MustParseAddr(dst).As4()
 	ip := binary.BigEndian.AppendUint16(nil, 0x4500)
@@ -194,4 +145,60 @@ func TestBanners(t *testing.T) {
 	if len(want) != 0 {
 		t.Errorf("no asset for %v", want)
 	}
+}
+
+// discoveryFrames builds a PROFINET DCP identify response (twice), a CDP
+// announcement, a truncated LLDP frame and a DHCP request.
+func discoveryFrames(t testing.TB) [][]byte {
+	et200 := [6]byte{0x00, 0x1b, 0x1b, 0x21, 0, 6}
+	cisco := [6]byte{0x00, 0x19, 0x07, 0x24, 0x3c, 0xca}
+	cam := [6]byte{0x44, 0x19, 0xb6, 1, 2, 0x0b}
+	var frames [][]byte
+	// PROFINET DCP identify response (IEC 61158-6-10): FrameID 0xFEFF,
+	// service 5 (identify), type 1 (success), xid, reserved, length, blocks.
+	var blocks []byte
+	block := func(opt, sub byte, v []byte) {
+		blocks = append(blocks, opt, sub)
+		blocks = binary.BigEndian.AppendUint16(blocks, uint16(2+len(v)))
+		blocks = append(blocks, 0, 0) // block info
+		blocks = append(blocks, v...)
+		if len(v)%2 == 1 {
+			blocks = append(blocks, 0)
+		}
+	}
+	block(2, 2, []byte("et200sp-crane3"))
+	block(2, 1, []byte("ET200SP"))
+	block(2, 3, []byte{0x00, 0x2a, 0x03, 0x13})
+	block(1, 2, []byte{10, 10, 21, 6, 255, 255, 255, 0, 10, 10, 21, 1})
+	dcp := []byte{0xfe, 0xff, 5, 1, 0, 0, 0, 1, 0, 0}
+	dcp = binary.BigEndian.AppendUint16(dcp, uint16(len(blocks)))
+	dcp = append(dcp, blocks...)
+	frames = append(frames, eth([6]byte{0x00, 0x0e, 0x8c, 0, 0, 1}, et200, 0x8892, dcp))
+	frames = append(frames, eth([6]byte{0x00, 0x0e, 0x8c, 0, 0, 1}, et200, 0x8892, dcp)) // again: counted
+	// CDP (802.3 + LLC/SNAP) with device id, platform, capabilities.
+	tlv := func(b []byte, typ uint16, v []byte) []byte {
+		b = binary.BigEndian.AppendUint16(b, typ)
+		b = binary.BigEndian.AppendUint16(b, uint16(4+len(v)))
+		return append(b, v...)
+	}
+	cdp := []byte{0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, 0x20, 0x00, 2, 180, 0, 0}
+	cdp = tlv(cdp, 1, []byte("crane3-sw1"))
+	cdp = tlv(cdp, 6, []byte("cisco IE-4000-8GT4G-E"))
+	cdp = tlv(cdp, 4, []byte{0, 0, 0, 0x28})
+	frames = append(frames, eth([6]byte{0x01, 0x00, 0x0c, 0xcc, 0xcc, 0xcc}, cisco, uint16(len(cdp)), cdp))
+	// A truncated LLDP frame: counted as damaged.
+	frames = append(frames, eth([6]byte{0x01, 0x80, 0xc2, 0, 0, 0x0e}, cisco, 0x88cc, []byte{0x02, 0x07, 0x04}))
+	// DHCP request (RFC 2131) from a camera: hostname, vendor class,
+	// requested address, over UDP 68 → 67.
+	bootp := make([]byte, 236)
+	bootp[0], bootp[1], bootp[2] = 1, 1, 6
+	copy(bootp[28:], cam[:])
+	bootp = append(bootp, 0x63, 0x82, 0x53, 0x63, 53, 1, 3, 50, 4, 10, 10, 22, 11, 12, 8)
+	bootp = append(bootp, "cam-boom"...)
+	bootp = append(bootp, 60, 9)
+	bootp = append(bootp, "HIKVISION"...)
+	bootp = append(bootp, 255)
+	frames = append(frames, eth([6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, cam, 0x0800, udp4(t, "0.0.0.0", "255.255.255.255", 68, 67, bootp)))
+
+	return frames
 }

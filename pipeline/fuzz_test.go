@@ -6,6 +6,7 @@ import (
 
 	"harborwatch/capture"
 	"harborwatch/detect"
+	"harborwatch/inventory"
 	"harborwatch/site"
 )
 
@@ -29,11 +30,15 @@ func FuzzHandle(f *testing.F) {
 			if err != nil {
 				f.Fatal(err)
 			}
-			if i%7 == 0 {
+			l2 := len(p.Data) > 14 && p.Data[12] != 0x08 && p.Data[12] != 0x86 // LLDP, STP…
+			if i%7 == 0 || l2 {
 				f.Add(append([]byte(nil), p.Data...), uint8(capture.LinkEthernet))
 			}
 		}
 		src.Close()
+	}
+	for _, fr := range discoveryFrames(f) {
+		f.Add(fr, uint8(capture.LinkEthernet))
 	}
 	st, err := site.Load("../examples/terminal/site.yaml")
 	if err != nil {
@@ -55,6 +60,14 @@ func FuzzHandle(f *testing.F) {
 		for _, fd := range res.Findings {
 			if fd.Rule == "" || len(fd.Evidence) == 0 {
 				t.Fatalf("incomplete finding %+v", fd)
+			}
+		}
+		// What hostile frames made of the hosts and stations (names,
+		// descriptions, addresses) goes through the inventory too.
+		inv := inventory.Build(inventory.Options{Site: st, Observed: res, Captures: []string{"fuzz"}})
+		for _, a := range inv.Assets {
+			if a.ID == "" {
+				t.Fatalf("asset without id %+v", a)
 			}
 		}
 	})
