@@ -49,20 +49,20 @@ func Text(w io.Writer, inv *Inventory) error {
 		if a.Isolation == "not-isolated" {
 			concern += " NOT ISOLATED"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, dash(strings.Join(addrs, " ")), dash(vendor),
-			dash(kind), dash(strings.Join(a.Zones, ",")), dash(a.Crane), state(a), dash(concern))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", clean(a.ID), dash(strings.Join(addrs, " ")), dash(clean(vendor)),
+			dash(clean(kind)), dash(clean(strings.Join(a.Zones, ","))), dash(clean(a.Crane)), state(a), dash(concern))
 	}
 	tw.Flush()
 	if len(inv.Findings) > 0 {
 		fmt.Fprintf(ew, "\nReconciliation findings (%d):\n", len(inv.Findings))
 		for _, f := range inv.Findings {
-			fmt.Fprintf(ew, "  [%s] %s: %s\n", f.Severity, f.Rule, f.Title)
+			fmt.Fprintf(ew, "  [%s] %s: %s\n", f.Severity, f.Rule, clean(f.Title))
 		}
 	}
 	if len(inv.Problems) > 0 {
 		fmt.Fprintf(ew, "\nImport problems (%d; those rows were skipped):\n", len(inv.Problems))
 		for _, p := range inv.Problems {
-			fmt.Fprintf(ew, "  %s\n", p.Error())
+			fmt.Fprintf(ew, "  %s\n", clean(p.Error()))
 		}
 	}
 	return ew.err
@@ -76,6 +76,18 @@ func state(a Asset) string {
 		return "declared"
 	}
 	return "seen only"
+}
+
+// clean makes text from imports and from the wire safe for a terminal:
+// control characters (escape sequences, tabs that would break the table)
+// become spaces.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 func dash(s string) string {
@@ -95,9 +107,9 @@ func CranesText(w io.Writer, inv *Inventory) error {
 	fmt.Fprintf(ew, "  by supplier of concern: %s\n  by criticality: %s\n  isolation of assets of concern: %s\n",
 		counts(s.BySupplier), counts(s.ByCriticality), counts(s.ByIsolation))
 	for _, c := range inv.Cranes {
-		fmt.Fprintf(ew, "\nCrane %s", c.ID)
+		fmt.Fprintf(ew, "\nCrane %s", clean(c.ID))
 		if c.Manufacturer != "" || c.Model != "" {
-			fmt.Fprintf(ew, " — %s", strings.TrimSpace(c.Manufacturer+" "+c.Model))
+			fmt.Fprintf(ew, " — %s", clean(strings.TrimSpace(c.Manufacturer+" "+c.Model)))
 		}
 		fmt.Fprintf(ew, "\n  zones: %s\n  assets: %d (%d declared, %d seen), %d of concern\n",
 			dash(strings.Join(c.Zones, ", ")), c.Exposure.Assets, c.Exposure.Declared, c.Exposure.Observed, c.Exposure.OfConcern)
@@ -107,7 +119,7 @@ func CranesText(w io.Writer, inv *Inventory) error {
 		}
 		fmt.Fprintf(ew, "  remote management by its supplier: %s\n", rm)
 		for _, p := range c.RemotePaths {
-			fmt.Fprintf(ew, "  remote path: %s\n", p)
+			fmt.Fprintf(ew, "  remote path: %s\n", clean(p))
 		}
 		if len(c.Concerns) > 0 {
 			fmt.Fprintf(ew, "  suppliers of concern:\n")
@@ -117,7 +129,7 @@ func CranesText(w io.Writer, inv *Inventory) error {
 			for _, l := range cc.Lists {
 				ls = append(ls, fmt.Sprintf("%s (%s, %s)", l.Name, l.Citation, l.Date))
 			}
-			fmt.Fprintf(ew, "    %s\n      %s\n", cc.Path, strings.Join(ls, "; "))
+			fmt.Fprintf(ew, "    %s\n      %s\n", clean(cc.Path), strings.Join(ls, "; "))
 		}
 		fmt.Fprintf(ew, "  by criticality: %s; isolation: %s\n", counts(c.Exposure.ByCriticality), counts(c.Exposure.ByIsolation))
 	}

@@ -364,3 +364,20 @@ func TestRoundTrips(t *testing.T) {
 		})
 	}
 }
+
+// TestTextIsClean: control sequences never reach a terminal: imports
+// refuse them (the row is skipped, the problem printed escaped), and the
+// text table replaces any that came another way.
+func TestTextIsClean(t *testing.T) {
+	r := declared.ReadCSV("x.csv", strings.NewReader("id,vendor\nplc\x1b[31m1,Evil\x1b]0;owned\x07Corp\nplc2,Good\n"))
+	inv := Build(Options{Declared: []declared.Result{r}})
+	inv.Assets[0].Vendor = "Evil\x1b]0;owned\x07Corp" // as if a device had said so
+	var b bytes.Buffer
+	if err := Text(&b, inv); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if len(inv.Assets) != 1 || len(inv.Problems) == 0 || !strings.Contains(out, "Evil ]0;owned Corp") || strings.ContainsAny(out, "\x1b\x07") {
+		t.Errorf("text %q", out)
+	}
+}
