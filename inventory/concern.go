@@ -290,8 +290,12 @@ func (b *builder) notIsolated(a *Asset, core map[uint16]string) (detect.Finding,
 			}
 		}
 	}
-	if len(a.Zones) == 0 && len(a.VLANs) == 0 {
-		a.Isolation = "unknown"
+	known := slices.ContainsFunc(a.Zones, func(id string) bool {
+		z := b.site.ZoneByID(id)
+		return z != nil && !z.Builtin
+	})
+	if !known && len(a.VLANs) == 0 {
+		a.Isolation = "unknown" // no zone of the site model, no VLAN seen: cannot be judged
 	}
 	if where == "" {
 		return detect.Finding{}, false
