@@ -242,11 +242,32 @@ func (t *textWriter) finding(f detect.Finding) {
 			line += fmt.Sprintf(" port %d/%s", f.DPort, f.Transport)
 		}
 	}
-	if f.Src.MAC != "" && f.Rule == detect.RuleMultiHomed || f.Rule == detect.RuleUnknownDevice && f.Src.MAC != "" {
-		line += "  mac " + f.Src.MAC
+	switch f.Rule {
+	case detect.RuleMultiHomed, detect.RuleUnknownDevice, detect.RuleNotIsolated, detect.RuleMismatch, detect.RuleMissingDevice:
+		if f.Src.MAC != "" {
+			line = strings.TrimSpace(line + "  mac " + f.Src.MAC)
+		}
 	}
 	t.printf("        %s\n", line)
-	t.printf("        %s, %s → %s, id %s\n", counted(f), stamp(f.FirstSeen), stamp(f.LastSeen), f.ID)
+	if f.FirstSeen.IsZero() {
+		t.printf("        from the declarations, id %s\n", f.ID) // never seen: no count, no time
+	} else {
+		t.printf("        %s, %s → %s, id %s\n", counted(f), stamp(f.FirstSeen), stamp(f.LastSeen), f.ID)
+	}
+	if f.Rule == detect.RuleNotIsolated {
+		t.printf("        supplier %v: %v\n", f.Detail["supplier"], f.Detail["reason"])
+		if ls, ok := f.Detail["lists"].([]map[string]any); ok {
+			for _, l := range ls {
+				t.printf("        listed %v (%v, %v)\n", l["name"], l["citation"], l["date"])
+			}
+		}
+	}
+	if f.Rule == detect.RuleMismatch {
+		t.printf("        %v declared %v, observed %v\n", f.Detail["field"], f.Detail["declared"], f.Detail["observed"])
+	}
+	if d, ok := f.Detail["declared_in"].([]string); ok {
+		t.printf("        declared in %s\n", strings.Join(d, ", "))
+	}
 	if files, ok := f.Detail["files"].([]map[string]string); ok {
 		for _, fo := range files {
 			t.printf("        file  %s %s\n", fo["op"], fo["name"])
@@ -299,7 +320,7 @@ func counted(f detect.Finding) string {
 	switch f.Rule {
 	case detect.RuleMultiHomed:
 		unit = "address"
-	case detect.RuleUnknownDevice:
+	case detect.RuleUnknownDevice, detect.RuleNotIsolated, detect.RuleMismatch:
 		unit = "packet"
 	case detect.RuleProhibited:
 		if _, ok := f.Detail["names"]; ok {

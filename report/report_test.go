@@ -118,3 +118,31 @@ func TestCount(t *testing.T) {
 		}
 	}
 }
+
+// TestTextInventoryFinding: a supplier.not-isolated finding shows the
+// device's MAC, why the supplier is of concern and the lists naming it;
+// one resting on declarations alone says so instead of a time.
+func TestTextInventoryFinding(t *testing.T) {
+	f := detect.NewFinding(detect.Spec{
+		Rule: detect.RuleNotIsolated, Severity: detect.High,
+		Src:   detect.Host{IP: netip.MustParseAddr("10.10.1.64"), MAC: "44:19:b6:01:00:40", Zone: "sts01-control"},
+		Title: "Hikvision device 10.10.1.64 in crane-control zone sts01-control",
+		Detail: map[string]any{"supplier": "hikvision", "reason": "MAC 44:19:b6:01:00:40 is in IEEE block 44-19-B6",
+			"lists": []map[string]any{{"name": "FCC Covered List", "citation": "P.L. 116-124", "date": "2021-03-12"}}},
+	}, nil)
+	d := NewDocument(&pipeline.Result{Findings: []detect.Finding{f}}, nil, inventory.Build(inventory.Options{}))
+	var b bytes.Buffer
+	if err := Text(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"        10.10.1.64  mac 44:19:b6:01:00:40\n",
+		"        from the declarations, id HW-",
+		"        supplier hikvision: MAC 44:19:b6:01:00:40 is in IEEE block 44-19-B6\n",
+		"        listed FCC Covered List (P.L. 116-124, 2021-03-12)\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, b.String())
+		}
+	}
+}
