@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"testing"
@@ -63,5 +64,29 @@ func TestAssetBehaviour(t *testing.T) {
 		!slices.Equal(s.IPs, []netip.Addr{netip.MustParseAddr("10.10.1.5")}) || !slices.Equal(s.VLANs, []uint16{110}) ||
 		s.Identity["station_name"] != "plc1-dcp" || s.Identity["system_name"] == nil || s.Evidence.Packet != 3 {
 		t.Errorf("station = %+v", s)
+	}
+}
+
+// TestExternalBound: external addresses are remembered (as candidates for
+// devices with public addresses) only up to MaxExternalHosts per state;
+// the rest are counted. Those without a MAC are not remembered at all.
+func TestExternalBound(t *testing.T) {
+	e := New(Options{})
+	s := e.NewState()
+	client := [6]byte{0x3c, 0x52, 0x82, 9, 0, 0x1e}
+	for i := range MaxExternalHosts + 5 {
+		c := conn("10.10.9.30:40000", fmt.Sprintf("203.0.%d.%d:443", i/250, i%250+1), 6, app.HTTPS, 0)
+		c.Client.MAC, c.Client.HasMAC = client, true
+		c.Server.MAC, c.Server.HasMAC = [6]byte{0, 0x1b, 0x17, 0, 0, 1}, true
+		s.Flow(&c)
+	}
+	c := conn("10.10.9.30:40000", "198.51.100.9:443", 6, app.HTTPS, 0) // no MAC
+	s.Flow(&c)
+	if s.Stats().ExternalDropped != 5 || s.Stats().HostsDropped != 0 {
+		t.Errorf("stats %+v", s.Stats())
+	}
+	res := e.Finish([]*State{s}, nil)
+	if len(res.Assets) != 1 || res.Stats.ExternalDropped != 5 {
+		t.Errorf("%d assets, stats %+v", len(res.Assets), res.Stats)
 	}
 }

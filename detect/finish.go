@@ -45,6 +45,7 @@ func (e *Engine) Finish(states []*State, captures []string) *Result {
 	var res Result
 	for _, s := range states {
 		res.Stats.HostsDropped += s.stats.HostsDropped
+		res.Stats.ExternalDropped += s.stats.ExternalDropped
 		for k, a := range s.aggs {
 			if m := aggs[k]; m != nil {
 				m.merge(a)

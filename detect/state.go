@@ -87,18 +87,28 @@ func (e *Engine) Site() *site.Site { return e.site }
 // Stats counts what a State could not keep.
 type Stats struct {
 	HostsDropped uint64 `json:"hosts_dropped"`
+	// ExternalDropped counts external addresses not remembered beyond
+	// MaxExternalHosts per shard. External addresses are remembered only
+	// as candidates for devices with public addresses on the monitored
+	// segment (an Internet peer shares its router's MAC and never becomes
+	// an asset), so dropping them loses no finding.
+	ExternalDropped uint64 `json:"external_dropped"`
 }
+
+// MaxExternalHosts bounds the external addresses one State remembers.
+const MaxExternalHosts = 1 << 14
 
 // State is the detection state of one pipeline shard. It is not safe for
 // concurrent use; each shard owns one, and Engine.Finish merges them.
 type State struct {
-	e     *Engine
-	aggs  map[aggKey]*agg
-	hosts map[netip.Addr]*hostObs
-	macs  map[[6]byte]*macObs
-	ids   map[netip.Addr]map[string]any // device identities from ICS analyzers
-	stns  map[[6]byte]*station          // devices that described themselves at layer 2 or by DHCP
-	stats Stats
+	e         *Engine
+	aggs      map[aggKey]*agg
+	hosts     map[netip.Addr]*hostObs
+	macs      map[[6]byte]*macObs
+	ids       map[netip.Addr]map[string]any // device identities from ICS analyzers
+	stns      map[[6]byte]*station          // devices that described themselves at layer 2 or by DHCP
+	externals int                           // external addresses in hosts
+	stats     Stats
 }
 
 // NewState returns an empty State.
@@ -525,9 +535,19 @@ func (s *State) host(ep Endpoint, z *site.Zone, c *Conn, pkts, bytes uint64, m M
 	}
 	h := s.hosts[ep.IP]
 	if h == nil {
-		if len(s.hosts) >= s.e.maxHosts {
+		ext := external(z)
+		switch {
+		case ext && !ep.HasMAC:
+			return nil // behind no MAC of its own: never an asset
+		case ext && s.externals >= MaxExternalHosts:
+			s.stats.ExternalDropped++
+			return nil
+		case len(s.hosts) >= s.e.maxHosts:
 			s.stats.HostsDropped++
 			return nil
+		}
+		if ext {
+			s.externals++
 		}
 		h = &hostObs{ip: ep.IP, zone: z, first: c.First, mark: m}
 		s.hosts[ep.IP] = h

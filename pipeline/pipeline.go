@@ -93,6 +93,7 @@ type Stats struct {
 	TCPGaps         uint64     `json:"tcp_gaps"`
 	TCPDroppedBytes uint64     `json:"tcp_dropped_bytes"`
 	HostsDropped    uint64     `json:"hosts_dropped"`
+	ExternalDropped uint64     `json:"external_dropped"` // external addresses not remembered as asset candidates (detect.MaxExternalHosts)
 	Routers         []string   `json:"routers,omitempty"`
 	FirstTS         *time.Time `json:"first_ts"`
 	LastTS          *time.Time `json:"last_ts"`
@@ -441,6 +442,7 @@ func finish(eng *detect.Engine, shards []*shard, rd *reader, names []string) *Re
 	dr := eng.Finish(states, names)
 	res.Findings, res.Assets, res.Detection = dr.Findings, dr.Assets, dr
 	st.HostsDropped = dr.Stats.HostsDropped
+	st.ExternalDropped = dr.Stats.ExternalDropped
 	st.Routers = dr.Routers
 	slices.SortStableFunc(res.Events, func(a, b event.Event) int {
 		switch {

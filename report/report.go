@@ -138,6 +138,9 @@ func (t *textWriter) header(d *Document) {
 	if st.Fragments > 0 || st.Truncated > 0 {
 		t.printf("note     %s IP fragments (not reassembled), %s packets cut by the snap length\n", count(st.Fragments), count(st.Truncated))
 	}
+	if st.ExternalDropped > 0 {
+		t.printf("note     %s external addresses not remembered as device candidates\n", count(st.ExternalDropped))
+	}
 	if st.HostsDropped > 0 {
 		t.printf("note     %s hosts not remembered (host table full)\n", count(st.HostsDropped))
 	}
