@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"harborwatch/internal/yamlfile"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.bad.yaml.errors")
@@ -193,7 +195,7 @@ func TestParseAliasBomb(t *testing.T) {
 	}
 	// Each aliased entry repeats its id and name at its alias, until the
 	// parser gives up after maxAliasWork nodes.
-	if limit != 1 || len(ps) > maxAliasWork/2000*2+10 {
+	if limit != 1 || len(ps) > yamlfile.MaxAliasWork/2000*2+10 {
 		t.Errorf("%d problems, %d alias limits:\n%.3000s", len(ps), limit, formatProblems(ps))
 	}
 }

@@ -2,7 +2,6 @@ package supplier
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"time"
 )
@@ -34,18 +33,6 @@ func parseDate(s string) string {
 		return "not a plausible date for a listing"
 	}
 	return ""
-}
-
-// normalizeCountry checks an ISO 3166-1 alpha-2 code and upper-cases it.
-func normalizeCountry(s string) (string, bool) {
-	if len(s) != 2 {
-		return "", false
-	}
-	u := strings.ToUpper(s)
-	if u[0] < 'A' || u[0] > 'Z' || u[1] < 'A' || u[1] > 'Z' {
-		return "", false
-	}
-	return u, true
 }
 
 // checkProduct checks a product word: lower-case letters and digits in
@@ -139,52 +126,4 @@ func normalizeDomain(s string) (string, string) {
 		}
 	}
 	return d, ""
-}
-
-// suggest returns " (did you mean "x"?)" for the option closest to s, or
-// " (valid: a, b, c)" when none is close.
-func suggest(s string, options []string) string {
-	best, bestD := "", math.MaxInt
-	ls := strings.ToLower(s)
-	for _, o := range options {
-		if d := editDistance(ls, o); d < bestD {
-			best, bestD = o, d
-		}
-	}
-	switch {
-	case best != "" && bestD <= max(1, len(s)/3):
-		return fmt.Sprintf(" (did you mean %q?)", best)
-	case len(options) == 0 || len(options) > 30:
-		return ""
-	}
-	return " (valid: " + strings.Join(options, ", ") + ")"
-}
-
-// editDistance is the optimal-string-alignment distance of a and b, in
-// bytes: insertions, deletions, substitutions and swaps of neighbours.
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return math.MaxInt // too long to be a typo of a short keyword
-	}
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
 }
