@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"harborwatch/internal/yamlfile"
 	"harborwatch/supplier"
 )
 
@@ -358,7 +359,7 @@ func TestParseAliasBomb(t *testing.T) {
 	}
 	// Each aliased zone repeats one duplicate-id and 2000 cidr problems
 	// at its alias; the loader gives up after maxAliasWork nodes.
-	if limit != 1 || len(ps) > maxAliasWork/2000*2002+10 {
+	if limit != 1 || len(ps) > yamlfile.MaxAliasWork/2000*2002+10 {
 		t.Errorf("%d problems, %d alias limits:\n%.2000s", len(ps), limit, formatProblems(ps))
 	}
 }
