@@ -197,9 +197,17 @@ func writeTo(e *env, path string, fn func(io.Writer) error) error {
 	return nil
 }
 
-// progressLine shows a progress line on a terminal's stderr for runs longer
-// than two seconds; it returns the function that stops and clears it.
+// progressLine shows the analysis's progress on a terminal's stderr for
+// runs longer than two seconds; it returns the function that stops and
+// clears it.
 func progressLine(e *env, p *pipeline.Progress) func() {
+	return showProgress(e, "analyzing", 2*time.Second, p.Packets.Load, p.Bytes.Load)
+}
+
+// showProgress shows "what: N packets, MB, Mpps, elapsed" on a terminal's
+// stderr, twice a second, once the work has run longer than after; it
+// returns the function that stops and clears it.
+func showProgress[N int64 | uint64](e *env, what string, after time.Duration, packets, bytes func() N) func() {
 	if !e.stderrTTY {
 		return func() {}
 	}
@@ -220,12 +228,12 @@ func progressLine(e *env, p *pipeline.Progress) func() {
 				return
 			case now := <-t.C:
 				el := now.Sub(start)
-				if el < 2*time.Second {
+				if el < after {
 					continue
 				}
-				n, b := p.Packets.Load(), p.Bytes.Load()
-				fmt.Fprintf(e.stderr, "\r\033[Kanalyzing: %d packets, %.1f MB, %.2f Mpps, %s",
-					n, float64(b)/1e6, float64(n)/el.Seconds()/1e6, el.Truncate(time.Second))
+				n, b := float64(packets()), float64(bytes())
+				fmt.Fprintf(e.stderr, "\r\033[K%s: %.0f packets, %.1f MB, %.2f Mpps, %s",
+					what, n, b/1e6, n/el.Seconds()/1e6, el.Truncate(time.Second))
 				shown = true
 			}
 		}

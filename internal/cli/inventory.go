@@ -19,21 +19,21 @@ import (
 
 type inventoryOptions struct {
 	site    string
-	boms    fileList
-	csvs    fileList
-	jsons   fileList
+	boms    listFlag
+	csvs    listFlag
+	jsons   listFlag
 	format  string
 	out     string
 	workers int
 }
 
-// fileList collects a repeatable file flag; each value may also hold a
-// comma-separated list.
-type fileList []string
+// listFlag collects a repeatable flag (--scenario, --bom…); each value
+// may also hold a comma-separated list.
+type listFlag []string
 
-func (l *fileList) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
 
-func (l *fileList) Set(s string) error {
+func (l *listFlag) Set(s string) error {
 	for _, n := range strings.Split(s, ",") {
 		if n = strings.TrimSpace(n); n != "" {
 			*l = append(*l, n)
@@ -132,7 +132,7 @@ func runInventory(ctx context.Context, e *env, args []string) error {
 	}
 	var imports []declared.Result
 	for _, group := range []struct {
-		files fileList
+		files listFlag
 		read  func(string, io.Reader) declared.Result
 	}{{o.csvs, declared.ReadCSV}, {o.jsons, declared.ReadJSON}, {o.boms, declared.ReadCycloneDX}} {
 		for _, path := range group.files {

@@ -25,28 +25,13 @@ import (
 
 type simulateOptions struct {
 	out       string
-	scenarios scenarioList
+	scenarios listFlag
 	seed      int64
 	format    string
 	list      bool
 	cranes    int
 	duration  time.Duration
 	rate      int
-}
-
-// scenarioList collects repeated --scenario flags; each may also hold a
-// comma-separated list.
-type scenarioList []string
-
-func (l *scenarioList) String() string { return strings.Join(*l, ",") }
-
-func (l *scenarioList) Set(s string) error {
-	for _, n := range strings.Split(s, ",") {
-		if n = strings.TrimSpace(n); n != "" {
-			*l = append(*l, n)
-		}
-	}
-	return nil
 }
 
 // defaultCranes is the terminal simulate writes without --cranes.
@@ -311,40 +296,11 @@ func writeTerminal(ctx context.Context, w io.Writer, format string, opts synth.T
 	return st, bw.Flush()
 }
 
-// simulateProgress shows a progress line on a terminal's stderr for runs
-// longer than after; it returns the function that stops and clears it.
+// simulateProgress shows the generation's progress on a terminal's stderr
+// for runs longer than after; it returns the function that stops and
+// clears it.
 func simulateProgress(e *env, packets, bytes *atomic.Int64, after time.Duration) func() {
-	if !e.stderrTTY {
-		return func() {}
-	}
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		start := time.Now()
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		shown := false
-		for {
-			select {
-			case <-done:
-				if shown {
-					fmt.Fprint(e.stderr, "\r\033[K")
-				}
-				return
-			case now := <-t.C:
-				el := now.Sub(start)
-				if el < after {
-					continue
-				}
-				n, b := packets.Load(), bytes.Load()
-				fmt.Fprintf(e.stderr, "\r\033[Ksimulating: %d packets, %.1f MB, %.2f Mpps, %s",
-					n, float64(b)/1e6, float64(n)/el.Seconds()/1e6, el.Truncate(time.Second))
-				shown = true
-			}
-		}
-	}()
-	return func() { close(done); <-finished }
+	return showProgress(e, "simulating", after, packets.Load, bytes.Load)
 }
 
 // grouped formats n with thousands separators.
