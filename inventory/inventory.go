@@ -384,16 +384,7 @@ func (b *builder) merge(a *Asset, h *detect.Asset) {
 	a.Bytes += h.Bytes
 	a.seen(h.FirstSeen, h.LastSeen)
 	a.evidence = append(a.evidence, h.Evidence)
-	if len(h.Identity) > 0 {
-		if a.Identity == nil {
-			a.Identity = map[string]any{}
-		}
-		for k, v := range h.Identity {
-			if _, ok := a.Identity[k]; !ok {
-				a.Identity[k] = v
-			}
-		}
-	}
+	a.addIdentity(h.Identity)
 	a.obs = append(a.obs, h)
 }
 
@@ -415,17 +406,24 @@ func (b *builder) mergeStation(a *Asset, s *detect.Station) {
 	}
 	a.seen(s.FirstSeen, s.LastSeen)
 	a.evidence = append(a.evidence, s.Evidence)
-	if len(s.Identity) > 0 {
-		if a.Identity == nil {
-			a.Identity = map[string]any{}
-		}
-		for k, v := range s.Identity {
-			if _, ok := a.Identity[k]; !ok {
-				a.Identity[k] = v
-			}
+	a.addIdentity(s.Identity)
+	a.stations = append(a.stations, s)
+}
+
+// addIdentity adds what the device said of itself; keys already known
+// are kept.
+func (a *Asset) addIdentity(id map[string]any) {
+	if len(id) == 0 {
+		return
+	}
+	if a.Identity == nil {
+		a.Identity = map[string]any{}
+	}
+	for k, v := range id {
+		if _, ok := a.Identity[k]; !ok {
+			a.Identity[k] = v
 		}
 	}
-	a.stations = append(a.stations, s)
 }
 
 func (a *Asset) seen(first, last time.Time) {
