@@ -332,7 +332,7 @@ func (a *Asset) text(col string) *string {
 func (a *Asset) addIPs(vals []string) []string {
 	var why []string
 	for _, s := range vals {
-		ip, w := parseAddr(s)
+		ip, w := site.ParseAddr(s)
 		switch {
 		case w != "":
 			why = append(why, fmt.Sprintf("bad address %q: %s", clip(s), w))
@@ -352,7 +352,7 @@ func (a *Asset) addIPs(vals []string) []string {
 func (a *Asset) addMACs(vals []string) []string {
 	var why []string
 	for _, s := range vals {
-		m, w := parseMAC(s)
+		m, w := site.ParseMAC(s)
 		switch {
 		case w != "":
 			why = append(why, fmt.Sprintf("bad mac %q: %s", clip(s), w))

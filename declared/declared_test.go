@@ -85,7 +85,7 @@ func addrs(ss ...string) []netip.Addr {
 func macs(ss ...string) []site.MAC {
 	out := make([]site.MAC, len(ss))
 	for i, s := range ss {
-		m, why := parseMAC(s)
+		m, why := site.ParseMAC(s)
 		if why != "" {
 			panic(s + ": " + why)
 		}
@@ -126,37 +126,8 @@ func TestTextPos(t *testing.T) {
 }
 
 func TestParseValues(t *testing.T) {
-	for _, tc := range []struct{ in, want, why string }{
-		{"10.0.0.1", "10.0.0.1", ""},
-		{"::ffff:10.0.0.1", "10.0.0.1", ""},
-		{"fd00::1", "fd00::1", ""},
-		{"10.0.0.256", "", "want an IPv4 or IPv6 address"},
-		{"10.0.0.0/24", "", "want an address, not a CIDR"},
-		{"0.0.0.0", "", "the unspecified address is not a host address"},
-		{"224.0.0.5", "", "a multicast or broadcast address is not a host address"},
-		{"255.255.255.255", "", "a multicast or broadcast address is not a host address"},
-		{"fe80::1%eth0", "", "an address must not carry an IPv6 zone"},
-	} {
-		a, why := parseAddr(tc.in)
-		if why != tc.why || (why == "" && a.String() != tc.want) {
-			t.Errorf("parseAddr(%q) = %v, %q; want %s, %q", tc.in, a, why, tc.want, tc.why)
-		}
-	}
-	for _, tc := range []struct{ in, want, why string }{
-		{"00:1b:1b:aa:bb:cc", "00:1b:1b:aa:bb:cc", ""},
-		{"00-1B-1B-AA-BB-CC", "00:1b:1b:aa:bb:cc", ""},
-		{"001b.1baa.bbcc", "00:1b:1b:aa:bb:cc", ""},
-		{"001B1BAABBCC", "00:1b:1b:aa:bb:cc", ""},
-		{"00:1b-1b:aa:bb:cc", "", "want a MAC address such as 00:1b:1b:aa:bb:cc"},
-		{"00:1b:1b:aa:bb:cg", "", "want a MAC address such as 00:1b:1b:aa:bb:cc"},
-		{"00:00:00:00:00:00", "", "the all-zero MAC address is not a device address"},
-		{"01:00:5e:00:00:01", "", "a multicast or broadcast MAC address is not a device address"},
-	} {
-		m, why := parseMAC(tc.in)
-		if why != tc.why || (why == "" && m.String() != tc.want) {
-			t.Errorf("parseMAC(%q) = %v, %q; want %s, %q", tc.in, m, why, tc.want, tc.why)
-		}
-	}
+	// Addresses and MACs are read by site.ParseAddr and site.ParseMAC,
+	// tested in package site.
 	for _, tc := range []struct{ in, want, why string }{
 		{"cn", "CN", ""}, {"De", "DE", ""}, {"XK", "XK", ""},
 		{"XX", "", `"XX" is not a two-letter ISO 3166 country code such as CN`},

@@ -36,10 +36,10 @@ func (b *builder) concerns(a *Asset) []Concern {
 		}
 		blk, ok := oui.Lookup(m)
 		if s := b.cat.MatchOUI(m); s != nil {
-			add(s, true, "MAC %s is in %s's IEEE block %s", macString(m), s.Name, blk.Prefix)
+			add(s, true, "MAC %s is in %s's IEEE block %s", site.MAC(m).String(), s.Name, blk.Prefix)
 		} else if ok {
 			if s := b.cat.MatchOrg(blk.Org); s != nil {
-				add(s, true, "MAC %s is in IEEE block %s registered to %s", macString(m), blk.Prefix, blk.Org)
+				add(s, true, "MAC %s is in IEEE block %s registered to %s", site.MAC(m).String(), blk.Prefix, blk.Org)
 			}
 		}
 	}
@@ -177,7 +177,7 @@ func (b *builder) mismatches(a *Asset) []detect.Finding {
 			}
 			own := false
 			for _, m := range h.MACs {
-				own = own || slices.Contains(declMACs, parseMAC(m))
+				own = own || slices.Contains(declMACs, ownMAC(m))
 			}
 			if !own {
 				other = appendUnique(other, h.MAC)
@@ -186,7 +186,7 @@ func (b *builder) mismatches(a *Asset) []detect.Finding {
 		if len(other) > 0 {
 			var want []string
 			for _, m := range declMACs {
-				want = append(want, macString(m))
+				want = append(want, site.MAC(m).String())
 			}
 			out = append(out, detect.NewFinding(detect.Spec{
 				Rule: detect.RuleMismatch, Severity: detect.Medium, Src: b.host(a), Key: "mac",

@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
+
+	"harborwatch/declared"
 )
 
 // Text writes the inventory as a table, then the findings of the
@@ -105,7 +108,7 @@ func CranesText(w io.Writer, inv *Inventory) error {
 	fmt.Fprintf(ew, "Facility %s: %d cranes (%d with suppliers of concern), %d assets, %d of concern\n",
 		dash(inv.Facility), s.Cranes, s.CranesOfConcern, s.Assets, s.OfConcern)
 	fmt.Fprintf(ew, "  by supplier of concern: %s\n  by criticality: %s\n  isolation of assets of concern: %s\n",
-		counts(s.BySupplier), counts(s.ByCriticality), counts(s.ByIsolation))
+		Counts(s.BySupplier), Counts(s.ByCriticality), Counts(s.ByIsolation))
 	for _, c := range inv.Cranes {
 		fmt.Fprintf(ew, "\nCrane %s", clean(c.ID))
 		if c.Manufacturer != "" || c.Model != "" {
@@ -131,12 +134,13 @@ func CranesText(w io.Writer, inv *Inventory) error {
 			}
 			fmt.Fprintf(ew, "    %s\n      %s\n", clean(cc.Path), strings.Join(ls, "; "))
 		}
-		fmt.Fprintf(ew, "  by criticality: %s; isolation: %s\n", counts(c.Exposure.ByCriticality), counts(c.Exposure.ByIsolation))
+		fmt.Fprintf(ew, "  by criticality: %s; isolation: %s\n", Counts(c.Exposure.ByCriticality), Counts(c.Exposure.ByIsolation))
 	}
 	return ew.err
 }
 
-func counts(m map[string]int) string {
+// Counts formats counts by name as "a 2, b 1", names sorted; "-" for none.
+func Counts(m map[string]int) string {
 	if len(m) == 0 {
 		return "-"
 	}
@@ -161,9 +165,8 @@ func JSON(w io.Writer, inv *Inventory) error {
 
 // csvHeader extends the import header (docs/formats/inventory-csv.md) with
 // the reconciliation's columns; the file can be imported back.
-var csvHeader = []string{"id", "name", "ip", "mac", "kind", "vendor", "model", "supplier", "origin", "crane", "zone",
-	"criticality", "serial", "firmware", "notes", "vendor_source", "roles", "concern", "isolation", "declared", "observed",
-	"first_seen", "last_seen"}
+var csvHeader = slices.Concat(declared.Columns, []string{"vendor_source", "roles", "concern", "isolation", "declared",
+	"observed", "first_seen", "last_seen"})
 
 // CSV writes one row per asset.
 func CSV(w io.Writer, inv *Inventory) error {

@@ -291,7 +291,7 @@ func (b *builder) observe(r *detect.Result) {
 		var mac [6]byte
 		hasMAC := h.MAC != "" && !b.routers[h.MAC]
 		if hasMAC {
-			mac = parseMAC(h.MAC)
+			mac = ownMAC(h.MAC)
 		}
 		a := b.match(mac, hasMAC, h.IP)
 		if a == nil {
@@ -355,7 +355,7 @@ func (b *builder) match(mac [6]byte, hasMAC bool, ip netip.Addr) *Asset {
 func (b *builder) newObserved(mac [6]byte, hasMAC bool, ip netip.Addr) *Asset {
 	id := "ip:" + ip.String()
 	if hasMAC {
-		id = "mac:" + macString(mac)
+		id = "mac:" + site.MAC(mac).String()
 	}
 	a := &Asset{ID: id}
 	b.byID[id] = a
@@ -475,7 +475,7 @@ func (b *builder) finish(a *Asset) {
 		}
 	}
 	for _, m := range a.macs {
-		a.MACs = append(a.MACs, macString(m))
+		a.MACs = append(a.MACs, site.MAC(m).String())
 	}
 	if len(a.macs) > 0 {
 		switch oui.Kind(a.macs[0]) {
@@ -548,30 +548,10 @@ func appendUnique(list []string, s string) []string {
 	return append(list, s)
 }
 
-func macString(m [6]byte) string {
-	return fmt.Sprintf("%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5])
-}
-
-func parseMAC(s string) [6]byte {
-	var m [6]byte
-	if len(s) != 17 {
-		return m
-	}
-	for i := range m {
-		var v byte
-		for _, c := range s[i*3 : i*3+2] {
-			v <<= 4
-			switch {
-			case c >= '0' && c <= '9':
-				v |= byte(c - '0')
-			case c >= 'a' && c <= 'f':
-				v |= byte(c - 'a' + 10)
-			case c >= 'A' && c <= 'F':
-				v |= byte(c - 'A' + 10)
-			}
-		}
-		m[i] = v
-	}
+// ownMAC reads a MAC as detect formats it; one that is not a device's
+// (zero, multicast) reads as the zero MAC.
+func ownMAC(s string) [6]byte {
+	m, _ := site.ParseMAC(s)
 	return m
 }
 

@@ -347,7 +347,7 @@ func (t *textWriter) assets(d *Document) {
 	s := d.Inventory
 	t.printf("ASSETS: %d devices, %d declared, %d seen", s.Assets, s.Declared, s.Observed)
 	if s.OfConcern > 0 {
-		t.printf("; %d tied to suppliers of concern (%s)", s.OfConcern, countList(s.BySupplier))
+		t.printf("; %d tied to suppliers of concern (%s)", s.OfConcern, inventory.Counts(s.BySupplier))
 		if n := s.ByIsolation["not-isolated"]; n > 0 {
 			t.printf(", %d not isolated", n)
 		}
@@ -359,17 +359,4 @@ func (t *textWriter) assets(d *Document) {
 	for _, p := range d.Problems {
 		t.printf("IMPORT PROBLEM: %s (skipped)\n", p.Error())
 	}
-}
-
-func countList(m map[string]int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	var out []string
-	for _, k := range keys {
-		out = append(out, fmt.Sprintf("%s %d", k, m[k]))
-	}
-	return strings.Join(out, ", ")
 }

@@ -476,7 +476,7 @@ func (l *loader) asset(n *yaml.Node, i int) {
 		l.Errorf(item, "%s: needs an ip or a mac (keys ip, ips, mac, macs)", ctx)
 	}
 	addIP := func(s string, at *yaml.Node, what string) {
-		ip, why := parseAddr(s)
+		ip, why := ParseAddr(s)
 		if why != "" {
 			l.Errorf(at, "%s: bad address %q: %s", what, yamlfile.Clip(s), why)
 			return
@@ -493,7 +493,7 @@ func (l *loader) asset(n *yaml.Node, i int) {
 		a.IPs = append(a.IPs, ip)
 	}
 	addMAC := func(s string, at *yaml.Node, what string) {
-		mac, why := parseMAC(s)
+		mac, why := ParseMAC(s)
 		if why != "" {
 			l.Errorf(at, "%s: bad mac %q: %s", what, yamlfile.Clip(s), why)
 			return
@@ -619,7 +619,7 @@ func (l *loader) remoteAccess(n *yaml.Node) {
 	what := "remote_access: gateways"
 	seen := map[netip.Addr]bool{}
 	l.Scalars(m["gateways"], what, func(s string, at *yaml.Node) {
-		a, why := parseAddr(s)
+		a, why := ParseAddr(s)
 		if why != "" {
 			l.Errorf(at, "%s: bad address %q: %s", what, yamlfile.Clip(s), why)
 			return

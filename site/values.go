@@ -147,8 +147,10 @@ func parsePrefix(s string) (netip.Prefix, string) {
 	return p, ""
 }
 
-// parseAddr parses a unicast host address.
-func parseAddr(s string) (netip.Addr, string) {
+// ParseAddr parses a unicast host address as site.yaml takes it; on
+// failure it returns the reason, for a message that names the value.
+// Other asset lists (package declared) read addresses with it too.
+func ParseAddr(s string) (netip.Addr, string) {
 	a, err := netip.ParseAddr(s)
 	switch {
 	case err != nil:
@@ -169,9 +171,9 @@ func parseAddr(s string) (netip.Addr, string) {
 	return a, ""
 }
 
-// parseMAC parses a hardware address written as 00:1b:1b:aa:bb:cc,
+// ParseMAC parses a hardware address written as 00:1b:1b:aa:bb:cc,
 // 00-1B-1B-AA-BB-CC, 001b.1baa.bbcc or 001b1baabbcc.
-func parseMAC(s string) (MAC, string) {
+func ParseMAC(s string) (MAC, string) {
 	const want = "want a MAC address such as 00:1b:1b:aa:bb:cc"
 	var hex []byte
 	switch {

@@ -123,13 +123,13 @@ func TestParseAddr(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			a, why := parseAddr(tt.in)
+			a, why := ParseAddr(tt.in)
 			got := ""
 			if a.IsValid() {
 				got = a.String()
 			}
 			if got != tt.want || why != tt.why {
-				t.Errorf("parseAddr(%q) = %q, %q; want %q, %q", tt.in, got, why, tt.want, tt.why)
+				t.Errorf("ParseAddr(%q) = %q, %q; want %q, %q", tt.in, got, why, tt.want, tt.why)
 			}
 		})
 	}
@@ -159,13 +159,13 @@ func TestParseMAC(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			m, why := parseMAC(tt.in)
+			m, why := ParseMAC(tt.in)
 			got := ""
 			if why == "" {
 				got = m.String()
 			}
 			if got != tt.out || why != tt.why {
-				t.Errorf("parseMAC(%q) = %q, %q; want %q, %q", tt.in, got, why, tt.out, tt.why)
+				t.Errorf("ParseMAC(%q) = %q, %q; want %q, %q", tt.in, got, why, tt.out, tt.why)
 			}
 		})
 	}
