@@ -35,8 +35,10 @@ func TestAssetBehaviour(t *testing.T) {
 	poll(b, "10.10.1.5:102", app.S7comm, event.OpBit(event.OpRead)|event.OpBit(event.OpPLCStop))
 	b.Station(plc, netip.MustParseAddr("10.10.1.5"), 110, SourceLLDP, map[string]any{"system_name": "plc1"}, Mark{Packet: 9}, 5)
 	a.Station(plc, netip.Addr{}, 110, SourceDCP, map[string]any{"station_name": "plc1-dcp", "system_name": "other"}, Mark{Packet: 3}, 3)
-	if !a.Knows(plc, SourceDCP) || a.Knows(plc, SourceLLDP) {
-		t.Error("Knows does not track sources per state")
+	c := e.NewState()
+	c.Station(plc, netip.Addr{}, 110, SourceDCP, nil, Mark{Packet: 1}, 1)
+	if !c.Again(plc, SourceDCP, 4) || c.Again(plc, SourceLLDP, 4) || c.stns[plc].frames != 2 || c.stns[plc].last != 4 {
+		t.Error("Again does not track sources per state, or does not count the message")
 	}
 	res := e.Finish([]*State{a, b}, []string{"x.pcap"})
 	byIP := map[string]Asset{}

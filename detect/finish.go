@@ -216,9 +216,7 @@ func (h *hostObs) merge(o *hostObs) {
 		h.addPeer(p)
 	}
 	h.morePeers = h.morePeers || o.morePeers
-	for _, v := range o.vlans[:o.nvlans] {
-		h.addVLAN(v)
-	}
+	h.vlans.merge(&o.vlans)
 }
 
 // pickMAC sets the host's MAC: the first seen that is not a router's (a
@@ -568,7 +566,7 @@ func (e *Engine) asset(h *hostObs) Asset {
 	a := Asset{
 		IP: h.ip, MAC: host.MAC, Zone: host.Zone, Asset: host.Asset,
 		Apps: appNames(h.apps), Served: appNames(h.served), Ops: event.OpsOf(h.ops),
-		VLANs:   slices.Clone(h.vlans[:h.nvlans]),
+		VLANs:   h.vlans.list(),
 		Packets: h.packets, Bytes: h.bytes,
 		FirstSeen: ts(h.first), LastSeen: ts(h.last), Evidence: h.mark,
 	}
@@ -588,7 +586,7 @@ func (e *Engine) asset(h *hostObs) Asset {
 func (st *station) export() Station {
 	out := Station{
 		MAC: macString(st.mac), MACBytes: st.mac, IPs: slices.Clone(st.ips),
-		VLANs: slices.Clone(st.vlans[:st.nvlans]), Identity: st.id, Frames: st.frames,
+		VLANs: st.vlans.list(), Identity: st.id, Frames: st.frames,
 		FirstSeen: ts(st.first), LastSeen: ts(st.last), Evidence: st.mark,
 	}
 	for i, n := range sourceNames {

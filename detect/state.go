@@ -176,8 +176,7 @@ type hostObs struct {
 	peers     [maxPeers]netip.Addr // ICS servers the host polled, sorted
 	npeers    int
 	morePeers bool
-	vlans     [maxVLANs]uint16 // sorted
-	nvlans    int
+	vlans     vlanSet
 	mark      Mark
 }
 
@@ -202,15 +201,31 @@ func (h *hostObs) addPeer(a netip.Addr) {
 	h.npeers++
 }
 
-func (h *hostObs) addVLAN(v uint16) {
-	i, found := slices.BinarySearch(h.vlans[:h.nvlans], v)
-	if found || h.nvlans == maxVLANs {
+// vlanSet is a small sorted set of VLAN ids; ids beyond maxVLANs are
+// not kept.
+type vlanSet struct {
+	v [maxVLANs]uint16
+	n int
+}
+
+func (s *vlanSet) add(v uint16) {
+	i, found := slices.BinarySearch(s.v[:s.n], v)
+	if found || s.n == maxVLANs {
 		return
 	}
-	copy(h.vlans[i+1:h.nvlans+1], h.vlans[i:h.nvlans])
-	h.vlans[i] = v
-	h.nvlans++
+	copy(s.v[i+1:s.n+1], s.v[i:s.n])
+	s.v[i] = v
+	s.n++
 }
+
+func (s *vlanSet) merge(o *vlanSet) {
+	for _, v := range o.v[:o.n] {
+		s.add(v)
+	}
+}
+
+// list returns the set as a new slice.
+func (s *vlanSet) list() []uint16 { return slices.Clone(s.v[:s.n]) }
 
 type macSeen struct {
 	mac  [6]byte
@@ -567,7 +582,7 @@ func (s *State) host(ep Endpoint, z *site.Zone, c *Conn, pkts, bytes uint64, m M
 	if c.App != app.Unknown {
 		h.apps |= 1 << c.App
 	}
-	h.addVLAN(c.VLAN)
+	h.vlans.add(c.VLAN)
 	if !ep.HasMAC || external(z) {
 		// An external address is a device of the site only when its own
 		// MAC is seen (Finish decides); it never enters the MAC bindings
@@ -639,8 +654,7 @@ func (s *State) Identity(ip netip.Addr, id map[string]any) {
 type station struct {
 	mac         [6]byte
 	ips         []netip.Addr // sorted, at most maxStationIPs
-	vlans       [maxVLANs]uint16
-	nvlans      int
+	vlans       vlanSet
 	id          map[string]any
 	sources     uint8 // bit per discovery source
 	first, last int64
@@ -669,22 +683,19 @@ func sourceBit(src string) uint8 {
 	return 0
 }
 
-// Knows reports whether the station mac already told source what it is,
-// so that the caller builds an identity record only for news.
-func (s *State) Knows(mac [6]byte, source string) bool {
+// Again reports whether the station mac already told source what it is,
+// and then counts this message (its frames and last time): the caller
+// builds an identity record, and calls Station, only for news.
+func (s *State) Again(mac [6]byte, source string, ts int64) bool {
 	st := s.stns[mac]
-	return st != nil && st.sources&sourceBit(source) != 0
-}
-
-// Seen counts one more discovery frame of a station already known,
-// without a new identity record.
-func (s *State) Seen(mac [6]byte, ts int64) {
-	if st := s.stns[mac]; st != nil {
-		st.frames++
-		if ts > st.last {
-			st.last = ts
-		}
+	if st == nil || st.sources&sourceBit(source) == 0 {
+		return false
 	}
+	st.frames++
+	if ts > st.last {
+		st.last = ts
+	}
+	return true
 }
 
 // Station records what a device said of itself in a discovery message
@@ -719,16 +730,8 @@ func (st *station) observe(ip netip.Addr, vlan uint16, ts int64, m Mark) {
 	if ts > st.last {
 		st.last = ts
 	}
-	st.addVLAN(vlan)
+	st.vlans.add(vlan)
 	st.addIP(ip)
-}
-
-func (st *station) addVLAN(vlan uint16) {
-	if i, found := slices.BinarySearch(st.vlans[:st.nvlans], vlan); !found && st.nvlans < maxVLANs {
-		copy(st.vlans[i+1:st.nvlans+1], st.vlans[i:st.nvlans])
-		st.vlans[i] = vlan
-		st.nvlans++
-	}
 }
 
 func (st *station) addIP(ip netip.Addr) {
@@ -750,9 +753,7 @@ func (st *station) merge(o *station) {
 	for _, ip := range o.ips {
 		st.addIP(ip)
 	}
-	for _, v := range o.vlans[:o.nvlans] {
-		st.addVLAN(v)
-	}
+	st.vlans.merge(&o.vlans)
 	st.sources |= o.sources
 	st.frames += o.frames
 	for k, v := range o.id {

@@ -35,8 +35,7 @@ func (s *shard) discover(p *decode.Packet) {
 	mac, vlan, ts := p.SrcMAC, p.VLAN(), s.cur.TS
 	switch {
 	case p.EtherType == etherLLDP:
-		if s.det.Knows(mac, detect.SourceLLDP) {
-			s.det.Seen(mac, ts)
+		if s.det.Again(mac, detect.SourceLLDP, ts) {
 			return
 		}
 		if err := discovery.ParseLLDP(p.Payload, &d.lldp); err != nil {
@@ -60,8 +59,7 @@ func (s *shard) discover(p *decode.Packet) {
 		if len(p.Payload) < 2 || p.Payload[0] != 0xfe || p.Payload[1] < 0xfc {
 			return // cyclic real-time data, alarms: not DCP
 		}
-		if s.det.Knows(mac, detect.SourceDCP) {
-			s.det.Seen(mac, ts)
+		if s.det.Again(mac, detect.SourceDCP, ts) {
 			return
 		}
 		if err := discovery.ParseDCP(p.Payload, &d.dcp); err != nil {
@@ -84,8 +82,7 @@ func (s *shard) discover(p *decode.Packet) {
 		}
 		s.det.Station(mac, c.IP, vlan, detect.SourceDCP, id, s.mark(), ts)
 	case p.LLC && discovery.IsCDP(p.Payload):
-		if s.det.Knows(mac, detect.SourceCDP) {
-			s.det.Seen(mac, ts)
+		if s.det.Again(mac, detect.SourceCDP, ts) {
 			return
 		}
 		if err := discovery.ParseCDP(p.Payload, &d.cdp); err != nil {
@@ -131,8 +128,7 @@ func (s *shard) dhcp(p *decode.Packet) {
 	if m.Op != 1 { // BOOTREQUEST: the client speaking of itself
 		return
 	}
-	if s.det.Knows(m.CHAddr, detect.SourceDHCP) {
-		s.det.Seen(m.CHAddr, ts)
+	if s.det.Again(m.CHAddr, detect.SourceDHCP, ts) {
 		return
 	}
 	id := map[string]any{}

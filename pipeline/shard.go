@@ -27,7 +27,7 @@ type flowX struct {
 	done    bool      // identification finished
 	probes  uint8     // payload packets probed
 	swapped bool      // judged with client and server exchanged (a data flow whose requester is the flow's responder)
-	hello   bool      // TLS ClientHello seen
+	named   bool      // the message naming the peer was read: a TLS ClientHello, an HTTP response head
 	session bool      // session event emitted
 	ics     *icsState // industrial analyzer state, from the shard's pool
 	ops     uint32    // ICS operations the client requested (event.OpBit)
@@ -259,8 +259,8 @@ func (s *shard) inspect(f *flow.Flow[flowX], dir flow.Dir) {
 	case app.DNS:
 		s.parseDNS(f, dir, pl)
 	case app.HTTPS, app.AnyDesk, app.TeamViewer:
-		if !x.hello && dir == flow.FromClient && apptls.Probe(pl) {
-			x.hello = true
+		if !x.named && dir == flow.FromClient && apptls.Probe(pl) {
+			x.named = true
 			s.parseHello(f, dir, pl)
 		} else if x.app == app.TeamViewer {
 			s.session(f, dir, "teamviewer", "")
@@ -268,9 +268,9 @@ func (s *shard) inspect(f *flow.Flow[flowX], dir flow.Dir) {
 	case app.HTTP:
 		if dir == flow.FromClient && apphttp.ProbeRequest(pl) {
 			s.parseHTTP(f, dir, pl)
-		} else if dir == flow.FromServer && !x.hello && apphttp.ProbeResponse(pl) {
-			x.hello = true // one response head per flow names the server
-			s.httpServer(f, pl)
+		} else if dir == flow.FromServer && !x.named && apphttp.ProbeResponse(pl) {
+			x.named = true
+			s.httpServer(pl)
 		}
 	case app.FTP:
 		s.parseFTP(f, dir, pl)
@@ -489,7 +489,7 @@ func (s *shard) parseSMB(f *flow.Flow[flowX], dir flow.Dir, pl []byte) {
 
 // httpServer records the Server field of an HTTP response as part of the
 // server's identity (a camera's or a PLC's web server names its maker).
-func (s *shard) httpServer(f *flow.Flow[flowX], pl []byte) {
+func (s *shard) httpServer(pl []byte) {
 	if apphttp.ParseResponse(pl, &s.resp) != nil || len(s.resp.Server) == 0 {
 		return
 	}
