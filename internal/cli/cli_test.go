@@ -342,3 +342,20 @@ func TestParseBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestCPUProfile: --cpuprofile writes a profile go tool pprof reads (a
+// gzip-compressed protocol buffer).
+func TestCPUProfile(t *testing.T) {
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
+	r := runCLI(t, nil, "analyze", "--cpuprofile", prof, "--workers", "1", examplePcap)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(prof)
+	if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("profile: %d bytes, err %v", len(b), err)
+	}
+	if r := runCLI(t, nil, "analyze", "--cpuprofile", filepath.Join(t.TempDir(), "no", "such", "dir"), examplePcap); r.code == ExitOK {
+		t.Error("an unwritable profile path is not an error")
+	}
+}
