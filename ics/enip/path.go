@@ -39,25 +39,15 @@ func parsePath(p *Path, b []byte) error {
 			case segSymbol:
 				p.Symbolic = true
 			case segClass:
-				if p.Has&HasClass == 0 {
-					p.Class, p.Has = v, p.Has|HasClass
-				}
+				p.first(&p.Class, HasClass, v)
 			case segInstance:
-				if p.Has&HasInstance == 0 {
-					p.Instance, p.Has = v, p.Has|HasInstance
-				}
+				p.first(&p.Instance, HasInstance, v)
 			case segAttribute:
-				if p.Has&HasAttribute == 0 {
-					p.Attribute, p.Has = v, p.Has|HasAttribute
-				}
+				p.first(&p.Attribute, HasAttribute, v)
 			case segMember:
-				if p.Has&HasMember == 0 {
-					p.Member, p.Has = v, p.Has|HasMember
-				}
+				p.first(&p.Member, HasMember, v)
 			case segPoint:
-				if p.Has&HasPoint == 0 {
-					p.Point, p.Has = v, p.Has|HasPoint
-				}
+				p.first(&p.Point, HasPoint, v)
 			}
 		})
 		if err != nil {
@@ -375,4 +365,13 @@ func printable(b []byte) string {
 		out[i] = c
 	}
 	return string(out)
+}
+
+// first sets a logical segment's value the first time the path names it:
+// later segments of the same kind (a member after a member) are kept in
+// Raw only.
+func (p *Path) first(dst *uint32, has PathHas, v uint32) {
+	if p.Has&has == 0 {
+		*dst, p.Has = v, p.Has|has
+	}
 }

@@ -413,12 +413,7 @@ func (a *Analyzer) ack(m *Message, param, data []byte) {
 		}
 		a.blockData(m, &a.download, data, failed)
 	case fnDownloadEnded:
-		if a.download.state == xferDone {
-			m.xfer = &a.download
-			if failed {
-				a.download.failed = true
-			}
-		}
+		a.download.ended(m, failed)
 	case fnStartUpload:
 		// status, 2 unknown, upload id (4), length string length (1),
 		// block length as ASCII digits.
@@ -444,12 +439,7 @@ func (a *Analyzer) ack(m *Message, param, data []byte) {
 		}
 		a.blockData(m, &a.upload, data, failed)
 	case fnEndUpload:
-		if a.upload.state == xferDone {
-			m.xfer = &a.upload
-			if failed {
-				a.upload.failed = true
-			}
-		}
+		a.upload.ended(m, failed)
 	}
 }
 
@@ -463,6 +453,16 @@ func (m *Message) itemError(rc uint8) {
 
 // blockData adds the block contents of an upload or download-block
 // ack-data to transfer t.
+// ended hands a finished transfer to the message that ends it.
+func (t *transfer) ended(m *Message, failed bool) {
+	if t.state == xferDone {
+		m.xfer = t
+		if failed {
+			t.failed = true
+		}
+	}
+}
+
 func (a *Analyzer) blockData(m *Message, t *transfer, data []byte, failed bool) {
 	if failed {
 		t.failed = true
