@@ -351,7 +351,7 @@ func (e *Engine) finding(a *agg, captures []string) Finding {
 		what := a.key.dst.String()
 		if len(a.names) > 0 {
 			what = a.names[0]
-			f.Detail["names"] = a.names
+			f.Detail["names"] = slices.Clone(a.names)
 			if a.namesMore {
 				f.Detail["names_truncated"] = true
 			}
@@ -365,7 +365,7 @@ func (e *Engine) finding(a *agg, captures []string) Finding {
 		}
 		slices.Sort(lists)
 		f.Title = fmt.Sprintf("%s contacts prohibited %s (%s)", a.key.src, what, strings.Join(patterns, ", "))
-		f.Detail["via"] = a.via
+		f.Detail["via"] = slices.Clone(a.via)
 		f.Detail["matched"] = patterns
 		f.Detail["lists"] = lists
 	}
@@ -376,10 +376,10 @@ func (e *Engine) finding(a *agg, captures []string) Finding {
 			f.Title = fmt.Sprintf("failed %s authentication from %s to %s (%s)", appName, zs, zd, a.key.dst)
 		}
 		if len(a.funcs) > 0 {
-			f.Detail["functions"] = a.funcs
+			f.Detail["functions"] = slices.Clone(a.funcs)
 		}
 		if len(a.names) > 0 {
-			f.Detail["objects"] = a.names
+			f.Detail["objects"] = slices.Clone(a.names)
 		}
 		f.Detail["accepted"] = a.accepted
 		if len(a.statuses) > 0 {

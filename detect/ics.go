@@ -140,6 +140,7 @@ func (s *State) OpObject(c *Conn, op string, what string) {
 		return
 	}
 	if a := s.aggs[s.key(rule, c, c.Client.IP, c.Server.IP)]; a != nil {
+		s.touch(a)
 		a.names = addSorted(a.names, &a.namesMore, what)
 	}
 }
@@ -173,6 +174,7 @@ func (s *State) OpResult(c *Conn, op, status string, m Mark, ts int64) {
 	if a == nil {
 		return
 	}
+	s.touch(a)
 	if status == "" {
 		a.accepted++
 		return

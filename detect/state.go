@@ -109,6 +109,8 @@ type State struct {
 	stns      map[[6]byte]*station          // devices that described themselves at layer 2 or by DHCP
 	externals int                           // external addresses in hosts
 	stats     Stats
+	track     bool   // remember changed findings for Drain
+	dirty     []*agg // findings changed since the last Drain
 }
 
 // NewState returns an empty State.
@@ -151,6 +153,8 @@ type agg struct {
 	funcsMore        bool
 	accepted         uint64        // ICS: requests the device accepted
 	statuses         []statusCount // ICS: error statuses answered, sorted
+	dirty            bool          // changed since the last Drain (only when tracking)
+	emitted          bool          // handed to Drain's callback at least once
 }
 
 type fileOp struct{ Op, Name string }
@@ -291,6 +295,7 @@ func (s *State) get(k aggKey, sev Severity, c *Conn, src, dst Endpoint, zs, zd *
 		a = &agg{key: k, sev: sev, src: src, dst: dst, srcZone: zs, dstZone: zd, dport: dst.Port}
 		s.aggs[k] = a
 	}
+	s.touch(a)
 	if sev > a.sev {
 		a.sev = sev
 	}
@@ -381,7 +386,30 @@ func local(a netip.Addr) bool {
 // Flow judges a flow at its end: segmentation, egress, remote access, file
 // transfer and prohibited addresses; and records its hosts for the
 // inventory and multi-homing checks.
-func (s *State) Flow(c *Conn) {
+func (s *State) Flow(c *Conn) { s.flow(c, judgeWhole) }
+
+// FlowOpen judges a flow that is still open (a long-lived connection, at
+// a packet-time epoch), so that its findings exist before it ends: it
+// counts the flow in its findings, without its volume or its hosts. The
+// flow's end must then be given to FlowRest, not Flow; together they
+// record exactly what Flow would have at the end. The caller must judge
+// open only a flow whose application can no longer change.
+func (s *State) FlowOpen(c *Conn) { s.flow(c, judgeOpen) }
+
+// FlowRest records the end of a flow judged open by FlowOpen: its volume
+// and its hosts, without counting it again.
+func (s *State) FlowRest(c *Conn) { s.flow(c, judgeRest) }
+
+// judgeMode says which part of a flow's record a call to flow makes.
+type judgeMode uint8
+
+const (
+	judgeWhole judgeMode = iota // the end of a flow never judged open
+	judgeOpen                   // an open flow: counted, no volume, no hosts
+	judgeRest                   // the end of a flow judged open: volume and hosts, not counted again
+)
+
+func (s *State) flow(c *Conn, mode judgeMode) {
 	st := s.e.site
 	zc := st.Zone(c.Client.IP, c.VLAN)
 	zs := st.Zone(c.Server.IP, c.VLAN)
@@ -389,15 +417,17 @@ func (s *State) Flow(c *Conn) {
 	if c.NMarks > 0 {
 		first = c.Marks[0]
 	}
-	if h := s.host(c.Client, zc, c, c.Packets[0], c.Bytes[0], first); h != nil {
-		h.ops |= c.Ops
-		if c.App.ICS() && c.Packets[1] > 0 {
-			h.addPeer(c.Server.IP)
+	if mode != judgeOpen {
+		if h := s.host(c.Client, zc, c, c.Packets[0], c.Bytes[0], first); h != nil {
+			h.ops |= c.Ops
+			if c.App.ICS() && c.Packets[1] > 0 {
+				h.addPeer(c.Server.IP)
+			}
 		}
-	}
-	if c.Packets[1] > 0 {
-		if h := s.host(c.Server, zs, c, c.Packets[1], c.Bytes[1], first); h != nil && c.App != app.Unknown {
-			h.served |= 1 << c.App
+		if c.Packets[1] > 0 {
+			if h := s.host(c.Server, zs, c, c.Packets[1], c.Bytes[1], first); h != nil && c.App != app.Unknown {
+				h.served |= 1 << c.App
+			}
 		}
 	}
 	if local(c.Server.IP) || local(c.Client.IP) {
@@ -417,14 +447,14 @@ func (s *State) Flow(c *Conn) {
 		case craneC || craneS:
 			sev = High
 		}
-		s.flowAgg(RuleCrossZone, sev, c, zc, zs)
+		s.flowAgg(RuleCrossZone, sev, c, zc, zs, mode)
 	}
 	if ext && (craneC || craneS) && !allowed {
 		sev := High
 		if control(zc) || control(zs) {
 			sev = Critical
 		}
-		s.flowAgg(RuleEgressExternal, sev, c, zc, zs)
+		s.flowAgg(RuleEgressExternal, sev, c, zc, zs, mode)
 	}
 	if c.App.RemoteAccess() {
 		into := craneS
@@ -436,7 +466,7 @@ func (s *State) Flow(c *Conn) {
 			if control(zc) || control(zs) {
 				sev = Critical
 			}
-			s.flowAgg(RuleRemoteAccess, sev, c, zc, zs)
+			s.flowAgg(RuleRemoteAccess, sev, c, zc, zs, mode)
 		}
 	}
 	if c.App.FileTransfer() && (craneC || craneS) {
@@ -444,14 +474,14 @@ func (s *State) Flow(c *Conn) {
 		if control(zc) || control(zs) {
 			sev = Critical
 		}
-		s.flowAgg(RuleFileTransfer, sev, c, zc, zs)
+		s.flowAgg(RuleFileTransfer, sev, c, zc, zs, mode)
 	}
 	if m, ok := st.ProhibitedAddr(c.Server.IP); ok {
-		a := s.flowAgg(RuleProhibited, High, c, zc, zs)
+		a := s.flowAgg(RuleProhibited, High, c, zc, zs, mode)
 		a.via = addVia(a.via, "cidr")
 		a.addMatch(m)
 	} else if m, ok := st.ProhibitedAddr(c.Client.IP); ok {
-		a := s.flowAgg(RuleProhibited, High, c, zc, zs)
+		a := s.flowAgg(RuleProhibited, High, c, zc, zs, mode)
 		a.via = addVia(a.via, "cidr")
 		a.addMatch(m)
 	}
@@ -473,12 +503,16 @@ func addVia(v []string, via string) []string {
 	return v
 }
 
-func (s *State) flowAgg(rule string, sev Severity, c *Conn, zc, zs *site.Zone) *agg {
+func (s *State) flowAgg(rule string, sev Severity, c *Conn, zc, zs *site.Zone, mode judgeMode) *agg {
 	a := s.get(s.key(rule, c, c.Client.IP, c.Server.IP), sev, c, c.Client, c.Server, zc, zs)
 	a.seen(c.First, c.Last)
-	a.count++
-	a.packets += c.Packets[0] + c.Packets[1]
-	a.bytes += c.Bytes[0] + c.Bytes[1]
+	if mode != judgeRest {
+		a.count++
+	}
+	if mode != judgeOpen {
+		a.packets += c.Packets[0] + c.Packets[1]
+		a.bytes += c.Bytes[0] + c.Bytes[1]
+	}
 	for _, m := range c.Marks[:c.NMarks] {
 		a.addMark(m)
 	}

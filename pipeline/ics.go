@@ -233,7 +233,7 @@ func (s *shard) onICS(m icsMessage) {
 	if s.cur.File < len(s.names) {
 		name = s.names[s.cur.File]
 	}
-	s.events = append(s.events, event.Event{
+	s.addEvent(event.Event{
 		TS: time.Unix(0, s.cur.TS).UTC(), Proto: proto, Dir: dir,
 		Src: p.Src, SPort: p.SrcPort, Dst: p.Dst, DPort: p.DstPort, VLAN: p.VLAN(),
 		Packet: s.cur.Number, Capture: name, File: s.cur.File,

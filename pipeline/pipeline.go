@@ -41,18 +41,60 @@ type Options struct {
 	// connection log). It is called from the shard goroutines, concurrently
 	// when Workers > 1; the record is reused after the call returns.
 	OnFlow func(*FlowRecord)
+	// Sink, when not nil, receives events (with Events), findings and
+	// flows (with Flows) as they happen. Result.Events stays empty then:
+	// the events went to the Sink.
+	Sink Sink
+	// Flows hands every flow to Sink.Flow.
+	Flows bool
+	// Epoch is the step of packet time at which findings that changed are
+	// handed to the Sink and open flows are judged (0 → 1s): a finding
+	// reaches the Sink no later than one epoch of packet time after the
+	// packet that makes or changes it, even on a connection that never
+	// ends.
+	Epoch time.Duration
+	// FlowInterval is how often, in packet time, an open flow is handed to
+	// Sink.Flow while it lasts (0 → 1m; negative: only when it ends).
+	FlowInterval time.Duration
 }
 
-// FlowRecord is a finished flow as the detectors judged it.
+const (
+	defaultEpoch        = time.Second
+	defaultFlowInterval = time.Minute
+	// tickPackets bounds how many packets the reader reads before every
+	// shard is given a batch (empty if need be) when the run streams:
+	// the events' watermark then never waits long for an idle shard.
+	tickPackets = 8192
+)
+
+// streaming reports whether a run hands results on as they happen.
+func (o *Options) streaming() bool { return o.Sink != nil || o.Events }
+
+// FlowRecord is a flow as the detectors judged it: at its end, or while
+// it is open (Open set).
 type FlowRecord struct {
+	// UID names the flow: the same in its open and final records, and
+	// the same in every run over the same capture.
+	UID            string
 	Client, Server netip.AddrPort
 	Transport      uint8 // IP protocol number
 	VLAN           uint16
 	App            string    // app name, "tcp/PORT" or "udp/PORT" when unidentified
 	Packets        [2]uint64 // from client, from server
 	Bytes          [2]uint64 // IP bytes from client, from server
+	Payload        [2]uint64 // captured payload bytes from client, from server
 	First, Last    time.Time
 	State          string // TCP state at the end ("" for other protocols)
+	Handshake      bool   // the client is known from the TCP handshake (else: the first packet)
+	// Open is set on a record of a flow that has not ended; End says why
+	// a flow ended: "expired" (idle past its timeout, or closed),
+	// "evicted" (flow memory full) or "flushed" (end of the input).
+	Open bool
+	End  string
+	// Zones and assets of the client and server in the site model ("" when
+	// the address is in no declared asset).
+	ClientZone, ServerZone   string
+	ClientAsset, ServerAsset string
 }
 
 // Progress is updated by a run while it reads; it is safe to read
@@ -90,13 +132,17 @@ type Stats struct {
 	// TCPGaps counts holes in the reassembled streams of ICS flows (lost
 	// or reordered segments); TCPDroppedBytes the pending bytes dropped at
 	// them.
-	TCPGaps         uint64     `json:"tcp_gaps"`
-	TCPDroppedBytes uint64     `json:"tcp_dropped_bytes"`
-	HostsDropped    uint64     `json:"hosts_dropped"`
-	ExternalDropped uint64     `json:"external_dropped"` // external addresses not remembered as asset candidates (detect.MaxExternalHosts)
-	Routers         []string   `json:"routers,omitempty"`
-	FirstTS         *time.Time `json:"first_ts"`
-	LastTS          *time.Time `json:"last_ts"`
+	TCPGaps         uint64   `json:"tcp_gaps"`
+	TCPDroppedBytes uint64   `json:"tcp_dropped_bytes"`
+	HostsDropped    uint64   `json:"hosts_dropped"`
+	ExternalDropped uint64   `json:"external_dropped"` // external addresses not remembered as asset candidates (detect.MaxExternalHosts)
+	Routers         []string `json:"routers,omitempty"`
+	// EventsLate counts events written after an event of a later time:
+	// a capture whose timestamps go back by more than the events' merge
+	// window (a few thousand packets).
+	EventsLate uint64     `json:"events_late,omitempty"`
+	FirstTS    *time.Time `json:"first_ts"`
+	LastTS     *time.Time `json:"last_ts"`
 }
 
 // Result is what a run produced.
@@ -104,7 +150,7 @@ type Result struct {
 	Stats    Stats
 	Findings []detect.Finding
 	Assets   []detect.Asset
-	Events   []event.Event // sorted by time; only with Options.Events
+	Events   []event.Event // in packet-time order; only with Options.Events and no Sink
 	// Detection is the whole detection result (Findings and Assets are
 	// its own), with the discovery stations and routers the inventory
 	// needs.
@@ -136,10 +182,25 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 		names[i] = s.Name()
 	}
 	eng := detect.New(detect.Options{Site: opts.Site})
+	var out *syncSink
+	var col *collector
+	var mg *merger
+	if opts.streaming() {
+		sink := opts.Sink
+		if sink == nil {
+			col = &collector{}
+			sink = col
+		}
+		out = &syncSink{sink: sink}
+		mg = newMerger(out, workers)
+	}
 	shards := make([]*shard, workers)
 	for i := range shards {
 		shards[i] = newShard(eng, maxFlows, opts.Events, names)
 		shards[i].onFlow = opts.OnFlow
+		if out != nil {
+			shards[i].stream(i, out, mg, &opts)
+		}
 	}
 	var src capture.Source = srcs[0]
 	if len(srcs) > 1 {
@@ -151,25 +212,61 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 	}
 	var err error
 	if workers == 1 {
-		err = rd.run(ctx, func(p *capture.Packet) { shards[0].handle(p) })
+		s0 := shards[0]
+		err = rd.run(ctx, func(p *capture.Packet) {
+			s0.seq = rd.packets
+			s0.handle(p)
+			if s0.mg != nil && len(s0.evbuf) > 0 {
+				s0.pushEvents(rd.packets)
+			}
+		})
 	} else {
-		err = runSharded(ctx, &rd, shards)
+		err = runSharded(ctx, &rd, shards, opts.streaming(), epochOf(&opts))
 	}
 	for _, s := range shards {
 		s.flows.Flush()
+		if s.out != nil {
+			s.pushEvents(^uint64(0))
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	return finish(eng, shards, &rd, names), nil
+	res := finish(eng, shards, &rd, names)
+	if mg != nil {
+		mg.flush()
+		res.Stats.EventsLate = mg.late
+	}
+	if col != nil {
+		res.Events = col.events
+	}
+	if out != nil && opts.Sink != nil {
+		at := time.Unix(0, rd.last).UTC()
+		for _, s := range shards {
+			s.drain(at)
+		}
+		for i := range res.Findings {
+			if detect.HostLevel(res.Findings[i].Rule) {
+				out.finding(&FindingUpdate{Kind: FindingNew, At: at, Finding: res.Findings[i]})
+			}
+		}
+	}
+	return res, nil
+}
+
+func epochOf(o *Options) int64 {
+	if o.Epoch > 0 {
+		return int64(o.Epoch)
+	}
+	return int64(defaultEpoch)
 }
 
 // runSharded reads in this goroutine and hands packets, in batches, to one
 // goroutine per shard. A flow's packets all go to the shard chosen by the
-// symmetric hash of its VLAN and address pair, so each shard owns its flows
+// symmetric hash of its address pair, so each shard owns its flows
 // (and every flow between two hosts, which keeps TFTP and FTP data flows
 // beside their control flows) and no flow state is shared.
-func runSharded(ctx context.Context, rd *reader, shards []*shard) error {
+func runSharded(ctx context.Context, rd *reader, shards []*shard, stream bool, epoch int64) error {
 	n := len(shards)
 	var wg sync.WaitGroup
 	work := make([]chan *batch, n)
@@ -184,7 +281,11 @@ func runSharded(ctx context.Context, rd *reader, shards []*shard) error {
 			defer wg.Done()
 			for b := range in {
 				for j := range b.n {
+					s.seq = b.seqs[j]
 					s.handle(&b.pkts[j])
+				}
+				if s.out != nil {
+					s.advance(b.ts, b.through)
 				}
 				b.reset()
 				free <- b
@@ -194,7 +295,36 @@ func runSharded(ctx context.Context, rd *reader, shards []*shard) error {
 	cur := make([]*batch, n)
 	var dec decode.Decoder
 	var dp decode.Packet
+	// When the run streams, every shard is given a batch, empty if need
+	// be, each epoch of packet time and every tickPackets packets, so
+	// that each shard's findings and watermark move on with the timeline.
+	var nextTick int64
+	var sinceTick int
+	tick := func(ts int64, through uint64) {
+		for i := range cur {
+			b := cur[i]
+			if b == nil {
+				b = <-free
+			}
+			b.through, b.ts = through, ts
+			work[i] <- b
+			cur[i] = nil
+		}
+		sinceTick = 0
+		nextTick = (ts/epoch + 1) * epoch
+	}
 	err := rd.run(ctx, func(p *capture.Packet) {
+		if stream {
+			if sinceTick >= tickPackets || p.TS >= nextTick {
+				if nextTick != 0 || sinceTick > 0 {
+					// rd.packets counts p already: the tick covers the packets before it.
+					tick(p.TS, rd.packets-1)
+				} else {
+					nextTick = (p.TS/epoch + 1) * epoch
+				}
+			}
+			sinceTick++
+		}
 		i := 0
 		if h, ok := rawPairHash(p.Link, p.Data); ok {
 			i = int(h % uint64(n))
@@ -206,19 +336,22 @@ func runSharded(ctx context.Context, rd *reader, shards []*shard) error {
 			b = <-free
 			cur[i] = b
 		}
-		if !b.add(p) {
+		if !b.add(p, rd.packets) {
+			b.through, b.ts = rd.packets-1, p.TS
 			work[i] <- b
 			b = <-free
 			cur[i] = b
-			b.add(p)
+			b.add(p, rd.packets)
 		}
 		if b.n == len(b.pkts) {
+			b.through, b.ts = rd.packets, p.TS
 			work[i] <- b
 			cur[i] = nil
 		}
 	})
 	for i, b := range cur {
 		if b != nil && b.n > 0 {
+			b.through, b.ts = rd.packets, rd.last
 			work[i] <- b
 		}
 		close(work[i])
@@ -237,22 +370,30 @@ const (
 type batch struct {
 	n    int
 	pkts [batchPackets]capture.Packet
+	seqs [batchPackets]uint64 // the packets' sequence numbers in the run's reading order
 	buf  []byte
+	// through is the reader's sequence number when the batch was sent:
+	// every packet up to it that belongs to the shard is in this batch or
+	// an earlier one. ts is the packet time then.
+	through uint64
+	ts      int64
 }
 
 func newBatch() *batch { return &batch{buf: make([]byte, 0, batchBytes)} }
 
 func (b *batch) reset() {
 	b.n = 0
+	b.through, b.ts = 0, 0
 	b.buf = b.buf[:0]
 	clear(b.pkts[:])
 }
 
 // add copies p into the batch; it reports false when the batch is full.
-func (b *batch) add(p *capture.Packet) bool {
+func (b *batch) add(p *capture.Packet, seq uint64) bool {
 	if b.n == len(b.pkts) {
 		return false
 	}
+	b.seqs[b.n] = seq
 	q := &b.pkts[b.n]
 	*q = *p
 	if len(p.Data) > cap(b.buf)-len(b.buf) {
@@ -270,7 +411,10 @@ func (b *batch) add(p *capture.Packet) bool {
 }
 
 // pairHash is symmetric in the two addresses (and, for ARP, uses the sender).
-func pairHash(p *decode.Packet) uint64 { return mixPair(p.Src, p.Dst, p.VLAN()) }
+// The VLAN does not enter it: every flow between two addresses, on any
+// VLAN, lands in one shard, so each finding (keyed by its address pair) is
+// owned by one shard, which can hand it on whole as it changes.
+func pairHash(p *decode.Packet) uint64 { return mixPair(p.Src, p.Dst) }
 
 // rawPairHash is pairHash read straight from an Ethernet frame carrying
 // IPv4 or IPv6 (the common case), without decoding the rest: the reader
@@ -282,12 +426,10 @@ func rawPairHash(link capture.LinkType, b []byte) (uint64, bool) {
 	}
 	off := 12
 	et := uint16(b[off])<<8 | uint16(b[off+1])
-	var vlan uint16
 	for et == 0x8100 || et == 0x88a8 || et == 0x9100 {
 		if len(b) < off+6 {
 			return 0, false
 		}
-		vlan = (uint16(b[off+2])<<8 | uint16(b[off+3])) & 0x0fff
 		off += 4
 		et = uint16(b[off])<<8 | uint16(b[off+1])
 	}
@@ -301,12 +443,11 @@ func rawPairHash(link capture.LinkType, b []byte) (uint64, bool) {
 	default:
 		return 0, false
 	}
-	return mixPair(src, dst, vlan), true
+	return mixPair(src, dst), true
 }
 
-func mixPair(a, b netip.Addr, vlan uint16) uint64 {
+func mixPair(a, b netip.Addr) uint64 {
 	h := addrHash(a) + addrHash(b)
-	h ^= uint64(vlan) * 0x9e3779b97f4a7c15
 	h ^= h >> 29
 	h *= 0xbf58476d1ce4e5b9
 	h ^= h >> 32
@@ -417,7 +558,6 @@ func finish(eng *detect.Engine, shards []*shard, rd *reader, names []string) *Re
 		st.Fragments += c.Fragments
 		st.Truncated += c.Truncated
 		st.NonIP += c.NonIP
-		res.Events = append(res.Events, s.events...)
 	}
 	st.DecodeErrors = errs.Map()
 	if st.DecodeErrors == nil {
@@ -444,14 +584,5 @@ func finish(eng *detect.Engine, shards []*shard, rd *reader, names []string) *Re
 	st.HostsDropped = dr.Stats.HostsDropped
 	st.ExternalDropped = dr.Stats.ExternalDropped
 	st.Routers = dr.Routers
-	slices.SortStableFunc(res.Events, func(a, b event.Event) int {
-		switch {
-		case event.Less(&a, &b):
-			return -1
-		case event.Less(&b, &a):
-			return 1
-		}
-		return 0
-	})
 	return res
 }

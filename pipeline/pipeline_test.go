@@ -212,8 +212,8 @@ func TestPairHash(t *testing.T) {
 		t.Error("the two directions hash apart")
 	}
 	q.VLANs[0] = 111
-	if pairHash(&p) == pairHash(&q) {
-		t.Error("VLAN ignored")
+	if pairHash(&p) != pairHash(&q) {
+		t.Error("one address pair on two VLANs hashes apart: its findings would be split between shards")
 	}
 	// Spread: host pairs of one /16 over 2 and 4 shards.
 	for _, n := range []uint64{2, 4} {

@@ -15,6 +15,7 @@ import (
 	"harborwatch/detect"
 	"harborwatch/event"
 	"harborwatch/flow"
+	"harborwatch/site"
 )
 
 // maxProbes is how many payload-carrying packets of a flow are offered to
@@ -29,6 +30,8 @@ type flowX struct {
 	swapped bool      // judged with client and server exchanged (a data flow whose requester is the flow's responder)
 	named   bool      // the message naming the peer was read: a TLS ClientHello, an HTTP response head
 	session bool      // session event emitted
+	judged  bool      // judged while open (detect.State.FlowOpen): its end goes to FlowRest
+	logs    uint16    // open-flow records handed to the Sink
 	ics     *icsState // industrial analyzer state, from the shard's pool
 	ops     uint32    // ICS operations the client requested (event.OpBit)
 	nmarks  uint8
@@ -71,7 +74,19 @@ type shard struct {
 	expect map[pairKey]expectation
 	names  []string
 	emit   bool
-	events []event.Event
+	site   *site.Site
+
+	// Streaming (see stream.go); out is nil when the run does not stream.
+	seq       uint64 // reading-order sequence number of the packet being handled
+	idx       int    // the shard's index
+	out       *syncSink
+	mg        *merger
+	evbuf     []seqEvent // events not yet handed to the merger
+	track     bool       // findings are handed to the Sink
+	flowLog   bool       // flows are handed to the Sink
+	epoch     int64      // ns of packet time
+	nextEpoch int64
+	flowEvery int64 // ns between an open flow's records; 0: only at its end
 
 	disc         discoveryState
 	icsFree      icsPools
@@ -99,7 +114,8 @@ type shard struct {
 }
 
 func newShard(eng *detect.Engine, maxFlows int, emit bool, names []string) *shard {
-	s := &shard{det: eng.NewState(), expect: make(map[pairKey]expectation), names: names, emit: emit}
+	s := &shard{det: eng.NewState(), expect: make(map[pairKey]expectation), names: names, emit: emit,
+		site: eng.Site(), epoch: int64(defaultEpoch)}
 	s.flows = flow.New(flow.Options[flowX]{MaxFlows: maxFlows, OnEnd: s.end})
 	s.initICS()
 	return s
@@ -114,6 +130,9 @@ func (s *shard) mark() detect.Mark {
 // for or a finding is being recorded.
 func (s *shard) handle(cp *capture.Packet) {
 	s.cur = cp
+	if s.track && cp.TS >= s.nextEpoch {
+		s.tick(cp.TS)
+	}
 	p := &s.pkt
 	err := s.dec.Decode(cp.Link, cp.Data, p)
 	switch p.L3 {
@@ -154,6 +173,17 @@ func (s *shard) handle(cp *capture.Packet) {
 	}
 	if len(p.Payload) > 0 {
 		s.inspect(f, dir)
+	}
+	// A flow that lasts is judged while open, once its application is
+	// settled, so that its findings do not wait for an end that may never
+	// come (a Modbus or S7 connection stays open for months).
+	if !x.judged && x.done && cp.TS-f.First >= s.epoch {
+		x.judged = true
+		s.det.FlowOpen(s.fill(f))
+	}
+	if s.flowLog && s.flowEvery > 0 && cp.TS-f.First >= int64(x.logs+1)*s.flowEvery && x.logs < ^uint16(0) {
+		x.logs++
+		s.record(f, "", true)
 	}
 }
 
@@ -216,29 +246,22 @@ func (s *shard) fill(f *flow.Flow[flowX]) *detect.Conn {
 }
 
 // end is the flow table's OnEnd: the flow is judged once, at its end.
-func (s *shard) end(f *flow.Flow[flowX], _ flow.EndReason) {
+func (s *shard) end(f *flow.Flow[flowX], why flow.EndReason) {
 	if f.X.app == app.Unknown && f.Payload[0] == 0 && f.Payload[1] == 0 {
 		f.X.app = app.ByPort(f.Proto, f.Server.Port)
 	}
 	c := s.fill(f)
-	s.det.Flow(c)
+	if f.X.judged {
+		s.det.FlowRest(c)
+	} else {
+		s.det.Flow(c)
+	}
 	if f.X.ics != nil {
 		s.putICS(f.X.ics)
 		f.X.ics = nil
 	}
-	if s.onFlow != nil {
-		r := &s.rec
-		r.Client = netip.AddrPortFrom(c.Client.IP, c.Client.Port)
-		r.Server = netip.AddrPortFrom(c.Server.IP, c.Server.Port)
-		r.Transport, r.VLAN = c.Transport, c.VLAN
-		r.App = app.Name(c.App, app.Transport(c.Transport), c.Server.Port)
-		r.Packets, r.Bytes = c.Packets, c.Bytes
-		r.First, r.Last = time.Unix(0, c.First).UTC(), time.Unix(0, c.Last).UTC()
-		r.State = ""
-		if f.Proto == decode.ProtoTCP {
-			r.State = f.State.String()
-		}
-		s.onFlow(r)
+	if s.onFlow != nil || s.flowLog {
+		s.record(f, why.String(), false)
 	}
 }
 
@@ -535,7 +558,7 @@ func (s *shard) event(dir flow.Dir, proto, op, name string, detail map[string]an
 	if s.cur.File < len(s.names) {
 		capName = s.names[s.cur.File]
 	}
-	s.events = append(s.events, event.Event{
+	s.addEvent(event.Event{
 		TS: time.Unix(0, s.cur.TS).UTC(), Proto: proto, Dir: d,
 		Src: p.Src, SPort: p.SrcPort, Dst: p.Dst, DPort: p.DstPort, VLAN: p.VLAN(),
 		Packet: s.cur.Number, Capture: capName, File: s.cur.File,

@@ -1,0 +1,321 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"harborwatch/capture"
+	"harborwatch/detect"
+	"harborwatch/event"
+	"harborwatch/internal/synth"
+	"harborwatch/site"
+)
+
+// s7Session is a synth.Stream: an S7 connection from a client that polls
+// the PLC every poll for length, and downloads one block at download.
+type s7Session struct {
+	ex []synth.Exchange
+	i  int
+}
+
+func (s *s7Session) Next() (synth.Exchange, bool) {
+	if s.i >= len(s.ex) {
+		return synth.Exchange{}, false
+	}
+	s.i++
+	return s.ex[s.i-1], true
+}
+
+func newS7Session(r *rand.Rand, poll, length, download time.Duration) *s7Session {
+	cl := func(b []byte, after time.Duration) synth.Exchange { return synth.Exchange{Data: b, After: after} }
+	sv := func(b []byte, after time.Duration) synth.Exchange {
+		return synth.Exchange{Data: b, After: after, FromServer: true}
+	}
+	ex := []synth.Exchange{
+		cl(synth.COTPConnectRequest(1, synth.S7TSAPClient, synth.S7TSAPPLC), 0),
+		sv(synth.COTPConnectConfirm(1, 0x44, synth.S7TSAPClient, synth.S7TSAPPLC), time.Millisecond),
+		cl(synth.S7SetupCommunication(1, 480), time.Millisecond),
+		sv(synth.S7SetupCommunicationAck(1, 480), 2*time.Millisecond),
+	}
+	read := synth.S7ReadVar(7, synth.S7Item{Area: 0x84, DB: 1, Start: 0, Len: 4})
+	ack := synth.S7ReadVarAck(7, []byte{1, 2, 3, 4})
+	var at time.Duration
+	done := false
+	for at < length {
+		if !done && at >= download {
+			done = true
+			file := "_" + synth.S7BlockFile(synth.S7BlockFC, 12)
+			blk := synth.S7Block(r, 3, synth.S7BlockFC, 12, 300)
+			ex = append(ex,
+				cl(synth.S7RequestDownload(2, file, len(blk), len(blk)-56), 0),
+				sv(synth.S7RequestDownloadAck(2), 3*time.Millisecond),
+				sv(synth.S7DownloadBlock(0x100, file), time.Millisecond),
+				cl(synth.S7DownloadBlockAck(0x100, false, blk), time.Millisecond),
+				sv(synth.S7DownloadEnded(0x101, file), 2*time.Millisecond),
+				cl(synth.S7DownloadEndedAck(0x101), time.Millisecond))
+		}
+		ex = append(ex, cl(read, poll), sv(ack, 2*time.Millisecond))
+		at += poll
+	}
+	return &s7Session{ex: ex}
+}
+
+// recorded is an update with the number of events the Sink had received
+// before it.
+type recorded struct {
+	FindingUpdate
+	events int
+}
+
+// recorder is a Sink that keeps what it is given.
+type recorder struct {
+	updates []recorded
+	events  []event.Event
+	flows   []FlowRecord
+}
+
+func (r *recorder) Event(e *event.Event) { r.events = append(r.events, *e) }
+func (r *recorder) Finding(u *FindingUpdate) {
+	r.updates = append(r.updates, recorded{*u, len(r.events)})
+}
+func (r *recorder) Flow(f *FlowRecord) { r.flows = append(r.flows, *f) }
+
+// TestStreamLongConnection: an S7 connection that stays open for 25 hours
+// of packet time (it never closes in the capture), with a program download
+// from the business network at hour 3. The download's finding must reach
+// the Sink long before the capture ends, within one epoch of packet time
+// of the download; the crossing itself within one epoch of the
+// connection's start; and the flow is reported while it is open.
+func TestStreamLongConnection(t *testing.T) {
+	st, err := site.Parse("identify.yaml", []byte(identifySite))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, err := capture.NewPcapWriter(&buf, capture.LinkEthernet, 0, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	b := synth.New(w, start, 5)
+	b.TCPStream(hBiz, hPLC, 50123, 102, newS7Session(rand.New(rand.NewPCG(1, 2)), time.Minute, 25*time.Hour, 3*time.Hour))
+	if err := b.Stop(start.Add(25*time.Hour + 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	for _, workers := range []int{1, 2} {
+		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+			src, err := capture.NewReader(bytes.NewReader(data), "long.pcap")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rec recorder
+			res, err := Run(context.Background(), []capture.Source{src}, Options{Site: st, Workers: workers, Sink: &rec, Flows: true, Events: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := *res.Stats.LastTS
+			if d := last.Sub(start); d < 24*time.Hour {
+				t.Fatalf("capture covers %v, want ≥ 24h", d)
+			}
+			var download, crossing *recorded
+			for i := range rec.updates {
+				u := &rec.updates[i]
+				switch {
+				case u.Finding.Rule == detect.RuleICSProgramDownload && download == nil:
+					download = u
+				case u.Finding.Rule == detect.RuleCrossZone && crossing == nil:
+					crossing = u
+				}
+			}
+			if download == nil || crossing == nil {
+				t.Fatalf("updates %v: want a program download and a crossing", rec.updates)
+			}
+			if download.Kind != FindingNew || crossing.Kind != FindingNew {
+				t.Errorf("first updates are %s and %s, want new", download.Kind, crossing.Kind)
+			}
+			proof := download.Finding.FirstSeen
+			if h := proof.Sub(start); h < 3*time.Hour || h > 3*time.Hour+2*time.Minute {
+				t.Errorf("download seen at %v after the start, want hour 3", h)
+			}
+			if lag := download.At.Sub(proof); lag < 0 || lag > time.Second {
+				t.Errorf("download finding reached the Sink %v after its packet, want ≤ one epoch (1s)", lag)
+			}
+			if !download.At.Before(last) {
+				t.Errorf("download finding at %v, not before the capture's last packet %v", download.At, last)
+			}
+			// The connection is judged open at its first packet after one
+			// epoch of its life: the first poll, a minute in.
+			if lag := crossing.At.Sub(crossing.Finding.FirstSeen); lag > time.Minute+2*time.Second {
+				t.Errorf("crossing reached the Sink %v after the connection started, want within an epoch of its first poll", lag)
+			}
+			if crossing.Finding.Count != 1 {
+				t.Errorf("crossing counted %d times while open, want 1", crossing.Finding.Count)
+			}
+			// The update reached the Sink while the capture was still
+			// being read: most events (of the 22 hours after it) came
+			// after it.
+			if download.events > len(rec.events)/4 {
+				t.Errorf("download finding handed on after %d of %d events", download.events, len(rec.events))
+			}
+			t.Logf("download at +%v handed on at +%v after %d of %d events; crossing handed on at +%v; %d updates",
+				proof.Sub(start), download.At.Sub(start), download.events, len(rec.events), crossing.At.Sub(start), len(rec.updates))
+			// The connection is reported while open, once a minute of
+			// packet time, then once at its end, all under one uid.
+			var open, closed int
+			uids := map[string]bool{}
+			for _, f := range rec.flows {
+				uids[f.UID] = true
+				if f.Open {
+					open++
+				} else {
+					closed++
+				}
+			}
+			if open < 24*60 || closed != 1 || len(uids) != 1 {
+				t.Errorf("%d open and %d final flow records under %d uids, want ≥ 1440, 1 and 1", open, closed, len(uids))
+			}
+			// The fold of the updates is the run's report.
+			var fold Fold
+			for i := range rec.updates {
+				fold.Add(&rec.updates[i].FindingUpdate)
+			}
+			sameFindings(t, fold.Findings(), res.Findings)
+			if len(rec.events) < 1500 || !slices.IsSortedFunc(rec.events, func(a, b event.Event) int {
+				return a.TS.Compare(b.TS)
+			}) {
+				t.Errorf("%d events, sorted: want ≥ 1500 in packet-time order", len(rec.events))
+			}
+		})
+	}
+}
+
+// sameFindings compares two lists of findings field by field (as the JSON
+// report would show them).
+func sameFindings(t *testing.T, got, want []detect.Finding) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%d findings, want %d", len(got), len(want))
+	}
+	for i := range min(len(got), len(want)) {
+		g, w := fmt.Sprintf("%+v", got[i]), fmt.Sprintf("%+v", want[i])
+		if g != w {
+			t.Errorf("finding %d:\n got %s\nwant %s", i, g, w)
+		}
+	}
+}
+
+// TestStreamFoldIsReport: on the shipped example and on a terminal with
+// every scenario and background load, the last update of each finding
+// that reached the Sink is the finding the run reports, field by field,
+// and the run's report is the same with and without a Sink — with 1 and 2
+// workers.
+func TestStreamFoldIsReport(t *testing.T) {
+	type input struct {
+		name string
+		site *site.Site
+		data []byte
+	}
+	var inputs []input
+	ex, err := site.Load("../examples/terminal/site.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exData := readFile(t, "../examples/terminal/terminal.pcap")
+	inputs = append(inputs, input{"example", ex, exData})
+	var all []string
+	for _, sc := range synth.TerminalScenarios {
+		all = append(all, sc.Name)
+	}
+	opts := synth.TerminalOptions{Cranes: 4, Scenarios: all, Rate: 1500, Duration: 70 * time.Second, Seed: 3}
+	y, err := synth.TerminalSiteYAML(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := site.Parse("site.yaml", y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, err := capture.NewPcapWriter(&buf, capture.LinkEthernet, 0, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := synth.Terminal(w, opts); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	inputs = append(inputs, input{"terminal", ts, buf.Bytes()})
+	run := func(t *testing.T, in input, workers int, sink Sink, events bool) *Result {
+		t.Helper()
+		src, err := capture.NewReader(bytes.NewReader(in.data), in.name+".pcap")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run(context.Background(), []capture.Source{src}, Options{Site: in.site, Workers: workers, Sink: sink, Events: events})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	for _, in := range inputs {
+		for _, workers := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%s/workers=%d", in.name, workers), func(t *testing.T) {
+				plain := run(t, in, workers, nil, true)
+				var rec recorder
+				res := run(t, in, workers, &rec, true)
+				if len(plain.Findings) < 10 {
+					t.Fatalf("%d findings: the input should make many", len(plain.Findings))
+				}
+				sameFindings(t, res.Findings, plain.Findings)
+				var fold Fold
+				news := map[string]int{}
+				for i := range rec.updates {
+					u := &rec.updates[i]
+					fold.Add(&u.FindingUpdate)
+					if u.Kind == FindingNew {
+						news[u.Finding.ID]++
+					}
+				}
+				sameFindings(t, fold.Findings(), res.Findings)
+				for id, n := range news {
+					if n != 1 {
+						t.Errorf("finding %s was new %d times", id, n)
+					}
+				}
+				// The streamed events are the batch events, in the same order.
+				if len(rec.events) != len(plain.Events) || len(rec.events) == 0 {
+					t.Fatalf("%d streamed events, %d collected", len(rec.events), len(plain.Events))
+				}
+				for i := range rec.events {
+					g, _ := json.Marshal(&rec.events[i])
+					w, _ := json.Marshal(&plain.Events[i])
+					if !bytes.Equal(g, w) {
+						t.Fatalf("event %d:\n got %s\nwant %s", i, g, w)
+					}
+				}
+			})
+		}
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
