@@ -41,12 +41,13 @@ type Options struct {
 	// connection log). It is called from the shard goroutines, concurrently
 	// when Workers > 1; the record is reused after the call returns.
 	OnFlow func(*FlowRecord)
-	// Sink, when not nil, receives events (with Events), findings and
-	// flows (with Flows) as they happen. Result.Events stays empty then:
-	// the events went to the Sink.
+	// Sink, when not nil, receives events (with Events), finding updates
+	// (with Findings) and flows (with Flows) as they happen. Result.Events
+	// stays empty then: the events went to the Sink.
 	Sink Sink
-	// Flows hands every flow to Sink.Flow.
-	Flows bool
+	// Findings hands finding updates to Sink.Finding; Flows hands every
+	// flow to Sink.Flow.
+	Findings, Flows bool
 	// Epoch is the step of packet time at which findings that changed are
 	// handed to the Sink and open flows are judged (0 → 1s): a finding
 	// reaches the Sink no later than one epoch of packet time after the
@@ -240,7 +241,7 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 	if col != nil {
 		res.Events = col.events
 	}
-	if out != nil && opts.Sink != nil {
+	if out != nil && opts.Sink != nil && opts.Findings {
 		at := time.Unix(0, rd.last).UTC()
 		for _, s := range shards {
 			s.drain(at)

@@ -246,8 +246,10 @@ func (s *shard) stream(idx int, out *syncSink, mg *merger, o *Options) {
 	s.idx, s.out, s.mg = idx, out, mg
 	s.epoch = epochOf(o)
 	if o.Sink != nil {
-		s.track = true
-		s.det.Track()
+		s.track = o.Findings
+		if s.track {
+			s.det.Track()
+		}
 		s.flowLog = o.Flows
 	}
 	switch {

@@ -120,7 +120,7 @@ func TestStreamLongConnection(t *testing.T) {
 				t.Fatal(err)
 			}
 			var rec recorder
-			res, err := Run(context.Background(), []capture.Source{src}, Options{Site: st, Workers: workers, Sink: &rec, Flows: true, Events: true})
+			res, err := Run(context.Background(), []capture.Source{src}, Options{Site: st, Workers: workers, Sink: &rec, Findings: true, Flows: true, Events: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -264,7 +264,7 @@ func TestStreamFoldIsReport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := Run(context.Background(), []capture.Source{src}, Options{Site: in.site, Workers: workers, Sink: sink, Events: events})
+		res, err := Run(context.Background(), []capture.Source{src}, Options{Site: in.site, Workers: workers, Sink: sink, Events: events, Findings: sink != nil})
 		if err != nil {
 			t.Fatal(err)
 		}

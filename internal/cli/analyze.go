@@ -26,6 +26,8 @@ type analyzeOptions struct {
 	format     string
 	out        string
 	events     string
+	findings   string
+	flows      string
 	failOn     string
 	workers    int
 	flowMemory string
@@ -78,7 +80,9 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.site, "site", e.getenv("HARBORWATCH_SITE"), "site model `FILE` (site.yaml)")
 	fs.StringVar(&o.format, "format", envOr(e, "HARBORWATCH_FORMAT", "text"), "report `FORMAT`: text or json")
 	fs.StringVar(&o.out, "out", "", "write the report to `FILE` instead of standard output")
-	fs.StringVar(&o.events, "events", "", "write protocol events as JSON lines to `FILE`")
+	fs.StringVar(&o.events, "events", "", "write protocol events as JSON lines to `FILE`, as they happen, in packet-time order")
+	fs.StringVar(&o.findings, "findings", "", "write findings as JSON lines to `FILE`, as they are made and each time they change (the last line of an id is the finding)")
+	fs.StringVar(&o.flows, "flows", "", "write one JSON line per flow to `FILE` when it ends, and each minute of packet time while a long flow lasts (the fields of Zeek's conn.log, with zones and assets)")
 	fs.StringVar(&o.failOn, "fail-on", e.getenv("HARBORWATCH_FAIL_ON"), "exit 3 when a finding of this `SEVERITY` or higher exists (low, medium, high, critical)")
 	fs.IntVar(&o.workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers (0 = one per CPU)")
 	fs.StringVar(&o.flowMemory, "flow-memory", envOr(e, "HARBORWATCH_FLOW_MEMORY", "256MiB"), "`SIZE` bound of the flow tables' memory (e.g. 64MiB, 1GiB); the least recently used flows are evicted, and counted, beyond it")
@@ -136,13 +140,26 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	// The inventory needs the MAC registry and the supplier catalog at the
 	// end; parse them meanwhile on a spare core.
 	go warmInventory()
-	res, err := analyzeFiles(ctx, e, files, pipeline.Options{
-		Site: st, Workers: o.workers, FlowMemory: mem, Events: o.events != "",
-	})
+	out, err := openStreams(e, o.events, o.findings, o.flows)
+	if err != nil {
+		return err
+	}
+	defer out.close()
+	popts := pipeline.Options{Site: st, Workers: o.workers, FlowMemory: mem}
+	out.options(&popts, o.events != "", o.findings != "", o.flows != "")
+	res, err := analyzeFiles(ctx, e, files, popts)
 	if err != nil {
 		return err
 	}
 	inv := inventory.Build(inventory.Options{Site: st, Observed: res.Detection, Captures: files})
+	var last time.Time
+	if res.Stats.LastTS != nil {
+		last = *res.Stats.LastTS
+	}
+	out.findings(inv.Findings, last)
+	if err := out.close(); err != nil {
+		return err
+	}
 
 	doc := report.NewDocument(res, fac, inv)
 	if err := writeTo(e, o.out, func(w io.Writer) error {
@@ -152,11 +169,6 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		return report.Text(w, doc)
 	}); err != nil {
 		return err
-	}
-	if o.events != "" {
-		if err := writeTo(e, o.events, func(w io.Writer) error { return report.Events(w, res.Events) }); err != nil {
-			return err
-		}
 	}
 	if failOn != 0 {
 		for _, f := range doc.Findings {

@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"harborwatch/detect"
+	"harborwatch/pipeline"
+	"harborwatch/sink/jsonl"
+)
+
+// streams are the JSON-lines outputs a run writes as it goes: --events,
+// --findings and --flows. Each is a file ("-" is standard output) written
+// through a buffer while the capture is read, so nothing of it waits in
+// memory for the end of the run.
+type streams struct {
+	w     *jsonl.Writer
+	files []*os.File
+	bufs  []*bufio.Writer
+	names []string
+}
+
+// openStreams creates the files named (an empty name is a stream not
+// written). On error, the files already created are closed.
+func openStreams(e *env, events, findings, flows string) (*streams, error) {
+	s := &streams{}
+	open := func(path string) (io.Writer, error) {
+		if path == "" {
+			return nil, nil
+		}
+		var out io.Writer = e.stdout
+		var f *os.File
+		if path != "-" {
+			var err error
+			if f, err = os.Create(path); err != nil {
+				return nil, err
+			}
+			out = f
+		}
+		bw := bufio.NewWriterSize(out, 256<<10)
+		s.files = append(s.files, f)
+		s.bufs = append(s.bufs, bw)
+		s.names = append(s.names, path)
+		return bw, nil
+	}
+	ew, err := open(events)
+	if err != nil {
+		return nil, err
+	}
+	fw, err := open(findings)
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	lw, err := open(flows)
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	if ew == nil && fw == nil && lw == nil {
+		return s, nil
+	}
+	s.w = jsonl.New(ew, fw, lw)
+	return s, nil
+}
+
+// options sets the run's Sink and what it asks for.
+func (s *streams) options(o *pipeline.Options, events, findings, flows bool) {
+	if s.w == nil {
+		return
+	}
+	o.Sink = s.w
+	o.Events, o.Findings, o.Flows = events, findings, flows
+}
+
+// findings hands on findings made after the packet path (the inventory's),
+// stamped with the run's last packet time.
+func (s *streams) findings(fs []detect.Finding, at time.Time) {
+	if s.w == nil {
+		return
+	}
+	for i := range fs {
+		s.w.Finding(&pipeline.FindingUpdate{Kind: pipeline.FindingNew, At: at, Finding: fs[i]})
+	}
+}
+
+// close flushes and closes every stream, and returns the first error of
+// writing any of them, naming the file.
+func (s *streams) close() error {
+	var errs []error
+	if s.w != nil && s.w.Err() != nil {
+		errs = append(errs, fmt.Errorf("write %s: %w", joinNames(s.names), s.w.Err()))
+	}
+	for i, bw := range s.bufs {
+		if err := bw.Flush(); err != nil {
+			errs = append(errs, fmt.Errorf("write %s: %w", s.names[i], err))
+		}
+		if f := s.files[i]; f != nil {
+			if err := f.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("write %s: %w", s.names[i], err))
+			}
+		}
+	}
+	s.bufs, s.files = nil, nil
+	return errors.Join(errs...)
+}
+
+func joinNames(names []string) string {
+	out := ""
+	for i, n := range names {
+		if i > 0 {
+			out += ", "
+		}
+		out += n
+	}
+	return out
+}
