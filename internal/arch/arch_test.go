@@ -22,6 +22,7 @@ var allowed = map[string][]string{
 	"app/":              {},
 	"ics/":              {"event"},
 	"event":             {},
+	"finding":           {},
 	"capture":           {},
 	"decode":            {"capture"},
 	"flow":              {"decode", "capture"},
