@@ -15,6 +15,7 @@ import (
 	"harborwatch/decode"
 	"harborwatch/detect"
 	"harborwatch/event"
+	"harborwatch/finding"
 	"harborwatch/flow"
 	"harborwatch/site"
 )
@@ -102,7 +103,7 @@ type Stats struct {
 // Result is what a run produced.
 type Result struct {
 	Stats    Stats
-	Findings []detect.Finding
+	Findings []finding.Finding
 	Assets   []detect.Asset
 	Events   []event.Event // sorted by time; only with Options.Events
 	// Detection is the whole detection result (Findings and Assets are
