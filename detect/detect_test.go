@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"harborwatch/app"
+	"harborwatch/finding"
 	"harborwatch/site"
 )
 
@@ -94,7 +95,7 @@ func fileOpOf(client, server string, a app.App, fop, name string) op {
 }
 
 // summary renders findings as "severity rule src>dst app" lines.
-func summary(fs []Finding) []string {
+func summary(fs []finding.Finding) []string {
 	var out []string
 	for _, f := range fs {
 		dst := ""
@@ -276,7 +277,7 @@ func TestAggregationAndEvidence(t *testing.T) {
 	// The same violation over 10 flows, split over two shards in two orders:
 	// one finding, count 10, the 20 earliest packets as evidence, whatever
 	// the sharding.
-	run := func(shards int, reverse bool) Finding {
+	run := func(shards int, reverse bool) finding.Finding {
 		states := make([]*State, shards)
 		for i := range states {
 			states[i] = e.NewState()
@@ -313,8 +314,8 @@ func TestAggregationAndEvidence(t *testing.T) {
 	for _, ev := range a.Evidence {
 		n += len(ev.Packets)
 	}
-	if n != MaxEvidence {
-		t.Errorf("%d evidence packets, want %d", n, MaxEvidence)
+	if n != finding.MaxEvidence {
+		t.Errorf("%d evidence packets, want %d", n, finding.MaxEvidence)
 	}
 	want := "[{a.pcap [1 2 3 4 21 22 23 24 41 42 43 44 61 62 63 64 81 82 83 84]}]"
 	if got := fmt.Sprint(a.Evidence); got != want {
@@ -346,10 +347,10 @@ func TestFileNamesInDetail(t *testing.T) {
 	}
 	c := conn("10.50.7.77:40000", "10.10.1.5:69", 17, app.TFTP, 0)
 	s.Flow(&c)
-	var ft *Finding
+	var ft *finding.Finding
 	res := e.Finish([]*State{s}, []string{"t.pcap"})
 	for i := range res.Findings {
-		if res.Findings[i].Rule == RuleFileTransfer {
+		if res.Findings[i].Rule == finding.RuleFileTransfer {
 			ft = &res.Findings[i]
 		}
 	}
@@ -366,14 +367,14 @@ func TestFileNamesInDetail(t *testing.T) {
 }
 
 func TestSeverityText(t *testing.T) {
-	for _, s := range []Severity{Low, Medium, High, Critical} {
+	for _, s := range []finding.Severity{finding.Low, finding.Medium, finding.High, finding.Critical} {
 		b, _ := s.MarshalText()
-		var back Severity
+		var back finding.Severity
 		if err := back.UnmarshalText(b); err != nil || back != s {
 			t.Errorf("%v round trip: %v %v", s, back, err)
 		}
 	}
-	if _, err := ParseSeverity("severe"); err == nil {
+	if _, err := finding.ParseSeverity("severe"); err == nil {
 		t.Error("ParseSeverity accepted severe")
 	}
 }

@@ -1,6 +1,7 @@
 // Package detect holds flows and protocol events against the site model and
-// yields findings: rule id, severity, the hosts involved, evidence (capture
-// file and packet numbers) and the controls each finding bears on.
+// yields findings (package finding): rule id, severity, the hosts involved,
+// evidence (capture file and packet numbers), and the controls and ATT&CK
+// techniques the rule table gives each rule.
 //
 // It is the stage after the analyzers. The pipeline gives each shard its own
 // State and calls it once per flow (Flow, at the flow's end) and per

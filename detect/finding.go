@@ -3,130 +3,8 @@ package detect
 import (
 	"fmt"
 	"net/netip"
-	"slices"
-	"strings"
 	"time"
 )
-
-// Severity of a finding.
-type Severity uint8
-
-// Severities, in increasing order.
-const (
-	Low Severity = iota + 1
-	Medium
-	High
-	Critical
-)
-
-var severityNames = [...]string{Low: "low", Medium: "medium", High: "high", Critical: "critical"}
-
-func (s Severity) String() string {
-	if int(s) < len(severityNames) && s > 0 {
-		return severityNames[s]
-	}
-	return "unknown"
-}
-
-// MarshalText implements encoding.TextMarshaler.
-func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (s *Severity) UnmarshalText(b []byte) error {
-	v, err := ParseSeverity(string(b))
-	*s = v
-	return err
-}
-
-// ParseSeverity parses "low", "medium", "high" or "critical".
-func ParseSeverity(name string) (Severity, error) {
-	for i, n := range severityNames {
-		if n != "" && n == strings.ToLower(name) {
-			return Severity(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown severity %q (want low, medium, high or critical)", name)
-}
-
-// Rule ids. They are stable: reports, suppressions and SIEM rules key on them.
-const (
-	RuleCrossZone      = "segmentation.cross-zone"
-	RuleMultiHomed     = "segmentation.multi-homed"
-	RuleEgressExternal = "egress.external"
-	RuleRemoteAccess   = "remote-access.unmanaged"
-	RuleFileTransfer   = "file-transfer.insecure"
-	RuleProhibited     = "prohibited.destination"
-	RuleUnknownDevice  = "inventory.unknown-device"
-)
-
-// ruleInfo is what a rule says and which controls it bears on. Control ids
-// are those of the project's control catalog: MSCI-* for the maritime
-// advisory's crane mitigations, USCG-* for 33 CFR 101.650 measures.
-type ruleInfo struct {
-	title    string
-	controls []string
-}
-
-var rules = map[string]ruleInfo{
-	RuleCrossZone: {"Traffic between zones with no conduit allowing it",
-		[]string{"MSCI-SEG-1", "MSCI-SEG-2", "MSCI-NET-1", "USCG-SEG-1", "USCG-SEG-2"}},
-	RuleMultiHomed: {"Host with addresses in several zones or VLANs (multi-homed)",
-		[]string{"MSCI-SEG-2", "MSCI-SEG-1", "USCG-SEG-1"}},
-	RuleEgressExternal: {"Crane network talks to an external address",
-		[]string{"MSCI-MON-1", "MSCI-SEG-1", "MSCI-NET-1", "USCG-RISK-4", "USCG-SEG-2"}},
-	RuleRemoteAccess: {"Remote-access session into a crane network not through the remote-access gateway",
-		[]string{"MSCI-RA-1", "MSCI-VEND-1", "MSCI-MON-2", "USCG-ACCT-4", "USCG-TRN-3", "USCG-SUP-1"}},
-	RuleFileTransfer: {"Cleartext file transfer into or out of a crane network",
-		[]string{"MSCI-XFER-1", "USCG-DATA-2"}},
-	RuleProhibited: {"Contact with a prohibited destination",
-		[]string{"MSCI-TPA-1", "MSCI-NET-1", "USCG-SUP-1"}},
-	RuleUnknownDevice: {"Device in a crane zone that the site inventory does not list",
-		[]string{"USCG-DEV-1", "USCG-DEV-3", "MSCI-VLAN-2"}},
-}
-
-// Rules lists the rule ids this package can report, sorted.
-func Rules() []string {
-	ids := make([]string, 0, len(rules))
-	for id := range rules {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
-}
-
-// Host is one side of a finding.
-type Host struct {
-	IP    netip.Addr `json:"ip"`
-	MAC   string     `json:"mac,omitempty"`
-	Zone  string     `json:"zone,omitempty"`
-	Asset string     `json:"asset,omitempty"`
-}
-
-// Evidence names the packets a finding rests on, per capture file.
-type Evidence struct {
-	Capture string  `json:"capture"`
-	Packets []int64 `json:"packets"`
-}
-
-// Finding is one reported violation, aggregated over every flow and event
-// with the same rule, source, destination and application.
-type Finding struct {
-	ID        string         `json:"id"`
-	Rule      string         `json:"rule"`
-	Severity  Severity       `json:"severity"`
-	Title     string         `json:"title"`
-	Src       Host           `json:"src"`
-	Dst       Host           `json:"dst"`
-	Transport string         `json:"transport,omitempty"`
-	App       string         `json:"app,omitempty"`
-	DPort     uint16         `json:"dport,omitempty"`
-	FirstSeen time.Time      `json:"first_seen"`
-	LastSeen  time.Time      `json:"last_seen"`
-	Count     uint64         `json:"count"`
-	Evidence  []Evidence     `json:"evidence"`
-	Controls  []string       `json:"controls"`
-	Detail    map[string]any `json:"detail,omitempty"`
-}
 
 // Asset is a device observed on the monitored networks (internal addresses
 // only).
@@ -176,9 +54,6 @@ type Station struct {
 	LastSeen  time.Time      `json:"last_seen"`
 	Evidence  Mark           `json:"-"`
 }
-
-// MaxEvidence is the most packet numbers a finding carries.
-const MaxEvidence = 20
 
 // maxDetailNames bounds the names (files, domains) kept in a finding's detail.
 const maxDetailNames = 20

@@ -2,8 +2,6 @@ package detect
 
 import (
 	"cmp"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -12,6 +10,7 @@ import (
 
 	"harborwatch/app"
 	"harborwatch/event"
+	"harborwatch/finding"
 	"harborwatch/site"
 )
 
@@ -22,7 +21,7 @@ const RouterAddresses = 4
 
 // Result is what detection found in a run.
 type Result struct {
-	Findings []Finding
+	Findings []finding.Finding
 	Assets   []Asset
 	Stats    Stats
 	// Routers are MACs seen with more than RouterAddresses addresses in
@@ -33,9 +32,8 @@ type Result struct {
 	Stations []Station
 }
 
-// Finish merges the shards' states and returns the findings, sorted by
-// severity (highest first), rule, source and destination, and the observed
-// assets sorted by address. captures names the capture files by index.
+// Finish merges the shards' states and returns the findings, in the order
+// of finding.Sort, and the observed assets sorted by address. captures names the capture files by index.
 func (e *Engine) Finish(states []*State, captures []string) *Result {
 	aggs := make(map[aggKey]*agg)
 	hosts := make(map[netip.Addr]*hostObs)
@@ -90,7 +88,7 @@ func (e *Engine) Finish(states []*State, captures []string) *Result {
 		}
 	}
 	for _, a := range aggs {
-		res.Findings = append(res.Findings, e.finding(a, captures))
+		res.Findings = append(res.Findings, e.aggFinding(a, captures))
 	}
 	res.Findings = append(res.Findings, e.multiHomed(macs, captures, &res)...)
 	routers := map[string]bool{}
@@ -101,16 +99,7 @@ func (e *Engine) Finish(states []*State, captures []string) *Result {
 		h.pickMAC(routers)
 	}
 	res.Findings = append(res.Findings, e.unknownDevices(hosts, captures)...)
-	slices.SortFunc(res.Findings, func(a, b Finding) int {
-		return cmp.Or(
-			cmp.Compare(b.Severity, a.Severity),
-			cmp.Compare(a.Rule, b.Rule),
-			a.Src.IP.Compare(b.Src.IP),
-			a.Dst.IP.Compare(b.Dst.IP),
-			cmp.Compare(a.App, b.App),
-			cmp.Compare(a.DPort, b.DPort),
-		)
-	})
+	finding.Sort(res.Findings)
 	// An external address seen with a MAC that no other address uses is
 	// a device on the monitored segment (a capture without a site model,
 	// or a public addressing plan); one behind a router shares its MAC.
@@ -249,8 +238,8 @@ func (mo *macObs) add(b binding) {
 
 func ts(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 
-func (e *Engine) hostOf(ep Endpoint, z *site.Zone) Host {
-	h := Host{IP: ep.IP}
+func (e *Engine) hostOf(ep Endpoint, z *site.Zone) finding.Host {
+	h := finding.Host{IP: ep.IP}
 	if z != nil {
 		h.Zone = z.ID
 	}
@@ -267,8 +256,30 @@ func (e *Engine) hostOf(ep Endpoint, z *site.Zone) Host {
 	return h
 }
 
-func evidence(marks []Mark, captures []string) []Evidence {
-	var out []Evidence
+// Evidence returns the evidence of a finding resting on marks: the
+// earliest finding.MaxEvidence of them, once each, grouped by capture
+// (captures names the run's capture files by index).
+func Evidence(marks []Mark, captures []string) []finding.Evidence {
+	marks = slices.Clone(marks)
+	slices.SortFunc(marks, func(a, b Mark) int {
+		switch {
+		case a.less(b):
+			return -1
+		case b.less(a):
+			return 1
+		}
+		return 0
+	})
+	marks = slices.Compact(marks)
+	if len(marks) > finding.MaxEvidence {
+		marks = marks[:finding.MaxEvidence]
+	}
+	return evidence(marks, captures)
+}
+
+// evidence groups marks, sorted, by capture.
+func evidence(marks []Mark, captures []string) []finding.Evidence {
+	var out []finding.Evidence
 	for _, m := range marks {
 		name := fmt.Sprintf("#%d", m.File)
 		if int(m.File) < len(captures) {
@@ -278,19 +289,12 @@ func evidence(marks []Mark, captures []string) []Evidence {
 			out[n-1].Packets = append(out[n-1].Packets, m.Packet)
 			continue
 		}
-		out = append(out, Evidence{Capture: name, Packets: []int64{m.Packet}})
+		out = append(out, finding.Evidence{Capture: name, Packets: []int64{m.Packet}})
 	}
 	if out == nil {
-		out = []Evidence{}
+		out = []finding.Evidence{}
 	}
 	return out
-}
-
-// findingID is stable across runs: a hash of what makes the finding one.
-func findingID(rule string, src, dst netip.Addr, appName string, extra string) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s|%s|%s|%s|%s", rule, src, dst, appName, extra)
-	return "HW-" + strings.ToUpper(hex.EncodeToString(h.Sum(nil))[:12])
 }
 
 func zoneID(z *site.Zone) string {
@@ -300,42 +304,45 @@ func zoneID(z *site.Zone) string {
 	return z.ID
 }
 
-func (e *Engine) finding(a *agg, captures []string) Finding {
+// aggFinding is the finding an aggregate of flows and events makes.
+func (e *Engine) aggFinding(a *agg, captures []string) finding.Finding {
+	rule, _ := finding.Lookup(a.key.rule)
 	tr := app.Transport(a.key.transport)
 	appName := app.Name(a.key.app, tr, a.dport)
-	f := Finding{
-		Rule:      a.key.rule,
-		Severity:  a.sev,
-		Src:       e.hostOf(a.src, a.srcZone),
-		Dst:       e.hostOf(a.dst, a.dstZone),
-		Transport: tr,
-		App:       appName,
-		DPort:     a.dport,
-		FirstSeen: ts(a.first),
-		LastSeen:  ts(a.last),
-		Count:     a.count,
-		Evidence:  evidence(a.marks, captures),
-		Controls:  rules[a.key.rule].controls,
-		Detail:    map[string]any{},
+	f := finding.Finding{
+		Rule:       a.key.rule,
+		Severity:   a.sev,
+		Src:        e.hostOf(a.src, a.srcZone),
+		Dst:        e.hostOf(a.dst, a.dstZone),
+		Transport:  tr,
+		App:        appName,
+		DPort:      a.dport,
+		FirstSeen:  ts(a.first),
+		LastSeen:   ts(a.last),
+		Count:      a.count,
+		Evidence:   evidence(a.marks, captures),
+		Controls:   rule.Controls,
+		Techniques: rule.Techniques,
+		Detail:     map[string]any{},
 	}
-	f.ID = findingID(f.Rule, a.key.src, a.key.dst, appName, "")
+	f.ID = finding.NewID(f.Rule, a.key.src, a.key.dst, appName, "")
 	if a.packets > 0 {
 		f.Detail["packets"] = a.packets
 		f.Detail["bytes"] = a.bytes
 	}
 	zs, zd := zoneID(a.srcZone), zoneID(a.dstZone)
 	switch a.key.rule {
-	case RuleCrossZone:
+	case finding.RuleCrossZone:
 		f.Title = fmt.Sprintf("%s from %s to %s: no conduit allows it", appName, zs, zd)
-	case RuleEgressExternal:
+	case finding.RuleEgressExternal:
 		if external(a.srcZone) {
 			f.Title = fmt.Sprintf("external %s reaches %s over %s", a.key.src, zd, appName)
 		} else {
 			f.Title = fmt.Sprintf("%s talks to external %s over %s", zs, a.key.dst, appName)
 		}
-	case RuleRemoteAccess:
+	case finding.RuleRemoteAccess:
 		f.Title = fmt.Sprintf("%s session %s → %s (%s) not through a remote-access gateway", appName, a.key.src, a.key.dst, zd)
-	case RuleFileTransfer:
+	case finding.RuleFileTransfer:
 		f.Title = fmt.Sprintf("%s file transfer between %s and %s", appName, zs, zd)
 		if len(a.files) > 0 {
 			files := make([]map[string]string, 0, len(a.files))
@@ -347,7 +354,7 @@ func (e *Engine) finding(a *agg, captures []string) Finding {
 				f.Detail["files_truncated"] = true
 			}
 		}
-	case RuleProhibited:
+	case finding.RuleProhibited:
 		what := a.key.dst.String()
 		if len(a.names) > 0 {
 			what = a.names[0]
@@ -372,7 +379,7 @@ func (e *Engine) finding(a *agg, captures []string) Finding {
 	if strings.HasPrefix(a.key.rule, "ics.") {
 		what := strings.TrimPrefix(a.key.rule, "ics.")
 		f.Title = fmt.Sprintf("%s %s from %s to %s (%s)", appName, what, zs, zd, a.key.dst)
-		if a.key.rule == RuleICSAuthFailure {
+		if a.key.rule == finding.RuleICSAuthFailure {
 			f.Title = fmt.Sprintf("failed %s authentication from %s to %s (%s)", appName, zs, zd, a.key.dst)
 		}
 		if len(a.funcs) > 0 {
@@ -391,13 +398,14 @@ func (e *Engine) finding(a *agg, captures []string) Finding {
 		}
 	}
 	if f.Title == "" {
-		f.Title = rules[a.key.rule].title
+		f.Title = rule.Title
 	}
 	return f
 }
 
-func (e *Engine) multiHomed(macs map[[6]byte]*macObs, captures []string, res *Result) []Finding {
-	var out []Finding
+func (e *Engine) multiHomed(macs map[[6]byte]*macObs, captures []string, res *Result) []finding.Finding {
+	rule, _ := finding.Lookup(finding.RuleMultiHomed)
+	var out []finding.Finding
 	for mac, mo := range macs {
 		zones := map[string]bool{}
 		vlans := map[uint16]bool{} // tagged VLANs only: an untagged copy of a tagged segment (a SPAN of an access port) is not a second VLAN
@@ -423,13 +431,13 @@ func (e *Engine) multiHomed(macs map[[6]byte]*macObs, captures []string, res *Re
 		slices.SortFunc(bs, func(a, b binding) int {
 			return cmp.Or(cmp.Compare(a.ts, b.ts), a.ip.Compare(b.ip), cmp.Compare(a.vlan, b.vlan))
 		})
-		sev := Medium
+		sev := finding.Medium
 		for _, b := range bs {
 			switch {
 			case control(b.zone):
-				sev = Critical
-			case crane(b.zone) && sev < High:
-				sev = High
+				sev = finding.Critical
+			case crane(b.zone) && sev < finding.High:
+				sev = finding.High
 			}
 		}
 		first := bs[0]
@@ -457,21 +465,22 @@ func (e *Engine) multiHomed(macs map[[6]byte]*macObs, captures []string, res *Re
 		slices.SortFunc(marks, func(a, b Mark) int {
 			return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Packet, b.Packet))
 		})
-		if len(marks) > MaxEvidence {
-			marks = marks[:MaxEvidence]
+		if len(marks) > finding.MaxEvidence {
+			marks = marks[:finding.MaxEvidence]
 		}
 		ep := Endpoint{IP: first.ip, MAC: mac, HasMAC: true}
-		f := Finding{
-			Rule:      RuleMultiHomed,
-			Severity:  sev,
-			Src:       e.hostOf(ep, first.zone),
-			Dst:       e.hostOf(Endpoint{IP: second.ip, MAC: mac, HasMAC: true}, second.zone),
-			FirstSeen: ts(bs[0].ts),
-			LastSeen:  ts(bs[len(bs)-1].ts),
-			Count:     uint64(len(bs)),
-			Evidence:  evidence(marks, captures),
-			Controls:  rules[RuleMultiHomed].controls,
-			Detail:    map[string]any{"addresses": addrs, "zones": zoneList, "vlans": vlanList},
+		f := finding.Finding{
+			Rule:       finding.RuleMultiHomed,
+			Severity:   sev,
+			Src:        e.hostOf(ep, first.zone),
+			Dst:        e.hostOf(Endpoint{IP: second.ip, MAC: mac, HasMAC: true}, second.zone),
+			FirstSeen:  ts(bs[0].ts),
+			LastSeen:   ts(bs[len(bs)-1].ts),
+			Count:      uint64(len(bs)),
+			Evidence:   evidence(marks, captures),
+			Controls:   rule.Controls,
+			Techniques: rule.Techniques,
+			Detail:     map[string]any{"addresses": addrs, "zones": zoneList, "vlans": vlanList},
 		}
 		for _, b := range bs {
 			if b.ts > f.LastSeen.UnixNano() {
@@ -482,7 +491,7 @@ func (e *Engine) multiHomed(macs map[[6]byte]*macObs, captures []string, res *Re
 		if len(zoneList) < 2 {
 			f.Title = fmt.Sprintf("%s appears on VLANs %v of %s", macString(mac), vlanList, zoneList[0])
 		}
-		f.ID = findingID(RuleMultiHomed, netip.Addr{}, netip.Addr{}, "", macString(mac))
+		f.ID = finding.NewID(finding.RuleMultiHomed, netip.Addr{}, netip.Addr{}, "", macString(mac))
 		out = append(out, f)
 	}
 	return out
@@ -517,8 +526,9 @@ func forwards(kind string) bool {
 	return false
 }
 
-func (e *Engine) unknownDevices(hosts map[netip.Addr]*hostObs, captures []string) []Finding {
-	var out []Finding
+func (e *Engine) unknownDevices(hosts map[netip.Addr]*hostObs, captures []string) []finding.Finding {
+	rule, _ := finding.Lookup(finding.RuleUnknownDevice)
+	var out []finding.Finding
 	for ip, h := range hosts {
 		if !crane(h.zone) || !e.site.ZoneHasAssets(h.zone) {
 			continue
@@ -526,24 +536,25 @@ func (e *Engine) unknownDevices(hosts map[netip.Addr]*hostObs, captures []string
 		if e.site.AssetByIP(ip) != nil || (h.hasMAC && e.site.AssetByMAC(h.mac) != nil) {
 			continue
 		}
-		sev := Medium
+		sev := finding.Medium
 		if control(h.zone) {
-			sev = High
+			sev = finding.High
 		}
 		ep := Endpoint{IP: ip, MAC: h.mac, HasMAC: h.hasMAC}
-		f := Finding{
-			Rule:      RuleUnknownDevice,
-			Severity:  sev,
-			Src:       e.hostOf(ep, h.zone),
-			FirstSeen: ts(h.first),
-			LastSeen:  ts(h.last),
-			Count:     h.packets,
-			Evidence:  evidence([]Mark{h.mark}, captures),
-			Controls:  rules[RuleUnknownDevice].controls,
-			Detail:    map[string]any{"packets": h.packets, "bytes": h.bytes, "apps": appNames(h.apps)},
-			Title:     fmt.Sprintf("%s in %s is not in the site inventory", ip, h.zone.ID),
+		f := finding.Finding{
+			Rule:       finding.RuleUnknownDevice,
+			Severity:   sev,
+			Src:        e.hostOf(ep, h.zone),
+			FirstSeen:  ts(h.first),
+			LastSeen:   ts(h.last),
+			Count:      h.packets,
+			Evidence:   evidence([]Mark{h.mark}, captures),
+			Controls:   rule.Controls,
+			Techniques: rule.Techniques,
+			Detail:     map[string]any{"packets": h.packets, "bytes": h.bytes, "apps": appNames(h.apps)},
+			Title:      fmt.Sprintf("%s in %s is not in the site inventory", ip, h.zone.ID),
 		}
-		f.ID = findingID(RuleUnknownDevice, ip, netip.Addr{}, "", "")
+		f.ID = finding.NewID(finding.RuleUnknownDevice, ip, netip.Addr{}, "", "")
 		out = append(out, f)
 	}
 	return out

@@ -5,63 +5,14 @@ import (
 	"time"
 
 	"harborwatch/event"
+	"harborwatch/finding"
 	"harborwatch/site"
 )
 
-// ICS rule ids: an operation on a crane's controllers that no conduit (or
-// no change window) allows.
-const (
-	RuleICSProgramDownload = "ics.program-download"
-	RuleICSProgramUpload   = "ics.program-upload"
-	RuleICSProgramDelete   = "ics.program-delete"
-	RuleICSPLCStop         = "ics.plc-stop"
-	RuleICSPLCStart        = "ics.plc-start"
-	RuleICSFirmwareUpdate  = "ics.firmware-update"
-	RuleICSConfigChange    = "ics.config-change"
-	RuleICSWrite           = "ics.write"
-	RuleICSAuthFailure     = "ics.auth-failure"
-)
-
-func init() {
-	change := []string{"MSCI-SEG-3", "MSCI-INT-1", "MSCI-VEND-1", "USCG-SEG-2", "USCG-DEV-2"}
-	for rule, title := range map[string]string{
-		RuleICSProgramDownload: "PLC program download not allowed by the site",
-		RuleICSProgramUpload:   "PLC program upload not allowed by the site",
-		RuleICSProgramDelete:   "PLC block deletion not allowed by the site",
-		RuleICSPLCStop:         "PLC stop not allowed by the site",
-		RuleICSPLCStart:        "PLC start not allowed by the site",
-		RuleICSFirmwareUpdate:  "Firmware update not allowed by the site",
-		RuleICSConfigChange:    "Controller configuration change not allowed by the site",
-		RuleICSWrite:           "Write to a crane controller not allowed by the site",
-	} {
-		rules[rule] = ruleInfo{title, change}
-	}
-	rules[RuleICSAuthFailure] = ruleInfo{"Failed authentication to a crane controller", []string{"USCG-ACCT-1", "USCG-ACCT-4", "MSCI-RA-1"}}
-}
-
-// opRule maps an operation to its rule; "" for operations that are never
-// findings by themselves (read, identity, diagnostics, session, io, other).
-func opRule(op string) string {
-	switch op {
-	case event.OpProgramDownload:
-		return RuleICSProgramDownload
-	case event.OpProgramUpload:
-		return RuleICSProgramUpload
-	case event.OpProgramDelete:
-		return RuleICSProgramDelete
-	case event.OpPLCStop:
-		return RuleICSPLCStop
-	case event.OpPLCStart:
-		return RuleICSPLCStart
-	case event.OpFirmwareUpdate:
-		return RuleICSFirmwareUpdate
-	case event.OpConfigChange:
-		return RuleICSConfigChange
-	case event.OpWrite:
-		return RuleICSWrite
-	}
-	return ""
-}
+// opRule returns the rule judging an operation; "" for operations that
+// are never findings by themselves (read, identity, diagnostics, session,
+// io, other).
+func opRule(op string) string { return finding.ForOp(op) }
 
 // Judges reports whether an operation can be a finding by itself (Op
 // judges it); reads, identity, diagnostics, sessions, I/O, auth and other
@@ -91,7 +42,7 @@ func (s *State) Op(c *Conn, op, name string, what []byte, m Mark, ts int64) bool
 	st := s.e.site
 	zc := st.Zone(c.Client.IP, c.VLAN)
 	zs := st.Zone(c.Server.IP, c.VLAN)
-	sev := High
+	sev := finding.High
 	if s.e.given {
 		if !crane(zs) {
 			return false
@@ -102,20 +53,20 @@ func (s *State) Op(c *Conn, op, name string, what []byte, m Mark, ts int64) bool
 			return false
 		}
 		if drastic(op) && (zc.Kind != site.KindCraneManagement || st.AllowsOpAnyTime(zc, zs, appName, c.Server.Port, op)) {
-			sev = Critical // from outside management, or outside every window
+			sev = finding.Critical // from outside management, or outside every window
 		}
 	} else {
 		if op == event.OpWrite {
 			return false // without a site, writes are events only
 		}
 		if drastic(op) {
-			sev = Critical
+			sev = finding.Critical
 		}
 	}
 	if op == event.OpWrite {
-		sev = Medium
+		sev = finding.Medium
 		if control(zs) {
-			sev = High
+			sev = finding.High
 		}
 	}
 	a := s.get(s.key(rule, c, c.Client.IP, c.Server.IP), sev, c, c.Client, c.Server, zc, zs)
@@ -159,7 +110,7 @@ func (s *State) OpResult(c *Conn, op, status string, m Mark, ts int64) {
 		if s.e.given && !crane(zs) {
 			return
 		}
-		a := s.get(s.key(RuleICSAuthFailure, c, c.Client.IP, c.Server.IP), Medium, c, c.Client, c.Server, zc, zs)
+		a := s.get(s.key(finding.RuleICSAuthFailure, c, c.Client.IP, c.Server.IP), finding.Medium, c, c.Client, c.Server, zc, zs)
 		a.seen(ts, ts)
 		a.count++
 		a.addMark(m)

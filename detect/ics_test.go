@@ -9,6 +9,7 @@ import (
 
 	"harborwatch/app"
 	"harborwatch/event"
+	"harborwatch/finding"
 	"harborwatch/site"
 )
 
@@ -99,7 +100,34 @@ func TestICSOps(t *testing.T) {
 			}
 		})
 	}
-	if !slices.Contains(Rules(), RuleICSAuthFailure) || !slices.IsSorted(Rules()) {
-		t.Errorf("Rules() = %v", Rules())
+	if r, ok := finding.Lookup(finding.RuleICSAuthFailure); !ok || r.Title == "" {
+		t.Errorf("no rule %s in the table", finding.RuleICSAuthFailure)
+	}
+}
+
+// TestOpRules checks the rule table's operations against the event
+// vocabulary: every rule's Op is an operation, judged by that rule, and
+// the operations that are never findings by themselves have no rule.
+func TestOpRules(t *testing.T) {
+	judged := 0
+	for _, r := range finding.Rules() {
+		if r.Op == "" {
+			continue
+		}
+		judged++
+		if !slices.Contains(event.Ops, r.Op) {
+			t.Errorf("rule %s judges %q, not an event operation", r.ID, r.Op)
+		}
+		if got := opRule(r.Op); got != r.ID || !Judges(r.Op) {
+			t.Errorf("opRule(%q) = %q, want %s", r.Op, got, r.ID)
+		}
+	}
+	if judged != 8 {
+		t.Errorf("%d rules judge an operation, want 8", judged)
+	}
+	for _, op := range []string{event.OpRead, event.OpIdentity, event.OpDiagnostics, event.OpAuth, "no-such-op"} {
+		if Judges(op) {
+			t.Errorf("Judges(%q)", op)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"harborwatch/app"
+	"harborwatch/finding"
 	"harborwatch/site"
 )
 
@@ -135,14 +136,14 @@ type aggKey struct {
 
 type agg struct {
 	key              aggKey
-	sev              Severity
+	sev              finding.Severity
 	src, dst         Endpoint
 	srcZone, dstZone *site.Zone
 	dport            uint16
 	first, last      int64
 	count            uint64
 	packets, bytes   uint64
-	marks            []Mark   // the smallest MaxEvidence marks, sorted
+	marks            []Mark   // the smallest finding.MaxEvidence marks, sorted
 	names            []string // sorted, at most maxDetailNames
 	namesMore        bool
 	via              []string     // for prohibited: dns, tls, http, cidr
@@ -289,7 +290,7 @@ type macObs struct {
 	more     bool
 }
 
-func (s *State) get(k aggKey, sev Severity, c *Conn, src, dst Endpoint, zs, zd *site.Zone) *agg {
+func (s *State) get(k aggKey, sev finding.Severity, c *Conn, src, dst Endpoint, zs, zd *site.Zone) *agg {
 	a := s.aggs[k]
 	if a == nil {
 		a = &agg{key: k, sev: sev, src: src, dst: dst, srcZone: zs, dstZone: zd, dport: dst.Port}
@@ -317,7 +318,7 @@ func (a *agg) seen(first, last int64) {
 	}
 }
 
-// addMark keeps the MaxEvidence smallest marks, sorted, so that merging
+// addMark keeps the finding.MaxEvidence smallest marks, sorted, so that merging
 // shards gives the same evidence whatever the number of workers.
 func (a *agg) addMark(m Mark) {
 	i, found := slices.BinarySearchFunc(a.marks, m, func(x, y Mark) int {
@@ -332,11 +333,11 @@ func (a *agg) addMark(m Mark) {
 	if found {
 		return
 	}
-	if len(a.marks) == MaxEvidence {
-		if i == MaxEvidence {
+	if len(a.marks) == finding.MaxEvidence {
+		if i == finding.MaxEvidence {
 			return
 		}
-		a.marks = a.marks[:MaxEvidence-1]
+		a.marks = a.marks[:finding.MaxEvidence-1]
 	}
 	a.marks = slices.Insert(a.marks, i, m)
 }
@@ -440,21 +441,21 @@ func (s *State) flow(c *Conn, mode judgeMode) {
 	craneC, craneS := crane(zc), crane(zs)
 
 	if zc != zs && !ext && !(zc.Builtin && zs.Builtin) && !allowed {
-		sev := Medium
+		sev := finding.Medium
 		switch {
 		case control(zc) || control(zs):
-			sev = Critical
+			sev = finding.Critical
 		case craneC || craneS:
-			sev = High
+			sev = finding.High
 		}
-		s.flowAgg(RuleCrossZone, sev, c, zc, zs, mode)
+		s.flowAgg(finding.RuleCrossZone, sev, c, zc, zs, mode)
 	}
 	if ext && (craneC || craneS) && !allowed {
-		sev := High
+		sev := finding.High
 		if control(zc) || control(zs) {
-			sev = Critical
+			sev = finding.Critical
 		}
-		s.flowAgg(RuleEgressExternal, sev, c, zc, zs, mode)
+		s.flowAgg(finding.RuleEgressExternal, sev, c, zc, zs, mode)
 	}
 	if c.App.RemoteAccess() {
 		into := craneS
@@ -462,26 +463,26 @@ func (s *State) flow(c *Conn, mode judgeMode) {
 			into = craneS || craneC // the crane host dials out to the relay
 		}
 		if into && !st.IsGateway(c.Client.IP) {
-			sev := High
+			sev := finding.High
 			if control(zc) || control(zs) {
-				sev = Critical
+				sev = finding.Critical
 			}
-			s.flowAgg(RuleRemoteAccess, sev, c, zc, zs, mode)
+			s.flowAgg(finding.RuleRemoteAccess, sev, c, zc, zs, mode)
 		}
 	}
 	if c.App.FileTransfer() && (craneC || craneS) {
-		sev := High
+		sev := finding.High
 		if control(zc) || control(zs) {
-			sev = Critical
+			sev = finding.Critical
 		}
-		s.flowAgg(RuleFileTransfer, sev, c, zc, zs, mode)
+		s.flowAgg(finding.RuleFileTransfer, sev, c, zc, zs, mode)
 	}
 	if m, ok := st.ProhibitedAddr(c.Server.IP); ok {
-		a := s.flowAgg(RuleProhibited, High, c, zc, zs, mode)
+		a := s.flowAgg(finding.RuleProhibited, finding.High, c, zc, zs, mode)
 		a.via = addVia(a.via, "cidr")
 		a.addMatch(m)
 	} else if m, ok := st.ProhibitedAddr(c.Client.IP); ok {
-		a := s.flowAgg(RuleProhibited, High, c, zc, zs, mode)
+		a := s.flowAgg(finding.RuleProhibited, finding.High, c, zc, zs, mode)
 		a.via = addVia(a.via, "cidr")
 		a.addMatch(m)
 	}
@@ -503,7 +504,7 @@ func addVia(v []string, via string) []string {
 	return v
 }
 
-func (s *State) flowAgg(rule string, sev Severity, c *Conn, zc, zs *site.Zone, mode judgeMode) *agg {
+func (s *State) flowAgg(rule string, sev finding.Severity, c *Conn, zc, zs *site.Zone, mode judgeMode) *agg {
 	a := s.get(s.key(rule, c, c.Client.IP, c.Server.IP), sev, c, c.Client, c.Server, zc, zs)
 	a.seen(c.First, c.Last)
 	if mode != judgeRest {
@@ -530,7 +531,7 @@ func (s *State) Name(c *Conn, via string, name []byte, m Mark, ts int64) {
 	st := s.e.site
 	zc := st.Zone(c.Client.IP, c.VLAN)
 	zs := st.Zone(c.Server.IP, c.VLAN)
-	a := s.get(s.key(RuleProhibited, c, c.Client.IP, c.Server.IP), High, c, c.Client, c.Server, zc, zs)
+	a := s.get(s.key(finding.RuleProhibited, c, c.Client.IP, c.Server.IP), finding.High, c, c.Client, c.Server, zc, zs)
 	a.seen(ts, ts)
 	a.count++
 	a.addMark(m)
@@ -550,11 +551,11 @@ func (s *State) File(c *Conn, op string, name []byte, m Mark, ts int64) {
 	if !crane(zc) && !crane(zs) {
 		return
 	}
-	sev := High
+	sev := finding.High
 	if control(zc) || control(zs) {
-		sev = Critical
+		sev = finding.Critical
 	}
-	a := s.get(s.key(RuleFileTransfer, c, c.Client.IP, c.Server.IP), sev, c, c.Client, c.Server, zc, zs)
+	a := s.get(s.key(finding.RuleFileTransfer, c, c.Client.IP, c.Server.IP), sev, c, c.Client, c.Server, zc, zs)
 	a.seen(ts, ts)
 	a.addMark(m)
 	f := fileOp{Op: op, Name: string(name)}

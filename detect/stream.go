@@ -1,5 +1,7 @@
 package detect
 
+import "harborwatch/finding"
+
 // Streaming: a State can remember which of its findings changed, so that
 // the pipeline hands them on as they happen (at each packet-time epoch)
 // instead of only at the end of the run.
@@ -25,13 +27,13 @@ func (s *State) touch(a *agg) {
 // the last Drain, as it stands now, in the order they first changed; first
 // is true the first time a finding is given. The Finding is the caller's
 // to keep. captures names the run's capture files by index.
-func (s *State) Drain(captures []string, emit func(f Finding, first bool)) {
+func (s *State) Drain(captures []string, emit func(f finding.Finding, first bool)) {
 	for i, a := range s.dirty {
 		a.dirty = false
 		first := !a.emitted
 		a.emitted = true
 		s.dirty[i] = nil
-		emit(s.e.finding(a, captures), first)
+		emit(s.e.aggFinding(a, captures), first)
 	}
 	s.dirty = s.dirty[:0]
 }
@@ -43,5 +45,5 @@ func (s *State) Pending() int { return len(s.dirty) }
 // observations at the end of a run (multi-homed hosts, devices the
 // inventory does not list) rather than as flows and events happen.
 func HostLevel(rule string) bool {
-	return rule == RuleMultiHomed || rule == RuleUnknownDevice
+	return rule == finding.RuleMultiHomed || rule == finding.RuleUnknownDevice
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"harborwatch/detect"
+	"harborwatch/finding"
 	"harborwatch/oui"
 	"harborwatch/site"
 	"harborwatch/supplier"
@@ -95,8 +96,8 @@ func clip(s string) string {
 
 // findings reconciles the declarations with the observations:
 // inventory.missing-device, inventory.mismatch and supplier.not-isolated.
-func (b *builder) findings() []detect.Finding {
-	var out []detect.Finding
+func (b *builder) findings() []finding.Finding {
+	var out []finding.Finding
 	core := b.coreVLANs()
 	for _, a := range b.assets {
 		if f, ok := b.missing(a); ok {
@@ -107,12 +108,12 @@ func (b *builder) findings() []detect.Finding {
 			out = append(out, f)
 		}
 	}
-	detect.SortFindings(out)
+	finding.Sort(out)
 	return out
 }
 
-func (b *builder) host(a *Asset) detect.Host {
-	h := detect.Host{Asset: a.ID}
+func (b *builder) host(a *Asset) finding.Host {
+	h := finding.Host{Asset: a.ID}
 	if !a.Declared {
 		h.Asset = ""
 	}
@@ -131,9 +132,9 @@ func (b *builder) host(a *Asset) detect.Host {
 // missing reports a declared device with an address that was never seen,
 // in a zone where the capture saw other devices (a zone the capture does
 // not cover says nothing of its devices).
-func (b *builder) missing(a *Asset) (detect.Finding, bool) {
+func (b *builder) missing(a *Asset) (finding.Finding, bool) {
 	if b.opts.Observed == nil || !a.Declared || a.Observed || (len(a.IPs) == 0 && len(a.macs) == 0) {
-		return detect.Finding{}, false
+		return finding.Finding{}, false
 	}
 	covered := ""
 	for _, z := range a.Zones {
@@ -143,23 +144,23 @@ func (b *builder) missing(a *Asset) (detect.Finding, bool) {
 		}
 	}
 	if covered == "" {
-		return detect.Finding{}, false
+		return finding.Finding{}, false
 	}
-	return detect.NewFinding(detect.Spec{
-		Rule: detect.RuleMissingDevice, Severity: detect.Low, Src: b.host(a),
+	return finding.New(finding.Spec{
+		Rule: finding.RuleMissingDevice, Severity: finding.Low, Src: b.host(a),
 		Title:  fmt.Sprintf("%s is declared in %s but was never seen", a.ID, covered),
 		Detail: map[string]any{"declared_in": a.Sources, "zone": covered},
-	}, b.opts.Captures), true
+	}), true
 }
 
 // mismatches reports an observed device whose MAC is not among its
 // declared ones (matched by address), or whose MAC block belongs to
 // another known maker than its declared vendor.
-func (b *builder) mismatches(a *Asset) []detect.Finding {
+func (b *builder) mismatches(a *Asset) []finding.Finding {
 	if !a.Declared || !a.Observed {
 		return nil
 	}
-	var out []detect.Finding
+	var out []finding.Finding
 	var declMACs [][6]byte
 	for _, d := range a.decl {
 		for _, m := range d.a.MACs {
@@ -188,12 +189,12 @@ func (b *builder) mismatches(a *Asset) []detect.Finding {
 			for _, m := range declMACs {
 				want = append(want, site.MAC(m).String())
 			}
-			out = append(out, detect.NewFinding(detect.Spec{
-				Rule: detect.RuleMismatch, Severity: detect.Medium, Src: b.host(a), Key: "mac",
+			out = append(out, finding.New(finding.Spec{
+				Rule: finding.RuleMismatch, Severity: finding.Medium, Src: b.host(a), Key: "mac",
 				Title: fmt.Sprintf("%s answers from MAC %s, declared %s", a.ID, strings.Join(other, ", "), strings.Join(want, ", ")),
-				First: a.first, Last: a.last, Count: a.Packets, Marks: a.evidence,
+				First: a.first, Last: a.last, Count: a.Packets, Evidence: detect.Evidence(a.evidence, b.opts.Captures),
 				Detail: map[string]any{"field": "mac", "declared": want, "observed": other, "declared_in": a.Sources},
-			}, b.opts.Captures))
+			}))
 		}
 	}
 	if a.VendorSource == "declared" && a.OUIOrg != "" {
@@ -203,12 +204,12 @@ func (b *builder) mismatches(a *Asset) []detect.Finding {
 			ov = b.cat.MatchOUI(a.macs[0])
 		}
 		if dv != nil && ov != nil && dv.ID != ov.ID {
-			out = append(out, detect.NewFinding(detect.Spec{
-				Rule: detect.RuleMismatch, Severity: detect.Medium, Src: b.host(a), Key: "vendor",
+			out = append(out, finding.New(finding.Spec{
+				Rule: finding.RuleMismatch, Severity: finding.Medium, Src: b.host(a), Key: "vendor",
 				Title: fmt.Sprintf("%s is declared %s but its MAC block is %s's", a.ID, a.Vendor, ov.Name),
-				First: a.first, Last: a.last, Count: a.Packets, Marks: a.evidence,
+				First: a.first, Last: a.last, Count: a.Packets, Evidence: detect.Evidence(a.evidence, b.opts.Captures),
 				Detail: map[string]any{"field": "vendor", "declared": a.Vendor, "observed": a.OUIOrg, "declared_in": a.Sources},
-			}, b.opts.Captures))
+			}))
 		}
 	}
 	return out
@@ -262,7 +263,7 @@ func (b *builder) inControl(a *Asset) bool {
 // from untrusted suppliers on their own VLAN). Equipment merely delivered
 // by a supplier of concern (a ZPMC crane's Siemens PLC) is not judged:
 // the crane's own control equipment belongs in its control zone.
-func (b *builder) notIsolated(a *Asset, core map[uint16]string) (detect.Finding, bool) {
+func (b *builder) notIsolated(a *Asset, core map[uint16]string) (finding.Finding, bool) {
 	var c *Concern
 	for i := range a.Concern {
 		if a.Concern[i].Maker {
@@ -271,13 +272,13 @@ func (b *builder) notIsolated(a *Asset, core map[uint16]string) (detect.Finding,
 		}
 	}
 	if c == nil {
-		return detect.Finding{}, false
+		return finding.Finding{}, false
 	}
 	a.Isolation = "isolated"
-	where, sev := "", detect.Medium
+	where, sev := "", finding.Medium
 	for _, zid := range a.Zones {
 		if z := b.site.ZoneByID(zid); z != nil && z.Kind == site.KindCraneControl {
-			where, sev = "in crane-control zone "+z.ID, detect.High
+			where, sev = "in crane-control zone "+z.ID, finding.High
 			break
 		}
 	}
@@ -298,7 +299,7 @@ func (b *builder) notIsolated(a *Asset, core map[uint16]string) (detect.Finding,
 		a.Isolation = "unknown" // no zone of the site model, no VLAN seen: cannot be judged
 	}
 	if where == "" {
-		return detect.Finding{}, false
+		return finding.Finding{}, false
 	}
 	a.Isolation = "not-isolated"
 	var lists []map[string]any
@@ -312,11 +313,11 @@ func (b *builder) notIsolated(a *Asset, core map[uint16]string) (detect.Finding,
 	if a.Declared {
 		detail["declared_in"] = a.Sources
 	}
-	return detect.NewFinding(detect.Spec{
-		Rule: detect.RuleNotIsolated, Severity: sev, Src: b.host(a),
+	return finding.New(finding.Spec{
+		Rule: finding.RuleNotIsolated, Severity: sev, Src: b.host(a),
 		Title: fmt.Sprintf("%s device %s %s", c.Name, nameOf(a), where),
-		First: a.first, Last: a.last, Count: a.Packets, Marks: a.evidence, Detail: detail,
-	}, b.opts.Captures), true
+		First: a.first, Last: a.last, Count: a.Packets, Evidence: detect.Evidence(a.evidence, b.opts.Captures), Detail: detail,
+	}), true
 }
 
 func nameOf(a *Asset) string {

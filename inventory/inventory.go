@@ -10,6 +10,7 @@ import (
 
 	"harborwatch/declared"
 	"harborwatch/detect"
+	"harborwatch/finding"
 	"harborwatch/oui"
 	"harborwatch/site"
 	"harborwatch/supplier"
@@ -36,11 +37,11 @@ type Options struct {
 // Inventory is the reconciled inventory: every declared and every
 // observed device, once.
 type Inventory struct {
-	Facility string           `json:"facility,omitempty"`
-	Assets   []Asset          `json:"assets"`
-	Cranes   []Crane          `json:"cranes"`
-	Summary  Summary          `json:"summary"`
-	Findings []detect.Finding `json:"findings"`
+	Facility string            `json:"facility,omitempty"`
+	Assets   []Asset           `json:"assets"`
+	Cranes   []Crane           `json:"cranes"`
+	Summary  Summary           `json:"summary"`
+	Findings []finding.Finding `json:"findings"`
 	// Problems are the import problems (bad rows, bad components), each
 	// with its file and line; the rows were skipped, the rest imported.
 	Problems []declared.Problem `json:"problems"`
@@ -179,7 +180,7 @@ func Build(opts Options) *Inventory {
 		inv.Assets = []Asset{}
 	}
 	if inv.Findings == nil {
-		inv.Findings = []detect.Finding{}
+		inv.Findings = []finding.Finding{}
 	}
 	return inv
 }

@@ -10,6 +10,7 @@ import (
 	"harborwatch/app"
 	"harborwatch/declared"
 	"harborwatch/detect"
+	"harborwatch/finding"
 	"harborwatch/site"
 )
 
@@ -68,8 +69,8 @@ func flowOf(client, server string, cmac, smac [6]byte, vlan uint16, a app.App, p
 	return c
 }
 
-func findings(inv *Inventory, rule string) []detect.Finding {
-	var out []detect.Finding
+func findings(inv *Inventory, rule string) []finding.Finding {
+	var out []finding.Finding
 	for _, f := range inv.Findings {
 		if f.Rule == rule {
 			out = append(out, f)
@@ -97,9 +98,9 @@ func TestCameraIsolation(t *testing.T) {
 		ip       string
 		vlan     uint16
 		want     bool
-		severity detect.Severity
+		severity finding.Severity
 	}{
-		{"camera on the control VLAN", "10.10.1.77", 110, true, detect.High},
+		{"camera on the control VLAN", "10.10.1.77", 110, true, finding.High},
 		{"camera on its own VLAN", "10.10.2.11", 120, false, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,7 +121,7 @@ func TestCameraIsolation(t *testing.T) {
 				cam.Addresses[0].FirstSeen.UnixNano() != 1_000_000_000 {
 				t.Errorf("camera addresses %+v", cam.Addresses)
 			}
-			got := findings(inv, detect.RuleNotIsolated)
+			got := findings(inv, finding.RuleNotIsolated)
 			if !tc.want {
 				if len(got) != 0 || cam.Isolation != "isolated" {
 					t.Errorf("findings %+v, isolation %q", got, cam.Isolation)
@@ -157,8 +158,8 @@ func TestSharedVLAN(t *testing.T) {
 	res := observe(st,
 		flowOf("10.10.2.11:40000", "10.10.9.40:554", camMAC, nvrMAC, 110, app.RTSP, 4))
 	inv := Build(Options{Site: st, Observed: res})
-	got := findings(inv, detect.RuleNotIsolated)
-	if len(got) != 1 || got[0].Severity != detect.Medium || got[0].Detail["vlan"] != uint16(110) {
+	got := findings(inv, finding.RuleNotIsolated)
+	if len(got) != 1 || got[0].Severity != finding.Medium || got[0].Detail["vlan"] != uint16(110) {
 		t.Fatalf("findings %+v", got)
 	}
 }
@@ -169,10 +170,10 @@ func TestSharedVLAN(t *testing.T) {
 func TestDeclaredOnly(t *testing.T) {
 	st := loadSite(t, strings.Replace(cameraSite, "CAMIP", "10.10.1.77", 1))
 	inv := Build(Options{Site: st})
-	if len(inv.Assets) != 3 || len(findings(inv, detect.RuleMissingDevice)) != 0 {
+	if len(inv.Assets) != 3 || len(findings(inv, finding.RuleMissingDevice)) != 0 {
 		t.Fatalf("assets %d, findings %+v", len(inv.Assets), inv.Findings)
 	}
-	got := findings(inv, detect.RuleNotIsolated)
+	got := findings(inv, finding.RuleNotIsolated)
 	if len(got) != 1 || got[0].Src.Asset != "cam1" || len(got[0].Evidence) != 0 || got[0].FirstSeen.IsZero() == false {
 		t.Fatalf("findings %+v", got)
 	}
@@ -200,7 +201,7 @@ func TestMissingAndMismatch(t *testing.T) {
 	inv := Build(Options{Site: st, Observed: res})
 	var got []string
 	for _, f := range inv.Findings {
-		if f.Rule == detect.RuleMissingDevice || f.Rule == detect.RuleMismatch {
+		if f.Rule == finding.RuleMissingDevice || f.Rule == finding.RuleMismatch {
 			got = append(got, f.Rule+" "+f.Src.Asset+" "+f.Severity.String()+" "+f.Title)
 		}
 	}

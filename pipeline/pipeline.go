@@ -15,6 +15,7 @@ import (
 	"harborwatch/decode"
 	"harborwatch/detect"
 	"harborwatch/event"
+	"harborwatch/finding"
 	"harborwatch/flow"
 	"harborwatch/site"
 )
@@ -149,7 +150,7 @@ type Stats struct {
 // Result is what a run produced.
 type Result struct {
 	Stats    Stats
-	Findings []detect.Finding
+	Findings []finding.Finding
 	Assets   []detect.Asset
 	Events   []event.Event // in packet-time order; only with Options.Events and no Sink
 	// Detection is the whole detection result (Findings and Assets are

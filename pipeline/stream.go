@@ -5,8 +5,8 @@ import (
 	"sync"
 	"time"
 
-	"harborwatch/detect"
 	"harborwatch/event"
+	"harborwatch/finding"
 )
 
 // Sink receives what a run finds as it happens: protocol events, findings
@@ -59,8 +59,8 @@ type FindingUpdate struct {
 	// updates made at the end of the run. Packet time moves with packets:
 	// the update is handed on when the first packet at or past that
 	// boundary is read (or at the end of the input).
-	At      time.Time      `json:"at"`
-	Finding detect.Finding `json:"finding"`
+	At      time.Time       `json:"at"`
+	Finding finding.Finding `json:"finding"`
 }
 
 // SinkFuncs adapts functions to a Sink; nil functions ignore what they
@@ -99,7 +99,7 @@ var _ Sink = SinkFuncs{}
 // (a Sink's methods are never called concurrently).
 type Fold struct {
 	byID  map[string]int
-	items []detect.Finding
+	items []finding.Finding
 }
 
 // Add folds one update in.
@@ -116,9 +116,9 @@ func (f *Fold) Add(u *FindingUpdate) {
 }
 
 // Findings returns the folded findings, in the report's order.
-func (f *Fold) Findings() []detect.Finding {
+func (f *Fold) Findings() []finding.Finding {
 	out := slices.Clone(f.items)
-	detect.SortFindings(out)
+	finding.Sort(out)
 	return out
 }
 
@@ -303,7 +303,7 @@ func (s *shard) drain(at time.Time) {
 	if !s.track {
 		return
 	}
-	s.det.Drain(s.names, func(f detect.Finding, first bool) {
+	s.det.Drain(s.names, func(f finding.Finding, first bool) {
 		u := &FindingUpdate{Kind: FindingChanged, At: at, Finding: f}
 		if first {
 			u.Kind = FindingNew

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"harborwatch/capture"
-	"harborwatch/detect"
 	"harborwatch/event"
+	"harborwatch/finding"
 	"harborwatch/internal/synth"
 	"harborwatch/site"
 )
@@ -132,9 +132,9 @@ func TestStreamLongConnection(t *testing.T) {
 			for i := range rec.updates {
 				u := &rec.updates[i]
 				switch {
-				case u.Finding.Rule == detect.RuleICSProgramDownload && download == nil:
+				case u.Finding.Rule == finding.RuleICSProgramDownload && download == nil:
 					download = u
-				case u.Finding.Rule == detect.RuleCrossZone && crossing == nil:
+				case u.Finding.Rule == finding.RuleCrossZone && crossing == nil:
 					crossing = u
 				}
 			}
@@ -202,7 +202,7 @@ func TestStreamLongConnection(t *testing.T) {
 
 // sameFindings compares two lists of findings field by field (as the JSON
 // report would show them).
-func sameFindings(t *testing.T, got, want []detect.Finding) {
+func sameFindings(t *testing.T, got, want []finding.Finding) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("%d findings, want %d", len(got), len(want))

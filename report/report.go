@@ -13,18 +13,18 @@ import (
 	"time"
 
 	"harborwatch/declared"
-	"harborwatch/detect"
 	"harborwatch/event"
+	"harborwatch/finding"
 	"harborwatch/inventory"
 	"harborwatch/pipeline"
 )
 
 // Document is the JSON report.
 type Document struct {
-	Version  int              `json:"version"`
-	Facility *Facility        `json:"facility,omitempty"`
-	Stats    pipeline.Stats   `json:"stats"`
-	Findings []detect.Finding `json:"findings"`
+	Version  int               `json:"version"`
+	Facility *Facility         `json:"facility,omitempty"`
+	Stats    pipeline.Stats    `json:"stats"`
+	Findings []finding.Finding `json:"findings"`
 	// Assets and Cranes are the reconciled inventory (package inventory):
 	// declared and observed devices, and cranes as units.
 	Assets    []inventory.Asset  `json:"assets"`
@@ -46,9 +46,9 @@ func NewDocument(res *pipeline.Result, fac *Facility, inv *inventory.Inventory) 
 	d := &Document{Version: event.SchemaVersion, Facility: fac, Stats: res.Stats,
 		Findings: slices.Concat(res.Findings, inv.Findings), Assets: inv.Assets, Cranes: inv.Cranes,
 		Inventory: inv.Summary, Problems: inv.Problems}
-	detect.SortFindings(d.Findings)
+	finding.Sort(d.Findings)
 	if d.Findings == nil {
-		d.Findings = []detect.Finding{}
+		d.Findings = []finding.Finding{}
 	}
 	if d.Assets == nil {
 		d.Assets = []inventory.Asset{}
@@ -168,13 +168,13 @@ func count(n uint64) string {
 	return b.String()
 }
 
-func (t *textWriter) findings(fs []detect.Finding) {
-	bySev := map[detect.Severity]int{}
+func (t *textWriter) findings(fs []finding.Finding) {
+	bySev := map[finding.Severity]int{}
 	for _, f := range fs {
 		bySev[f.Severity]++
 	}
 	var parts []string
-	for s := detect.Critical; s >= detect.Low; s-- {
+	for s := finding.Critical; s >= finding.Low; s-- {
 		if n := bySev[s]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, s))
 		}
@@ -184,8 +184,8 @@ func (t *textWriter) findings(fs []detect.Finding) {
 		return
 	}
 	t.printf("FINDINGS: %d (%s)\n", len(fs), strings.Join(parts, ", "))
-	for s := detect.Critical; s >= detect.Low; s-- {
-		var group []detect.Finding
+	for s := finding.Critical; s >= finding.Low; s-- {
+		var group []finding.Finding
 		for _, f := range fs {
 			if f.Severity == s {
 				group = append(group, f)
@@ -194,7 +194,7 @@ func (t *textWriter) findings(fs []detect.Finding) {
 		if len(group) == 0 {
 			continue
 		}
-		slices.SortStableFunc(group, func(a, b detect.Finding) int {
+		slices.SortStableFunc(group, func(a, b finding.Finding) int {
 			return cmp.Compare(pair(a), pair(b))
 		})
 		t.printf("\n%s\n", strings.ToUpper(s.String()))
@@ -210,7 +210,7 @@ func (t *textWriter) findings(fs []detect.Finding) {
 	t.printf("\n")
 }
 
-func pair(f detect.Finding) string {
+func pair(f finding.Finding) string {
 	src, dst := zoneName(f.Src.Zone), zoneName(f.Dst.Zone)
 	if !f.Dst.IP.IsValid() {
 		return src
@@ -225,7 +225,7 @@ func zoneName(z string) string {
 	return z
 }
 
-func host(h detect.Host) string {
+func host(h finding.Host) string {
 	if !h.IP.IsValid() {
 		return ""
 	}
@@ -236,7 +236,7 @@ func host(h detect.Host) string {
 	return s
 }
 
-func (t *textWriter) finding(f detect.Finding) {
+func (t *textWriter) finding(f finding.Finding) {
 	t.printf("    %s  %s\n", f.Rule, f.Title)
 	line := host(f.Src)
 	if d := host(f.Dst); d != "" {
@@ -245,11 +245,8 @@ func (t *textWriter) finding(f detect.Finding) {
 			line += fmt.Sprintf(" port %d/%s", f.DPort, f.Transport)
 		}
 	}
-	switch f.Rule {
-	case detect.RuleMultiHomed, detect.RuleUnknownDevice, detect.RuleNotIsolated, detect.RuleMismatch, detect.RuleMissingDevice:
-		if f.Src.MAC != "" {
-			line = strings.TrimSpace(line + "  mac " + f.Src.MAC)
-		}
+	if r, _ := finding.Lookup(f.Rule); r.Device && f.Src.MAC != "" {
+		line = strings.TrimSpace(line + "  mac " + f.Src.MAC)
 	}
 	t.printf("        %s\n", line)
 	if f.FirstSeen.IsZero() {
@@ -257,7 +254,7 @@ func (t *textWriter) finding(f detect.Finding) {
 	} else {
 		t.printf("        %s, %s → %s, id %s\n", counted(f), stamp(f.FirstSeen), stamp(f.LastSeen), f.ID)
 	}
-	if f.Rule == detect.RuleNotIsolated {
+	if f.Rule == finding.RuleNotIsolated {
 		t.printf("        supplier %v: %v\n", f.Detail["supplier"], f.Detail["reason"])
 		if ls, ok := f.Detail["lists"].([]map[string]any); ok {
 			for _, l := range ls {
@@ -265,7 +262,7 @@ func (t *textWriter) finding(f detect.Finding) {
 			}
 		}
 	}
-	if f.Rule == detect.RuleMismatch {
+	if f.Rule == finding.RuleMismatch {
 		t.printf("        %v declared %v, observed %v\n", f.Detail["field"], f.Detail["declared"], f.Detail["observed"])
 	}
 	if d, ok := f.Detail["declared_in"].([]string); ok {
@@ -318,21 +315,13 @@ func (t *textWriter) finding(f detect.Finding) {
 }
 
 // counted says what a finding's count counts.
-func counted(f detect.Finding) string {
+func counted(f finding.Finding) string {
 	unit := "flow"
-	switch f.Rule {
-	case detect.RuleMultiHomed:
-		unit = "address"
-	case detect.RuleUnknownDevice, detect.RuleNotIsolated, detect.RuleMismatch:
-		unit = "packet"
-	case detect.RuleProhibited:
-		if _, ok := f.Detail["names"]; ok {
-			unit = "lookup"
-		}
-	default:
-		if strings.HasPrefix(f.Rule, "ics.") {
-			unit = "request"
-		}
+	if r, ok := finding.Lookup(f.Rule); ok {
+		unit = r.Counts
+	}
+	if _, ok := f.Detail["names"]; ok && f.Rule == finding.RuleProhibited {
+		unit = "lookup" // a name looked up, not a flow to an address
 	}
 	if f.Count == 1 {
 		return "1 " + unit

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"harborwatch/detect"
+	"harborwatch/finding"
 	"harborwatch/inventory"
 	"harborwatch/pipeline"
 )
@@ -27,18 +27,18 @@ func doc() *Document {
 			Fragments:    3, Truncated: 5, HostsDropped: 0,
 			FirstTS: &t0, LastTS: &t1,
 		},
-		Findings: []detect.Finding{{
-			ID: "HW-1", Rule: detect.RuleFileTransfer, Severity: detect.Critical, Title: "tftp file transfer between tos and sts01-control",
-			Src: detect.Host{IP: netip.MustParseAddr("10.50.7.77"), Zone: "tos"}, Dst: detect.Host{IP: netip.MustParseAddr("10.10.1.5"), Zone: "sts01-control", Asset: "plc1"},
+		Findings: []finding.Finding{{
+			ID: "HW-1", Rule: finding.RuleFileTransfer, Severity: finding.Critical, Title: "tftp file transfer between tos and sts01-control",
+			Src: finding.Host{IP: netip.MustParseAddr("10.50.7.77"), Zone: "tos"}, Dst: finding.Host{IP: netip.MustParseAddr("10.10.1.5"), Zone: "sts01-control", Asset: "plc1"},
 			Transport: "udp", App: "tftp", DPort: 69, FirstSeen: t0, LastSeen: t1, Count: 2,
-			Evidence: []detect.Evidence{{Capture: "a.pcap", Packets: []int64{5, 6}}, {Capture: "b.pcapng", Packets: []int64{1}}},
+			Evidence: []finding.Evidence{{Capture: "a.pcap", Packets: []int64{5, 6}}, {Capture: "b.pcapng", Packets: []int64{1}}},
 			Controls: []string{"MSCI-XFER-1"},
 			Detail:   map[string]any{"files": []map[string]string{{"op": "upload", "name": "fw.bin"}}},
 		}, {
-			ID: "HW-2", Rule: detect.RuleProhibited, Severity: detect.High, Title: "10.50.1.10 contacts prohibited gateway.logink.cn (logink.cn)",
-			Src: detect.Host{IP: netip.MustParseAddr("10.50.1.10"), Zone: "tos"}, Dst: detect.Host{IP: netip.MustParseAddr("10.40.0.53"), Zone: "ot-services"},
+			ID: "HW-2", Rule: finding.RuleProhibited, Severity: finding.High, Title: "10.50.1.10 contacts prohibited gateway.logink.cn (logink.cn)",
+			Src: finding.Host{IP: netip.MustParseAddr("10.50.1.10"), Zone: "tos"}, Dst: finding.Host{IP: netip.MustParseAddr("10.40.0.53"), Zone: "ot-services"},
 			Transport: "udp", App: "dns", DPort: 53, FirstSeen: t0, LastSeen: t0, Count: 1,
-			Evidence: []detect.Evidence{{Capture: "a.pcap", Packets: []int64{9}}},
+			Evidence: []finding.Evidence{{Capture: "a.pcap", Packets: []int64{9}}},
 			Controls: []string{"MSCI-TPA-1"},
 			Detail:   map[string]any{"names": []string{"gateway.logink.cn"}, "matched": []string{"logink.cn"}, "lists": []string{"builtin:logink"}},
 		}},
@@ -123,14 +123,14 @@ func TestCount(t *testing.T) {
 // device's MAC, why the supplier is of concern and the lists naming it;
 // one resting on declarations alone says so instead of a time.
 func TestTextInventoryFinding(t *testing.T) {
-	f := detect.NewFinding(detect.Spec{
-		Rule: detect.RuleNotIsolated, Severity: detect.High,
-		Src:   detect.Host{IP: netip.MustParseAddr("10.10.1.64"), MAC: "44:19:b6:01:00:40", Zone: "sts01-control"},
+	f := finding.New(finding.Spec{
+		Rule: finding.RuleNotIsolated, Severity: finding.High,
+		Src:   finding.Host{IP: netip.MustParseAddr("10.10.1.64"), MAC: "44:19:b6:01:00:40", Zone: "sts01-control"},
 		Title: "Hikvision device 10.10.1.64 in crane-control zone sts01-control",
 		Detail: map[string]any{"supplier": "hikvision", "reason": "MAC 44:19:b6:01:00:40 is in IEEE block 44-19-B6",
 			"lists": []map[string]any{{"name": "FCC Covered List", "citation": "P.L. 116-124", "date": "2021-03-12"}}},
-	}, nil)
-	d := NewDocument(&pipeline.Result{Findings: []detect.Finding{f}}, nil, inventory.Build(inventory.Options{}))
+	})
+	d := NewDocument(&pipeline.Result{Findings: []finding.Finding{f}}, nil, inventory.Build(inventory.Options{}))
 	var b bytes.Buffer
 	if err := Text(&b, d); err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"harborwatch/detect"
+	"harborwatch/finding"
 	"harborwatch/inventory"
 	"harborwatch/oui"
 	"harborwatch/pipeline"
@@ -101,9 +101,9 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if o.format != "text" && o.format != "json" {
 		return usagef("analyze: --format %q: want text or json", o.format)
 	}
-	var failOn detect.Severity
+	var failOn finding.Severity
 	if o.failOn != "" {
-		if failOn, err = detect.ParseSeverity(o.failOn); err != nil {
+		if failOn, err = finding.ParseSeverity(o.failOn); err != nil {
 			return usagef("analyze: --fail-on: %v", err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"harborwatch/finding"
 	"harborwatch/internal/synth"
 )
 
@@ -124,15 +125,15 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(closing, "\nGround truth: %d findings expected, %d reported", len(chk.expected), len(chk.expected)-len(chk.missing))
-	if len(chk.missing)+len(chk.unexpected) == 0 {
+	fmt.Fprintf(closing, "\nGround truth: %d findings expected, %d reported", chk.Expected, chk.Expected-len(chk.Missing))
+	if len(chk.Missing)+len(chk.Unexpected) == 0 {
 		fmt.Fprint(closing, ", nothing else")
 	}
 	fmt.Fprintln(closing, ".")
-	for _, k := range chk.missing {
+	for _, k := range chk.Missing {
 		fmt.Fprintf(closing, "  missing:    %s\n", k)
 	}
-	for _, k := range chk.unexpected {
+	for _, k := range chk.Unexpected {
 		fmt.Fprintf(closing, "  unexpected: %s\n", k)
 	}
 	if chk.maintenance != "" {
@@ -145,82 +146,31 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		fmt.Fprint(closing, "Files: written to a temporary folder, now removed; keep them with 'harborwatch demo --keep DIR'.\n"+
 			"Analyze again: harborwatch analyze --site DIR/terminal.site.yaml DIR/terminal.pcap\n")
 	}
-	if len(chk.missing)+len(chk.unexpected) > 0 {
-		return fmt.Errorf("demo: the analysis differs from the ground truth (%d missing, %d unexpected)", len(chk.missing), len(chk.unexpected))
+	if len(chk.Missing)+len(chk.Unexpected) > 0 {
+		return fmt.Errorf("demo: the analysis differs from the ground truth (%d missing, %d unexpected)", len(chk.Missing), len(chk.Unexpected))
 	}
 	return nil
 }
 
 // demoCheck is the comparison of a JSON report with the truth.
 type demoCheck struct {
-	expected    []string // keys of the expected findings
-	missing     []string
-	unexpected  []string
+	finding.Match
 	maintenance string // what became of the authorized maintenance
 }
 
-// checkDemo compares the findings of a JSON report with the truth, by
-// rule, client, server and application (none for device findings).
+// checkDemo compares the findings of a JSON report with the truth (see
+// finding.Check).
 func checkDemo(report []byte, tr truth) (demoCheck, error) {
 	var doc struct {
-		Findings []struct {
-			Rule string `json:"rule"`
-			Src  struct {
-				IP string `json:"ip"`
-			} `json:"src"`
-			Dst struct {
-				IP string `json:"ip"`
-			} `json:"dst"`
-			App string `json:"app"`
-		} `json:"findings"`
+		Findings []finding.Finding `json:"findings"`
 	}
 	if err := json.NewDecoder(bytes.NewReader(report)).Decode(&doc); err != nil {
 		return demoCheck{}, fmt.Errorf("demo: read the report: %w", err)
 	}
-	key := func(rule, src, dst, app string) string {
-		s := rule + " " + src
-		if dst != "" {
-			s += " → " + dst
-		}
-		if app != "" {
-			s += " (" + app + ")"
-		}
-		return s
-	}
-	deviceRule := func(rule string) bool {
-		return rule == "inventory.unknown-device" || rule == "supplier.not-isolated" || rule == "segmentation.multi-homed"
-	}
-	got := map[string]bool{}
-	for _, f := range doc.Findings {
-		dst, app := f.Dst.IP, f.App
-		if deviceRule(f.Rule) {
-			app = ""
-			if f.Rule != "segmentation.multi-homed" {
-				dst = ""
-			}
-		}
-		got[key(f.Rule, f.Src.IP, dst, app)] = true
-	}
-	var c demoCheck
-	want := map[string]bool{}
-	for _, v := range tr.Must {
-		k := key(v.Rule, v.Src, v.Dst, v.App)
-		want[k] = true
-		c.expected = append(c.expected, k)
-		if got[k] {
-			continue
-		}
-		c.missing = append(c.missing, k)
-	}
-	for k := range got {
-		if !want[k] {
-			c.unexpected = append(c.unexpected, k)
-		}
-	}
-	slices.Sort(c.unexpected)
+	c := demoCheck{Match: finding.Check(doc.Findings, synth.Expects(tr.Must), synth.Expects(tr.MustNot))}
 	for _, v := range tr.MustNot {
 		if v.Scenario == "authorized-maintenance" && slices.Contains(tr.Scenarios, v.Scenario) {
-			if got[key(v.Rule, v.Src, v.Dst, v.App)] {
+			if slices.Contains(c.Forbidden, v.Expect()) {
 				c.maintenance = "reported, though the change window allows it"
 				break
 			}

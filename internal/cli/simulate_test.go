@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +16,7 @@ import (
 
 	"harborwatch/capture"
 	"harborwatch/declared"
+	"harborwatch/finding"
 	"harborwatch/internal/synth"
 	"harborwatch/site"
 )
@@ -267,73 +267,20 @@ func TestSimulateFiles(t *testing.T) {
 	})
 }
 
-// reportFindings reads the findings of a JSON report as truth keys (rule,
-// client, server, application; no server or application for device
-// findings) and their flows.
-func reportFindings(t *testing.T, report []byte) (got, flows map[string]bool) {
+// compareTruth checks the findings of a JSON report against a truth file
+// (finding.Check): every "must" finding, no other finding, none twice,
+// nothing on a "must_not" flow.
+func compareTruth(t *testing.T, report []byte, tr truth) {
 	t.Helper()
 	var doc struct {
-		Findings []struct {
-			Rule string `json:"rule"`
-			Src  struct {
-				IP string `json:"ip"`
-			} `json:"src"`
-			Dst struct {
-				IP string `json:"ip"`
-			} `json:"dst"`
-			App string `json:"app"`
-		} `json:"findings"`
+		Findings []finding.Finding `json:"findings"`
 	}
 	if err := json.Unmarshal(report, &doc); err != nil {
 		t.Fatal(err)
 	}
-	got, flows = map[string]bool{}, map[string]bool{}
-	for _, f := range doc.Findings {
-		dst, app := f.Dst.IP, f.App
-		switch f.Rule {
-		case "segmentation.multi-homed":
-			app = ""
-		case "inventory.unknown-device", "supplier.not-isolated":
-			dst, app = "", ""
-		}
-		k := truthKey(f.Rule, f.Src.IP, dst, app)
-		if got[k] {
-			t.Errorf("finding %s reported twice", k)
-		}
-		got[k] = true
-		flows[truthKey("", f.Src.IP, dst, app)] = true
-	}
-	return got, flows
-}
-
-func truthKey(rule, src, dst, app string) string {
-	return fmt.Sprintf("%s %s>%s %s", rule, src, dst, app)
-}
-
-// compareTruth checks findings against a truth file: every "must"
-// finding, no other finding, nothing on a "must_not" flow.
-func compareTruth(t *testing.T, got, flows map[string]bool, tr truth) {
-	t.Helper()
-	want := map[string]bool{}
-	for _, v := range tr.Must {
-		k := truthKey(v.Rule, v.Src, v.Dst, v.App)
-		want[k] = true
-		if !got[k] {
-			t.Errorf("missing finding %s", k)
-		}
-	}
-	for k := range got {
-		if !want[k] {
-			t.Errorf("unexpected finding %s", k)
-		}
-	}
-	for _, v := range tr.MustNot {
-		if v.Rule == "" && flows[truthKey("", v.Src, v.Dst, v.App)] {
-			t.Errorf("normal flow %s>%s %s produced a finding", v.Src, v.Dst, v.App)
-		}
-		if k := truthKey(v.Rule, v.Src, v.Dst, v.App); v.Rule != "" && got[k] {
-			t.Errorf("forbidden finding %s", k)
-		}
+	m := finding.Check(doc.Findings, synth.Expects(tr.Must), synth.Expects(tr.MustNot))
+	for _, p := range m.Problems() {
+		t.Error(p)
 	}
 }
 
@@ -354,8 +301,7 @@ func TestScenarioEndToEnd(t *testing.T) {
 				if r.code != ExitOK {
 					t.Fatalf("analyze: exit %d: %s", r.code, r.stderr)
 				}
-				got, flows := reportFindings(t, []byte(r.stdout))
-				compareTruth(t, got, flows, s.truth)
+				compareTruth(t, []byte(r.stdout), s.truth)
 				// A negative scenario proves something only if its traffic
 				// is there: the download is seen, and judged allowed.
 				if sc.Name == "authorized-maintenance" {

@@ -8,7 +8,7 @@ import (
 	"os"
 	"time"
 
-	"harborwatch/detect"
+	"harborwatch/finding"
 	"harborwatch/pipeline"
 	"harborwatch/sink/jsonl"
 )
@@ -79,7 +79,7 @@ func (s *streams) options(o *pipeline.Options, events, findings, flows bool) {
 
 // findings hands on findings made after the packet path (the inventory's),
 // stamped with the run's last packet time.
-func (s *streams) findings(fs []detect.Finding, at time.Time) {
+func (s *streams) findings(fs []finding.Finding, at time.Time) {
 	if s.w == nil {
 		return
 	}

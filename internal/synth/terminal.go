@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"harborwatch/finding"
 )
 
 // TerminalOptions configures Terminal. The zero value gives the shipped
@@ -82,6 +84,21 @@ type Violation struct {
 	Dst      string `json:"dst,omitempty"`
 	App      string `json:"app,omitempty"`
 	Scenario string `json:"scenario,omitempty"`
+}
+
+// Expect returns the finding (or quiet flow) v describes, as
+// finding.Check compares it with an analysis.
+func (v Violation) Expect() finding.Expect {
+	return finding.Expect{Rule: v.Rule, Src: v.Src, Dst: v.Dst, App: v.App}
+}
+
+// Expects returns the findings (or quiet flows) vs describe.
+func Expects(vs []Violation) []finding.Expect {
+	out := make([]finding.Expect, len(vs))
+	for i, v := range vs {
+		out[i] = v.Expect()
+	}
+	return out
 }
 
 // TerminalScenario is one deliberate violation that Terminal can inject
@@ -245,6 +262,11 @@ type Truth struct {
 	// (TerminalQuiet) that must cause no finding at all — left out when
 	// an expected finding has the same endpoints and application.
 	MustNot []Violation
+}
+
+// Check compares the findings of an analysis with the truth.
+func (tr Truth) Check(fs []finding.Finding) finding.Match {
+	return finding.Check(fs, Expects(tr.Must), Expects(tr.MustNot))
 }
 
 // TerminalTruth returns the ground truth of a Terminal capture with the
