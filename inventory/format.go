@@ -1,15 +1,18 @@
 package inventory
 
 import (
+	"crypto/rand"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	cdx "github.com/CycloneDX/cyclonedx-go"
 
@@ -20,8 +23,8 @@ import (
 // reconciliation and the import problems.
 func Text(w io.Writer, inv *Inventory) error {
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "Inventory: %d assets (%d declared, %d observed), %d of concern; OUI table %s\n\n",
-		inv.Summary.Assets, inv.Summary.Declared, inv.Summary.Observed, inv.Summary.OfConcern, inv.OUITable)
+	fmt.Fprintf(ew, "Inventory: %s (%d declared, %d observed), %d of concern; OUI table %s\n\n",
+		nouns(inv.Summary.Assets, "asset", "assets"), inv.Summary.Declared, inv.Summary.Observed, inv.Summary.OfConcern, inv.OUITable)
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tADDRESSES\tVENDOR\tKIND / ROLES\tZONE\tCRANE\tSTATE\tCONCERN")
 	for _, a := range inv.Assets {
@@ -105,8 +108,8 @@ func dash(s string) string {
 func CranesText(w io.Writer, inv *Inventory) error {
 	ew := &errWriter{w: w}
 	s := inv.Summary
-	fmt.Fprintf(ew, "Facility %s: %d cranes (%d with suppliers of concern), %d assets, %d of concern\n",
-		dash(inv.Facility), s.Cranes, s.CranesOfConcern, s.Assets, s.OfConcern)
+	fmt.Fprintf(ew, "Facility %s: %s (%d with suppliers of concern), %s, %d of concern\n",
+		dash(inv.Facility), nouns(s.Cranes, "crane", "cranes"), s.CranesOfConcern, nouns(s.Assets, "asset", "assets"), s.OfConcern)
 	fmt.Fprintf(ew, "  by supplier of concern: %s\n  by criticality: %s\n  isolation of assets of concern: %s\n",
 		Counts(s.BySupplier), Counts(s.ByCriticality), Counts(s.ByIsolation))
 	for _, c := range inv.Cranes {
@@ -139,6 +142,14 @@ func CranesText(w io.Writer, inv *Inventory) error {
 	return ew.err
 }
 
+// nouns formats a count of things: "1 crane", "4 cranes".
+func nouns(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
 // Counts formats counts by name as "a 2, b 1", names sorted; "-" for none.
 func Counts(m map[string]int) string {
 	if len(m) == 0 {
@@ -166,18 +177,37 @@ func JSON(w io.Writer, inv *Inventory) error {
 // csvHeader extends the import header (docs/formats/inventory-csv.md) with
 // the reconciliation's columns; the file can be imported back.
 var csvHeader = slices.Concat(declared.Columns, []string{"vendor_source", "roles", "concern", "isolation", "declared",
-	"observed", "first_seen", "last_seen"})
+	"observed", "first_seen", "last_seen", "shared"})
 
-// CSV writes one row per asset.
+// CSV writes one row per asset. An asset list gives an address or a MAC
+// to one asset only, and its reader skips a row that repeats one; so when
+// two assets hold the same address or MAC (two declarations disagree: a
+// site.yaml asset and a BOM component with one address and two MACs), the
+// later row writes it in "shared" instead of ip or mac, and the file
+// imports back with every asset.
 func CSV(w io.Writer, inv *Inventory) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
 		return err
 	}
+	held := map[string]bool{} // addresses and MACs of earlier rows
 	for _, a := range inv.Assets {
-		var ips, roles, concern []string
+		var ips, macs, shared, roles, concern []string
 		for _, ip := range a.IPs {
-			ips = append(ips, ip.String())
+			if v := ip.String(); held[v] {
+				shared = append(shared, v)
+			} else {
+				held[v] = true
+				ips = append(ips, v)
+			}
+		}
+		for _, m := range a.MACs {
+			if held[m] {
+				shared = append(shared, m)
+			} else {
+				held[m] = true
+				macs = append(macs, m)
+			}
 		}
 		for _, r := range a.Roles {
 			roles = append(roles, r.Role)
@@ -193,10 +223,10 @@ func CSV(w io.Writer, inv *Inventory) error {
 		if a.FirstSeen != nil {
 			first, last = a.FirstSeen.Format("2006-01-02T15:04:05.000000Z"), a.LastSeen.Format("2006-01-02T15:04:05.000000Z")
 		}
-		row := []string{a.ID, a.Name, strings.Join(ips, ";"), strings.Join(a.MACs, ";"), a.Kind, a.Vendor, a.Model,
+		row := []string{a.ID, a.Name, strings.Join(ips, ";"), strings.Join(macs, ";"), a.Kind, a.Vendor, a.Model,
 			a.Supplier, a.Origin, a.Crane, zone, a.Criticality, a.Serial, a.Firmware, "", a.VendorSource,
 			strings.Join(roles, ";"), strings.Join(concern, ";"), a.Isolation, strconv.FormatBool(a.Declared),
-			strconv.FormatBool(a.Observed), first, last}
+			strconv.FormatBool(a.Observed), first, last, strings.Join(shared, ";")}
 		if err := cw.Write(row); err != nil {
 			return err
 		}
@@ -205,19 +235,86 @@ func CSV(w io.Writer, inv *Inventory) error {
 	return cw.Error()
 }
 
+// cranesCSVHeader are the columns of CranesCSV.
+var cranesCSVHeader = []string{"id", "name", "manufacturer", "model", "supplier", "origin", "zones", "assets", "declared",
+	"observed", "of_concern", "concern", "concern_paths", "remote_management", "remote_paths", "by_criticality", "by_isolation"}
+
+// CranesCSV writes one row per crane: what it is, its zones, its exposure
+// counts, its suppliers of concern with the path tying each to it, and its
+// remote-management paths. Lists are joined by ";", counts by name as
+// "core-control 5;support 2". It is a report, not an import format.
+func CranesCSV(w io.Writer, inv *Inventory) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(cranesCSVHeader); err != nil {
+		return err
+	}
+	counts := func(m map[string]int) string {
+		var out []string
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			out = append(out, k+" "+strconv.Itoa(m[k]))
+		}
+		return strings.Join(out, ";")
+	}
+	for _, c := range inv.Cranes {
+		var sups, paths []string
+		for _, cc := range c.Concerns {
+			if !slices.Contains(sups, cc.Supplier) {
+				sups = append(sups, cc.Supplier)
+			}
+			paths = append(paths, cc.Path)
+		}
+		x := c.Exposure
+		row := []string{c.ID, c.Name, c.Manufacturer, c.Model, c.Supplier, c.Origin, strings.Join(c.Zones, ";"),
+			strconv.Itoa(x.Assets), strconv.Itoa(x.Declared), strconv.Itoa(x.Observed), strconv.Itoa(x.OfConcern),
+			strings.Join(sups, ";"), strings.Join(paths, ";"), strconv.FormatBool(c.RemoteManagement),
+			strings.Join(c.RemotePaths, ";"), counts(x.ByCriticality), counts(x.ByIsolation)}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// BOMOptions say how CycloneDX writes a BOM. The zero value writes JSON
+// with a random serial number and no timestamp.
+type BOMOptions struct {
+	XML         bool      // XML instead of JSON
+	ToolVersion string    // harborwatch's version, in metadata.tools
+	Time        time.Time // metadata.timestamp; zero: none
+	// Serial is the BOM's serialNumber, "urn:uuid:…"; "" gives a random
+	// one (a version 4 UUID): each BOM written is a new BOM, even when its
+	// content has not changed (CycloneDX 1.6, serialNumber).
+	Serial string
+}
+
 // CycloneDX writes the inventory as a CycloneDX 1.6 BOM (JSON, or XML when
-// xml is set): the facility as a metadata property, one device
-// component per asset (BOM components keep their type), nested under
-// their parent where the parent is an asset. Addresses, zone, crane,
-// criticality and roles travel as harborwatch:* properties, so that the
-// BOM can be imported back.
-func CycloneDX(w io.Writer, inv *Inventory, xml bool) error {
+// o.XML is set) with its serial number, timestamp and tool (harborwatch and
+// its version): the facility as a metadata property, one device component
+// per asset (BOM components keep their type), nested under their parent
+// where the parent is an asset. Addresses, zone, crane, criticality and
+// roles travel as harborwatch:* properties, so that the BOM can be
+// imported back.
+func CycloneDX(w io.Writer, inv *Inventory, o BOMOptions) error {
 	bom := cdx.NewBOM()
 	bom.SpecVersion = cdx.SpecVersion1_6
+	bom.SerialNumber = o.Serial
+	if bom.SerialNumber == "" {
+		var u [16]byte
+		if _, err := rand.Read(u[:]); err != nil {
+			return err
+		}
+		u[6] = u[6]&0x0f | 0x40 // version 4
+		u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
+		bom.SerialNumber = fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+	}
 	// No metadata component: a BOM's subject is read back as an asset (or
 	// a crane), and the facility is neither.
 	bom.Metadata = &cdx.Metadata{
-		Tools: &cdx.ToolsChoice{Components: &[]cdx.Component{{Type: cdx.ComponentTypeApplication, Name: "harborwatch"}}},
+		Tools: &cdx.ToolsChoice{Components: &[]cdx.Component{{Type: cdx.ComponentTypeApplication, Name: "harborwatch", Version: o.ToolVersion}}},
+	}
+	if !o.Time.IsZero() {
+		bom.Metadata.Timestamp = o.Time.UTC().Format(time.RFC3339)
 	}
 	if inv.Facility != "" {
 		bom.Metadata.Properties = &[]cdx.Property{{Name: "harborwatch:facility", Value: inv.Facility}}
@@ -253,7 +350,7 @@ func CycloneDX(w io.Writer, inv *Inventory, xml bool) error {
 	}
 	bom.Components = &comps
 	format := cdx.BOMFileFormatJSON
-	if xml {
+	if o.XML {
 		format = cdx.BOMFileFormatXML
 	}
 	enc := cdx.NewBOMEncoder(w, format)

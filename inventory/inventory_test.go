@@ -342,8 +342,8 @@ func TestRoundTrips(t *testing.T) {
 		read  func(string, *bytes.Buffer) declared.Result
 	}{
 		{"csv", func(b *bytes.Buffer) error { return CSV(b, inv) }, func(n string, b *bytes.Buffer) declared.Result { return declared.ReadCSV(n, b) }},
-		{"cyclonedx", func(b *bytes.Buffer) error { return CycloneDX(b, inv, false) }, func(n string, b *bytes.Buffer) declared.Result { return declared.ReadCycloneDX(n, b) }},
-		{"cyclonedx-xml", func(b *bytes.Buffer) error { return CycloneDX(b, inv, true) }, func(n string, b *bytes.Buffer) declared.Result { return declared.ReadCycloneDX(n, b) }},
+		{"cyclonedx", func(b *bytes.Buffer) error { return CycloneDX(b, inv, BOMOptions{}) }, func(n string, b *bytes.Buffer) declared.Result { return declared.ReadCycloneDX(n, b) }},
+		{"cyclonedx-xml", func(b *bytes.Buffer) error { return CycloneDX(b, inv, BOMOptions{XML: true}) }, func(n string, b *bytes.Buffer) declared.Result { return declared.ReadCycloneDX(n, b) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b bytes.Buffer

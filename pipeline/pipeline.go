@@ -176,8 +176,8 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 		mem = 256 << 20
 	}
 	maxFlows := int(mem / int64(flow.EntrySize[flowX]()) / int64(workers))
-	if maxFlows < 1024 {
-		maxFlows = 1024
+	if maxFlows < minFlowsPerShard {
+		maxFlows = minFlowsPerShard
 	}
 	names := make([]string, len(srcs))
 	for i, s := range srcs {

@@ -128,21 +128,33 @@ func (t *textWriter) header(d *Document) {
 		t.printf(", %s EVICTED (flow memory full: raise --flow-memory)", count(st.EvictedFlows))
 	}
 	t.printf("\n")
+	if st.EvictedFlows > 0 {
+		t.printf("lost     %s before %s end: later packets start new flows, so findings on %s may be split or missed\n",
+			nouns(st.EvictedFlows, "flow evicted", "flows evicted"), pick(st.EvictedFlows, "its", "their"), pick(st.EvictedFlows, "it", "them"))
+	}
+	if st.TCPGaps > 0 {
+		cost := "ICS operations across them may be missed"
+		if st.TCPDroppedBytes > 0 {
+			cost = count(st.TCPDroppedBytes) + " bytes not analyzed: ICS operations in them may be missed"
+		}
+		t.printf("lost     tcp gaps %s (%s)\n", count(st.TCPGaps), cost)
+	}
 	var errs []string
 	for _, k := range sortedKeys(st.DecodeErrors) {
 		errs = append(errs, fmt.Sprintf("%s %d", k, st.DecodeErrors[k]))
 	}
 	if len(errs) > 0 {
 		t.printf("damaged  malformed headers: %s\n", strings.Join(errs, ", "))
+		t.printf("         (those packets were analyzed only up to the damage: what they carried may be missed)\n")
 	}
 	if st.Fragments > 0 || st.Truncated > 0 {
-		t.printf("note     %s IP fragments (not reassembled), %s packets cut by the snap length\n", count(st.Fragments), count(st.Truncated))
+		t.printf("note     %s (not reassembled), %s by the snap length\n", nouns(st.Fragments, "IP fragment", "IP fragments"), nouns(st.Truncated, "packet cut", "packets cut"))
 	}
 	if st.ExternalDropped > 0 {
-		t.printf("note     %s external addresses not remembered as device candidates\n", count(st.ExternalDropped))
+		t.printf("note     %s not remembered as device candidates\n", nouns(st.ExternalDropped, "external address", "external addresses"))
 	}
 	if st.HostsDropped > 0 {
-		t.printf("note     %s hosts not remembered (host table full)\n", count(st.HostsDropped))
+		t.printf("note     %s not remembered (host table full)\n", nouns(st.HostsDropped, "host", "hosts"))
 	}
 	t.printf("\n")
 }
@@ -154,6 +166,22 @@ func sortedKeys(m map[string]uint64) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// nouns formats a count of things: "1 device", "1,207 devices".
+func nouns(n uint64, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return count(n) + " " + many
+}
+
+// pick returns one when n is 1, else many.
+func pick(n uint64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func count(n uint64) string {
@@ -334,7 +362,7 @@ func counted(f finding.Finding) string {
 
 func (t *textWriter) assets(d *Document) {
 	s := d.Inventory
-	t.printf("ASSETS: %d devices, %d declared, %d seen", s.Assets, s.Declared, s.Observed)
+	t.printf("ASSETS: %s, %d declared, %d seen", nouns(uint64(s.Assets), "device", "devices"), s.Declared, s.Observed)
 	if s.OfConcern > 0 {
 		t.printf("; %d tied to suppliers of concern (%s)", s.OfConcern, inventory.Counts(s.BySupplier))
 		if n := s.ByIsolation["not-isolated"]; n > 0 {

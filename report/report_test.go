@@ -146,3 +146,47 @@ func TestTextInventoryFinding(t *testing.T) {
 		}
 	}
 }
+
+// TestTextLosses: what the stats count as lost or damaged is shown with
+// what it may have cost, and counts of one read as one.
+func TestTextLosses(t *testing.T) {
+	d := doc()
+	d.Stats.TCPGaps, d.Stats.TCPDroppedBytes = 12, 4096
+	var b bytes.Buffer
+	if err := Text(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"lost     4 flows evicted before their end: later packets start new flows, so findings on them may be split or missed\n",
+		"lost     tcp gaps 12 (4,096 bytes not analyzed: ICS operations in them may be missed)\n",
+		"damaged  malformed headers: ipv4 1, tcp 2\n         (those packets were analyzed only up to the damage: what they carried may be missed)\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, b.String())
+		}
+	}
+
+	one := &Document{Stats: pipeline.Stats{EvictedFlows: 1, TCPGaps: 1, Fragments: 1, Truncated: 1, ExternalDropped: 1, HostsDropped: 1},
+		Inventory: inventory.Summary{Exposure: inventory.Exposure{Assets: 1, Declared: 1}}}
+	b.Reset()
+	if err := Text(&b, one); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"lost     1 flow evicted before its end: later packets start new flows, so findings on it may be split or missed\n",
+		"lost     tcp gaps 1 (ICS operations across them may be missed)\n",
+		"note     1 IP fragment (not reassembled), 1 packet cut by the snap length\n",
+		"note     1 external address not remembered",
+		"note     1 host not remembered",
+		"ASSETS: 1 device, 1 declared, 0 seen\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, b.String())
+		}
+	}
+	// Nothing lost, nothing said.
+	b.Reset()
+	if err := Text(&b, &Document{}); err != nil || strings.Contains(b.String(), "lost") || strings.Contains(b.String(), "damaged") {
+		t.Errorf("clean report: %v\n%s", err, b.String())
+	}
+}

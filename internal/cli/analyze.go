@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,7 +39,7 @@ func analyzeCommand() *command {
 	return &command{
 		name:  "analyze",
 		short: "analyze packet captures against the site model and report findings",
-		usage: "harborwatch analyze [--site FILE] [--format text|json] [--out FILE] [--events FILE] [--fail-on SEVERITY] CAPTURE...",
+		usage: "harborwatch analyze [--site FILE] [--format text|json] [--out FILE] [--events FILE] [--findings FILE] [--flows FILE] [--fail-on SEVERITY] [--workers N] [--flow-memory SIZE] [--cpuprofile FILE] [--log-level LEVEL] [--log-format text|json] CAPTURE...",
 		long: `
 Reads pcap and pcapng captures of the port's OT networks (several files are one
 timeline, merged by time), follows every flow, identifies the applications and
@@ -58,14 +59,33 @@ identity, diagnostics, sessions, I/O and writes.
 A damaged or truncated capture is not fatal: every packet before the damage
 is analyzed and the damage is reported (stderr and the report's stats).
 
+Streams for a SIEM, written while the capture is read (JSON lines; "-" is
+standard output; docs/formats/): --events FILE, the protocol events in
+packet-time order; --findings FILE, each finding when it is made and each
+time it changes (the last line of an id is the finding the report shows;
+findings reach it no later than one second of packet time after the packet
+that makes them, even on a connection that never ends); --flows FILE, one
+line per flow when it ends, and one a minute while a long flow lasts, with
+the fields of Zeek's conn.log and the zones and assets of both ends.
+
+A --flow-memory too small for the flow tables' floor (1,024 flows a
+worker) is raised to that floor, with a warning naming it.
+
+Logs: --log-level info says when the run starts, each capture opened, and
+the counts at the end; warnings (damaged captures, the flow-memory floor)
+show at the default level, warn. --log-format text or json writes them as
+records with time and level, for a log collector.
+
 Environment: HARBORWATCH_SITE, HARBORWATCH_FORMAT, HARBORWATCH_WORKERS,
-HARBORWATCH_FLOW_MEMORY and HARBORWATCH_FAIL_ON set the flags' defaults;
-flags win.
+HARBORWATCH_FLOW_MEMORY, HARBORWATCH_FAIL_ON, HARBORWATCH_LOG_LEVEL and
+HARBORWATCH_LOG_FORMAT set the flags' defaults; flags win. A bad value in
+one of them is an error (exit 2), as a bad flag is.
 
 Examples:
   harborwatch analyze --site examples/terminal/site.yaml examples/terminal/terminal.pcap
   harborwatch analyze --site site.yaml --format json --out report.json day1.pcapng day2.pcapng
   harborwatch analyze --site site.yaml --events events.jsonl --fail-on high capture.pcap
+  harborwatch analyze --site site.yaml --findings findings.jsonl --flows conn.jsonl capture.pcap
 
 Exit codes: 0 done, 1 failure, 2 bad usage or input, 3 a finding at or above
 --fail-on exists.`,
@@ -87,6 +107,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&o.workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers (0 = one per CPU)")
 	fs.StringVar(&o.flowMemory, "flow-memory", envOr(e, "HARBORWATCH_FLOW_MEMORY", "256MiB"), "`SIZE` bound of the flow tables' memory (e.g. 64MiB, 1GiB); the least recently used flows are evicted, and counted, beyond it")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the analysis to `FILE` (go tool pprof)")
+	logOpts := logFlags(fs, e)
 	if helpRequested(args) {
 		printHelp(e.stdout, c, fs)
 		return flag.ErrHelp
@@ -95,24 +116,30 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkEnvInts(e, fs, "analyze", "workers"); err != nil {
+		return err
+	}
+	if err := logOpts.start(e, fs, "analyze"); err != nil {
+		return err
+	}
 	if len(files) == 0 {
 		return usagef("analyze: no capture given (see 'harborwatch analyze --help')")
 	}
 	if o.format != "text" && o.format != "json" {
-		return usagef("analyze: --format %q: want text or json", o.format)
+		return usagef("analyze: %s: want text or json", given(e, fs, "format", o.format))
 	}
 	var failOn finding.Severity
 	if o.failOn != "" {
 		if failOn, err = finding.ParseSeverity(o.failOn); err != nil {
-			return usagef("analyze: --fail-on: %v", err)
+			return usagef("analyze: %s: %v", given(e, fs, "fail-on", o.failOn), err)
 		}
 	}
 	if o.workers < 0 {
-		return usagef("analyze: --workers %d: must be 0 or more", o.workers)
+		return usagef("analyze: %s: must be 0 or more", given(e, fs, "workers", strconv.Itoa(o.workers)))
 	}
 	mem, err := parseBytes(o.flowMemory)
 	if err != nil {
-		return usagef("analyze: --flow-memory: %v", err)
+		return usagef("analyze: %s: %v", given(e, fs, "flow-memory", o.flowMemory), err)
 	}
 
 	st := site.Default()
@@ -162,6 +189,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	}
 
 	doc := report.NewDocument(res, fac, inv)
+	logReport(e, doc)
 	if err := writeTo(e, o.out, func(w io.Writer) error {
 		if o.format == "json" {
 			return report.JSON(w, doc)
@@ -173,7 +201,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if failOn != 0 {
 		for _, f := range doc.Findings {
 			if f.Severity >= failOn {
-				fmt.Fprintf(e.stderr, "harborwatch: %d finding(s); at least one at or above %s (--fail-on)\n", len(doc.Findings), failOn)
+				fmt.Fprintf(e.stderr, "harborwatch: %s; at least one at or above %s (--fail-on)\n", nouns(len(doc.Findings), "finding", "findings"), failOn)
 				return exitError{ExitFailOn}
 			}
 		}
@@ -282,7 +310,7 @@ func parseBytes(s string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("%q is not a size (e.g. 256MiB)", s)
+		return 0, errors.New("not a size (e.g. 256MiB, 1GiB)")
 	}
 	return n * mul, nil
 }

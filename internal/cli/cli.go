@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"sort"
 	"strings"
@@ -40,6 +41,7 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	stderrTTY      bool
+	log            *slog.Logger // set by the command from its log flags; see logger
 }
 
 type command struct {
@@ -61,8 +63,24 @@ var Version = "dev"
 func versionCommand() *command {
 	return &command{
 		name: "version", short: "print the version", usage: "harborwatch version",
+		long: `
+Prints the version harborwatch was built as ("dev" for a build from the
+source without a version).
+
+Example:
+  harborwatch version`,
 		run: func(_ context.Context, e *env, args []string) error {
-			if len(args) > 0 {
+			c := versionCommand()
+			fs := newFlags(c, e)
+			if helpRequested(args) {
+				printHelp(e.stdout, c, fs)
+				return flag.ErrHelp
+			}
+			pos, err := parse(fs, args)
+			if err != nil {
+				return err
+			}
+			if len(pos) > 0 {
 				return usagef("version takes no arguments")
 			}
 			fmt.Fprintf(e.stdout, "harborwatch %s\n", Version)
@@ -182,10 +200,12 @@ func newFlags(c *command, e *env) *flag.FlagSet {
 
 func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 	fmt.Fprintf(w, "Usage: %s\n\n%s\n", c.usage, strings.TrimSpace(c.long))
-	fmt.Fprint(w, "\nFlags:\n")
 	var names []string
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
 	sort.Strings(names)
+	if len(names) > 0 {
+		fmt.Fprint(w, "\nFlags:\n")
+	}
 	for _, n := range names {
 		f := fs.Lookup(n)
 		def := ""

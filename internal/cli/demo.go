@@ -24,7 +24,7 @@ func demoCommand() *command {
 	return &command{
 		name:  "demo",
 		short: "simulate a terminal with every scenario, analyze it and show the report",
-		usage: "harborwatch demo [--keep DIR] [--format text|json]",
+		usage: "harborwatch demo [--keep DIR] [--format text|json] [--log-level LEVEL] [--log-format text|json]",
 		long: `
 Runs the whole path on a simulated container terminal: it generates a minute
 of the OT traffic of four ship-to-shore cranes with every scenario injected
@@ -40,8 +40,9 @@ whether every expected finding was reported and nothing else: exit 0 when
 so, 1 when not.
 
 The files (capture, site model, inventory, truth, JSON report) are written
-to a temporary folder removed at the end, or to DIR with --keep, with the
-command to analyze them again.
+to a temporary folder removed at the end — so the evidence paths of the
+report point into a folder that is gone once the demo ends — or to DIR with
+--keep, kept, with the command to analyze them again.
 
 Examples:
   harborwatch demo
@@ -60,12 +61,16 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(c, e)
 	fs.StringVar(&o.keep, "keep", "", "write the files to `DIR` and keep them (default: a temporary folder, removed)")
 	fs.StringVar(&o.format, "format", "text", "report `FORMAT`: text or json")
+	logOpts := logFlags(fs, e)
 	if helpRequested(args) {
 		printHelp(e.stdout, c, fs)
 		return flag.ErrHelp
 	}
 	pos, err := parse(fs, args)
 	if err != nil {
+		return err
+	}
+	if err := logOpts.start(e, fs, "demo"); err != nil {
 		return err
 	}
 	if len(pos) > 0 {
@@ -80,6 +85,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer os.RemoveAll(dir)
+		fmt.Fprintf(e.stderr, "harborwatch demo: the files (and the evidence the report points to) are in %s, deleted on exit; --keep DIR keeps them\n", dir)
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -88,12 +94,12 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	for _, sc := range synth.TerminalScenarios {
 		all = append(all, sc.Name)
 	}
-	fmt.Fprintf(e.stderr, "harborwatch demo: simulating a terminal of %d cranes with %d scenarios…\n", demoCranes, len(all))
+	fmt.Fprintf(e.stderr, "harborwatch demo: simulating a terminal of %s with %s…\n", nouns(demoCranes, "crane", "cranes"), nouns(len(all), "scenario", "scenarios"))
 	sim, err := simulateFiles(ctx, e, filepath.Join(dir, "terminal.pcap"), "pcap", synth.TerminalOptions{Cranes: demoCranes, Scenarios: all})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "harborwatch demo: %s packets of %s; analyzing…\n", grouped(sim.stats.Packets), sim.truth.Duration)
+	fmt.Fprintf(e.stderr, "harborwatch demo: %s of %s; analyzing…\n", nouns(sim.stats.Packets, "packet", "packets"), sim.truth.Duration)
 
 	// The analysis is harborwatch analyze's, run in-process: once as JSON
 	// for the comparison with the truth, and once more in text for the
@@ -101,7 +107,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	// HARBORWATCH_FAIL_ON turns the demo's findings into an exit code.
 	reportPath := filepath.Join(dir, "terminal.report.json")
 	quiet := &env{stdout: io.Discard, stderr: e.stderr, getenv: func(string) string { return "" }}
-	if err := runAnalyze(ctx, quiet, []string{"--site", sim.site, "--format", "json", "--out", reportPath, sim.capture}); err != nil {
+	if err := runAnalyze(ctx, quiet, slices.Concat([]string{"--site", sim.site, "--format", "json", "--out", reportPath}, logOpts.args(), []string{sim.capture})); err != nil {
 		return err
 	}
 	report, err := os.ReadFile(reportPath)
@@ -125,7 +131,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(closing, "\nGround truth: %d findings expected, %d reported", chk.Expected, chk.Expected-len(chk.Missing))
+	fmt.Fprintf(closing, "\nGround truth: %s expected, %d reported", nouns(chk.Expected, "finding", "findings"), chk.Expected-len(chk.Missing))
 	if len(chk.Missing)+len(chk.Unexpected) == 0 {
 		fmt.Fprint(closing, ", nothing else")
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +83,10 @@ func TestDemoText(t *testing.T) {
 		if !strings.Contains(r.stdout, s) {
 			t.Errorf("stdout lacks %q", s)
 		}
+	}
+	// Before the report, stderr says where the files are and that they go.
+	if !regexp.MustCompile(`harborwatch demo: the files \(and the evidence the report points to\) are in \S+harborwatch-demo-\S+, deleted on exit; --keep DIR keeps them\n`).MatchString(r.stderr) {
+		t.Errorf("stderr does not say the files are deleted:\n%s", r.stderr)
 	}
 	// The temporary folder is gone.
 	var tmp string

@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"harborwatch/capture"
 	"harborwatch/declared"
 	"harborwatch/inventory"
 	"harborwatch/pipeline"
+	"harborwatch/report"
 	"harborwatch/site"
 )
 
@@ -46,7 +49,7 @@ func inventoryCommand() *command {
 	return &command{
 		name:  "inventory",
 		short: "reconcile declared and observed devices; suppliers of concern; cranes as units",
-		usage: "harborwatch inventory [cranes] [--site FILE] [--bom FILE]... [--csv FILE]... [--json FILE]... [--format text|json|csv|cyclonedx|cyclonedx-xml] [--out FILE] [CAPTURE...]",
+		usage: "harborwatch inventory [cranes] [--site FILE] [--bom FILE]... [--csv FILE]... [--json FILE]... [--format text|json|csv|cyclonedx|cyclonedx-xml] [--out FILE] [--workers N] [--log-level LEVEL] [--log-format text|json] [CAPTURE...]",
 		long: `
 Builds the facility's asset inventory: every device declared in site.yaml
 (assets:, cranes:), in maintenance-system exports (--csv), JSON lists (--json)
@@ -74,16 +77,24 @@ for the facility.
 
 Bad rows or components of an imported file are reported with file:line and
 skipped; the rest is imported (exit 0; the problems are listed in the
-output and on stderr).
+output and on stderr). A file of which nothing can be imported — not a
+BOM, not a CSV asset list, a syntax error before the first record — is an
+error (exit 2) naming the file and why.
 
 Formats: text (a table), json, csv (re-importable with --csv), cyclonedx
-(CycloneDX 1.6 JSON, re-importable with --bom) or cyclonedx-xml.
+(CycloneDX 1.6 JSON, re-importable with --bom) or cyclonedx-xml. With
+'cranes': text, json or csv (one row per crane, a report, not for import).
+
+Environment: HARBORWATCH_SITE, HARBORWATCH_FORMAT, HARBORWATCH_WORKERS,
+HARBORWATCH_LOG_LEVEL and HARBORWATCH_LOG_FORMAT set the flags' defaults;
+flags win. A bad value in one of them is an error (exit 2).
 
 Examples:
   harborwatch inventory --site examples/terminal/site.yaml examples/terminal/terminal.pcap
   harborwatch inventory --bom examples/cranes/sts-03.cdx.json
   harborwatch inventory cranes --site site.yaml --bom sts-03.cdx.json --csv cmms-export.csv day1.pcap
-  harborwatch inventory --site site.yaml --format cyclonedx --out facility.cdx.json capture.pcap`,
+  harborwatch inventory --site site.yaml --format cyclonedx --out facility.cdx.json capture.pcap
+  harborwatch inventory cranes --site site.yaml --format csv capture.pcap`,
 		run: runInventory,
 	}
 }
@@ -96,9 +107,10 @@ func runInventory(ctx context.Context, e *env, args []string) error {
 	fs.Var(&o.boms, "bom", "CycloneDX BOM `FILE` (JSON or XML; repeatable)")
 	fs.Var(&o.csvs, "csv", "asset list `FILE` in CSV (docs/formats/inventory-csv.md; repeatable)")
 	fs.Var(&o.jsons, "json", "asset list `FILE` in JSON (repeatable)")
-	fs.StringVar(&o.format, "format", "text", "output `FORMAT`: text, json, csv, cyclonedx or cyclonedx-xml")
+	fs.StringVar(&o.format, "format", envOr(e, "HARBORWATCH_FORMAT", "text"), "output `FORMAT`: text, json, csv, cyclonedx or cyclonedx-xml (cranes: text, json or csv)")
 	fs.StringVar(&o.out, "out", "", "write to `FILE` instead of standard output")
 	fs.IntVar(&o.workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers for the captures (0 = one per CPU)")
+	logOpts := logFlags(fs, e)
 	if helpRequested(args) {
 		printHelp(e.stdout, c, fs)
 		return flag.ErrHelp
@@ -111,13 +123,22 @@ func runInventory(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkEnvInts(e, fs, "inventory", "workers"); err != nil {
+		return err
+	}
+	if err := logOpts.start(e, fs, "inventory"); err != nil {
+		return err
+	}
 	switch o.format {
 	case "text", "json", "csv", "cyclonedx", "cyclonedx-xml":
 	default:
-		return usagef("inventory: --format %q: want text, json, csv, cyclonedx or cyclonedx-xml", o.format)
+		return usagef("inventory: %s: want text, json, csv, cyclonedx or cyclonedx-xml", given(e, fs, "format", o.format))
 	}
-	if cranes && (o.format == "csv" || o.format == "cyclonedx" || o.format == "cyclonedx-xml") {
-		return usagef("inventory cranes: --format %q: want text or json", o.format)
+	if cranes && (o.format == "cyclonedx" || o.format == "cyclonedx-xml") {
+		return usagef("inventory cranes: %s: want text, json or csv (a BOM lists assets: use 'harborwatch inventory --format %s')", given(e, fs, "format", o.format), o.format)
+	}
+	if o.workers < 0 {
+		return usagef("inventory: %s: must be 0 or more", given(e, fs, "workers", strconv.Itoa(o.workers)))
 	}
 	if o.site == "" && len(o.boms)+len(o.csvs)+len(o.jsons)+len(files) == 0 {
 		return usagef("inventory: nothing to inventory: give --site, --bom, --csv, --json or a capture (see 'harborwatch inventory --help')")
@@ -132,9 +153,10 @@ func runInventory(ctx context.Context, e *env, args []string) error {
 	}
 	var imports []declared.Result
 	for _, group := range []struct {
+		flag  string
 		files listFlag
 		read  func(string, io.Reader) declared.Result
-	}{{o.csvs, declared.ReadCSV}, {o.jsons, declared.ReadJSON}, {o.boms, declared.ReadCycloneDX}} {
+	}{{"csv", o.csvs, declared.ReadCSV}, {"json", o.jsons, declared.ReadJSON}, {"bom", o.boms, declared.ReadCycloneDX}} {
 		for _, path := range group.files {
 			f, err := os.Open(path)
 			if err != nil {
@@ -142,6 +164,11 @@ func runInventory(ctx context.Context, e *env, args []string) error {
 			}
 			r := group.read(path, f)
 			f.Close()
+			if err := imported(group.flag, path, r); err != nil {
+				return err
+			}
+			e.logger().Info(fmt.Sprintf("imported %s from %s", nouns(len(r.Assets), "asset", "assets"), path),
+				"file", path, "as", group.flag, "assets", len(r.Assets), "cranes", len(r.Cranes), "problems", len(r.Problems))
 			imports = append(imports, r)
 		}
 	}
@@ -155,8 +182,11 @@ func runInventory(ctx context.Context, e *env, args []string) error {
 	}
 	inv := inventory.Build(opts)
 	for _, p := range inv.Problems {
-		fmt.Fprintf(e.stderr, "harborwatch: warning: %s (skipped)\n", p.Error())
+		e.logger().Warn(p.Error()+" (skipped)", "file", p.File, "line", p.Line, "col", p.Col)
 	}
+	e.logger().Info(fmt.Sprintf("inventory of %s, %s", nouns(inv.Summary.Assets, "asset", "assets"), nouns(inv.Summary.Cranes, "crane", "cranes")),
+		"assets", inv.Summary.Assets, "declared", inv.Summary.Declared, "observed", inv.Summary.Observed,
+		"of_concern", inv.Summary.OfConcern, "cranes", inv.Summary.Cranes, "findings", len(inv.Findings), "import_problems", len(inv.Problems))
 	return writeTo(e, o.out, func(w io.Writer) error {
 		switch {
 		case cranes && o.format == "json":
@@ -165,30 +195,48 @@ func runInventory(ctx context.Context, e *env, args []string) error {
 				Summary  inventory.Summary `json:"summary"`
 				Cranes   []inventory.Crane `json:"cranes"`
 			}{inv.Facility, inv.Summary, inv.Cranes})
+		case cranes && o.format == "csv":
+			return inventory.CranesCSV(w, inv)
 		case cranes:
 			return inventory.CranesText(w, inv)
 		case o.format == "json":
 			return inventory.JSON(w, inv)
 		case o.format == "csv":
 			return inventory.CSV(w, inv)
-		case o.format == "cyclonedx":
-			return inventory.CycloneDX(w, inv, false)
-		case o.format == "cyclonedx-xml":
-			return inventory.CycloneDX(w, inv, true)
+		case o.format == "cyclonedx", o.format == "cyclonedx-xml":
+			return inventory.CycloneDX(w, inv, inventory.BOMOptions{XML: o.format == "cyclonedx-xml", ToolVersion: Version, Time: time.Now()})
 		}
 		return inventory.Text(w, inv)
 	})
 }
 
+// imported checks what a reader got from the file given to --flag: a file
+// of which nothing could be read (no asset, no crane, and a problem saying
+// why: not a BOM, no id column, a syntax error before the first record) is
+// bad input, not an empty inventory.
+func imported(flag, path string, r declared.Result) error {
+	if len(r.Assets)+len(r.Cranes) > 0 || len(r.Problems) == 0 {
+		return nil
+	}
+	more := ""
+	if n := len(r.Problems) - 1; n > 0 {
+		more = fmt.Sprintf(" (and %s)", nouns(n, "other problem", "other problems"))
+	}
+	return usagef("inventory: --%s %s: nothing imported: %s%s", flag, path, r.Problems[0].Error(), more)
+}
+
 // analyzeFiles runs the packet path over capture files, with damage
-// warnings on stderr and the progress line on a terminal.
+// warnings and the log, and the progress line on a terminal.
 func analyzeFiles(ctx context.Context, e *env, files []string, opts pipeline.Options) (*pipeline.Result, error) {
+	log := e.logger()
 	var srcs []capture.Source
 	defer func() {
 		for _, s := range srcs {
 			s.Close()
 		}
 	}()
+	log.Info(fmt.Sprintf("analysis of %s started", nouns(len(files), "capture", "captures")),
+		"captures", len(files), "workers", opts.Workers, "flow_memory", opts.FlowMemory, "version", Version)
 	for _, f := range files {
 		s, err := capture.Open(f)
 		if err != nil {
@@ -198,14 +246,71 @@ func analyzeFiles(ctx context.Context, e *env, files []string, opts pipeline.Opt
 			return nil, err
 		}
 		srcs = append(srcs, s)
+		var size int64
+		if fi, err := os.Stat(f); err == nil {
+			size = fi.Size()
+		}
+		log.Info("opened capture "+f, "file", f, "bytes", size)
+	}
+	if floor := pipeline.FlowMemoryFloor(opts.Workers); opts.FlowMemory > 0 && opts.FlowMemory < floor {
+		log.Warn(fmt.Sprintf("flow memory %s is below the floor of %s (1,024 flows a worker); using %s",
+			sizeString(opts.FlowMemory), sizeString(floor), sizeString(floor)),
+			"flow_memory", opts.FlowMemory, "floor", floor, "workers", opts.Workers)
 	}
 	prog := &pipeline.Progress{}
 	opts.Progress = prog
-	opts.OnDamage = func(err error) { fmt.Fprintf(e.stderr, "harborwatch: warning: %v\n", err) }
+	opts.OnDamage = func(err error) {
+		attrs := []any{"error", err.Error()}
+		if de, ok := errors.AsType[*capture.DamageError](err); ok {
+			attrs = append(attrs, "file", de.File, "offset", de.Offset, "packet", de.Packet)
+		}
+		log.Warn(err.Error(), attrs...)
+	}
+	start := time.Now()
 	stop := progressLine(e, prog)
 	res, err := pipeline.Run(ctx, srcs, opts)
 	stop()
-	return res, err
+	if err != nil {
+		return res, err
+	}
+	st := &res.Stats
+	damaged := 0
+	for _, c := range st.Captures {
+		if c.Error != "" {
+			damaged++
+		}
+	}
+	var decodeErrors uint64
+	for _, n := range st.DecodeErrors {
+		decodeErrors += n
+	}
+	log.Info(fmt.Sprintf("analyzed %s, %s in %.2f s", nouns(int64(st.Packets), "packet", "packets"), nouns(int64(st.Flows), "flow", "flows"), time.Since(start).Seconds()),
+		"packets", st.Packets, "bytes", st.Bytes, "flows", st.Flows, "evicted_flows", st.EvictedFlows,
+		"tcp_gaps", st.TCPGaps, "tcp_dropped_bytes", st.TCPDroppedBytes, "decode_errors", decodeErrors,
+		"damaged_captures", damaged, "findings", len(res.Findings), "seconds", time.Since(start).Seconds())
+	return res, nil
+}
+
+// logReport logs what a report holds, at the end of a run.
+func logReport(e *env, doc *report.Document) {
+	e.logger().Info(fmt.Sprintf("report: %s, %s", nouns(len(doc.Findings), "finding", "findings"), nouns(len(doc.Assets), "asset", "assets")),
+		"findings", len(doc.Findings), "assets", len(doc.Assets), "cranes", len(doc.Cranes))
+}
+
+// sizeString formats a byte count in the units --flow-memory takes.
+func sizeString(n int64) string {
+	for _, u := range []struct {
+		mul  int64
+		name string
+	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
+		if n >= u.mul {
+			if n%u.mul == 0 {
+				return fmt.Sprintf("%d%s", n/u.mul, u.name)
+			}
+			return fmt.Sprintf("%.1f%s", float64(n)/float64(u.mul), u.name)
+		}
+	}
+	return fmt.Sprintf("%dB", n)
 }
 
 // writeJSON writes v as indented JSON with a final newline.

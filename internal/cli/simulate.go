@@ -41,7 +41,7 @@ func simulateCommand() *command {
 	return &command{
 		name:  "simulate",
 		short: "write a synthetic terminal capture with known violations and its ground truth",
-		usage: "harborwatch simulate --out FILE.pcap [--scenario NAME]... [--cranes N] [--duration D] [--rate PPS] [--seed N] [--format pcap|pcapng] | --list",
+		usage: "harborwatch simulate --out FILE.pcap [--scenario NAME]... [--cranes N] [--duration D] [--rate PPS] [--seed N] [--format pcap|pcapng] [--log-level LEVEL] [--log-format text|json] | --list",
 		long: `
 Generates the OT traffic of a container terminal of N ship-to-shore cranes —
 each with its control network (main PLC speaking S7comm on odd cranes,
@@ -116,12 +116,16 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&o.cranes, "cranes", defaultCranes, fmt.Sprintf("`N` ship-to-shore cranes, %d to %d (the example has 2)", synth.MinCranes, synth.MaxCranes))
 	fs.DurationVar(&o.duration, "duration", synth.TerminalDuration, "capture time `D` to generate, e.g. 90s, 10m, 2h")
 	fs.IntVar(&o.rate, "rate", 0, fmt.Sprintf("background load up to `PPS` packets per second of capture time (at most %d; 0: normal traffic only)", synth.MaxTerminalRate))
+	logOpts := logFlags(fs, e)
 	if helpRequested(args) {
 		printHelp(e.stdout, c, fs)
 		return flag.ErrHelp
 	}
 	pos, err := parse(fs, args)
 	if err != nil {
+		return err
+	}
+	if err := logOpts.start(e, fs, "simulate"); err != nil {
 		return err
 	}
 	if len(pos) > 0 {
@@ -149,13 +153,18 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 		names = o.scenarios
 	}
 	opts := synth.TerminalOptions{Seed: o.seed, Scenarios: names, Cranes: o.cranes, Duration: o.duration, Rate: o.rate}
+	e.logger().Info("simulation started", "out", o.out, "format", o.format, "cranes", o.cranes, "duration", o.duration.String(),
+		"rate", o.rate, "seed", o.seed, "scenarios", len(names))
 	r, err := simulateFiles(ctx, e, o.out, o.format, opts)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "harborwatch: wrote %s, %s, %s and %s: %s packets, %.1f MB, %s flows in %.2f s (%d cranes, %d scenario(s), %d expected finding(s))\n",
-		r.capture, r.site, r.inventory, r.truthFile, grouped(r.stats.Packets), float64(r.stats.Bytes)/1e6, grouped(r.stats.Conversations),
-		r.elapsed.Seconds(), r.cranes, len(r.truth.Scenarios), len(r.truth.Must))
+	e.logger().Info("simulation done", "packets", r.stats.Packets, "bytes", r.stats.Bytes, "flows", r.stats.Conversations,
+		"expected_findings", len(r.truth.Must), "seconds", r.elapsed.Seconds())
+	fmt.Fprintf(e.stderr, "harborwatch: wrote %s, %s, %s and %s: %s, %.1f MB, %s in %.2f s (%s, %s, %s)\n",
+		r.capture, r.site, r.inventory, r.truthFile, nouns(r.stats.Packets, "packet", "packets"), float64(r.stats.Bytes)/1e6,
+		nouns(r.stats.Conversations, "flow", "flows"), r.elapsed.Seconds(), nouns(r.cranes, "crane", "cranes"),
+		nouns(len(r.truth.Scenarios), "scenario", "scenarios"), nouns(len(r.truth.Must), "expected finding", "expected findings"))
 	return nil
 }
 
@@ -301,6 +310,15 @@ func writeTerminal(ctx context.Context, w io.Writer, format string, opts synth.T
 // clears it.
 func simulateProgress(e *env, packets, bytes *atomic.Int64, after time.Duration) func() {
 	return showProgress(e, "simulating", after, packets.Load, bytes.Load)
+}
+
+// nouns formats a count of things, with thousands separators: "1 crane",
+// "4 cranes", "21,448 packets".
+func nouns[N int | int64](n N, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return grouped(int64(n)) + " " + many
 }
 
 // grouped formats n with thousands separators.

@@ -158,7 +158,7 @@ func TestSimulateFiles(t *testing.T) {
 	})
 	t.Run("default: four cranes, stats, inventory", func(t *testing.T) {
 		s := simulate(t, "four.pcap")
-		if s.truth.Cranes != 4 || !regexp.MustCompile(`: [0-9,]+ packets, [0-9.]+ MB, [0-9,]+ flows in [0-9.]+ s \(4 cranes, 8 scenario\(s\), 21 expected finding\(s\)\)`).MatchString(s.stderr) {
+		if s.truth.Cranes != 4 || !regexp.MustCompile(`: [0-9,]+ packets, [0-9.]+ MB, [0-9,]+ flows in [0-9.]+ s \(4 cranes, 8 scenarios, 21 expected findings\)`).MatchString(s.stderr) {
 			t.Errorf("truth %+v, stderr %q", s.truth, s.stderr)
 		}
 		st, err := site.Load(s.site)
