@@ -10,6 +10,7 @@ import (
 
 	"harborwatch/capture"
 	"harborwatch/event"
+	"harborwatch/runstats"
 )
 
 // TestICSEvents runs the snap7 capture (a client uploading, downloading,
@@ -98,7 +99,7 @@ func TestICSIdentity(t *testing.T) {
 // TestICSReorderedSegments swaps neighbouring Modbus segments and repeats
 // others: the analyzer still sees every PDU exactly once.
 func TestICSReorderedSegments(t *testing.T) {
-	count := func(pkts []capture.Packet) (int, Stats) {
+	count := func(pkts []capture.Packet) (int, runstats.Stats) {
 		var buf bytes.Buffer
 		w, _ := capture.NewPcapWriter(&buf, capture.LinkEthernet, 65535, false)
 		for _, p := range pkts {

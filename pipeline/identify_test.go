@@ -12,6 +12,7 @@ import (
 
 	"harborwatch/capture"
 	"harborwatch/internal/synth"
+	"harborwatch/runstats"
 	"harborwatch/site"
 )
 
@@ -144,7 +145,7 @@ func TestFlowMemoryBound(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := buf.Bytes()
-	run := func(mem int64) Stats {
+	run := func(mem int64) runstats.Stats {
 		src, err := capture.NewReader(bytes.NewReader(data), "mix.pcap")
 		if err != nil {
 			t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"harborwatch/event"
 	"harborwatch/finding"
 	"harborwatch/flow"
+	"harborwatch/runstats"
 	"harborwatch/site"
 )
 
@@ -29,7 +30,7 @@ type Options struct {
 	Workers int
 	// FlowMemory bounds the flow tables' memory in bytes, over all shards
 	// (0 → 256 MiB). When full, the least recently used flow is evicted and
-	// counted in Stats.EvictedFlows.
+	// counted in Result.Stats.EvictedFlows.
 	FlowMemory int64
 	// Events asks for protocol events in Result.Events.
 	Events bool
@@ -106,50 +107,10 @@ type Progress struct {
 	Bytes   atomic.Int64
 }
 
-// CaptureStats describes one input file.
-type CaptureStats struct {
-	File    string `json:"file"`
-	Packets uint64 `json:"packets"`
-	Bytes   uint64 `json:"bytes"`
-	Error   string `json:"error,omitempty"`
-	// DamageOffset is the byte offset of the damage when Error is set.
-	DamageOffset int64 `json:"damage_offset,omitempty"`
-}
-
-// Stats describes a whole run. Nothing is dropped silently: every packet
-// that could not be decoded, every evicted flow and every damaged file is
-// counted here.
-type Stats struct {
-	Captures     []CaptureStats    `json:"captures"`
-	Packets      uint64            `json:"packets"`
-	Bytes        uint64            `json:"bytes"`
-	Flows        uint64            `json:"flows"`
-	EvictedFlows uint64            `json:"evicted_flows"`
-	ExpiredFlows uint64            `json:"-"` // depends on how flows were sharded; not reported
-	PeakFlows    uint64            `json:"-"` // sum of the shards' peaks: depends on sharding; not reported
-	DecodeErrors map[string]uint64 `json:"decode_errors"`
-	Fragments    uint64            `json:"fragments"`
-	Truncated    uint64            `json:"truncated"`
-	NonIP        uint64            `json:"non_ip"`
-	// TCPGaps counts holes in the reassembled streams of ICS flows (lost
-	// or reordered segments); TCPDroppedBytes the pending bytes dropped at
-	// them.
-	TCPGaps         uint64   `json:"tcp_gaps"`
-	TCPDroppedBytes uint64   `json:"tcp_dropped_bytes"`
-	HostsDropped    uint64   `json:"hosts_dropped"`
-	ExternalDropped uint64   `json:"external_dropped"` // external addresses not remembered as asset candidates (detect.MaxExternalHosts)
-	Routers         []string `json:"routers,omitempty"`
-	// EventsLate counts events written after an event of a later time:
-	// a capture whose timestamps go back by more than the events' merge
-	// window (a few thousand packets).
-	EventsLate uint64     `json:"events_late,omitempty"`
-	FirstTS    *time.Time `json:"first_ts"`
-	LastTS     *time.Time `json:"last_ts"`
-}
-
 // Result is what a run produced.
 type Result struct {
-	Stats    Stats
+	// Stats counts what the run read, followed and could not decode.
+	Stats    runstats.Stats
 	Findings []finding.Finding
 	Assets   []detect.Asset
 	Events   []event.Event // in packet-time order; only with Options.Events and no Sink
@@ -208,7 +169,7 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 	if len(srcs) > 1 {
 		src = capture.Merge(srcs...)
 	}
-	rd := reader{src: src, names: names, opts: &opts, stats: make([]CaptureStats, len(srcs))}
+	rd := reader{src: src, names: names, opts: &opts, stats: make([]runstats.Capture, len(srcs))}
 	for i, n := range names {
 		rd.stats[i].File = n
 	}
@@ -473,7 +434,7 @@ type reader struct {
 	src         capture.Source
 	names       []string
 	opts        *Options
-	stats       []CaptureStats
+	stats       []runstats.Capture
 	first, last int64
 	packets     uint64
 	bytes       uint64

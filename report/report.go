@@ -16,14 +16,14 @@ import (
 	"harborwatch/event"
 	"harborwatch/finding"
 	"harborwatch/inventory"
-	"harborwatch/pipeline"
+	"harborwatch/runstats"
 )
 
 // Document is the JSON report.
 type Document struct {
 	Version  int               `json:"version"`
 	Facility *Facility         `json:"facility,omitempty"`
-	Stats    pipeline.Stats    `json:"stats"`
+	Stats    runstats.Stats    `json:"stats"`
 	Findings []finding.Finding `json:"findings"`
 	// Assets and Cranes are the reconciled inventory (package inventory):
 	// declared and observed devices, and cranes as units.
@@ -40,11 +40,13 @@ type Facility struct {
 	Port string `json:"port,omitempty"`
 }
 
-// NewDocument builds the JSON document of a result and the inventory
-// reconciled from it; the inventory's findings join the result's.
-func NewDocument(res *pipeline.Result, fac *Facility, inv *inventory.Inventory) *Document {
-	d := &Document{Version: event.SchemaVersion, Facility: fac, Stats: res.Stats,
-		Findings: slices.Concat(res.Findings, inv.Findings), Assets: inv.Assets, Cranes: inv.Cranes,
+// NewDocument builds the JSON document of a run: its statistics, the
+// findings of its detection and the inventory reconciled from it. The
+// inventory's findings join the detection's, in the one order of
+// finding.Sort; fs is not modified.
+func NewDocument(fac *Facility, st runstats.Stats, fs []finding.Finding, inv *inventory.Inventory) *Document {
+	d := &Document{Version: event.SchemaVersion, Facility: fac, Stats: st,
+		Findings: slices.Concat(fs, inv.Findings), Assets: inv.Assets, Cranes: inv.Cranes,
 		Inventory: inv.Summary, Problems: inv.Problems}
 	finding.Sort(d.Findings)
 	if d.Findings == nil {

@@ -10,40 +10,38 @@ import (
 
 	"harborwatch/finding"
 	"harborwatch/inventory"
-	"harborwatch/pipeline"
+	"harborwatch/runstats"
 )
 
 func doc() *Document {
 	t0 := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)
 	t1 := t0.Add(90 * time.Second)
-	res := &pipeline.Result{
-		Stats: pipeline.Stats{
-			Captures: []pipeline.CaptureStats{
-				{File: "a.pcap", Packets: 1200, Bytes: 1234567},
-				{File: "b.pcapng", Packets: 7, Bytes: 900, Error: "b.pcapng: damaged at byte 4242 (after packet 7): truncated record data", DamageOffset: 4242},
-			},
-			Packets: 1207, Bytes: 1235467, Flows: 31, EvictedFlows: 4,
-			DecodeErrors: map[string]uint64{"tcp": 2, "ipv4": 1},
-			Fragments:    3, Truncated: 5, HostsDropped: 0,
-			FirstTS: &t0, LastTS: &t1,
+	st := runstats.Stats{
+		Captures: []runstats.Capture{
+			{File: "a.pcap", Packets: 1200, Bytes: 1234567},
+			{File: "b.pcapng", Packets: 7, Bytes: 900, Error: "b.pcapng: damaged at byte 4242 (after packet 7): truncated record data", DamageOffset: 4242},
 		},
-		Findings: []finding.Finding{{
-			ID: "HW-1", Rule: finding.RuleFileTransfer, Severity: finding.Critical, Title: "tftp file transfer between tos and sts01-control",
-			Src: finding.Host{IP: netip.MustParseAddr("10.50.7.77"), Zone: "tos"}, Dst: finding.Host{IP: netip.MustParseAddr("10.10.1.5"), Zone: "sts01-control", Asset: "plc1"},
-			Transport: "udp", App: "tftp", DPort: 69, FirstSeen: t0, LastSeen: t1, Count: 2,
-			Evidence: []finding.Evidence{{Capture: "a.pcap", Packets: []int64{5, 6}}, {Capture: "b.pcapng", Packets: []int64{1}}},
-			Controls: []string{"MSCI-XFER-1"},
-			Detail:   map[string]any{"files": []map[string]string{{"op": "upload", "name": "fw.bin"}}},
-		}, {
-			ID: "HW-2", Rule: finding.RuleProhibited, Severity: finding.High, Title: "10.50.1.10 contacts prohibited gateway.logink.cn (logink.cn)",
-			Src: finding.Host{IP: netip.MustParseAddr("10.50.1.10"), Zone: "tos"}, Dst: finding.Host{IP: netip.MustParseAddr("10.40.0.53"), Zone: "ot-services"},
-			Transport: "udp", App: "dns", DPort: 53, FirstSeen: t0, LastSeen: t0, Count: 1,
-			Evidence: []finding.Evidence{{Capture: "a.pcap", Packets: []int64{9}}},
-			Controls: []string{"MSCI-TPA-1"},
-			Detail:   map[string]any{"names": []string{"gateway.logink.cn"}, "matched": []string{"logink.cn"}, "lists": []string{"builtin:logink"}},
-		}},
+		Packets: 1207, Bytes: 1235467, Flows: 31, EvictedFlows: 4,
+		DecodeErrors: map[string]uint64{"tcp": 2, "ipv4": 1},
+		Fragments:    3, Truncated: 5, HostsDropped: 0,
+		FirstTS: &t0, LastTS: &t1,
 	}
-	return NewDocument(res, &Facility{ID: "t3", Name: "Terminal 3", Port: "Port of Example"}, inventory.Build(inventory.Options{}))
+	fs := []finding.Finding{{
+		ID: "HW-1", Rule: finding.RuleFileTransfer, Severity: finding.Critical, Title: "tftp file transfer between tos and sts01-control",
+		Src: finding.Host{IP: netip.MustParseAddr("10.50.7.77"), Zone: "tos"}, Dst: finding.Host{IP: netip.MustParseAddr("10.10.1.5"), Zone: "sts01-control", Asset: "plc1"},
+		Transport: "udp", App: "tftp", DPort: 69, FirstSeen: t0, LastSeen: t1, Count: 2,
+		Evidence: []finding.Evidence{{Capture: "a.pcap", Packets: []int64{5, 6}}, {Capture: "b.pcapng", Packets: []int64{1}}},
+		Controls: []string{"MSCI-XFER-1"},
+		Detail:   map[string]any{"files": []map[string]string{{"op": "upload", "name": "fw.bin"}}},
+	}, {
+		ID: "HW-2", Rule: finding.RuleProhibited, Severity: finding.High, Title: "10.50.1.10 contacts prohibited gateway.logink.cn (logink.cn)",
+		Src: finding.Host{IP: netip.MustParseAddr("10.50.1.10"), Zone: "tos"}, Dst: finding.Host{IP: netip.MustParseAddr("10.40.0.53"), Zone: "ot-services"},
+		Transport: "udp", App: "dns", DPort: 53, FirstSeen: t0, LastSeen: t0, Count: 1,
+		Evidence: []finding.Evidence{{Capture: "a.pcap", Packets: []int64{9}}},
+		Controls: []string{"MSCI-TPA-1"},
+		Detail:   map[string]any{"names": []string{"gateway.logink.cn"}, "matched": []string{"logink.cn"}, "lists": []string{"builtin:logink"}},
+	}}
+	return NewDocument(&Facility{ID: "t3", Name: "Terminal 3", Port: "Port of Example"}, st, fs, inventory.Build(inventory.Options{}))
 }
 
 func TestText(t *testing.T) {
@@ -75,7 +73,7 @@ func TestText(t *testing.T) {
 			t.Errorf("text report lacks %q:\n%s", want, out)
 		}
 	}
-	empty := &Document{Stats: pipeline.Stats{}}
+	empty := &Document{Stats: runstats.Stats{}}
 	b.Reset()
 	if err := Text(&b, empty); err != nil || !strings.Contains(b.String(), "FINDINGS: none\n") {
 		t.Errorf("empty report: %v\n%s", err, b.String())
@@ -105,7 +103,7 @@ func TestJSON(t *testing.T) {
 	}
 	// An empty result still has the arrays, not nulls.
 	b.Reset()
-	JSON(&b, NewDocument(&pipeline.Result{}, nil, inventory.Build(inventory.Options{})))
+	JSON(&b, NewDocument(nil, runstats.Stats{}, nil, inventory.Build(inventory.Options{})))
 	if !strings.Contains(b.String(), `"findings": []`) || !strings.Contains(b.String(), `"assets": []`) {
 		t.Errorf("empty document:\n%s", b.String())
 	}
@@ -130,7 +128,7 @@ func TestTextInventoryFinding(t *testing.T) {
 		Detail: map[string]any{"supplier": "hikvision", "reason": "MAC 44:19:b6:01:00:40 is in IEEE block 44-19-B6",
 			"lists": []map[string]any{{"name": "FCC Covered List", "citation": "P.L. 116-124", "date": "2021-03-12"}}},
 	})
-	d := NewDocument(&pipeline.Result{Findings: []finding.Finding{f}}, nil, inventory.Build(inventory.Options{}))
+	d := NewDocument(nil, runstats.Stats{}, []finding.Finding{f}, inventory.Build(inventory.Options{}))
 	var b bytes.Buffer
 	if err := Text(&b, d); err != nil {
 		t.Fatal(err)
@@ -166,7 +164,7 @@ func TestTextLosses(t *testing.T) {
 		}
 	}
 
-	one := &Document{Stats: pipeline.Stats{EvictedFlows: 1, TCPGaps: 1, Fragments: 1, Truncated: 1, ExternalDropped: 1, HostsDropped: 1},
+	one := &Document{Stats: runstats.Stats{EvictedFlows: 1, TCPGaps: 1, Fragments: 1, Truncated: 1, ExternalDropped: 1, HostsDropped: 1},
 		Inventory: inventory.Summary{Exposure: inventory.Exposure{Assets: 1, Declared: 1}}}
 	b.Reset()
 	if err := Text(&b, one); err != nil {

@@ -188,7 +188,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	doc := report.NewDocument(res, fac, inv)
+	doc := report.NewDocument(fac, res.Stats, res.Findings, inv)
 	logReport(e, doc)
 	if err := writeTo(e, o.out, func(w io.Writer) error {
 		if o.format == "json" {

@@ -1,0 +1,64 @@
+package runstats
+
+import "time"
+
+// Capture describes one input file of a run.
+type Capture struct {
+	File    string `json:"file"`
+	Packets uint64 `json:"packets"`
+	Bytes   uint64 `json:"bytes"`
+	Error   string `json:"error,omitempty"`
+	// DamageOffset is the byte offset of the damage when Error is set.
+	DamageOffset int64 `json:"damage_offset,omitempty"`
+}
+
+// Stats describes a whole run. The JSON names are those of the report's
+// "stats" object (schema version 1).
+type Stats struct {
+	Captures     []Capture         `json:"captures"`
+	Packets      uint64            `json:"packets"`
+	Bytes        uint64            `json:"bytes"`
+	Flows        uint64            `json:"flows"`
+	EvictedFlows uint64            `json:"evicted_flows"`
+	ExpiredFlows uint64            `json:"-"` // depends on how flows were sharded; not reported
+	PeakFlows    uint64            `json:"-"` // sum of the shards' peaks: depends on sharding; not reported
+	DecodeErrors map[string]uint64 `json:"decode_errors"`
+	Fragments    uint64            `json:"fragments"`
+	Truncated    uint64            `json:"truncated"`
+	NonIP        uint64            `json:"non_ip"`
+	// TCPGaps counts holes in the reassembled streams of ICS flows (lost
+	// or reordered segments); TCPDroppedBytes the pending bytes dropped at
+	// them.
+	TCPGaps         uint64   `json:"tcp_gaps"`
+	TCPDroppedBytes uint64   `json:"tcp_dropped_bytes"`
+	HostsDropped    uint64   `json:"hosts_dropped"`
+	ExternalDropped uint64   `json:"external_dropped"` // external addresses not remembered as asset candidates (detect.MaxExternalHosts)
+	Routers         []string `json:"routers,omitempty"`
+	// EventsLate counts events written after an event of a later time:
+	// a capture whose timestamps go back by more than the events' merge
+	// window (a few thousand packets).
+	EventsLate uint64     `json:"events_late,omitempty"`
+	FirstTS    *time.Time `json:"first_ts"`
+	LastTS     *time.Time `json:"last_ts"`
+}
+
+// Damaged returns how many captures were damaged.
+func (s *Stats) Damaged() int {
+	n := 0
+	for _, c := range s.Captures {
+		if c.Error != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// DecodeErrorTotal returns the sum of the decode errors of every layer and
+// protocol.
+func (s *Stats) DecodeErrorTotal() uint64 {
+	var n uint64
+	for _, v := range s.DecodeErrors {
+		n += v
+	}
+	return n
+}
