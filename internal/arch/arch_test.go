@@ -1,6 +1,8 @@
 // Package arch holds tests of the project's structure: which package may
 // import which (packets flow down the stages; parsers depend on nothing but
-// the standard library) and that every package documents itself.
+// the standard library), what each pulls in transitively (views and
+// vocabulary leaves never the packet path; the packet path never what
+// keeps, serves or shows results) and that every package documents itself.
 package arch
 
 import (
@@ -8,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -116,6 +119,150 @@ func TestImports(t *testing.T) {
 					t.Errorf("%s imports third-party %s, which its rule does not allow", rel, imp)
 				}
 			}
+		}
+	}
+}
+
+// packetPath is the path packets take, up to detection (a path ending in
+// "/" covers the subtree): it reads packets and hands on what it finds,
+// and knows nothing of how results are kept, served or shown.
+var packetPath = []string{"capture", "decode", "flow", "app/", "ics/", "proto", "pipeline"}
+
+// leaves are the vocabulary packages: they import nothing of ours but
+// each other, so that any package may use them without pulling in a
+// stage.
+var leaves = []string{"app", "event", "finding", "runstats", "site", "supplier", "oui", "internal/yamlfile"}
+
+// within reports whether pkg is one of the paths (a path ending in "/"
+// covers its subtree, not itself).
+func within(pkg string, paths []string) bool {
+	for _, p := range paths {
+		if pkg == p || strings.HasSuffix(p, "/") && strings.HasPrefix(pkg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// deps computes transitive imports (project, standard library and
+// third-party), without tests.
+type deps struct {
+	t    *testing.T
+	pkgs map[string]*build.Package // project packages by path relative to the module
+	ext  map[string]*build.Package // other packages by import path
+}
+
+func newDeps(t *testing.T) *deps {
+	return &deps{t: t, pkgs: packages(t), ext: map[string]*build.Package{}}
+}
+
+// project returns the path relative to the module of a project import.
+func project(imp string) (string, bool) {
+	if imp == module || strings.HasPrefix(imp, module+"/") {
+		return strings.TrimPrefix(strings.TrimPrefix(imp, module), "/"), true
+	}
+	return "", false
+}
+
+// name is how rules and messages name an import: the path relative to the
+// module for the project's packages, the import path for others.
+func name(imp string) string {
+	if rel, ok := project(imp); ok {
+		return rel
+	}
+	return imp
+}
+
+func (d *deps) pkg(imp, srcDir string) *build.Package {
+	if rel, ok := project(imp); ok {
+		if p, ok := d.pkgs[rel]; ok {
+			return p
+		}
+	}
+	if p, ok := d.ext[imp]; ok {
+		return p
+	}
+	p, err := build.Import(imp, srcDir, 0)
+	if err != nil {
+		d.t.Fatalf("import %s: %v", imp, err)
+	}
+	d.ext[imp] = p
+	return p
+}
+
+// closure returns every package that rel imports, directly or not, by
+// import path, each mapped to the name of a package importing it.
+func (d *deps) closure(rel string) map[string]string {
+	out := map[string]string{}
+	var walk func(from string, p *build.Package)
+	walk = func(from string, p *build.Package) {
+		for _, imp := range p.Imports {
+			if _, ok := out[imp]; ok || imp == "C" {
+				continue
+			}
+			out[imp] = from
+			walk(name(imp), d.pkg(imp, p.Dir))
+		}
+	}
+	walk(rel, d.pkgs[rel])
+	return out
+}
+
+// TestTransitive checks what packages pull in, directly or not: views and
+// vocabulary leaves never pull in the packet path (nor leaves any other
+// package of ours), and the packet path never pulls in what keeps, serves
+// or shows results.
+func TestTransitive(t *testing.T) {
+	d := newDeps(t)
+	views := []string{"report"}
+	// Standard-library and project packages the packet path must not reach.
+	forbiddenStd := []string{"net/http", "database/sql"}
+	forbidden := []string{"report", "inventory", "analysis", "sink/", "store/", "server", "web"}
+	rels := make([]string, 0, len(d.pkgs))
+	for rel := range d.pkgs {
+		rels = append(rels, rel)
+	}
+	sort.Strings(rels)
+	checked := map[string]bool{}
+	for _, rel := range rels {
+		var bad func(imp string) bool
+		switch {
+		case within(rel, leaves):
+			bad = func(imp string) bool {
+				dep, ok := project(imp)
+				return ok && !within(dep, leaves)
+			}
+		case within(rel, views):
+			bad = func(imp string) bool {
+				dep, ok := project(imp)
+				return ok && within(dep, packetPath)
+			}
+		case within(rel, packetPath):
+			bad = func(imp string) bool {
+				if dep, ok := project(imp); ok {
+					return within(dep, forbidden)
+				}
+				return slices.Contains(forbiddenStd, imp)
+			}
+		default:
+			continue
+		}
+		checked[rel] = true
+		cl := d.closure(rel)
+		imps := make([]string, 0, len(cl))
+		for imp := range cl {
+			imps = append(imps, imp)
+		}
+		sort.Strings(imps)
+		for _, imp := range imps {
+			if bad(imp) {
+				t.Errorf("%s pulls in %s (imported by %s)", rel, name(imp), cl[imp])
+			}
+		}
+	}
+	for _, must := range []string{"report", "event", "finding", "runstats", "site", "capture", "flow", "ics/modbus", "app/dns", "pipeline"} {
+		if !checked[must] {
+			t.Errorf("%s: not checked (renamed? update the lists)", must)
 		}
 	}
 }
