@@ -1,6 +1,9 @@
 // Package report renders the result of an analysis for people (text) and
 // machines (one JSON document, schema version 1; see docs/formats/report.md).
-// It is a view: it reads results and never changes them.
+// It is a view: it reads results and never changes them. It takes a run's
+// statistics (package runstats), its findings and its inventory, and
+// imports no package of the packet path, directly or not (internal/arch
+// checks it), so any program can show a report without the pipeline.
 package report
 
 import (

@@ -13,13 +13,11 @@ import (
 	"strings"
 	"time"
 
+	"harborwatch/analysis"
 	"harborwatch/finding"
-	"harborwatch/inventory"
-	"harborwatch/oui"
 	"harborwatch/pipeline"
 	"harborwatch/report"
 	"harborwatch/site"
-	"harborwatch/supplier"
 )
 
 type analyzeOptions struct {
@@ -142,15 +140,11 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		return usagef("analyze: %s: %v", given(e, fs, "flow-memory", o.flowMemory), err)
 	}
 
-	st := site.Default()
-	var fac *report.Facility
+	var st *site.Site // nil: site.Default(), and no facility in the report
 	if o.site != "" {
-		s, err := site.Load(o.site)
-		if err != nil {
+		if st, err = site.Load(o.site); err != nil {
 			return siteProblems(e, err)
 		}
-		st = s
-		fac = &report.Facility{ID: s.Facility.ID, Name: s.Facility.Name, Port: s.Facility.Port}
 	}
 
 	if o.cpuProfile != "" {
@@ -164,31 +158,22 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	// The inventory needs the MAC registry and the supplier catalog at the
-	// end; parse them meanwhile on a spare core.
-	go warmInventory()
 	out, err := openStreams(e, o.events, o.findings, o.flows)
 	if err != nil {
 		return err
 	}
 	defer out.close()
-	popts := pipeline.Options{Site: st, Workers: o.workers, FlowMemory: mem}
-	out.options(&popts, o.events != "", o.findings != "", o.flows != "")
-	res, err := analyzeFiles(ctx, e, files, popts)
+	aopts := analysis.Options{Site: st, Workers: o.workers, FlowMemory: mem}
+	out.options(&aopts, o.events != "", o.findings != "", o.flows != "")
+	res, err := analyzeFiles(ctx, e, files, aopts)
 	if err != nil {
 		return err
 	}
-	inv := inventory.Build(inventory.Options{Site: st, Observed: res.Detection, Captures: files})
-	var last time.Time
-	if res.Stats.LastTS != nil {
-		last = *res.Stats.LastTS
-	}
-	out.findings(inv.Findings, last)
 	if err := out.close(); err != nil {
 		return err
 	}
 
-	doc := report.NewDocument(fac, res.Stats, res.Findings, inv)
+	doc := res.Document
 	logReport(e, doc)
 	if err := writeTo(e, o.out, func(w io.Writer) error {
 		if o.format == "json" {
@@ -313,11 +298,4 @@ func parseBytes(s string) (int64, error) {
 		return 0, errors.New("not a size (e.g. 256MiB, 1GiB)")
 	}
 	return n * mul, nil
-}
-
-// warmInventory loads the embedded tables the inventory reads (both are
-// parsed once, on first use).
-func warmInventory() {
-	oui.Default()
-	supplier.Builtin()
 }

@@ -11,8 +11,11 @@ import (
 	"path/filepath"
 	"slices"
 
+	"harborwatch/analysis"
 	"harborwatch/finding"
 	"harborwatch/internal/synth"
+	"harborwatch/report"
+	"harborwatch/site"
 )
 
 type demoOptions struct {
@@ -54,6 +57,9 @@ Examples:
 
 // demoCranes is the size of the demo terminal.
 const demoCranes = 4
+
+// demoFlowMemory is analyze's default --flow-memory, 256MiB.
+const demoFlowMemory = 256 << 20
 
 func runDemo(ctx context.Context, e *env, args []string) error {
 	c := demoCommand()
@@ -101,33 +107,40 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stderr, "harborwatch demo: %s of %s; analyzing…\n", nouns(sim.stats.Packets, "packet", "packets"), sim.truth.Duration)
 
-	// The analysis is harborwatch analyze's, run in-process: once as JSON
-	// for the comparison with the truth, and once more in text for the
-	// reader. Environment variables are left out so that no
-	// HARBORWATCH_FAIL_ON turns the demo's findings into an exit code.
-	reportPath := filepath.Join(dir, "terminal.report.json")
-	quiet := &env{stdout: io.Discard, stderr: e.stderr, getenv: func(string) string { return "" }}
-	if err := runAnalyze(ctx, quiet, slices.Concat([]string{"--site", sim.site, "--format", "json", "--out", reportPath}, logOpts.args(), []string{sim.capture})); err != nil {
+	// The analysis is harborwatch analyze's (package analysis, with
+	// analyze's defaults and log records; no HARBORWATCH_* variable turns
+	// the demo's findings into an exit code), run once: its JSON document
+	// is kept beside the capture and compared with the truth, and the
+	// report is shown in the format asked for.
+	st, err := site.Load(sim.site)
+	if err != nil {
+		return siteProblems(e, err)
+	}
+	an := &env{stdout: e.stdout, stderr: e.stderr, getenv: func(string) string { return "" }, stderrTTY: e.stderrTTY, log: logOpts.logger("analyze")}
+	res, err := analyzeFiles(ctx, an, []string{sim.capture}, analysis.Options{Site: st, FlowMemory: demoFlowMemory})
+	if err != nil {
 		return err
 	}
-	report, err := os.ReadFile(reportPath)
-	if err != nil {
+	logReport(an, res.Document)
+	reportPath := filepath.Join(dir, "terminal.report.json")
+	var doc bytes.Buffer
+	if err := report.JSON(&doc, res.Document); err != nil {
+		return err
+	}
+	if err := os.WriteFile(reportPath, doc.Bytes(), 0o644); err != nil {
 		return err
 	}
 	closing := e.stdout
 	if o.format == "json" {
-		if _, err := e.stdout.Write(report); err != nil {
+		if _, err := e.stdout.Write(doc.Bytes()); err != nil {
 			return err
 		}
 		closing = e.stderr
-	} else {
-		shown := &env{stdout: e.stdout, stderr: e.stderr, getenv: quiet.getenv, stderrTTY: e.stderrTTY}
-		if err := runAnalyze(ctx, shown, []string{"--site", sim.site, sim.capture}); err != nil {
-			return err
-		}
+	} else if err := writeTo(e, "", func(w io.Writer) error { return report.Text(w, res.Document) }); err != nil {
+		return err
 	}
 
-	chk, err := checkDemo(report, sim.truth)
+	chk, err := checkDemo(doc.Bytes(), sim.truth)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"harborwatch/capture"
+	"harborwatch/analysis"
 	"harborwatch/declared"
 	"harborwatch/inventory"
 	"harborwatch/pipeline"
@@ -143,13 +143,11 @@ func runInventory(ctx context.Context, e *env, args []string) error {
 	if o.site == "" && len(o.boms)+len(o.csvs)+len(o.jsons)+len(files) == 0 {
 		return usagef("inventory: nothing to inventory: give --site, --bom, --csv, --json or a capture (see 'harborwatch inventory --help')")
 	}
-	st := site.Default()
+	var st *site.Site // nil: site.Default()
 	if o.site != "" {
-		s, err := site.Load(o.site)
-		if err != nil {
+		if st, err = site.Load(o.site); err != nil {
 			return siteProblems(e, err)
 		}
-		st = s
 	}
 	var imports []declared.Result
 	for _, group := range []struct {
@@ -172,15 +170,16 @@ func runInventory(ctx context.Context, e *env, args []string) error {
 			imports = append(imports, r)
 		}
 	}
-	opts := inventory.Options{Site: st, Declared: imports}
+	var inv *inventory.Inventory
 	if len(files) > 0 {
-		res, err := analyzeFiles(ctx, e, files, pipeline.Options{Site: st, Workers: o.workers})
+		res, err := analyzeFiles(ctx, e, files, analysis.Options{Site: st, Workers: o.workers, Declared: imports})
 		if err != nil {
 			return err
 		}
-		opts.Observed, opts.Captures = res.Detection, files
+		inv = res.Inventory
+	} else {
+		inv = inventory.Build(inventory.Options{Site: st, Declared: imports})
 	}
-	inv := inventory.Build(opts)
 	for _, p := range inv.Problems {
 		e.logger().Warn(p.Error()+" (skipped)", "file", p.File, "line", p.Line, "col", p.Col)
 	}
@@ -225,92 +224,28 @@ func imported(flag, path string, r declared.Result) error {
 	return usagef("inventory: --%s %s: nothing imported: %s%s", flag, path, r.Problems[0].Error(), more)
 }
 
-// analyzeFiles runs the packet path over capture files, with damage
-// warnings and the log, and the progress line on a terminal.
-func analyzeFiles(ctx context.Context, e *env, files []string, opts pipeline.Options) (*pipeline.Result, error) {
+// analyzeFiles runs the analysis of capture files (package analysis)
+// with the command's log, and the progress line on a terminal. Captures
+// that are missing, unreadable or not captures are bad input (exit 2).
+func analyzeFiles(ctx context.Context, e *env, files []string, opts analysis.Options) (*analysis.Result, error) {
 	log := e.logger()
-	var srcs []capture.Source
-	defer func() {
-		for _, s := range srcs {
-			s.Close()
-		}
-	}()
 	log.Info(fmt.Sprintf("analysis of %s started", nouns(len(files), "capture", "captures")),
 		"captures", len(files), "workers", opts.Workers, "flow_memory", opts.FlowMemory, "version", Version)
-	for _, f := range files {
-		s, err := capture.Open(f)
-		if err != nil {
-			if errors.Is(err, capture.ErrNotCapture) || errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
-				return nil, usageError{err}
-			}
-			return nil, err
-		}
-		srcs = append(srcs, s)
-		var size int64
-		if fi, err := os.Stat(f); err == nil {
-			size = fi.Size()
-		}
-		log.Info("opened capture "+f, "file", f, "bytes", size)
-	}
-	if floor := pipeline.FlowMemoryFloor(opts.Workers); opts.FlowMemory > 0 && opts.FlowMemory < floor {
-		log.Warn(fmt.Sprintf("flow memory %s is below the floor of %s (1,024 flows a worker); using %s",
-			sizeString(opts.FlowMemory), sizeString(floor), sizeString(floor)),
-			"flow_memory", opts.FlowMemory, "floor", floor, "workers", opts.Workers)
-	}
 	prog := &pipeline.Progress{}
-	opts.Progress = prog
-	opts.OnDamage = func(err error) {
-		attrs := []any{"error", err.Error()}
-		if de, ok := errors.AsType[*capture.DamageError](err); ok {
-			attrs = append(attrs, "file", de.File, "offset", de.Offset, "packet", de.Packet)
-		}
-		log.Warn(err.Error(), attrs...)
-	}
-	start := time.Now()
+	opts.Files, opts.Progress, opts.Logger = files, prog, log
 	stop := progressLine(e, prog)
-	res, err := pipeline.Run(ctx, srcs, opts)
+	res, err := analysis.Run(ctx, opts)
 	stop()
-	if err != nil {
-		return res, err
+	if ie, ok := errors.AsType[*analysis.InputError](err); ok {
+		return nil, usageError{ie}
 	}
-	st := &res.Stats
-	damaged := 0
-	for _, c := range st.Captures {
-		if c.Error != "" {
-			damaged++
-		}
-	}
-	var decodeErrors uint64
-	for _, n := range st.DecodeErrors {
-		decodeErrors += n
-	}
-	log.Info(fmt.Sprintf("analyzed %s, %s in %.2f s", nouns(int64(st.Packets), "packet", "packets"), nouns(int64(st.Flows), "flow", "flows"), time.Since(start).Seconds()),
-		"packets", st.Packets, "bytes", st.Bytes, "flows", st.Flows, "evicted_flows", st.EvictedFlows,
-		"tcp_gaps", st.TCPGaps, "tcp_dropped_bytes", st.TCPDroppedBytes, "decode_errors", decodeErrors,
-		"damaged_captures", damaged, "findings", len(res.Findings), "seconds", time.Since(start).Seconds())
-	return res, nil
+	return res, err
 }
 
 // logReport logs what a report holds, at the end of a run.
 func logReport(e *env, doc *report.Document) {
 	e.logger().Info(fmt.Sprintf("report: %s, %s", nouns(len(doc.Findings), "finding", "findings"), nouns(len(doc.Assets), "asset", "assets")),
 		"findings", len(doc.Findings), "assets", len(doc.Assets), "cranes", len(doc.Cranes))
-}
-
-// sizeString formats a byte count in the units --flow-memory takes.
-func sizeString(n int64) string {
-	for _, u := range []struct {
-		mul  int64
-		name string
-	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
-		if n >= u.mul {
-			if n%u.mul == 0 {
-				return fmt.Sprintf("%d%s", n/u.mul, u.name)
-			}
-			return fmt.Sprintf("%.1f%s", float64(n)/float64(u.mul), u.name)
-		}
-	}
-	return fmt.Sprintf("%dB", n)
 }
 
 // writeJSON writes v as indented JSON with a final newline.

@@ -14,8 +14,9 @@ import (
 // logOptions are the log flags of the commands that may run long
 // (analyze, inventory, demo, simulate).
 type logOptions struct {
-	level  string
-	format string
+	level   string
+	format  string
+	handler slog.Handler // set by start
 }
 
 // logFlags binds --log-level and --log-format, with defaults from
@@ -25,15 +26,6 @@ func logFlags(fs *flag.FlagSet, e *env) *logOptions {
 	fs.StringVar(&o.level, "log-level", envOr(e, "HARBORWATCH_LOG_LEVEL", "warn"), "log `LEVEL` on stderr: debug, info, warn or error")
 	fs.StringVar(&o.format, "log-format", e.getenv("HARBORWATCH_LOG_FORMAT"), "log records as `FORMAT` text (key=value) or json, with time and level (default: a short line each, for a person)")
 	return o
-}
-
-// args returns the flags that give another command the same log.
-func (o *logOptions) args() []string {
-	a := []string{"--log-level", o.level}
-	if o.format != "" {
-		a = append(a, "--log-format", o.format)
-	}
-	return a
 }
 
 // start checks the options and sets e.log to the logger they ask for:
@@ -65,8 +57,18 @@ func (o *logOptions) start(e *env, fs *flag.FlagSet, command string) error {
 	default:
 		return usagef("%s: %s: want text or json", command, given(e, fs, "log-format", o.format))
 	}
-	e.log = slog.New(h).With("component", command)
+	o.handler = h
+	e.log = o.logger(command)
 	return nil
+}
+
+// logger returns a logger of the records start asked for, with component
+// as the component (a command running another's work names that work).
+func (o *logOptions) logger(component string) *slog.Logger {
+	if o.handler == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(o.handler).With("component", component)
 }
 
 // logger returns the command's logger; before start, one that discards.

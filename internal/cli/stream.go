@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
-	"harborwatch/finding"
-	"harborwatch/pipeline"
+	"harborwatch/analysis"
 	"harborwatch/sink/jsonl"
 )
 
@@ -69,23 +67,12 @@ func openStreams(e *env, events, findings, flows string) (*streams, error) {
 }
 
 // options sets the run's Sink and what it asks for.
-func (s *streams) options(o *pipeline.Options, events, findings, flows bool) {
+func (s *streams) options(o *analysis.Options, events, findings, flows bool) {
 	if s.w == nil {
 		return
 	}
 	o.Sink = s.w
 	o.Events, o.Findings, o.Flows = events, findings, flows
-}
-
-// findings hands on findings made after the packet path (the inventory's),
-// stamped with the run's last packet time.
-func (s *streams) findings(fs []finding.Finding, at time.Time) {
-	if s.w == nil {
-		return
-	}
-	for i := range fs {
-		s.w.Finding(&pipeline.FindingUpdate{Kind: pipeline.FindingNew, At: at, Finding: fs[i]})
-	}
 }
 
 // close flushes and closes every stream, and returns the first error of
