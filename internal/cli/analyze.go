@@ -30,13 +30,14 @@ type analyzeOptions struct {
 	workers    int
 	flowMemory string
 	cpuProfile string
+	evidence   string
 }
 
 func analyzeCommand() *command {
 	return &command{
 		name:  "analyze",
 		short: "analyze packet captures against the site model and report findings",
-		usage: "harborwatch analyze [--site FILE] [--format text|json] [--out FILE] [--events FILE] [--fail-on SEVERITY] CAPTURE...",
+		usage: "harborwatch analyze [--site FILE] [--format text|json] [--out FILE] [--events FILE] [--evidence DIR] [--fail-on SEVERITY] CAPTURE...",
 		long: `
 Reads pcap and pcapng captures of the port's OT networks (several files are one
 timeline, merged by time), follows every flow, identifies the applications and
@@ -56,6 +57,11 @@ identity, diagnostics, sessions, I/O and writes.
 A damaged or truncated capture is not fatal: every packet before the damage
 is analyzed and the damage is reported (stderr and the report's stats).
 
+With --evidence DIR each finding's evidence packets (at most 20 per finding,
+64 MiB in all) are written to DIR/<finding id>.pcap (.pcapng when they mix
+link types) to open in Wireshark, and the report names each capture by its
+SHA-256 and each finding's file with its size and SHA-256.
+
 Environment: HARBORWATCH_SITE, HARBORWATCH_FORMAT, HARBORWATCH_WORKERS,
 HARBORWATCH_FLOW_MEMORY and HARBORWATCH_FAIL_ON set the flags' defaults;
 flags win.
@@ -64,6 +70,7 @@ Examples:
   harborwatch analyze --site examples/terminal/site.yaml examples/terminal/terminal.pcap
   harborwatch analyze --site site.yaml --format json --out report.json day1.pcapng day2.pcapng
   harborwatch analyze --site site.yaml --events events.jsonl --fail-on high capture.pcap
+  harborwatch analyze --site site.yaml --evidence evidence/ capture.pcap
 
 Exit codes: 0 done, 1 failure, 2 bad usage or input, 3 a finding at or above
 --fail-on exists.`,
@@ -83,6 +90,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&o.workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers (0 = one per CPU)")
 	fs.StringVar(&o.flowMemory, "flow-memory", envOr(e, "HARBORWATCH_FLOW_MEMORY", "256MiB"), "`SIZE` bound of the flow tables' memory (e.g. 64MiB, 1GiB); the least recently used flows are evicted, and counted, beyond it")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the analysis to `FILE` (go tool pprof)")
+	fs.StringVar(&o.evidence, "evidence", "", "write each finding's evidence packets to `DIR`/<finding id>.pcap (created if missing) and name the captures by SHA-256")
 	if helpRequested(args) {
 		printHelp(e.stdout, c, fs)
 		return flag.ErrHelp
@@ -133,18 +141,25 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	ev, err := startEvidence(o.evidence, files)
+	if err != nil {
+		return err
+	}
 	// The inventory needs the MAC registry and the supplier catalog at the
 	// end; parse them meanwhile on a spare core.
 	go warmInventory()
 	res, err := analyzeFiles(ctx, e, files, pipeline.Options{
 		Site: st, Workers: o.workers, FlowMemory: mem, Events: o.events != "",
-	})
+	}, ev.captureSums())
 	if err != nil {
 		return err
 	}
 	inv := inventory.Build(inventory.Options{Site: st, Observed: res.Detection, Captures: files})
 
 	doc := report.NewDocument(res, fac, inv)
+	if err := ev.write(e, doc.Findings); err != nil {
+		return err
+	}
 	if err := writeTo(e, o.out, func(w io.Writer) error {
 		if o.format == "json" {
 			return report.JSON(w, doc)
