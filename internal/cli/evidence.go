@@ -71,12 +71,12 @@ func (ev *evidenceRun) write(e *env, findings []detect.Finding) error {
 	for i, f := range findings {
 		req[i] = -1
 		var refs []evidence.Ref
-		for _, ev := range f.Evidence {
-			fi, ok := index[ev.Capture]
+		for _, x := range f.Evidence {
+			fi, ok := index[x.Capture]
 			if !ok {
 				continue
 			}
-			for _, n := range ev.Packets {
+			for _, n := range x.Packets {
 				refs = append(refs, evidence.Ref{File: fi, Number: n})
 			}
 		}
