@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -174,7 +175,7 @@ func runInventory(ctx context.Context, e *env, args []string) error {
 	}
 	opts := inventory.Options{Site: st, Declared: imports}
 	if len(files) > 0 {
-		res, err := analyzeFiles(ctx, e, files, pipeline.Options{Site: st, Workers: o.workers})
+		res, err := analyzeFiles(ctx, e, files, pipeline.Options{Site: st, Workers: o.workers}, nil)
 		if err != nil {
 			return err
 		}
@@ -226,8 +227,10 @@ func imported(flag, path string, r declared.Result) error {
 }
 
 // analyzeFiles runs the packet path over capture files, with damage
-// warnings and the log, and the progress line on a terminal.
-func analyzeFiles(ctx context.Context, e *env, files []string, opts pipeline.Options) (*pipeline.Result, error) {
+// warnings and the log, and the progress line on a terminal. With sums
+// non-nil (one per file), the captures are hashed as they are read and
+// sums[i] is set to file i's SHA-256 in hex ("" if unknown).
+func analyzeFiles(ctx context.Context, e *env, files []string, opts pipeline.Options, sums []string) (*pipeline.Result, error) {
 	log := e.logger()
 	var srcs []capture.Source
 	defer func() {
@@ -238,7 +241,7 @@ func analyzeFiles(ctx context.Context, e *env, files []string, opts pipeline.Opt
 	log.Info(fmt.Sprintf("analysis of %s started", nouns(len(files), "capture", "captures")),
 		"captures", len(files), "workers", opts.Workers, "flow_memory", opts.FlowMemory, "version", Version)
 	for _, f := range files {
-		s, err := capture.Open(f)
+		s, err := capture.OpenWith(f, capture.Options{Hash: sums != nil})
 		if err != nil {
 			if errors.Is(err, capture.ErrNotCapture) || errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
 				return nil, usageError{err}
@@ -270,6 +273,11 @@ func analyzeFiles(ctx context.Context, e *env, files []string, opts pipeline.Opt
 	stop := progressLine(e, prog)
 	res, err := pipeline.Run(ctx, srcs, opts)
 	stop()
+	for i, s := range srcs {
+		if sum, ok := capture.SHA256(s); ok && sums != nil {
+			sums[i] = hex.EncodeToString(sum[:])
+		}
+	}
 	if err != nil {
 		return res, err
 	}
