@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"harborwatch/capture"
@@ -99,13 +98,6 @@ type FlowRecord struct {
 	ClientAsset, ServerAsset string
 }
 
-// Progress is updated by a run while it reads; it is safe to read
-// concurrently.
-type Progress struct {
-	Packets atomic.Int64
-	Bytes   atomic.Int64
-}
-
 // CaptureStats describes one input file.
 type CaptureStats struct {
 	File    string `json:"file"`
@@ -193,7 +185,7 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 			col = &collector{}
 			sink = col
 		}
-		out = &syncSink{sink: sink}
+		out = &syncSink{sink: sink, prog: opts.Progress}
 		mg = newMerger(out, workers)
 	}
 	shards := make([]*shard, workers)
@@ -203,6 +195,9 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 		if out != nil {
 			shards[i].stream(i, out, mg, &opts)
 		}
+	}
+	if opts.Progress != nil {
+		opts.Progress.attach(shards)
 	}
 	var src capture.Source = srcs[0]
 	if len(srcs) > 1 {
@@ -230,6 +225,7 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 		if s.out != nil {
 			s.pushEvents(^uint64(0))
 		}
+		s.publish()
 	}
 	if err != nil {
 		return nil, err
@@ -289,6 +285,7 @@ func runSharded(ctx context.Context, rd *reader, shards []*shard, stream bool, e
 				if s.out != nil {
 					s.advance(b.ts, b.through)
 				}
+				s.publish()
 				b.reset()
 				free <- b
 			}

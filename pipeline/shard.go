@@ -88,6 +88,9 @@ type shard struct {
 	nextEpoch int64
 	flowEvery int64 // ns between an open flow's records; 0: only at its end
 
+	live     *liveShard // counters published for Progress.Snapshot, when asked
+	sincePub int
+
 	disc         discoveryState
 	icsFree      icsPools
 	icsEmit      icsHandlers
@@ -132,6 +135,9 @@ func (s *shard) handle(cp *capture.Packet) {
 	s.cur = cp
 	if s.track && cp.TS >= s.nextEpoch {
 		s.tick(cp.TS)
+	}
+	if s.sincePub++; s.sincePub >= publishEvery {
+		s.publish()
 	}
 	p := &s.pkt
 	err := s.dec.Decode(cp.Link, cp.Data, p)

@@ -126,18 +126,25 @@ func (f *Fold) Findings() []finding.Finding {
 type syncSink struct {
 	mu   sync.Mutex
 	sink Sink
+	prog *Progress // counts what was handed on, when not nil
 }
 
 func (s *syncSink) finding(u *FindingUpdate) {
 	s.mu.Lock()
 	s.sink.Finding(u)
 	s.mu.Unlock()
+	if s.prog != nil {
+		s.prog.updates.Add(1)
+	}
 }
 
 func (s *syncSink) flow(r *FlowRecord) {
 	s.mu.Lock()
 	s.sink.Flow(r)
 	s.mu.Unlock()
+	if s.prog != nil {
+		s.prog.flowRecs.Add(1)
+	}
 }
 
 // seqEvent is an event with the sequence number of the packet it came
@@ -220,6 +227,9 @@ func (m *merger) release(wm uint64) {
 		}
 		m.out.sink.Event(e)
 		m.last, m.wrote = *e, true
+	}
+	if m.out.prog != nil {
+		m.out.prog.events.Add(uint64(len(m.ready)))
 	}
 	clear(m.ready)
 }
