@@ -19,8 +19,10 @@ const module = "harborwatch"
 // are always allowed; third-party ones are listed with their path.
 var allowed = map[string][]string{
 	"app":               {},
-	"app/":              {},
-	"ics/":              {"event"},
+	"app/":              {"proto"},
+	"app/tls":           {"proto", "app/remote"},
+	"ics/":              {"event", "proto"},
+	"proto":             {},
 	"event":             {},
 	"capture":           {},
 	"decode":            {"capture"},
@@ -32,7 +34,7 @@ var allowed = map[string][]string{
 	"declared":          {"site", "github.com/CycloneDX/cyclonedx-go"},
 	"inventory":         {"declared", "detect", "event", "oui", "site", "supplier", "github.com/CycloneDX/cyclonedx-go"},
 	"detect":            {"app", "event", "site"},
-	"pipeline":          {"app", "app/dns", "app/http", "app/remote", "app/tls", "app/xfer", "capture", "decode", "detect", "event", "flow", "ics/enip", "ics/modbus", "ics/s7", "site", "app/discovery"},
+	"pipeline":          {"app", "app/dns", "app/http", "app/remote", "app/tls", "app/xfer", "capture", "decode", "detect", "event", "flow", "ics/enip", "ics/modbus", "ics/s7", "site", "app/discovery", "app/ntp", "proto"},
 	"report":            {"declared", "detect", "event", "inventory", "pipeline"},
 	"internal/synth":    {"capture"},
 	"internal/yamlfile": {"gopkg.in/yaml.v3"},
