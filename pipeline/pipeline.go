@@ -97,6 +97,10 @@ type Stats struct {
 	Routers         []string   `json:"routers,omitempty"`
 	FirstTS         *time.Time `json:"first_ts"`
 	LastTS          *time.Time `json:"last_ts"`
+
+	// Analyzers counts, per protocol analyzer, the flows it confirmed and
+	// those it gave up on (see AnalyzerStats).
+	Analyzers map[string]AnalyzerStats `json:"analyzers"`
 }
 
 // Result is what a run produced.
@@ -423,12 +427,9 @@ func finish(eng *detect.Engine, shards []*shard, rd *reader, names []string) *Re
 	if st.DecodeErrors == nil {
 		st.DecodeErrors = map[string]uint64{}
 	}
+	st.Analyzers = map[string]AnalyzerStats{}
 	for _, s := range shards {
-		for i := range s.icsErrors {
-			if n := s.icsErrors[i] + s.icsMalformed[i]; n > 0 {
-				st.DecodeErrors[icsNames[i]] += n
-			}
-		}
+		s.analyzerStats(st)
 		if s.disc.errs > 0 {
 			st.DecodeErrors["discovery"] += s.disc.errs
 		}
