@@ -33,15 +33,17 @@ func (s *shard) identify(f *flow.Flow[flowX], dir flow.Dir, pl []byte) (line int
 }
 
 // attach names the flow's protocol by registry line. A flow whose line
-// changes to one of another analyzer gives its state back.
+// changes to one of another analyzer gives its state back and starts
+// afresh with the new one.
 func (s *shard) attach(f *flow.Flow[flowX], line int) {
 	x := &f.X
 	x.app = s.an.reg[line].app
 	if int(x.line) == line+1 {
 		return
 	}
-	if x.st != nil && x.st.spec != s.an.specOf[line] {
+	if x.line != 0 && s.an.specOf[x.line-1] != s.an.specOf[line] {
 		s.release(f)
+		x.state = 0
 	}
 	x.line = uint8(line + 1)
 }

@@ -71,6 +71,7 @@ type analyzers struct {
 	specOf []int // per line: index in specs, -1 for none
 	specs  []*proto.Spec
 	ans    []proto.Analyzer
+	flows  [][2]proto.Flow // per analyzer not PerFlow: the Flow serving TCP, UDP flows
 	counts []analyzerCounts
 	free   []*anState // per-flow states
 }
@@ -102,6 +103,7 @@ func newAnalyzers(reg []entry) analyzers {
 		a.specOf[i] = j
 	}
 	a.ans = make([]proto.Analyzer, len(a.specs))
+	a.flows = make([][2]proto.Flow, len(a.specs))
 	a.counts = make([]analyzerCounts, len(a.specs))
 	return a
 }
@@ -112,4 +114,17 @@ func (a *analyzers) analyzer(i int) proto.Analyzer {
 		a.ans[i] = a.specs[i].New()
 	}
 	return a.ans[i]
+}
+
+// shared returns the Flow serving every flow of analyzer i (not PerFlow)
+// carried by IP protocol transport (TCP or UDP).
+func (a *analyzers) shared(i int, transport uint8) proto.Flow {
+	k := 0
+	if proto.Transport(transport) == proto.UDP {
+		k = 1
+	}
+	if a.flows[i][k] == nil {
+		a.flows[i][k] = a.analyzer(i).Open(proto.Transport(transport))
+	}
+	return a.flows[i][k]
 }

@@ -27,7 +27,7 @@ var (
 		}
 		return proto.No
 	}}
-	toySpec = proto.Spec{Name: "toy", New: func() proto.Analyzer { return new(toyShard) }}
+	toySpec = proto.Spec{Name: "toy", PerFlow: true, New: func() proto.Analyzer { return new(toyShard) }}
 )
 
 type toyShard struct{ pool proto.Pool[toyFlow] }

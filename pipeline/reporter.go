@@ -12,10 +12,12 @@ import (
 	"harborwatch/proto"
 )
 
-// anState is a flow's analyzer state: the protocol's Flow and, for stream
-// analyzers on TCP, the two reassembled directions. States are taken from
-// the shard's free list when a flow's first payload reaches its analyzer
-// and returned when the flow ends, so steady state allocates nothing.
+// anState is the state of a flow whose analyzer keeps one per flow
+// (proto.Spec.PerFlow): the protocol's Flow and, for stream analyzers on
+// TCP, the two reassembled directions. States are taken from the shard's
+// free list when a flow's first payload reaches its analyzer and returned
+// when the flow ends, so steady state allocates nothing. Other analyzers'
+// flows hold no state here: one Flow per transport serves them all.
 type anState struct {
 	fl      proto.Flow
 	spec    int // index in the shard's analyzers
@@ -31,13 +33,19 @@ func (s *shard) feed(f *flow.Flow[flowX], dir flow.Dir, pl []byte) {
 	if spec < 0 {
 		return // identified only
 	}
+	r := &s.rep
+	r.f, r.dir, r.spec = f, dir, spec
+	fromClient := dir == flow.FromClient
+	if !s.an.specs[spec].PerFlow {
+		if _, err := s.an.shared(spec, f.Proto).Feed(r, fromClient, pl); err != nil {
+			r.framing()
+		}
+		return
+	}
 	st := x.st
 	if st == nil {
 		st = s.open(f, spec)
 	}
-	r := &s.rep
-	r.f, r.dir, r.spec = f, dir, spec
-	fromClient := dir == flow.FromClient
 	if !st.stream {
 		if _, err := st.fl.Feed(r, fromClient, pl); err != nil {
 			r.framing()
@@ -180,6 +188,8 @@ func (r *reporter) Expect(e proto.Expect) {
 	c := s.fill(r.f)
 	s.expectData(r.f, c.Client.IP, r.f.X.line, uint8(e.Transport), e.Within)
 }
+
+func (r *reporter) State() *uint8 { return &r.f.X.state }
 
 func (r *reporter) Service() string { return r.f.X.app.String() }
 

@@ -19,18 +19,19 @@ const maxProbes = 6
 // flowX is the pipeline's per-flow state, kept inline in the flow table.
 type flowX struct {
 	app       app.App
-	line      uint8    // registry line (1-based) of the flow's protocol; 0: none
-	done      bool     // identification finished
-	probes    uint8    // payload packets probed
-	swapped   bool     // judged with client and server exchanged (a data flow whose requester is the flow's responder)
-	expected  bool     // attached by a control flow's announcement, not by a probe: not in the analyzer counts
-	session   bool     // session event emitted
-	judged    bool     // an ICS request of this flow was recorded as a finding
-	confirmed bool     // counted as confirmed by its analyzer
-	violated  bool     // counted as a violation of its analyzer
-	st        *anState // analyzer state, from the shard's free list
-	ops       uint32   // ICS operations the client requested (event.OpBit)
+	line      uint8 // registry line (1-based) of the flow's protocol; 0: none
+	done      bool  // identification finished
+	probes    uint8 // payload packets probed
+	swapped   bool  // judged with client and server exchanged (a data flow whose requester is the flow's responder)
+	expected  bool  // attached by a control flow's announcement, not by a probe: not in the analyzer counts
+	session   bool  // session event emitted
+	judged    bool  // an ICS request of this flow was recorded as a finding
+	confirmed bool  // counted as confirmed by its analyzer
+	violated  bool  // counted as a violation of its analyzer
+	state     uint8 // the analyzer's byte of per-flow state (proto.Reporter.State)
 	nmarks    uint8
+	ops       uint32   // ICS operations the client requested (event.OpBit)
+	st        *anState // per-flow analyzer state, from the shard's free list
 	marks     [detect.MaxConnMarks]detect.Mark
 }
 

@@ -67,6 +67,13 @@ type Spec struct {
 	// PDUs. Otherwise Feed gets each payload (TCP segment or UDP datagram)
 	// as it comes.
 	Stream bool
+	// PerFlow says that Open returns a distinct Flow for each flow (from
+	// a pool) and wants it back through Close. Otherwise the Flow Open
+	// returns for a transport serves every flow of that transport in the
+	// shard: the pipeline asks for it once and keeps nothing per flow
+	// (a protocol that needs a few flags per flow keeps them in
+	// Reporter.State).
+	PerFlow bool
 	// New returns the analyzer of one pipeline shard.
 	New func() Analyzer
 }
@@ -75,10 +82,11 @@ type Spec struct {
 // may share (parse buffers) and hands out per-flow state, from a pool so
 // that steady state allocates nothing.
 type Analyzer interface {
-	// Open returns the state of a new flow carried by t.
+	// Open returns the state of a new flow carried by t (with
+	// Spec.PerFlow), or the Flow serving every flow carried by t.
 	Open(t Transport) Flow
-	// Close takes back a Flow whose flow ended; the Flow is not used
-	// again until Open returns it.
+	// Close takes back a PerFlow Flow whose flow ended; the Flow is not
+	// used again until Open returns it.
 	Close(Flow)
 }
 
@@ -123,6 +131,10 @@ type Reporter interface {
 	// (a TLS ClientHello naming a remote-access service); unknown names
 	// are ignored.
 	SetService(name string)
+	// State returns a byte of per-flow state the pipeline keeps for the
+	// flow's analyzer, zero when the flow starts: room for a few flags
+	// without a Flow per flow.
+	State() *uint8
 	// Confirm says the payload was the protocol's: counted once per flow.
 	Confirm()
 	// Violation says the protocol could not be parsed where it should

@@ -41,31 +41,21 @@ func probeRTSP(pl []byte, _ bool) proto.Verdict {
 // (http_server: a camera's or a PLC's web server names its maker).
 var Spec = proto.Spec{Name: "http", New: func() proto.Analyzer { return new(shard) }}
 
+// shard is one pipeline shard's HTTP analyzer; it serves every flow. A
+// flow's one flag, whether a response head was read, is kept in
+// Reporter.State.
 type shard struct {
 	req  Request
 	resp Response
-	pool proto.Pool[flowState]
 }
 
-type flowState struct {
-	s     *shard
-	named bool // a response head was read
-}
+const named = 1 // Reporter.State: a response head was read
 
-func (s *shard) Open(proto.Transport) proto.Flow {
-	f := s.pool.Get()
-	f.s = s
-	return f
-}
+func (s *shard) Open(proto.Transport) proto.Flow { return s }
+func (s *shard) Close(proto.Flow)                {}
 
-func (s *shard) Close(fl proto.Flow) {
-	f := fl.(*flowState)
-	f.named = false
-	s.pool.Put(f)
-}
-
-func (f *flowState) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
-	s := f.s
+func (s *shard) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
+	st := r.State()
 	switch {
 	case fromClient && ProbeRequest(pl):
 		q := &s.req
@@ -84,8 +74,8 @@ func (f *flowState) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, err
 			}
 			r.Event(proto.Event{Proto: "http", Op: "request", Name: string(q.Host), Detail: d})
 		}
-	case !fromClient && !f.named && ProbeResponse(pl):
-		f.named = true
+	case !fromClient && *st&named == 0 && ProbeResponse(pl):
+		*st |= named
 		if err := ParseResponse(pl, &s.resp); err != nil {
 			r.Violation()
 			return 0, nil

@@ -29,33 +29,22 @@ func probe(pl []byte, _ bool) proto.Verdict {
 // reports the session.
 var Spec = proto.Spec{Name: "tls", New: func() proto.Analyzer { return new(shard) }}
 
-type shard struct {
-	hello ClientHello
-	pool  proto.Pool[flowState]
-}
+// shard is one pipeline shard's TLS analyzer; it serves every flow. A
+// flow's one flag, whether its ClientHello was read, is kept in
+// Reporter.State.
+type shard struct{ hello ClientHello }
 
-type flowState struct {
-	s     *shard
-	named bool // the ClientHello was read
-}
+const named = 1 // Reporter.State: the flow's ClientHello was read
 
-func (s *shard) Open(proto.Transport) proto.Flow {
-	f := s.pool.Get()
-	f.s = s
-	return f
-}
+func (s *shard) Open(proto.Transport) proto.Flow { return s }
+func (s *shard) Close(proto.Flow)                {}
 
-func (s *shard) Close(fl proto.Flow) {
-	f := fl.(*flowState)
-	f.named = false
-	s.pool.Put(f)
-}
-
-func (f *flowState) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
+func (s *shard) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
+	st := r.State()
 	switch {
-	case !f.named && fromClient && Probe(pl):
-		f.named = true
-		f.s.clientHello(r, pl)
+	case *st&named == 0 && fromClient && Probe(pl):
+		*st |= named
+		s.clientHello(r, pl)
 	case r.Service() == "teamviewer":
 		r.Confirm()
 		r.Session(proto.Session{Proto: "teamviewer"})

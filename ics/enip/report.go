@@ -36,25 +36,30 @@ func probe(pl []byte, _ bool) proto.Verdict {
 // message is reported as an industrial PDU (proto.ReportPDU) under its
 // event name ("enip" or "cip"); a container is judged through its
 // services. Framing errors and malformed PDUs count under "enip".
-var Spec = proto.Spec{Name: "enip", Stream: true, New: func() proto.Analyzer { return new(shard) }}
+var Spec = proto.Spec{Name: "enip", Stream: true, PerFlow: true, New: func() proto.Analyzer { return new(shard) }}
 
 // shard is one pipeline shard's EtherNet/IP analyzer: a pool of flow
 // states (each several kilobytes: a flow holds one only while it lives).
-type shard struct{ pool proto.Pool[flowState] }
+type shard struct {
+	pool proto.Pool[flowState]
+	cur  *flowState     // the flow being fed
+	emit func(*Message) // reports to cur; bound once so that feeding allocates nothing
+}
 
 type flowState struct {
 	a          Analyzer
 	udp        bool
+	s          *shard
 	r          proto.Reporter
 	fromClient bool
-	emit       func(*Message)
 }
 
 func (s *shard) Open(t proto.Transport) proto.Flow {
 	f := s.pool.Get()
-	if f.emit == nil {
-		f.emit = f.report
+	if s.emit == nil {
+		s.emit = s.report
 	}
+	f.s = s
 	f.udp = t == proto.UDP
 	return f
 }
@@ -67,13 +72,14 @@ func (s *shard) Close(fl proto.Flow) {
 }
 
 func (f *flowState) Feed(r proto.Reporter, fromClient bool, b []byte) (int, error) {
-	f.r, f.fromClient = r, fromClient
+	f.r, f.fromClient, f.s.cur = r, fromClient, f
 	if f.udp {
-		return len(b), f.a.Datagram(b, fromClient, f.emit)
+		return len(b), f.a.Datagram(b, fromClient, f.s.emit)
 	}
-	return f.a.Feed(b, fromClient, f.emit)
+	return f.a.Feed(b, fromClient, f.s.emit)
 }
 
-func (f *flowState) report(m *Message) {
+func (s *shard) report(m *Message) {
+	f := s.cur
 	proto.ReportPDU(f.r, m, f.fromClient, m.Proto(), m.Container, m.Malformed)
 }

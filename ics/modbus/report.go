@@ -26,26 +26,30 @@ func probe(pl []byte, _ bool) proto.Verdict {
 // Spec is the Modbus analyzer for the pipeline's registry: each ADU is
 // reported as an industrial PDU (proto.ReportPDU) under the event name
 // "modbus"; framing errors and malformed ADUs count under "modbus".
-var Spec = proto.Spec{Name: "modbus", Stream: true, New: func() proto.Analyzer { return new(shard) }}
+var Spec = proto.Spec{Name: "modbus", Stream: true, PerFlow: true, New: func() proto.Analyzer { return new(shard) }}
 
 // shard is one pipeline shard's Modbus analyzer: a pool of flow states.
-type shard struct{ pool proto.Pool[flowState] }
+type shard struct {
+	pool proto.Pool[flowState]
+	cur  *flowState     // the flow being fed
+	emit func(*Message) // reports to cur; bound once so that feeding allocates nothing
+}
 
-// flowState is one flow's Analyzer with its emit callback, bound once so
-// that feeding allocates nothing.
+// flowState is one flow's Analyzer.
 type flowState struct {
 	a          Analyzer
 	udp        bool
+	s          *shard
 	r          proto.Reporter
 	fromClient bool
-	emit       func(*Message)
 }
 
 func (s *shard) Open(t proto.Transport) proto.Flow {
 	f := s.pool.Get()
-	if f.emit == nil {
-		f.emit = f.report
+	if s.emit == nil {
+		s.emit = s.report
 	}
+	f.s = s
 	f.udp = t == proto.UDP
 	return f
 }
@@ -58,13 +62,14 @@ func (s *shard) Close(fl proto.Flow) {
 }
 
 func (f *flowState) Feed(r proto.Reporter, fromClient bool, b []byte) (int, error) {
-	f.r, f.fromClient = r, fromClient
+	f.r, f.fromClient, f.s.cur = r, fromClient, f
 	if f.udp {
-		return len(b), f.a.Datagram(b, fromClient, f.emit)
+		return len(b), f.a.Datagram(b, fromClient, f.s.emit)
 	}
-	return f.a.Feed(b, fromClient, f.emit)
+	return f.a.Feed(b, fromClient, f.s.emit)
 }
 
-func (f *flowState) report(m *Message) {
+func (s *shard) report(m *Message) {
+	f := s.cur
 	proto.ReportPDU(f.r, m, f.fromClient, "modbus", false, m.Malformed)
 }

@@ -49,23 +49,28 @@ func probePort(pl []byte, _ bool) proto.Verdict {
 // each PDU and COTP connection TPDU is reported as an industrial PDU
 // (proto.ReportPDU) under its event name; framing errors and malformed
 // PDUs count under "s7comm".
-var Spec = proto.Spec{Name: "s7comm", Stream: true, New: func() proto.Analyzer { return new(shard) }}
+var Spec = proto.Spec{Name: "s7comm", Stream: true, PerFlow: true, New: func() proto.Analyzer { return new(shard) }}
 
 // shard is one pipeline shard's S7 analyzer: a pool of flow states.
-type shard struct{ pool proto.Pool[conn] }
+type shard struct {
+	pool proto.Pool[conn]
+	cur  *conn          // the flow being fed
+	emit func(*Message) // reports to cur; bound once so that feeding allocates nothing
+}
 
 type conn struct {
 	a          Analyzer
+	s          *shard
 	r          proto.Reporter
 	fromClient bool
-	emit       func(*Message)
 }
 
 func (s *shard) Open(proto.Transport) proto.Flow {
 	f := s.pool.Get()
-	if f.emit == nil {
-		f.emit = f.report
+	if s.emit == nil {
+		s.emit = s.report
 	}
+	f.s = s
 	return f
 }
 
@@ -78,10 +83,11 @@ func (s *shard) Close(fl proto.Flow) {
 
 // Feed parses TPKT packets; S7 has no UDP transport.
 func (f *conn) Feed(r proto.Reporter, fromClient bool, b []byte) (int, error) {
-	f.r, f.fromClient = r, fromClient
-	return f.a.Feed(b, fromClient, f.emit)
+	f.r, f.fromClient, f.s.cur = r, fromClient, f
+	return f.a.Feed(b, fromClient, f.s.emit)
 }
 
-func (f *conn) report(m *Message) {
+func (s *shard) report(m *Message) {
+	f := s.cur
 	proto.ReportPDU(f.r, m, f.fromClient, m.Proto(), false, m.Malformed)
 }
