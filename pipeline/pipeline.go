@@ -126,17 +126,21 @@ type Stats struct {
 	// TCPGaps counts holes in the reassembled streams of ICS flows (lost
 	// or reordered segments); TCPDroppedBytes the pending bytes dropped at
 	// them.
-	TCPGaps         uint64   `json:"tcp_gaps"`
-	TCPDroppedBytes uint64   `json:"tcp_dropped_bytes"`
-	HostsDropped    uint64   `json:"hosts_dropped"`
-	ExternalDropped uint64   `json:"external_dropped"` // external addresses not remembered as asset candidates (detect.MaxExternalHosts)
-	Routers         []string `json:"routers,omitempty"`
+	TCPGaps         uint64     `json:"tcp_gaps"`
+	TCPDroppedBytes uint64     `json:"tcp_dropped_bytes"`
+	HostsDropped    uint64     `json:"hosts_dropped"`
+	ExternalDropped uint64     `json:"external_dropped"` // external addresses not remembered as asset candidates (detect.MaxExternalHosts)
+	Routers         []string   `json:"routers,omitempty"`
+	FirstTS         *time.Time `json:"first_ts"`
+	LastTS          *time.Time `json:"last_ts"`
+
+	// Analyzers counts, per protocol analyzer, the flows it confirmed and
+	// those it gave up on (see AnalyzerStats).
+	Analyzers map[string]AnalyzerStats `json:"analyzers"`
 	// EventsLate counts events written after an event of a later time:
 	// a capture whose timestamps go back by more than the events' merge
 	// window (a few thousand packets).
-	EventsLate uint64     `json:"events_late,omitempty"`
-	FirstTS    *time.Time `json:"first_ts"`
-	LastTS     *time.Time `json:"last_ts"`
+	EventsLate uint64 `json:"events_late,omitempty"`
 }
 
 // Result is what a run produced.
@@ -562,12 +566,9 @@ func finish(eng *detect.Engine, shards []*shard, rd *reader, names []string) *Re
 	if st.DecodeErrors == nil {
 		st.DecodeErrors = map[string]uint64{}
 	}
+	st.Analyzers = map[string]AnalyzerStats{}
 	for _, s := range shards {
-		for i := range s.icsErrors {
-			if n := s.icsErrors[i] + s.icsMalformed[i]; n > 0 {
-				st.DecodeErrors[icsNames[i]] += n
-			}
-		}
+		s.analyzerStats(st)
 		if s.disc.errs > 0 {
 			st.DecodeErrors["discovery"] += s.disc.errs
 		}

@@ -270,11 +270,6 @@ func (s *shard) stream(idx int, out *syncSink, mg *merger, o *Options) {
 	}
 }
 
-// addEvent takes one protocol event of the packet being handled.
-func (s *shard) addEvent(ev event.Event) {
-	s.evbuf = append(s.evbuf, seqEvent{seq: s.seq, ev: ev})
-}
-
 // pushEvents hands the shard's events to the merger, with the sequence
 // number through which the shard has handled every packet given to it.
 func (s *shard) pushEvents(through uint64) {

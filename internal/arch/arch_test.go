@@ -19,8 +19,10 @@ const module = "harborwatch"
 // are always allowed; third-party ones are listed with their path.
 var allowed = map[string][]string{
 	"app":               {},
-	"app/":              {},
-	"ics/":              {"event"},
+	"app/":              {"proto"},
+	"app/tls":           {"proto", "app/remote"},
+	"ics/":              {"event", "proto"},
+	"proto":             {},
 	"event":             {},
 	"finding":           {},
 	"capture":           {},
@@ -34,7 +36,7 @@ var allowed = map[string][]string{
 	"declared":          {"site", "github.com/CycloneDX/cyclonedx-go"},
 	"inventory":         {"declared", "detect", "event", "finding", "oui", "site", "supplier", "github.com/CycloneDX/cyclonedx-go"},
 	"detect":            {"app", "event", "finding", "site"},
-	"pipeline":          {"app", "app/dns", "app/http", "app/remote", "app/tls", "app/xfer", "capture", "decode", "detect", "event", "flow", "ics/enip", "ics/modbus", "ics/s7", "site", "app/discovery", "finding"},
+	"pipeline":          {"app", "app/dns", "app/http", "app/remote", "app/tls", "app/xfer", "capture", "decode", "detect", "event", "flow", "ics/enip", "ics/modbus", "ics/s7", "site", "app/discovery", "app/ntp", "finding", "proto"},
 	"report":            {"declared", "event", "finding", "inventory", "pipeline"},
 	"internal/synth":    {"capture", "finding"},
 	"internal/yamlfile": {"gopkg.in/yaml.v3"},
