@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -23,6 +24,9 @@ import (
 type Options struct {
 	// Files are capture files (pcap or pcapng) to open, read and close.
 	Files []string
+	// Hash computes the SHA-256 of each file in Files as it is read (see
+	// capture.Options.Hash), for Result.SHA256.
+	Hash bool
 	// Sources are captures already open, read after Files as part of the
 	// same timeline; the caller closes them.
 	Sources []capture.Source
@@ -67,6 +71,10 @@ type Result struct {
 	// detection's and the inventory's, in finding.Sort's order) and the
 	// inventory.
 	Document *report.Document
+	// SHA256 holds, per capture (Files, then Sources), the SHA-256 of its
+	// input in lower-case hex: with Options.Hash for Files, and for
+	// Sources opened with capture.Options.Hash; "" when unknown.
+	SHA256 []string
 }
 
 // InputError is a capture that cannot be read as one: the file is
@@ -103,7 +111,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		}
 	}()
 	for _, f := range opts.Files {
-		s, err := open(f)
+		s, err := open(f, opts.Hash)
 		if err != nil {
 			return nil, err
 		}
@@ -166,13 +174,19 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	if s := opts.Site; s != nil {
 		fac = &report.Facility{ID: s.Facility.ID, Name: s.Facility.Name, Port: s.Facility.Port}
 	}
-	return &Result{Pipeline: res, Inventory: inv, Document: report.NewDocument(fac, res.Stats, res.Findings, inv)}, nil
+	sums := make([]string, len(srcs))
+	for i, s := range srcs {
+		if sum, ok := capture.SHA256(s); ok {
+			sums[i] = hex.EncodeToString(sum[:])
+		}
+	}
+	return &Result{Pipeline: res, Inventory: inv, Document: report.NewDocument(fac, res.Stats, res.Findings, inv), SHA256: sums}, nil
 }
 
 // open opens one capture file; a missing, unreadable or non-capture file
 // is an *InputError.
-func open(path string) (capture.Source, error) {
-	s, err := capture.Open(path)
+func open(path string, hash bool) (capture.Source, error) {
+	s, err := capture.OpenWith(path, capture.Options{Hash: hash})
 	if err != nil {
 		if errors.Is(err, capture.ErrNotCapture) || errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
 			return nil, &InputError{File: path, Err: err}

@@ -3,6 +3,8 @@ package analysis_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"os"
@@ -212,6 +214,30 @@ func TestSources(t *testing.T) {
 	}
 	if err := src.Close(); err != nil {
 		t.Errorf("the caller's Source was closed by Run: %v", err)
+	}
+}
+
+// TestHash: with Hash, each file's SHA-256 is that of its bytes; without,
+// it is unknown.
+func TestHash(t *testing.T) {
+	b, err := os.ReadFile(examplePcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sha256.Sum256(b)
+	res, err := analysis.Run(context.Background(), analysis.Options{Files: []string{examplePcap}, Workers: 1, Hash: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.SHA256) != 1 || res.SHA256[0] != hex.EncodeToString(want[:]) {
+		t.Errorf("SHA256 %q, want %x", res.SHA256, want)
+	}
+	res, err = analysis.Run(context.Background(), analysis.Options{Files: []string{examplePcap}, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.SHA256) != 1 || res.SHA256[0] != "" {
+		t.Errorf("without Hash: SHA256 %q", res.SHA256)
 	}
 }
 

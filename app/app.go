@@ -3,8 +3,8 @@
 // in the `app` field of findings and events; keep them stable.
 //
 // The parsers for each protocol live in the subpackages (app/dns, app/tls,
-// app/http, app/remote, app/xfer); identification — which parser applies to
-// a flow — is wired in package pipeline.
+// app/http, app/remote, app/xfer, app/ntp) with their probes and analyzers;
+// package pipeline's registry lists them with the App each probe names.
 package app
 
 import "strconv"

@@ -1,6 +1,9 @@
 package capture
 
-import "testing"
+import (
+	"bytes"
+	"testing"
+)
 
 // BenchmarkNext reads in-memory captures of 100,000 packets of mixed
 // sizes (60 to 1514 bytes).
@@ -16,6 +19,13 @@ func BenchmarkNext(b *testing.B) {
 		open func(b *testing.B) Source
 	}{
 		{"pcap", len(pcapFile), func(b *testing.B) Source { return open(b, pcapFile, "b.pcap") }},
+		{"pcap+sha256", len(pcapFile), func(b *testing.B) Source {
+			src, err := NewReaderWith(bytes.NewReader(pcapFile), "b.pcap", Options{Hash: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return src
+		}},
 		{"pcapng", len(ngFile), func(b *testing.B) Source { return open(b, ngFile, "b.pcapng") }},
 		{"merge2", len(half1) + len(half2), func(b *testing.B) Source {
 			return Merge(open(b, half1, "1.pcap"), open(b, half2, "2.pcap"))

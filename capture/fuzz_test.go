@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"os"
@@ -11,9 +12,11 @@ import (
 // checkRead reads any input to its end and checks what must hold whatever
 // the bytes: the reading ends, errors are of the documented kinds, and
 // every packet's Data lies in the input after its record's offset and is
-// no longer than the packet was on the wire.
+// no longer than the packet was on the wire. The input is hashed
+// (Options.Hash) and the sum must be that of every byte of it, damaged or
+// not.
 func checkRead(t *testing.T, in []byte) {
-	src, err := NewReader(bytes.NewReader(in), "fuzz")
+	src, err := NewReaderWith(bytes.NewReader(in), "fuzz", Options{Hash: true})
 	if err != nil {
 		var de *DamageError
 		if src != nil {
@@ -56,6 +59,9 @@ func checkRead(t *testing.T, in []byte) {
 			bytes.Index(in[p.Offset:], p.Data) < 0 {
 			t.Fatalf("packet %d: %d bytes at offset %d are not in the input", n, len(p.Data), p.Offset)
 		}
+	}
+	if sum, ok := SHA256(src); !ok || sum != sha256.Sum256(in) {
+		t.Fatalf("SHA256 = %x, %v; want %x", sum, ok, sha256.Sum256(in))
 	}
 	if err := src.Close(); err != nil {
 		t.Fatal(err)

@@ -2,9 +2,11 @@ package capture
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 )
@@ -31,11 +33,16 @@ const (
 // that names the file and shows its first bytes. A capture whose file
 // header is damaged fails with a *DamageError. Close closes the file.
 func Open(path string) (Source, error) {
+	return OpenWith(path, Options{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(path string, o Options) (Source, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	src, err := newSource(f, path, f)
+	src, err := newSource(f, path, f, o)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -47,15 +54,69 @@ func Open(path string) (Source, error) {
 // support Seek; name is used in errors and by Name. It recognises the
 // format as Open does. Close does not close r: the caller owns it.
 func NewReader(r io.Reader, name string) (Source, error) {
-	return newSource(r, name, nil)
+	return newSource(r, name, nil, Options{})
+}
+
+// NewReaderWith is NewReader with options.
+func NewReaderWith(r io.Reader, name string, o Options) (Source, error) {
+	return newSource(r, name, nil, o)
+}
+
+// Options choose what a Source does besides reading packets. The zero
+// value only reads packets.
+type Options struct {
+	// Hash computes the SHA-256 of the input as it is read, for SHA256.
+	// The bytes are hashed once, as they move from the input into the
+	// read buffer (a megabyte at a time, never per packet), so the file is
+	// not read twice. Hashing costs CPU (several times what the reading
+	// costs), hence it is off unless asked.
+	//
+	// The sum is of every byte of the input, from the first to the last:
+	// when the Source stops at damage it still reads the rest of the input,
+	// unparsed, into the hash, so the sum of a damaged or truncated file is
+	// that of the file as it is on disk (what sha256sum prints).
+	Hash bool
+}
+
+// SHA256 returns the SHA-256 of the input of s, a Source opened with
+// Options.Hash, once s has read all of it: after Next has returned io.EOF
+// or a *DamageError. ok is false for a Source opened without Hash, one not
+// read to its end (closed early), one whose input failed with an I/O
+// error, and for Sources that do not hash (a Merged: ask each source).
+func SHA256(s Source) (sum [sha256.Size]byte, ok bool) {
+	if h, ok := s.(interface {
+		SHA256() ([sha256.Size]byte, bool)
+	}); ok {
+		return h.SHA256()
+	}
+	return sum, false
+}
+
+// hashReader hashes what it reads: it sits between the input and the
+// bufio.Reader, so it is called once per buffer fill, not per packet.
+type hashReader struct {
+	r io.Reader
+	h hash.Hash
+}
+
+func (h *hashReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n]) // a hash.Hash never returns an error
+	return n, err
 }
 
 // newSource sniffs the magic number and reads the file header.
-func newSource(r io.Reader, name string, c io.Closer) (Source, error) {
+func newSource(r io.Reader, name string, c io.Closer, o Options) (Source, error) {
+	var hr *hashReader
+	if o.Hash {
+		hr = &hashReader{r: r, h: sha256.New()}
+		r = hr
+	}
 	f := file{
 		br:     bufio.NewReaderSize(r, readBufSize),
 		name:   name,
 		closer: c,
+		hash:   hr,
 	}
 	magic, err := f.br.Peek(4)
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -102,6 +163,10 @@ type file struct {
 	buf    []byte    // packet (or block) buffer; Packet.Data points into it
 	done   bool      // an end, damage or I/O error has been returned
 	be     bool      // headers are big-endian
+
+	hash  *hashReader       // nil unless Options.Hash
+	sum   [sha256.Size]byte // the input's SHA-256, once sumOK
+	sumOK bool
 }
 
 func (f *file) u16(b []byte) uint16 {
@@ -124,6 +189,30 @@ func (f *file) u64(b []byte) uint64 {
 	}
 	return binary.LittleEndian.Uint64(b)
 }
+
+// end ends the Source at the end of its input, or at damage. With
+// Options.Hash the rest of the input (after damage) is read into the hash,
+// through the read buffer, and the sum is taken.
+func (f *file) end() {
+	f.done = true
+	if f.hash == nil || f.sumOK {
+		return
+	}
+	for {
+		if _, err := f.br.Discard(readBufSize); err != nil {
+			if !errors.Is(err, io.EOF) {
+				f.hash = nil // the input failed: its sum is unknown
+				return
+			}
+			break
+		}
+	}
+	f.hash.h.Sum(f.sum[:0])
+	f.sumOK = true
+}
+
+// SHA256 returns the input's SHA-256 (see the package function SHA256).
+func (f *file) SHA256() ([sha256.Size]byte, bool) { return f.sum, f.sumOK }
 
 // Name returns the name given at Open or NewReader.
 func (f *file) Name() string { return f.name }
@@ -179,7 +268,7 @@ func (f *file) skip(n int) error {
 
 // damage ends the Source with a *DamageError at offset at.
 func (f *file) damage(at int64, err error) error {
-	f.done = true
+	f.end()
 	return &DamageError{File: f.name, Offset: at, Packet: f.n + 1, Err: err}
 }
 

@@ -59,7 +59,7 @@ func (r *pcapReader) Next(p *Packet) error {
 	start := r.off
 	if err := r.read(r.hdr[:]); err != nil {
 		if err == io.EOF { // input ends on a record boundary
-			r.done = true
+			r.end()
 			return io.EOF
 		}
 		return r.fail(start, err, errTruncRecordHeader)

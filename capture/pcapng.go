@@ -117,7 +117,7 @@ func (r *ngReader) Next(p *Packet) error {
 		start := r.off
 		if err := r.read(r.hdr[:8]); err != nil {
 			if err == io.EOF { // input ends on a block boundary
-				r.done = true
+				r.end()
 				return io.EOF
 			}
 			return r.fail(start, err, errTruncBlockHeader)

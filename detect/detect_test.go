@@ -317,9 +317,9 @@ func TestAggregationAndEvidence(t *testing.T) {
 	if n != finding.MaxEvidence {
 		t.Errorf("%d evidence packets, want %d", n, finding.MaxEvidence)
 	}
-	want := "[{a.pcap [1 2 3 4 21 22 23 24 41 42 43 44 61 62 63 64 81 82 83 84]}]"
-	if got := fmt.Sprint(a.Evidence); got != want {
-		t.Errorf("evidence %s, want %s", got, want)
+	want := []int64{1, 2, 3, 4, 21, 22, 23, 24, 41, 42, 43, 44, 61, 62, 63, 64, 81, 82, 83, 84}
+	if len(a.Evidence) != 1 || a.Evidence[0].Capture != "a.pcap" || a.Evidence[0].SHA256 != "" || !slices.Equal(a.Evidence[0].Packets, want) {
+		t.Errorf("evidence %v, want [{a.pcap %v}]", a.Evidence, want)
 	}
 	if !a.FirstSeen.Equal(b.FirstSeen) || a.FirstSeen.Unix() != 1 || a.LastSeen.UnixNano() != 10_500_000_000 {
 		t.Errorf("first/last seen %v %v", a.FirstSeen, a.LastSeen)

@@ -22,10 +22,22 @@ type Host struct {
 	Asset string     `json:"asset,omitempty"`
 }
 
-// Evidence names the packets a finding rests on, per capture file.
+// Evidence names the packets a finding rests on, per capture file: the
+// file's name, its SHA-256 (lower-case hex, when the run hashed its
+// captures, as analyze --evidence does) and the 1-based packet numbers.
 type Evidence struct {
 	Capture string  `json:"capture"`
+	SHA256  string  `json:"sha256,omitempty"`
 	Packets []int64 `json:"packets"`
+}
+
+// PcapFile is a capture file written with a finding's evidence packets
+// (analyze --evidence): where, how many packets, its size and SHA-256.
+type PcapFile struct {
+	Path    string `json:"path"`
+	Packets int    `json:"packets"`
+	Bytes   int64  `json:"bytes"`
+	SHA256  string `json:"sha256"`
 }
 
 // Finding is one reported violation, aggregated over every flow and event
@@ -50,6 +62,7 @@ type Finding struct {
 	// finding fires. Empty, not absent, for a rule no technique fits.
 	Techniques []string       `json:"techniques"`
 	Detail     map[string]any `json:"detail,omitempty"`
+	Pcap       *PcapFile      `json:"pcap,omitempty"` // with analyze --evidence
 }
 
 // Spec describes a finding that is not an aggregate of flows: a device

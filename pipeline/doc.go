@@ -12,11 +12,19 @@
 // end, shards are merged deterministically: the result does not depend on
 // the number of workers.
 //
-// Identification attaches an application to a flow from the server port
-// and the first payload bytes (ports alone never decide, except for flows
-// that carried no payload at all), then the application's parser turns
-// payloads into what the detectors need (DNS names, TLS server names, HTTP
-// hosts, file names) and, when asked, into events.
+// Protocols are listed in one table, the registry (registry.go): each line
+// is a protocol package's probe, the application it names and the
+// package's analyzer (see package proto). Identification walks the probes
+// of the flow's transport with its first payloads, using the server port
+// as a hint and the payload bytes as proof (ports alone decide only where
+// a protocol has nothing to check, and for flows that carried no payload
+// at all). The flow's analyzer then gets its payloads — reassembled per
+// direction for the industrial protocols — with per-flow state from the
+// shard, and reports typed facts (names asked for, file transfers, ICS
+// operations, identities, sessions) and events to the shard's one
+// reporter, which turns them into detection calls and events and counts
+// each analyzer's confirmed and violated flows. No protocol's details live
+// here: adding one is its package plus one registry line.
 //
 // Memory: the per-packet path allocates nothing in steady state. Events,
 // when requested, are kept in memory until the end of the run and sorted.

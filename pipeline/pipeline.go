@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"harborwatch/capture"
@@ -100,13 +99,6 @@ type FlowRecord struct {
 	ClientAsset, ServerAsset string
 }
 
-// Progress is updated by a run while it reads; it is safe to read
-// concurrently.
-type Progress struct {
-	Packets atomic.Int64
-	Bytes   atomic.Int64
-}
-
 // Result is what a run produced.
 type Result struct {
 	// Stats counts what the run read, followed and could not decode.
@@ -154,7 +146,7 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 			col = &collector{}
 			sink = col
 		}
-		out = &syncSink{sink: sink}
+		out = &syncSink{sink: sink, prog: opts.Progress}
 		mg = newMerger(out, workers)
 	}
 	shards := make([]*shard, workers)
@@ -164,6 +156,9 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 		if out != nil {
 			shards[i].stream(i, out, mg, &opts)
 		}
+	}
+	if opts.Progress != nil {
+		opts.Progress.attach(shards)
 	}
 	var src capture.Source = srcs[0]
 	if len(srcs) > 1 {
@@ -191,6 +186,7 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 		if s.out != nil {
 			s.pushEvents(^uint64(0))
 		}
+		s.publish()
 	}
 	if err != nil {
 		return nil, err
@@ -250,6 +246,7 @@ func runSharded(ctx context.Context, rd *reader, shards []*shard, stream bool, e
 				if s.out != nil {
 					s.advance(b.ts, b.through)
 				}
+				s.publish()
 				b.reset()
 				free <- b
 			}
@@ -526,12 +523,9 @@ func finish(eng *detect.Engine, shards []*shard, rd *reader, names []string) *Re
 	if st.DecodeErrors == nil {
 		st.DecodeErrors = map[string]uint64{}
 	}
+	st.Analyzers = map[string]runstats.Analyzer{}
 	for _, s := range shards {
-		for i := range s.icsErrors {
-			if n := s.icsErrors[i] + s.icsMalformed[i]; n > 0 {
-				st.DecodeErrors[icsNames[i]] += n
-			}
-		}
+		s.analyzerStats(st)
 		if s.disc.errs > 0 {
 			st.DecodeErrors["discovery"] += s.disc.errs
 		}

@@ -126,18 +126,25 @@ func (f *Fold) Findings() []finding.Finding {
 type syncSink struct {
 	mu   sync.Mutex
 	sink Sink
+	prog *Progress // counts what was handed on, when not nil
 }
 
 func (s *syncSink) finding(u *FindingUpdate) {
 	s.mu.Lock()
 	s.sink.Finding(u)
 	s.mu.Unlock()
+	if s.prog != nil {
+		s.prog.updates.Add(1)
+	}
 }
 
 func (s *syncSink) flow(r *FlowRecord) {
 	s.mu.Lock()
 	s.sink.Flow(r)
 	s.mu.Unlock()
+	if s.prog != nil {
+		s.prog.flowRecs.Add(1)
+	}
 }
 
 // seqEvent is an event with the sequence number of the packet it came
@@ -221,6 +228,9 @@ func (m *merger) release(wm uint64) {
 		m.out.sink.Event(e)
 		m.last, m.wrote = *e, true
 	}
+	if m.out.prog != nil {
+		m.out.prog.events.Add(uint64(len(m.ready)))
+	}
 	clear(m.ready)
 }
 
@@ -258,11 +268,6 @@ func (s *shard) stream(idx int, out *syncSink, mg *merger, o *Options) {
 	case o.FlowInterval == 0:
 		s.flowEvery = int64(defaultFlowInterval)
 	}
-}
-
-// addEvent takes one protocol event of the packet being handled.
-func (s *shard) addEvent(ev event.Event) {
-	s.evbuf = append(s.evbuf, seqEvent{seq: s.seq, ev: ev})
 }
 
 // pushEvents hands the shard's events to the merger, with the sequence

@@ -237,27 +237,8 @@ func TestStreamFoldIsReport(t *testing.T) {
 	for _, sc := range synth.TerminalScenarios {
 		all = append(all, sc.Name)
 	}
-	opts := synth.TerminalOptions{Cranes: 4, Scenarios: all, Rate: 1500, Duration: 70 * time.Second, Seed: 3}
-	y, err := synth.TerminalSiteYAML(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts, err := site.Parse("site.yaml", y)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	w, err := capture.NewPcapWriter(&buf, capture.LinkEthernet, 0, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := synth.Terminal(w, opts); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	inputs = append(inputs, input{"terminal", ts, buf.Bytes()})
+	ts, data := terminalCapture(t, synth.TerminalOptions{Cranes: 4, Scenarios: all, Rate: 1500, Duration: 70 * time.Second, Seed: 3})
+	inputs = append(inputs, input{"terminal", ts, data})
 	run := func(t *testing.T, in input, workers int, sink Sink, events bool) *Result {
 		t.Helper()
 		src, err := capture.NewReader(bytes.NewReader(in.data), in.name+".pcap")
@@ -318,4 +299,47 @@ func readFile(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestProgressSnapshot reads the run's counters from inside the Sink while
+// the run goes: they only grow, they move before the end, and after the
+// run they equal the run's statistics.
+func TestProgressSnapshot(t *testing.T) {
+	st, data := terminalCapture(t, synth.TerminalOptions{Cranes: 2, NoViolations: true, Rate: 2000, Duration: 40 * time.Second, Seed: 9})
+	for _, workers := range []int{1, 2} {
+		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
+			src, err := capture.NewReader(bytes.NewReader(data), "t.pcap")
+			if err != nil {
+				t.Fatal(err)
+			}
+			prog := &Progress{}
+			var prev Snapshot
+			mid := 0
+			sink := SinkFuncs{OnEvent: func(*event.Event) {
+				s := prog.Snapshot()
+				if s.Packets < prev.Packets || s.Flows < prev.Flows || s.Events < prev.Events || s.EvictedFlows < prev.EvictedFlows {
+					t.Fatalf("counters went back: %+v after %+v", s, prev)
+				}
+				if s.Flows > 0 && s.Events > 0 {
+					mid++
+				}
+				prev = s
+			}}
+			res, err := Run(context.Background(), []capture.Source{src}, Options{Site: st, Workers: workers, Progress: prog, Sink: sink, Events: true, Findings: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mid == 0 {
+				t.Error("no snapshot during the run showed flows and events")
+			}
+			s := prog.Snapshot()
+			if s.Packets != res.Stats.Packets || s.Bytes != res.Stats.Bytes || s.Flows != res.Stats.Flows ||
+				s.EvictedFlows != res.Stats.EvictedFlows || s.ActiveFlows != 0 || s.TCPGaps != res.Stats.TCPGaps {
+				t.Errorf("final snapshot %+v, stats %+v", s, res.Stats)
+			}
+			if s.Events < 1000 || s.FindingUpdates != 0 {
+				t.Errorf("%d events, %d finding updates (normal traffic: none)", s.Events, s.FindingUpdates)
+			}
+		})
+	}
 }

@@ -29,9 +29,9 @@ func checkTruth(t *testing.T, st *site.Site, res *Result, tr synth.Truth) {
 	}
 }
 
-// analyzeTerminal generates a terminal capture in memory and analyzes it
-// against the site model generated with it.
-func analyzeTerminal(t *testing.T, opts synth.TerminalOptions, workers int) (*site.Site, *Result) {
+// terminalCapture generates a terminal capture in memory, and the site
+// model generated with it.
+func terminalCapture(t *testing.T, opts synth.TerminalOptions) (*site.Site, []byte) {
 	t.Helper()
 	y, err := synth.TerminalSiteYAML(opts)
 	if err != nil {
@@ -52,7 +52,15 @@ func analyzeTerminal(t *testing.T, opts synth.TerminalOptions, workers int) (*si
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	src, err := capture.NewReader(&buf, "terminal.pcap")
+	return st, buf.Bytes()
+}
+
+// analyzeTerminal generates a terminal capture in memory and analyzes it
+// against the site model generated with it.
+func analyzeTerminal(t *testing.T, opts synth.TerminalOptions, workers int) (*site.Site, *Result) {
+	t.Helper()
+	st, data := terminalCapture(t, opts)
+	src, err := capture.NewReader(bytes.NewReader(data), "terminal.pcap")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -342,7 +342,14 @@ func (t *textWriter) finding(f finding.Finding) {
 		for i, n := range e.Packets {
 			nums[i] = fmt.Sprint(n)
 		}
-		t.printf("        evidence %s packets %s\n", e.Capture, strings.Join(nums, " "))
+		sum := ""
+		if e.SHA256 != "" {
+			sum = " (sha256 " + e.SHA256 + ")"
+		}
+		t.printf("        evidence %s%s packets %s\n", e.Capture, sum, strings.Join(nums, " "))
+	}
+	if p := f.Pcap; p != nil {
+		t.printf("        pcap %s (%d packets, %d bytes, sha256 %s)\n", p.Path, p.Packets, p.Bytes, p.SHA256)
 	}
 	t.printf("        controls %s\n", strings.Join(f.Controls, ", "))
 }

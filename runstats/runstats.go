@@ -29,17 +29,32 @@ type Stats struct {
 	// TCPGaps counts holes in the reassembled streams of ICS flows (lost
 	// or reordered segments); TCPDroppedBytes the pending bytes dropped at
 	// them.
-	TCPGaps         uint64   `json:"tcp_gaps"`
-	TCPDroppedBytes uint64   `json:"tcp_dropped_bytes"`
-	HostsDropped    uint64   `json:"hosts_dropped"`
-	ExternalDropped uint64   `json:"external_dropped"` // external addresses not remembered as asset candidates (detect.MaxExternalHosts)
-	Routers         []string `json:"routers,omitempty"`
+	TCPGaps         uint64     `json:"tcp_gaps"`
+	TCPDroppedBytes uint64     `json:"tcp_dropped_bytes"`
+	HostsDropped    uint64     `json:"hosts_dropped"`
+	ExternalDropped uint64     `json:"external_dropped"` // external addresses not remembered as asset candidates (detect.MaxExternalHosts)
+	Routers         []string   `json:"routers,omitempty"`
+	FirstTS         *time.Time `json:"first_ts"`
+	LastTS          *time.Time `json:"last_ts"`
+
+	// Analyzers counts, per protocol analyzer, the flows it confirmed and
+	// those it gave up on.
+	Analyzers map[string]Analyzer `json:"analyzers"`
 	// EventsLate counts events written after an event of a later time:
 	// a capture whose timestamps go back by more than the events' merge
 	// window (a few thousand packets).
-	EventsLate uint64     `json:"events_late,omitempty"`
-	FirstTS    *time.Time `json:"first_ts"`
-	LastTS     *time.Time `json:"last_ts"`
+	EventsLate uint64 `json:"events_late,omitempty"`
+}
+
+// Analyzer counts, for one protocol analyzer, the flows it confirmed
+// (parsed as its protocol) and the flows on which it met bytes it could
+// not parse where its protocol should be (violations: framing errors,
+// malformed PDUs, messages that fail to parse after the probe matched). A
+// flow may count in both. Data flows announced by a control flow (FTP,
+// TFTP) are not counted.
+type Analyzer struct {
+	Confirmed  uint64 `json:"confirmed"`
+	Violations uint64 `json:"violations"`
 }
 
 // Damaged returns how many captures were damaged.

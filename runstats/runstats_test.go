@@ -33,6 +33,7 @@ func TestJSONNames(t *testing.T) {
 		Captures: []Capture{{File: "a.pcap", Packets: 3, Bytes: 180}},
 		Packets:  3, Bytes: 180, Flows: 1, ExpiredFlows: 1, PeakFlows: 1,
 		DecodeErrors: map[string]uint64{}, FirstTS: &t0, LastTS: &t0,
+		Analyzers: map[string]Analyzer{"modbus": {Confirmed: 2, Violations: 1}},
 	}
 	b, err := json.Marshal(st)
 	if err != nil {
@@ -40,7 +41,8 @@ func TestJSONNames(t *testing.T) {
 	}
 	want := `{"captures":[{"file":"a.pcap","packets":3,"bytes":180}],"packets":3,"bytes":180,"flows":1,"evicted_flows":0,` +
 		`"decode_errors":{},"fragments":0,"truncated":0,"non_ip":0,"tcp_gaps":0,"tcp_dropped_bytes":0,"hosts_dropped":0,` +
-		`"external_dropped":0,"first_ts":"2026-11-03T09:00:00Z","last_ts":"2026-11-03T09:00:00Z"}`
+		`"external_dropped":0,"first_ts":"2026-11-03T09:00:00Z","last_ts":"2026-11-03T09:00:00Z",` +
+		`"analyzers":{"modbus":{"confirmed":2,"violations":1}}}`
 	if string(b) != want {
 		t.Errorf("got  %s\nwant %s", b, want)
 	}

@@ -4,10 +4,11 @@
 // mDNS (RFC 6762) and LLMNR (RFC 4795).
 //
 // Place in the data path: source → decode → flow → analyzers → detect. The
-// pipeline identifies a flow as DNS by port or by Probe, then calls
-// Message.Parse on each UDP payload (or Message.ParseTCP on each
-// length-prefixed TCP message) and turns the result into events (who asked
-// for which name, what the answer was). Only the header, the question
+// pipeline's registry lists UDPProbe and TCPProbe (Probe on DNS's ports)
+// with Spec, whose analyzer calls Message.Parse on each UDP payload (or
+// Message.ParseTCP on each length-prefixed TCP message) and reports the
+// names a query asks for and, when events are wanted, the events (who
+// asked for which name, what the answer was; report.go). Only the header, the question
 // section and the answer section are read; the authority and additional
 // sections (and so EDNS(0) OPT records) are not.
 //

@@ -7,9 +7,10 @@
 // for, by which client.
 //
 // Place in the data path: source → decode → flow → analyzers → detect. The
-// pipeline identifies a TCP flow as HTTP by port or by ProbeRequest /
-// ProbeResponse on the first payload of each direction, then calls
-// ParseRequest or ParseResponse on a payload that starts a message. The
+// pipeline's registry lists Probe (ProbeRequest / ProbeResponse on any TCP
+// port; RTSPProbe before it) with Spec, whose analyzer (report.go) calls
+// ParseRequest or ParseResponse on a payload that starts a message and
+// reports the Host asked for and the first Server field. The
 // head may end past the segment: the fields read so far are returned with
 // Truncated set, and only a request or status line that is itself cut
 // yields ErrTruncated. Bodies are not read; HeaderLen, ContentLength and

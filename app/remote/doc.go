@@ -7,10 +7,11 @@
 // DNS names and ALPN values of the AnyDesk and TeamViewer services.
 //
 // Place in the data path: source → decode → flow → analyzers → detect. The
-// pipeline tries these probes on the first payload of a flow (together with
-// the server port) to decide that a flow is remote access, then emits the
-// events behind the remote-access.unmanaged finding. Nothing here keeps
-// state between calls: one payload in, fields out.
+// pipeline's registry lists the probes of report.go (these checks with
+// their ports) to decide that a flow is remote access, and the SSH, VNC,
+// RDP and Telnet analyzers (Specs), which report banners, the SSH server's
+// identity and the sessions behind the remote-access.unmanaged finding.
+// The parsers keep no state between calls: one payload in, fields out.
 //
 // Ownership: every byte slice returned (SSH banner, RFB version, RDP cookie
 // and routing token) aliases the input and is valid only as long as the

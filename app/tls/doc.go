@@ -7,9 +7,11 @@
 // a vendor gateway) and whether it still offers outdated versions.
 //
 // Place in the data path: source → decode → flow → analyzers → detect. The
-// pipeline identifies a TCP flow as TLS by port or by Probe on the first
-// client payload, then calls ParseClientHello on the bytes that start with
-// the first TLS record. A ClientHello is often larger than one segment (a
+// pipeline's registry lists RecordProbe and AnyDeskProbe (Probe on the
+// first client payload) with Spec, whose analyzer (report.go) calls
+// ParseClientHello on the bytes that start with the first TLS record and
+// reports the server name, and the AnyDesk or TeamViewer service it names
+// (app/remote's name lists). A ClientHello is often larger than one segment (a
 // post-quantum key share alone is over a kilobyte): ParseClientHello reads
 // what is present and returns ErrTruncated only when the server name could
 // not be reached, so the pipeline can retry once more bytes have been

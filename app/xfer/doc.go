@@ -6,11 +6,12 @@
 // file-transfer.insecure finding reports.
 //
 // Place in the data path: source → decode → flow → analyzers → detect. The
-// pipeline identifies a flow by port and by ProbeTFTPRequest / ProbeSMB /
-// FTPReply on its first payload, then calls NextFTPCommand, ParseTFTP or
-// ParseSMB2 on each payload and turns the results into events (who stored or
-// fetched which file, which share was mounted, which file was opened for
-// writing). The parsers keep no state between calls, except the one noted
+// pipeline's registry lists TFTPProbe, SMBProbe and FTPProbe (port and
+// ProbeTFTPRequest / ProbeSMB / FTPReply on the first payload) with their
+// Specs, whose analyzers (report.go) call NextFTPCommand, ParseTFTP or
+// ParseSMB2 on each payload and report the transfers and events (who
+// stored or fetched which file, which share was mounted, which file was
+// opened for writing). The parsers keep no state between calls, except the one noted
 // for compounded SMB2 messages (see ParseSMB2).
 //
 // Ownership: the input bytes belong to the caller and are never modified or

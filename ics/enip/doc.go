@@ -5,7 +5,8 @@
 //
 // # Place in the data path
 //
-// source → decode → flow → analyzers → detect. The pipeline attaches an
+// source → decode → flow → analyzers → detect. The pipeline's registry
+// lists Probe, ProbeUDP and ProbeIO with Spec (report.go), which attaches an
 // Analyzer to a flow on TCP 44818 (or UDP 44818/2222) and feeds it:
 // Feed takes the in-order stream bytes of one direction of a TCP flow and
 // frames encapsulation PDUs by their length field; Datagram takes one UDP

@@ -13,8 +13,9 @@
 // kept out of the detail and not verified.
 //
 // Place in the data path: source → decode → flow → analyzers → detect. The
-// pipeline keeps one Analyzer per Modbus flow, reassembles each direction of
-// the TCP stream and offers its bytes to Feed; Feed frames ADUs by the MBAP
+// pipeline's registry lists Probe (MBAP on port 502) with Spec (report.go),
+// which keeps one Analyzer per Modbus flow; the pipeline reassembles each
+// direction of the TCP stream and offers its bytes to Feed; Feed frames ADUs by the MBAP
 // length (several per segment, or one across segments), emits each as a
 // Message and returns how many bytes it consumed. Bytes of an incomplete
 // ADU stay with the caller and are offered again with more appended. A

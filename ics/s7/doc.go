@@ -5,7 +5,8 @@
 // the protocol's own code and name, its status, and on request a detail map.
 //
 // Place in the data path: source → decode → flow → analyzers → detect. The
-// pipeline reassembles each TCP direction of a port-102 flow and offers the
+// pipeline's registry lists Probe, ProbePlus and ProbePort with Spec
+// (report.go); it reassembles each TCP direction of a port-102 flow and offers the
 // in-order bytes to Analyzer.Feed; Feed frames TPKT packets by their length,
 // reassembles segmented COTP data and emits one Message per S7 PDU and per
 // COTP connection-management TPDU. The pipeline turns Messages into events

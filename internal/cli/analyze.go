@@ -31,13 +31,14 @@ type analyzeOptions struct {
 	workers    int
 	flowMemory string
 	cpuProfile string
+	evidence   string
 }
 
 func analyzeCommand() *command {
 	return &command{
 		name:  "analyze",
 		short: "analyze packet captures against the site model and report findings",
-		usage: "harborwatch analyze [--site FILE] [--format text|json] [--out FILE] [--events FILE] [--findings FILE] [--flows FILE] [--fail-on SEVERITY] [--workers N] [--flow-memory SIZE] [--cpuprofile FILE] [--log-level LEVEL] [--log-format text|json] CAPTURE...",
+		usage: "harborwatch analyze [--site FILE] [--format text|json] [--out FILE] [--events FILE] [--findings FILE] [--flows FILE] [--evidence DIR] [--fail-on SEVERITY] [--workers N] [--flow-memory SIZE] [--cpuprofile FILE] [--log-level LEVEL] [--log-format text|json] CAPTURE...",
 		long: `
 Reads pcap and pcapng captures of the port's OT networks (several files are one
 timeline, merged by time), follows every flow, identifies the applications and
@@ -74,6 +75,11 @@ the counts at the end; warnings (damaged captures, the flow-memory floor)
 show at the default level, warn. --log-format text or json writes them as
 records with time and level, for a log collector.
 
+With --evidence DIR each finding's evidence packets (at most 20 per finding,
+64 MiB in all) are written to DIR/<finding id>.pcap (.pcapng when they mix
+link types) to open in Wireshark, and the report names each capture by its
+SHA-256 and each finding's file with its size and SHA-256.
+
 Environment: HARBORWATCH_SITE, HARBORWATCH_FORMAT, HARBORWATCH_WORKERS,
 HARBORWATCH_FLOW_MEMORY, HARBORWATCH_FAIL_ON, HARBORWATCH_LOG_LEVEL and
 HARBORWATCH_LOG_FORMAT set the flags' defaults; flags win. A bad value in
@@ -84,6 +90,7 @@ Examples:
   harborwatch analyze --site site.yaml --format json --out report.json day1.pcapng day2.pcapng
   harborwatch analyze --site site.yaml --events events.jsonl --fail-on high capture.pcap
   harborwatch analyze --site site.yaml --findings findings.jsonl --flows conn.jsonl capture.pcap
+  harborwatch analyze --site site.yaml --evidence evidence/ capture.pcap
 
 Exit codes: 0 done, 1 failure, 2 bad usage or input, 3 a finding at or above
 --fail-on exists.`,
@@ -106,6 +113,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.flowMemory, "flow-memory", envOr(e, "HARBORWATCH_FLOW_MEMORY", "256MiB"), "`SIZE` bound of the flow tables' memory (e.g. 64MiB, 1GiB); the least recently used flows are evicted, and counted, beyond it")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the analysis to `FILE` (go tool pprof)")
 	logOpts := logFlags(fs, e)
+	fs.StringVar(&o.evidence, "evidence", "", "write each finding's evidence packets to `DIR`/<finding id>.pcap (created if missing) and name the captures by SHA-256")
 	if helpRequested(args) {
 		printHelp(e.stdout, c, fs)
 		return flag.ErrHelp
@@ -158,6 +166,10 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	ev, err := startEvidence(o.evidence, files)
+	if err != nil {
+		return err
+	}
 	out, err := openStreams(e, o.events, o.findings, o.flows)
 	if err != nil {
 		return err
@@ -165,7 +177,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	defer out.close()
 	aopts := analysis.Options{Site: st, Workers: o.workers, FlowMemory: mem}
 	out.options(&aopts, o.events != "", o.findings != "", o.flows != "")
-	res, err := analyzeFiles(ctx, e, files, aopts)
+	res, err := analyzeFiles(ctx, e, files, aopts, ev.captureSums())
 	if err != nil {
 		return err
 	}
@@ -175,6 +187,9 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 
 	doc := res.Document
 	logReport(e, doc)
+	if err := ev.write(e, doc.Findings); err != nil {
+		return err
+	}
 	if err := writeTo(e, o.out, func(w io.Writer) error {
 		if o.format == "json" {
 			return report.JSON(w, doc)

@@ -117,7 +117,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return siteProblems(e, err)
 	}
 	an := &env{stdout: e.stdout, stderr: e.stderr, getenv: func(string) string { return "" }, stderrTTY: e.stderrTTY, log: logOpts.logger("analyze")}
-	res, err := analyzeFiles(ctx, an, []string{sim.capture}, analysis.Options{Site: st, FlowMemory: demoFlowMemory})
+	res, err := analyzeFiles(ctx, an, []string{sim.capture}, analysis.Options{Site: st, FlowMemory: demoFlowMemory}, nil)
 	if err != nil {
 		return err
 	}

@@ -172,7 +172,7 @@ func runInventory(ctx context.Context, e *env, args []string) error {
 	}
 	var inv *inventory.Inventory
 	if len(files) > 0 {
-		res, err := analyzeFiles(ctx, e, files, analysis.Options{Site: st, Workers: o.workers, Declared: imports})
+		res, err := analyzeFiles(ctx, e, files, analysis.Options{Site: st, Workers: o.workers, Declared: imports}, nil)
 		if err != nil {
 			return err
 		}
@@ -227,17 +227,22 @@ func imported(flag, path string, r declared.Result) error {
 // analyzeFiles runs the analysis of capture files (package analysis)
 // with the command's log, and the progress line on a terminal. Captures
 // that are missing, unreadable or not captures are bad input (exit 2).
-func analyzeFiles(ctx context.Context, e *env, files []string, opts analysis.Options) (*analysis.Result, error) {
+// With sums non-nil (one per file), the captures are hashed as they are
+// read and sums[i] is set to file i's SHA-256 in hex ("" if unknown).
+func analyzeFiles(ctx context.Context, e *env, files []string, opts analysis.Options, sums []string) (*analysis.Result, error) {
 	log := e.logger()
 	log.Info(fmt.Sprintf("analysis of %s started", nouns(len(files), "capture", "captures")),
 		"captures", len(files), "workers", opts.Workers, "flow_memory", opts.FlowMemory, "version", Version)
 	prog := &pipeline.Progress{}
-	opts.Files, opts.Progress, opts.Logger = files, prog, log
+	opts.Files, opts.Hash, opts.Progress, opts.Logger = files, sums != nil, prog, log
 	stop := progressLine(e, prog)
 	res, err := analysis.Run(ctx, opts)
 	stop()
 	if ie, ok := errors.AsType[*analysis.InputError](err); ok {
 		return nil, usageError{ie}
+	}
+	if err == nil && sums != nil {
+		copy(sums, res.SHA256)
 	}
 	return res, err
 }

@@ -1,0 +1,175 @@
+package xfer
+
+import (
+	"time"
+
+	"harborwatch/proto"
+)
+
+// Probes identify the cleartext file transfers: SMB2/SMB1 by the header on
+// any TCP port, FTP by a command or a reply on port 21, TFTP by a read or
+// write request on UDP 69.
+var (
+	SMBProbe  = proto.Probe{Transport: proto.TCP, Match: probeSMB}
+	FTPProbe  = proto.Probe{Transport: proto.TCP, Ports: []uint16{21}, Match: probeFTP}
+	TFTPProbe = proto.Probe{Transport: proto.UDP, Ports: []uint16{69}, Match: probeTFTP}
+)
+
+func verdict(ok bool) proto.Verdict {
+	if ok {
+		return proto.Sure
+	}
+	return proto.No
+}
+
+func probeSMB(pl []byte, _ bool) proto.Verdict {
+	_, ok := ProbeSMB(pl)
+	return verdict(ok)
+}
+
+func probeFTP(pl []byte, fromClient bool) proto.Verdict {
+	if !fromClient {
+		_, _, ok := FTPReply(pl)
+		return verdict(ok)
+	}
+	var c FTPCommand
+	_, err := NextFTPCommand(pl, &c)
+	return verdict(err == nil)
+}
+
+func probeTFTP(pl []byte, _ bool) proto.Verdict { return verdict(ProbeTFTPRequest(pl)) }
+
+// How long an announced data flow is expected.
+const (
+	ftpExpect  = int64(5 * time.Minute)
+	tftpExpect = int64(60 * time.Second)
+)
+
+// Specs of the file-transfer analyzers for the pipeline's registry. Each
+// reports the transfers (proto.File: download, upload, open, share) and,
+// with events, one event per command or request. FTP and TFTP announce
+// their data flows (proto.Expect), which they analyze too. None keeps
+// per-flow state.
+var (
+	FTPSpec  = proto.Spec{Name: "ftp", New: func() proto.Analyzer { return new(ftp) }}
+	TFTPSpec = proto.Spec{Name: "tftp", New: func() proto.Analyzer { return new(tftp) }}
+	SMBSpec  = proto.Spec{Name: "smb", New: func() proto.Analyzer { return new(smb) }}
+)
+
+type ftp struct{ cmd FTPCommand }
+
+func (a *ftp) Open(proto.Transport) proto.Flow { return a }
+func (a *ftp) Close(proto.Flow)                {}
+
+// Feed reads the client's commands, several per segment.
+func (a *ftp) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
+	if !fromClient {
+		return 0, nil
+	}
+	c := &a.cmd
+	for len(pl) > 0 {
+		rest, err := NextFTPCommand(pl, c)
+		if err != nil {
+			r.Violation()
+			return 0, nil
+		}
+		if len(rest) >= len(pl) {
+			return 0, nil // no progress: never loop forever on hostile input
+		}
+		pl = rest
+		r.Confirm()
+		// Data connections (PASV or PORT) open before STOR/RETR is sent:
+		// every command of the control session announces them.
+		r.Expect(proto.Expect{Transport: proto.TCP, Within: ftpExpect})
+		op, transfer := IsFTPTransferVerb(c.Verb)
+		if transfer {
+			r.File(proto.File{Op: op, Name: c.Arg})
+		}
+		if r.Events() {
+			name := string(c.Arg)
+			if string(c.Verb) == "PASS" {
+				name = "********" // never write a password into the event log
+			}
+			evop := "command"
+			if transfer {
+				evop = op
+			}
+			r.Event(proto.Event{Proto: "ftp", Op: evop, Name: name, Detail: map[string]any{"command": string(c.Verb)}})
+		}
+	}
+	return 0, nil
+}
+
+type tftp struct{ pkt TFTPPacket }
+
+func (a *tftp) Open(proto.Transport) proto.Flow { return a }
+func (a *tftp) Close(proto.Flow)                {}
+
+// Feed reads a read or write request, which names the file.
+func (a *tftp) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
+	t := &a.pkt
+	if ParseTFTP(pl, t) != nil {
+		r.Violation()
+		return 0, nil
+	}
+	r.Confirm()
+	if t.Opcode != 1 && t.Opcode != 2 {
+		return 0, nil
+	}
+	op := "download"
+	if t.Opcode == 2 {
+		op = "upload"
+	}
+	r.File(proto.File{Op: op, Name: t.Filename})
+	r.Expect(proto.Expect{Transport: proto.UDP, Within: tftpExpect})
+	if r.Events() {
+		r.Event(proto.Event{Proto: "tftp", Op: op, Name: string(t.Filename), Response: !fromClient,
+			Detail: map[string]any{"mode": string(t.Mode)}})
+	}
+	return 0, nil
+}
+
+type smb struct{ msg SMB2Message }
+
+func (a *smb) Open(proto.Transport) proto.Flow { return a }
+func (a *smb) Close(proto.Flow)                {}
+
+// Feed reads the client's requests, up to 16 compounded in one segment:
+// tree connects (share) and creates (open, upload when writing).
+func (a *smb) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
+	if !fromClient {
+		return 0, nil
+	}
+	m := &a.msg
+	for n := 0; len(pl) > 0 && n < 16; n++ {
+		rest, err := ParseSMB2(pl, m)
+		if err != nil {
+			r.Violation()
+			return 0, nil
+		}
+		r.Confirm()
+		var op string
+		var name []byte
+		switch {
+		case m.Response:
+		case m.Command == SMB2TreeConnect && len(m.Path) > 0:
+			op, name = "share", m.Path
+		case m.Command == SMB2Create && len(m.Name) > 0:
+			op, name = "open", m.Name
+			if m.Write {
+				op = "upload"
+			}
+		}
+		if op != "" {
+			r.File(proto.File{Op: op, Name: name})
+			if r.Events() {
+				r.Event(proto.Event{Proto: "smb", Op: op, Name: string(name), Detail: map[string]any{"command": m.Command}})
+			}
+		}
+		if len(rest) >= len(pl) {
+			return 0, nil
+		}
+		pl = rest
+	}
+	return 0, nil
+}

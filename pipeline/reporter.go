@@ -1,0 +1,290 @@
+package pipeline
+
+import (
+	"net/netip"
+	"time"
+
+	"harborwatch/app"
+	"harborwatch/decode"
+	"harborwatch/detect"
+	"harborwatch/event"
+	"harborwatch/flow"
+	"harborwatch/proto"
+	"harborwatch/runstats"
+)
+
+// anState is the state of a flow whose analyzer keeps one per flow
+// (proto.Spec.PerFlow): the protocol's Flow and, for stream analyzers on
+// TCP, the two reassembled directions. States are taken from the shard's
+// free list when a flow's first payload reaches its analyzer and returned
+// when the flow ends, so steady state allocates nothing. Other analyzers'
+// flows hold no state here: one Flow per transport serves them all.
+type anState struct {
+	fl      proto.Flow
+	spec    int // index in the shard's analyzers
+	stream  bool
+	streams [2]flow.Stream
+}
+
+// feed gives a payload to the flow's analyzer: through the direction's
+// reassembly for a stream analyzer on TCP, else payload by payload.
+func (s *shard) feed(f *flow.Flow[flowX], dir flow.Dir, pl []byte) {
+	x := &f.X
+	spec := s.an.specOf[x.line-1]
+	if spec < 0 {
+		return // identified only
+	}
+	r := &s.rep
+	r.f, r.dir, r.spec = f, dir, spec
+	fromClient := dir == flow.FromClient
+	if !s.an.specs[spec].PerFlow {
+		if _, err := s.an.shared(spec, f.Proto).Feed(r, fromClient, pl); err != nil {
+			r.framing()
+		}
+		return
+	}
+	st := x.st
+	if st == nil {
+		st = s.open(f, spec)
+	}
+	if !st.stream {
+		if _, err := st.fl.Feed(r, fromClient, pl); err != nil {
+			r.framing()
+		}
+		return
+	}
+	str := &st.streams[dir]
+	data := str.Add(s.pkt.Seq, pl)
+	if data == nil {
+		return
+	}
+	n, err := st.fl.Feed(r, fromClient, data)
+	if err != nil {
+		r.framing()
+		str.Drop()
+		return
+	}
+	str.Done(data, n)
+}
+
+func (s *shard) open(f *flow.Flow[flowX], spec int) *anState {
+	var st *anState
+	if n := len(s.an.free); n > 0 {
+		st = s.an.free[n-1]
+		s.an.free = s.an.free[:n-1]
+	} else {
+		st = new(anState)
+	}
+	st.spec = spec
+	st.stream = s.an.specs[spec].Stream && f.Proto == decode.ProtoTCP
+	st.fl = s.an.analyzer(spec).Open(proto.Transport(f.Proto))
+	f.X.st = st
+	return st
+}
+
+// release gives a flow's analyzer state back, counting the reassembly's
+// gaps and dropped bytes.
+func (s *shard) release(f *flow.Flow[flowX]) {
+	st := f.X.st
+	if st == nil {
+		return
+	}
+	f.X.st = nil
+	if st.stream {
+		for i := range st.streams {
+			str := &st.streams[i]
+			str.Close()
+			ss := str.Stats()
+			s.tcpGaps += ss.Gaps
+			s.tcpDropped += ss.DroppedBytes
+			str.Reset()
+		}
+	}
+	s.an.ans[st.spec].Close(st.fl)
+	st.fl = nil
+	s.an.free = append(s.an.free, st)
+}
+
+// reporter turns what an analyzer reports about the payload being fed
+// into detection calls and events. It is the shard's one proto.Reporter,
+// pointed at the flow and direction of each Feed call.
+type reporter struct {
+	s    *shard
+	f    *flow.Flow[flowX]
+	dir  flow.Dir
+	spec int
+}
+
+var _ proto.Reporter = (*reporter)(nil)
+
+func (r *reporter) Events() bool { return r.s.emit }
+
+func (r *reporter) Event(e proto.Event) {
+	r.s.addEvent(r.s.newEvent(e.Response, &e))
+}
+
+func (r *reporter) Name(n proto.Name) {
+	s := r.s
+	s.det.Name(s.fill(r.f), n.Source, n.Name, s.mark(), s.cur.TS)
+}
+
+func (r *reporter) File(fl proto.File) {
+	s := r.s
+	s.det.File(s.fill(r.f), fl.Op, fl.Name, s.mark(), s.cur.TS)
+}
+
+// Op judges what the flow's client asks and what the server answers. A
+// request the server sends (an S7 PLC's download-block jobs during a
+// download) belongs to the client's operation already judged; a container
+// is judged through the services it carries.
+func (r *reporter) Op(o proto.Op) {
+	s, f := r.s, r.f
+	x := &f.X
+	fromClient := r.dir == flow.FromClient
+	switch {
+	case o.Container:
+	case fromClient && o.Request:
+		x.ops |= event.OpBit(o.Op)
+		if !detect.Judges(o.Op) {
+			break // reads, I/O, sessions…: no finding by themselves
+		}
+		c := s.fill(f)
+		if s.det.Op(c, o.Op, o.Name, nil, s.mark(), s.cur.TS) {
+			x.judged = true
+			s.det.OpObject(c, o.Op, o.Object()) // a finding: rare, the detail may allocate
+		}
+	case !fromClient && !o.Request && (o.Op == event.OpAuth || x.judged):
+		s.det.OpResult(s.fill(f), o.Op, o.Status, s.mark(), s.cur.TS)
+	}
+}
+
+func (r *reporter) Identity(id proto.Identity) {
+	s := r.s
+	ip := s.pkt.Src
+	if id.Server {
+		ip = s.fill(r.f).Server.IP
+	}
+	if id.Key == "" {
+		s.det.Identity(ip, id.Fields)
+		return
+	}
+	if s.det.HasIdentity(ip, id.Key) {
+		return
+	}
+	s.det.Identity(ip, map[string]any{id.Key: printable(id.Value)})
+}
+
+// Session emits one remote-access event per flow.
+func (r *reporter) Session(se proto.Session) {
+	x := &r.f.X
+	if x.session || !r.s.emit {
+		return
+	}
+	x.session = true
+	r.s.addEvent(r.s.newEvent(r.dir == flow.FromServer, &proto.Event{Proto: se.Proto, Op: "session", Name: string(se.Name)}))
+}
+
+func (r *reporter) Expect(e proto.Expect) {
+	s := r.s
+	c := s.fill(r.f)
+	s.expectData(r.f, c.Client.IP, r.f.X.line, uint8(e.Transport), e.Within)
+}
+
+func (r *reporter) State() *uint8 { return &r.f.X.state }
+
+func (r *reporter) Service() string { return r.f.X.app.String() }
+
+func (r *reporter) SetService(name string) {
+	if a, ok := app.Parse(name); ok {
+		r.f.X.app = a
+	}
+}
+
+func (r *reporter) Confirm() {
+	x := &r.f.X
+	if x.expected || x.confirmed {
+		return
+	}
+	x.confirmed = true
+	r.s.an.counts[r.spec].confirmed++
+}
+
+func (r *reporter) Violation() {
+	x := &r.f.X
+	if x.expected || x.violated {
+		return
+	}
+	x.violated = true
+	r.s.an.counts[r.spec].violations++
+}
+
+func (r *reporter) Malformed() {
+	r.s.an.counts[r.spec].errors++
+	r.Violation()
+}
+
+// framing counts a framing error returned by Feed.
+func (r *reporter) framing() { r.Malformed() }
+
+// newEvent builds the event of the packet being handled.
+func (s *shard) newEvent(response bool, e *proto.Event) event.Event {
+	p := &s.pkt
+	d := event.Request
+	if response {
+		d = event.Response
+	}
+	capName := ""
+	if s.cur.File < len(s.names) {
+		capName = s.names[s.cur.File]
+	}
+	ev := event.Event{
+		TS: time.Unix(0, s.cur.TS).UTC(), Proto: e.Proto, Dir: d,
+		Src: p.Src, SPort: p.SrcPort, Dst: p.Dst, DPort: p.DstPort, VLAN: p.VLAN(),
+		Packet: s.cur.Number, Capture: capName, File: s.cur.File,
+		Op: e.Op, Name: e.Name, Status: e.Status, Detail: e.Detail,
+	}
+	if e.HasFunc {
+		fn := e.Func
+		ev.Func = &fn
+	}
+	return ev
+}
+
+// addEvent records an event of this shard.
+func (s *shard) addEvent(ev event.Event) {
+	s.evbuf = append(s.evbuf, seqEvent{seq: s.seq, ev: ev})
+}
+
+// analyzerStats adds the shard's analyzer counters to st: framing errors
+// and malformed PDUs to DecodeErrors, flows to Analyzers.
+func (s *shard) analyzerStats(st *runstats.Stats) {
+	for i, sp := range s.an.specs {
+		c := s.an.counts[i]
+		if c.errors > 0 {
+			st.DecodeErrors[sp.Name] += c.errors
+		}
+		if c.confirmed+c.violations > 0 {
+			a := st.Analyzers[sp.Name]
+			a.Confirmed += c.confirmed
+			a.Violations += c.violations
+			st.Analyzers[sp.Name] = a
+		}
+	}
+}
+
+// expectData announces a data flow between the flow's two hosts, to be
+// analyzed as registry line (1-based) line.
+func (s *shard) expectData(f *flow.Flow[flowX], client netip.Addr, line uint8, transport uint8, d int64) {
+	k := pairOf(f.VLAN, f.Client.Addr, f.Server.Addr)
+	if _, ok := s.expect[k]; !ok && len(s.expect) >= maxExpect {
+		for k, e := range s.expect { // drop stale announcements
+			if e.until < s.cur.TS {
+				delete(s.expect, k)
+			}
+		}
+		if len(s.expect) >= maxExpect {
+			return
+		}
+	}
+	s.expect[k] = expectation{line: line, transport: transport, client: client, until: s.cur.TS + d}
+}
