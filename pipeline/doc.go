@@ -4,13 +4,14 @@
 // One goroutine reads the captures (several files are merged into one
 // timeline by timestamp). With one worker it drives the single shard
 // itself; with N workers it copies packets into reusable batches, one
-// stream per shard, choosing the shard by a symmetric hash of the VLAN and
-// the address pair, so that a flow, its reverse and every other flow
+// stream per shard, choosing the shard by a symmetric hash of the address
+// pair (on any VLAN), so that a flow, its reverse and every other flow
 // between the same two hosts (TFTP and FTP data flows) land in the same
-// shard. Each shard owns its decoder, flow table and detection state; no
-// state is shared between shards and nothing is locked per packet. At the
-// end, shards are merged deterministically: the result does not depend on
-// the number of workers.
+// shard — and so does every finding, which is keyed by its address pair.
+// Each shard owns its decoder, flow table and detection state; no state is
+// shared between shards and nothing is locked per packet. At the end,
+// shards are merged deterministically: the result does not depend on the
+// number of workers.
 //
 // Protocols are listed in one table, the registry (registry.go): each line
 // is a protocol package's probe, the application it names and the
@@ -26,6 +27,23 @@
 // each analyzer's confirmed and violated flows. No protocol's details live
 // here: adding one is its package plus one registry line.
 //
-// Memory: the per-packet path allocates nothing in steady state. Events,
-// when requested, are kept in memory until the end of the run and sorted.
+// Streaming (stream.go): a run may hand what it finds to a Sink as it
+// happens. Events go through a merger that puts the shards' events back
+// into one timeline behind a watermark (the reading-order sequence number
+// every shard has handled up to), so the events wait in memory only for a
+// window of a few thousand packets, not for the end of the capture. A
+// shard hands on the findings that changed at each epoch of packet time
+// (Options.Epoch, one second); flows that last are judged while open (at
+// their first packet one epoch into their life, once their application is
+// settled) and their end adds only what was not yet counted, so a finding
+// on a connection that never closes is known within an epoch, and the last
+// update of each finding is the finding the batch result reports. Flows go
+// to the Sink as they end, and once per Options.FlowInterval while open.
+// The Sink is called from the shards' goroutines, under one lock.
+//
+// Progress (live.go) gives every counter of a run while it goes, for a
+// progress line or a metrics endpoint.
+//
+// Memory: the per-packet path allocates nothing in steady state; events
+// and updates, when asked for, allocate as they are made.
 package pipeline

@@ -3,9 +3,11 @@ package pipeline
 import (
 	"io"
 	"testing"
+	"time"
 
 	"harborwatch/capture"
 	"harborwatch/detect"
+	"harborwatch/finding"
 	"harborwatch/inventory"
 	"harborwatch/site"
 )
@@ -48,20 +50,42 @@ func FuzzHandle(f *testing.F) {
 	f.Fuzz(func(t *testing.T, frame []byte, link uint8) {
 		links := []capture.LinkType{capture.LinkEthernet, capture.LinkRaw, capture.LinkLinuxSLL, capture.LinkLinuxSLL2}
 		s := newShard(eng, 64, true, []string{"fuzz"})
+		// Stream as a run with a Sink does, on an epoch of 1.5 ms so that
+		// flows are judged open, findings handed on at epochs, and events
+		// merged.
+		var rec recorder
+		out := &syncSink{sink: &rec}
+		s.stream(0, out, newMerger(out, 1), &Options{Sink: &rec, Findings: true, Flows: true, Epoch: 1500 * time.Microsecond, FlowInterval: time.Millisecond})
 		data := frame[:len(frame):len(frame)]
 		p := capture.Packet{Data: data, OrigLen: len(data), Link: links[int(link)%len(links)], Number: 1, TS: 1e9}
 		for i := range 4 {
 			p.Number = int64(i + 1)
 			p.TS += 1e6
+			s.seq = uint64(i + 1)
 			s.handle(&p)
+			s.pushEvents(s.seq)
 		}
 		s.flows.Flush()
+		s.drain(time.Unix(0, p.TS))
 		res := eng.Finish([]*detect.State{s.det}, []string{"fuzz"})
 		for _, fd := range res.Findings {
 			if fd.Rule == "" || len(fd.Evidence) == 0 {
 				t.Fatalf("incomplete finding %+v", fd)
 			}
 		}
+		// The stream folds to the run's findings (but those decided at the
+		// end over every host).
+		var fold Fold
+		for i := range rec.updates {
+			fold.Add(&rec.updates[i].FindingUpdate)
+		}
+		var flowFindings []finding.Finding
+		for _, fd := range res.Findings {
+			if !detect.HostLevel(fd.Rule) {
+				flowFindings = append(flowFindings, fd)
+			}
+		}
+		sameFindings(t, fold.Findings(), flowFindings)
 		// What hostile frames made of the hosts and stations (names,
 		// descriptions, addresses) goes through the inventory too.
 		inv := inventory.Build(inventory.Options{Site: st, Observed: res, Captures: []string{"fuzz"}})
