@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -114,11 +113,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the analysis to `FILE` (go tool pprof)")
 	logOpts := logFlags(fs, e)
 	fs.StringVar(&o.evidence, "evidence", "", "write each finding's evidence packets to `DIR`/<finding id>.pcap (created if missing) and name the captures by SHA-256")
-	if helpRequested(args) {
-		printHelp(e.stdout, c, fs)
-		return flag.ErrHelp
-	}
-	files, err := parse(fs, args)
+	files, err := parseCommand(e, c, fs, args)
 	if err != nil {
 		return err
 	}

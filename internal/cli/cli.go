@@ -72,11 +72,7 @@ Example:
 		run: func(_ context.Context, e *env, args []string) error {
 			c := versionCommand()
 			fs := newFlags(c, e)
-			if helpRequested(args) {
-				printHelp(e.stdout, c, fs)
-				return flag.ErrHelp
-			}
-			pos, err := parse(fs, args)
+			pos, err := parseCommand(e, c, fs, args)
 			if err != nil {
 				return err
 			}
@@ -218,6 +214,17 @@ func printHelp(w io.Writer, c *command, fs *flag.FlagSet) {
 }
 
 // helpRequested reports whether args ask for help.
+// parseCommand parses a command's arguments: with -h or --help anywhere
+// before "--" it prints the command's help and returns flag.ErrHelp (exit
+// 0); else it returns the positional arguments, or a usage error.
+func parseCommand(e *env, c *command, fs *flag.FlagSet, args []string) ([]string, error) {
+	if helpRequested(args) {
+		printHelp(e.stdout, c, fs)
+		return nil, flag.ErrHelp
+	}
+	return parse(fs, args)
+}
+
 func helpRequested(args []string) bool {
 	for _, a := range args {
 		if a == "--" {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -68,11 +67,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.keep, "keep", "", "write the files to `DIR` and keep them (default: a temporary folder, removed)")
 	fs.StringVar(&o.format, "format", "text", "report `FORMAT`: text or json")
 	logOpts := logFlags(fs, e)
-	if helpRequested(args) {
-		printHelp(e.stdout, c, fs)
-		return flag.ErrHelp
-	}
-	pos, err := parse(fs, args)
+	pos, err := parseCommand(e, c, fs, args)
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -117,11 +116,7 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&o.duration, "duration", synth.TerminalDuration, "capture time `D` to generate, e.g. 90s, 10m, 2h")
 	fs.IntVar(&o.rate, "rate", 0, fmt.Sprintf("background load up to `PPS` packets per second of capture time (at most %d; 0: normal traffic only)", synth.MaxTerminalRate))
 	logOpts := logFlags(fs, e)
-	if helpRequested(args) {
-		printHelp(e.stdout, c, fs)
-		return flag.ErrHelp
-	}
-	pos, err := parse(fs, args)
+	pos, err := parseCommand(e, c, fs, args)
 	if err != nil {
 		return err
 	}

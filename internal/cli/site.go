@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 
 	"harborwatch/site"
@@ -29,11 +28,7 @@ Example:
 func runSite(_ context.Context, e *env, args []string) error {
 	c := siteCommand()
 	fs := newFlags(c, e)
-	if helpRequested(args) {
-		printHelp(e.stdout, c, fs)
-		return flag.ErrHelp
-	}
-	pos, err := parse(fs, args)
+	pos, err := parseCommand(e, c, fs, args)
 	if err != nil {
 		return err
 	}
