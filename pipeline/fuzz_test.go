@@ -66,7 +66,9 @@ func FuzzHandle(f *testing.F) {
 			s.pushEvents(s.seq)
 		}
 		s.flows.Flush()
-		s.drain(time.Unix(0, p.TS))
+		s.drain(time.Unix(0, p.TS), ^uint64(0))
+		s.pushEvents(^uint64(0))
+		s.mg.flush()
 		res := eng.Finish([]*detect.State{s.det}, []string{"fuzz"})
 		for _, fd := range res.Findings {
 			if fd.Rule == "" || len(fd.Evidence) == 0 {

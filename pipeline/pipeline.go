@@ -174,7 +174,7 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 		err = rd.run(ctx, func(p *capture.Packet) {
 			s0.seq = rd.packets
 			s0.handle(p)
-			if s0.mg != nil && len(s0.evbuf) > 0 {
+			if s0.mg != nil && (len(s0.evbuf) > 0 || len(s0.upbuf) > 0) {
 				s0.pushEvents(rd.packets)
 			}
 		})
@@ -192,6 +192,11 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 		return nil, err
 	}
 	res := finish(eng, shards, &rd, names)
+	at := time.Unix(0, rd.last).UTC()
+	for _, s := range shards {
+		s.drain(at, ^uint64(0))
+		s.pushEvents(^uint64(0))
+	}
 	if mg != nil {
 		mg.flush()
 		res.Stats.EventsLate = mg.late
@@ -200,10 +205,6 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 		res.Events = col.events
 	}
 	if out != nil && opts.Sink != nil && opts.Findings {
-		at := time.Unix(0, rd.last).UTC()
-		for _, s := range shards {
-			s.drain(at)
-		}
 		for i := range res.Findings {
 			if detect.HostLevel(res.Findings[i].Rule) {
 				out.finding(&FindingUpdate{Kind: FindingNew, At: at, Finding: res.Findings[i]})

@@ -73,10 +73,11 @@ type shard struct {
 	idx       int    // the shard's index
 	out       *syncSink
 	mg        *merger
-	evbuf     []seqEvent // events not yet handed to the merger
-	track     bool       // findings are handed to the Sink
-	flowLog   bool       // flows are handed to the Sink
-	epoch     int64      // ns of packet time
+	evbuf     []seqEvent  // events not yet handed to the merger
+	upbuf     []seqUpdate // finding updates not yet handed to the merger
+	track     bool        // findings are handed to the Sink
+	flowLog   bool        // flows are handed to the Sink
+	epoch     int64       // ns of packet time
 	nextEpoch int64
 	flowEvery int64 // ns between an open flow's records; 0: only at its end
 

@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"cmp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -154,6 +156,13 @@ type seqEvent struct {
 	ev  event.Event
 }
 
+// seqUpdate is a finding update with the sequence number of the last
+// packet its shard had handled when it was made.
+type seqUpdate struct {
+	seq uint64
+	u   FindingUpdate
+}
+
 // merger puts the shards' events back into one timeline with a bounded
 // buffer. Each shard hands over, after each batch, its events and the
 // sequence number through which it has handled every packet given to it;
@@ -164,11 +173,18 @@ type seqEvent struct {
 // packets and every epoch, so the watermark never stalls behind an idle
 // shard: memory is bounded by workers × batches in flight, not by the
 // length of the capture.
+//
+// Finding updates take the same way, so that the findings stream is the
+// same from one run to the next (shards drain their findings
+// concurrently): the updates the watermark releases are written in the
+// order of their packets, then of their finding ids.
 type merger struct {
 	out     *syncSink
 	through []uint64
 	pending []seqEvent
 	ready   []seqEvent
+	upPend  []seqUpdate
+	upReady []seqUpdate
 	last    event.Event // the last event written
 	wrote   bool
 	late    uint64 // events written after a later one (timestamps going back beyond the window)
@@ -180,15 +196,46 @@ func newMerger(out *syncSink, shards int) *merger {
 
 // push takes a shard's events (in its packet order) and its watermark, and
 // writes every event the watermark releases.
-func (m *merger) push(shard int, through uint64, evs []seqEvent) {
+func (m *merger) push(shard int, through uint64, evs []seqEvent, ups []seqUpdate) {
 	m.out.mu.Lock()
 	defer m.out.mu.Unlock()
 	if through > m.through[shard] {
 		m.through[shard] = through
 	}
 	m.pending = append(m.pending, evs...)
+	m.upPend = append(m.upPend, ups...)
 	wm := slices.Min(m.through)
 	m.release(wm)
+	m.releaseUpdates(wm)
+}
+
+// releaseUpdates writes the pending finding updates made up to wm, in the
+// order of their packets, then of their ids. The caller holds out.mu.
+func (m *merger) releaseUpdates(wm uint64) {
+	if len(m.upPend) == 0 {
+		return
+	}
+	m.upReady = m.upReady[:0]
+	keep := m.upPend[:0]
+	for _, u := range m.upPend {
+		if u.seq <= wm {
+			m.upReady = append(m.upReady, u)
+		} else {
+			keep = append(keep, u)
+		}
+	}
+	clear(m.upPend[len(keep):])
+	m.upPend = keep
+	slices.SortStableFunc(m.upReady, func(a, b seqUpdate) int {
+		return cmp.Or(cmp.Compare(a.seq, b.seq), strings.Compare(a.u.Finding.ID, b.u.Finding.ID))
+	})
+	for i := range m.upReady {
+		m.out.sink.Finding(&m.upReady[i].u)
+	}
+	if m.out.prog != nil {
+		m.out.prog.updates.Add(uint64(len(m.upReady)))
+	}
+	clear(m.upReady)
 }
 
 // release writes the pending events of packets up to wm, in timeline
@@ -239,6 +286,7 @@ func (m *merger) flush() {
 	m.out.mu.Lock()
 	defer m.out.mu.Unlock()
 	m.release(^uint64(0))
+	m.releaseUpdates(^uint64(0))
 }
 
 // collector is the Sink of a run that asked for events without a Sink of
@@ -276,9 +324,11 @@ func (s *shard) pushEvents(through uint64) {
 	if s.mg == nil {
 		return
 	}
-	s.mg.push(s.idx, through, s.evbuf)
+	s.mg.push(s.idx, through, s.evbuf, s.upbuf)
 	clear(s.evbuf)
 	s.evbuf = s.evbuf[:0]
+	clear(s.upbuf)
+	s.upbuf = s.upbuf[:0]
 }
 
 // advance is called after each batch: ts is the reader's packet time then
@@ -299,20 +349,21 @@ func (s *shard) tick(ts int64) {
 	due := s.nextEpoch
 	s.nextEpoch = (ts/s.epoch + 1) * s.epoch
 	if due != 0 && s.det.Pending() > 0 {
-		s.drain(time.Unix(0, due).UTC())
+		s.drain(time.Unix(0, due).UTC(), s.seq)
 	}
 }
 
-// drain hands the findings that changed to the Sink.
-func (s *shard) drain(at time.Time) {
+// drain takes the findings that changed, stamped at packet time at, for
+// the merger to hand to the Sink (after packet seq).
+func (s *shard) drain(at time.Time, seq uint64) {
 	if !s.track {
 		return
 	}
 	s.det.Drain(s.names, func(f finding.Finding, first bool) {
-		u := &FindingUpdate{Kind: FindingChanged, At: at, Finding: f}
+		kind := FindingChanged
 		if first {
-			u.Kind = FindingNew
+			kind = FindingNew
 		}
-		s.out.finding(u)
+		s.upbuf = append(s.upbuf, seqUpdate{seq: seq, u: FindingUpdate{Kind: kind, At: at, Finding: f}})
 	})
 }

@@ -343,3 +343,43 @@ func TestProgressSnapshot(t *testing.T) {
 		})
 	}
 }
+
+// TestStreamSameEveryRun: with several workers the shards hand on their
+// findings concurrently; the merger orders them, so two runs write the
+// same stream of updates, line for line.
+func TestStreamSameEveryRun(t *testing.T) {
+	var all []string
+	for _, sc := range synth.TerminalScenarios {
+		all = append(all, sc.Name)
+	}
+	st, data := terminalCapture(t, synth.TerminalOptions{Cranes: 4, Scenarios: all, Rate: 1500, Duration: 70 * time.Second, Seed: 4})
+	run := func() []byte {
+		src, err := capture.NewReader(bytes.NewReader(data), "t.pcap")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec recorder
+		if _, err := Run(context.Background(), []capture.Source{src}, Options{Site: st, Workers: 3, Sink: &rec, Findings: true}); err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		for _, u := range rec.updates {
+			j, err := json.Marshal(&u.FindingUpdate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.Write(j)
+			b.WriteByte('\n')
+		}
+		if len(rec.updates) < 20 {
+			t.Fatalf("%d updates", len(rec.updates))
+		}
+		return b.Bytes()
+	}
+	first := run()
+	for range 3 {
+		if again := run(); !bytes.Equal(first, again) {
+			t.Fatal("two runs wrote different finding streams")
+		}
+	}
+}
