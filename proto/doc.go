@@ -12,9 +12,9 @@
 // events. A protocol is its package plus one registry line.
 //
 // Most protocols need only a few lines of adapter: one whose grammar frames
-// PDUs per flow (the industrial protocols) gives NewParsers its parser type
-// and a report function (ReportPDU for an industrial PDU); one that keeps no
-// state per flow makes its Flow the one a NewShared serves.
+// PDUs per flow (the industrial protocols) gives ParserSpec its name, its
+// parser type and a report function (ReportPDU for an industrial PDU); one
+// that keeps no state per flow makes its Flow the one a NewShared serves.
 //
 // Ownership: a Feed call's bytes belong to the caller and are valid only
 // during the call; so are the byte slices inside the facts a Flow reports

@@ -17,7 +17,8 @@ type Datagrams[M any] interface {
 }
 
 // Parsers is the Analyzer of a protocol whose per-flow grammar is a Parser
-// (type P) framing messages of type M: its Spec sets Stream and PerFlow.
+// (type P) framing messages of type M: its Spec (ParserSpec) sets Stream
+// and PerFlow.
 // Each flow holds a P from a pool while it lives (P's buffers are kept for
 // the next flow; a P may be kilobytes). The messages a flow's P emits go
 // to the report function given to NewParsers with the Reporter of the
@@ -47,6 +48,16 @@ func NewParsers[P any, M any, PP interface {
 	s := &Parsers[P, M, PP]{report: report}
 	s.emit = s.deliver
 	return s
+}
+
+// ParserSpec returns the Spec of the analyzer named name whose flows are
+// Ps (Stream and PerFlow, New: NewParsers[P](report)):
+// ParserSpec[Analyzer]("modbus", report).
+func ParserSpec[P any, M any, PP interface {
+	*P
+	Parser[M]
+}](name string, report func(r Reporter, m M, fromClient bool)) Spec {
+	return Spec{Name: name, Stream: true, PerFlow: true, New: func() Analyzer { return NewParsers[P, M, PP](report) }}
 }
 
 // parserFlow is one flow's state: its Parser, and on a UDP flow the

@@ -174,6 +174,21 @@ func TestParsers(t *testing.T) {
 	}
 }
 
+func TestParserSpec(t *testing.T) {
+	s := ParserSpec[lines]("lines", reportLine)
+	if s.Name != "lines" || !s.Stream || !s.PerFlow {
+		t.Fatalf("ParserSpec = %+v, want Name lines, Stream, PerFlow", s)
+	}
+	a, b := s.New(), s.New()
+	if a == b {
+		t.Fatalf("New returned one analyzer twice")
+	}
+	r := &got{name: "s"}
+	if n, err := a.Open(TCP).Feed(r, true, []byte("p\nq")); n != 2 || err != nil || len(r.events) != 1 || r.events[0].Name != "p" {
+		t.Fatalf("Feed = %d, %v, events %+v; want 2, nil, one event p", n, err, r.events)
+	}
+}
+
 func TestParsersWithoutDatagrams(t *testing.T) {
 	a := NewParsers[streamOnly](reportLine)
 	r := &got{name: "u"}

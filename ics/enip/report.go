@@ -37,9 +37,7 @@ func probe(pl []byte, _ bool) proto.Verdict {
 // event name ("enip" or "cip"); a container is judged through its
 // services. Framing errors and malformed PDUs count under "enip". A flow
 // holds its Analyzer (several kilobytes) only while it lives.
-var Spec = proto.Spec{Name: "enip", Stream: true, PerFlow: true, New: func() proto.Analyzer {
-	return proto.NewParsers[Analyzer](report)
-}}
+var Spec = proto.ParserSpec[Analyzer]("enip", report)
 
 // The Analyzer reads UDP datagrams too.
 var _ proto.Datagrams[*Message] = (*Analyzer)(nil)

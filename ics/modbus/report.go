@@ -26,9 +26,7 @@ func probe(pl []byte, _ bool) proto.Verdict {
 // Spec is the Modbus analyzer for the pipeline's registry: each ADU is
 // reported as an industrial PDU (proto.ReportPDU) under the event name
 // "modbus"; framing errors and malformed ADUs count under "modbus".
-var Spec = proto.Spec{Name: "modbus", Stream: true, PerFlow: true, New: func() proto.Analyzer {
-	return proto.NewParsers[Analyzer](report)
-}}
+var Spec = proto.ParserSpec[Analyzer]("modbus", report)
 
 // The Analyzer reads UDP datagrams too.
 var _ proto.Datagrams[*Message] = (*Analyzer)(nil)

@@ -50,9 +50,7 @@ func probePort(pl []byte, _ bool) proto.Verdict {
 // (proto.ReportPDU) under its event name; framing errors and malformed
 // PDUs count under "s7comm". S7 has no UDP transport: its Analyzer reads
 // TPKT packets only.
-var Spec = proto.Spec{Name: "s7comm", Stream: true, PerFlow: true, New: func() proto.Analyzer {
-	return proto.NewParsers[Analyzer](report)
-}}
+var Spec = proto.ParserSpec[Analyzer]("s7comm", report)
 
 func report(r proto.Reporter, m *Message, fromClient bool) {
 	proto.ReportPDU(r, m, fromClient, m.Proto(), false, m.Malformed)
