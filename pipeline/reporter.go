@@ -200,22 +200,19 @@ func (r *reporter) SetService(name string) {
 	}
 }
 
-func (r *reporter) Confirm() {
-	x := &r.f.X
-	if x.expected || x.confirmed {
-		return
-	}
-	x.confirmed = true
-	r.s.an.counts[r.spec].confirmed++
-}
+func (r *reporter) Confirm() { r.once(&r.f.X.confirmed, &r.s.an.counts[r.spec].confirmed) }
 
-func (r *reporter) Violation() {
-	x := &r.f.X
-	if x.expected || x.violated {
+func (r *reporter) Violation() { r.once(&r.f.X.violated, &r.s.an.counts[r.spec].violations) }
+
+// once counts a flow in the analyzer's counter n the first time it sets
+// the flow's flag (not a flow attached by an announcement: it is in no
+// analyzer's counts).
+func (r *reporter) once(flag *bool, n *uint64) {
+	if r.f.X.expected || *flag {
 		return
 	}
-	x.violated = true
-	r.s.an.counts[r.spec].violations++
+	*flag = true
+	*n++
 }
 
 func (r *reporter) Malformed() {

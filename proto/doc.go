@@ -11,6 +11,11 @@
 // protocol's Flow and turns what is reported into detection calls and
 // events. A protocol is its package plus one registry line.
 //
+// Most protocols need only a few lines of adapter: one whose grammar frames
+// PDUs per flow (the industrial protocols) gives ParserSpec its name, its
+// parser type and a report function (ReportPDU for an industrial PDU); one
+// that keeps no state per flow makes its Flow the one a NewShared serves.
+//
 // Ownership: a Feed call's bytes belong to the caller and are valid only
 // during the call; so are the byte slices inside the facts a Flow reports
 // (Name.Name, File.Name, …): the Reporter copies what it keeps. Event

@@ -39,7 +39,7 @@ func probeRTSP(pl []byte, _ bool) proto.Verdict {
 // reports its Host (proto.SourceHTTP) and, with events, a "request" event;
 // the first response's Server field is the server's identity
 // (http_server: a camera's or a PLC's web server names its maker).
-var Spec = proto.Spec{Name: "http", New: func() proto.Analyzer { return new(shard) }}
+var Spec = proto.Spec{Name: "http", New: func() proto.Analyzer { return proto.NewShared(shard{}) }}
 
 // shard is one pipeline shard's HTTP analyzer; it serves every flow. A
 // flow's one flag, whether a response head was read, is kept in
@@ -50,9 +50,6 @@ type shard struct {
 }
 
 const named = 1 // Reporter.State: a response head was read
-
-func (s *shard) Open(proto.Transport) proto.Flow { return s }
-func (s *shard) Close(proto.Flow)                {}
 
 func (s *shard) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
 	st := r.State()

@@ -24,26 +24,19 @@ var (
 	RDPUDPProbe        = proto.Probe{Transport: proto.UDP, Ports: []uint16{3389}}
 )
 
-func verdict(ok bool) proto.Verdict {
-	if ok {
-		return proto.Sure
-	}
-	return proto.No
-}
-
 func probeSSH(pl []byte, _ bool) proto.Verdict {
 	_, ok := SSHBanner(pl)
-	return verdict(ok)
+	return proto.SureIf(ok)
 }
 
 func probeVNC(pl []byte, _ bool) proto.Verdict {
 	_, ok := RFBVersion(pl)
-	return verdict(ok)
+	return proto.SureIf(ok)
 }
 
-func probeTelnet(pl []byte, _ bool) proto.Verdict { return verdict(Telnet(pl)) }
+func probeTelnet(pl []byte, _ bool) proto.Verdict { return proto.SureIf(Telnet(pl)) }
 
-func probeTeamViewer(pl []byte, _ bool) proto.Verdict { return verdict(TeamViewer(pl)) }
+func probeTeamViewer(pl []byte, _ bool) proto.Verdict { return proto.SureIf(TeamViewer(pl)) }
 
 // tpkt reports whether pl starts with a TPKT header (RFC 1006 §6) and the
 // length indicator of a COTP TPDU.
@@ -55,14 +48,14 @@ func tpkt(pl []byte) bool {
 	return n >= 7 && int(pl[4]) >= 2
 }
 
-func probeTPKT(pl []byte, _ bool) proto.Verdict { return verdict(tpkt(pl)) }
+func probeTPKT(pl []byte, _ bool) proto.Verdict { return proto.SureIf(tpkt(pl)) }
 
 func probeRDP(pl []byte, _ bool) proto.Verdict {
 	if !tpkt(pl) || pl[5]&0xf0 != 0xe0 { // X.224 CR
 		return proto.No
 	}
 	var r RDPRequest
-	return verdict(ParseRDPConnectionRequest(pl, &r) == nil && (len(r.Cookie) > 0 || r.HasNegReq))
+	return proto.SureIf(ParseRDPConnectionRequest(pl, &r) == nil && (len(r.Cookie) > 0 || r.HasNegReq))
 }
 
 // Specs of the remote-access analyzers for the pipeline's registry. SSH
@@ -71,10 +64,10 @@ func probeRDP(pl []byte, _ bool) proto.Verdict {
 // reports the session of a Connection Request with its cookie, Telnet the
 // session of any payload. None keeps per-flow state.
 var (
-	SSHSpec    = proto.Spec{Name: "ssh", New: func() proto.Analyzer { return &banners{proto: "ssh", banner: SSHBanner} }}
-	VNCSpec    = proto.Spec{Name: "vnc", New: func() proto.Analyzer { return &banners{proto: "vnc", banner: RFBVersion} }}
-	RDPSpec    = proto.Spec{Name: "rdp", New: func() proto.Analyzer { return new(rdp) }}
-	TelnetSpec = proto.Spec{Name: "telnet", New: func() proto.Analyzer { return new(telnet) }}
+	SSHSpec    = proto.Spec{Name: "ssh", New: func() proto.Analyzer { return proto.NewShared(banners{proto: "ssh", banner: SSHBanner}) }}
+	VNCSpec    = proto.Spec{Name: "vnc", New: func() proto.Analyzer { return proto.NewShared(banners{proto: "vnc", banner: RFBVersion}) }}
+	RDPSpec    = proto.Spec{Name: "rdp", New: func() proto.Analyzer { return proto.NewShared(rdp{}) }}
+	TelnetSpec = proto.Spec{Name: "telnet", New: func() proto.Analyzer { return proto.NewShared(telnet{}) }}
 )
 
 // banners analyzes a protocol that opens with a banner from each side.
@@ -82,9 +75,6 @@ type banners struct {
 	proto  string
 	banner func([]byte) ([]byte, bool)
 }
-
-func (a *banners) Open(proto.Transport) proto.Flow { return a }
-func (a *banners) Close(proto.Flow)                {}
 
 func (a *banners) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
 	b, ok := a.banner(pl)
@@ -107,9 +97,6 @@ func (a *banners) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error
 
 type rdp struct{ req RDPRequest }
 
-func (a *rdp) Open(proto.Transport) proto.Flow { return a }
-func (a *rdp) Close(proto.Flow)                {}
-
 func (a *rdp) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
 	if fromClient && ParseRDPConnectionRequest(pl, &a.req) == nil {
 		r.Confirm()
@@ -119,9 +106,6 @@ func (a *rdp) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
 }
 
 type telnet struct{}
-
-func (a *telnet) Open(proto.Transport) proto.Flow { return a }
-func (a *telnet) Close(proto.Flow)                {}
 
 func (a *telnet) Feed(r proto.Reporter, _ bool, _ []byte) (int, error) {
 	r.Confirm()

@@ -27,7 +27,7 @@ func probe(pl []byte, _ bool) proto.Verdict {
 // TeamViewer server name, renames the flow's service, and with events a
 // "client-hello" event is recorded. On a TeamViewer flow any other payload
 // reports the session.
-var Spec = proto.Spec{Name: "tls", New: func() proto.Analyzer { return new(shard) }}
+var Spec = proto.Spec{Name: "tls", New: func() proto.Analyzer { return proto.NewShared(shard{}) }}
 
 // shard is one pipeline shard's TLS analyzer; it serves every flow. A
 // flow's one flag, whether its ClientHello was read, is kept in
@@ -35,9 +35,6 @@ var Spec = proto.Spec{Name: "tls", New: func() proto.Analyzer { return new(shard
 type shard struct{ hello ClientHello }
 
 const named = 1 // Reporter.State: the flow's ClientHello was read
-
-func (s *shard) Open(proto.Transport) proto.Flow { return s }
-func (s *shard) Close(proto.Flow)                {}
 
 func (s *shard) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
 	st := r.State()

@@ -15,29 +15,22 @@ var (
 	TFTPProbe = proto.Probe{Transport: proto.UDP, Ports: []uint16{69}, Match: probeTFTP}
 )
 
-func verdict(ok bool) proto.Verdict {
-	if ok {
-		return proto.Sure
-	}
-	return proto.No
-}
-
 func probeSMB(pl []byte, _ bool) proto.Verdict {
 	_, ok := ProbeSMB(pl)
-	return verdict(ok)
+	return proto.SureIf(ok)
 }
 
 func probeFTP(pl []byte, fromClient bool) proto.Verdict {
 	if !fromClient {
 		_, _, ok := FTPReply(pl)
-		return verdict(ok)
+		return proto.SureIf(ok)
 	}
 	var c FTPCommand
 	_, err := NextFTPCommand(pl, &c)
-	return verdict(err == nil)
+	return proto.SureIf(err == nil)
 }
 
-func probeTFTP(pl []byte, _ bool) proto.Verdict { return verdict(ProbeTFTPRequest(pl)) }
+func probeTFTP(pl []byte, _ bool) proto.Verdict { return proto.SureIf(ProbeTFTPRequest(pl)) }
 
 // How long an announced data flow is expected.
 const (
@@ -51,15 +44,12 @@ const (
 // their data flows (proto.Expect), which they analyze too. None keeps
 // per-flow state.
 var (
-	FTPSpec  = proto.Spec{Name: "ftp", New: func() proto.Analyzer { return new(ftp) }}
-	TFTPSpec = proto.Spec{Name: "tftp", New: func() proto.Analyzer { return new(tftp) }}
-	SMBSpec  = proto.Spec{Name: "smb", New: func() proto.Analyzer { return new(smb) }}
+	FTPSpec  = proto.Spec{Name: "ftp", New: func() proto.Analyzer { return proto.NewShared(ftp{}) }}
+	TFTPSpec = proto.Spec{Name: "tftp", New: func() proto.Analyzer { return proto.NewShared(tftp{}) }}
+	SMBSpec  = proto.Spec{Name: "smb", New: func() proto.Analyzer { return proto.NewShared(smb{}) }}
 )
 
 type ftp struct{ cmd FTPCommand }
-
-func (a *ftp) Open(proto.Transport) proto.Flow { return a }
-func (a *ftp) Close(proto.Flow)                {}
 
 // Feed reads the client's commands, several per segment.
 func (a *ftp) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
@@ -102,9 +92,6 @@ func (a *ftp) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
 
 type tftp struct{ pkt TFTPPacket }
 
-func (a *tftp) Open(proto.Transport) proto.Flow { return a }
-func (a *tftp) Close(proto.Flow)                {}
-
 // Feed reads a read or write request, which names the file.
 func (a *tftp) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
 	t := &a.pkt
@@ -130,9 +117,6 @@ func (a *tftp) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
 }
 
 type smb struct{ msg SMB2Message }
-
-func (a *smb) Open(proto.Transport) proto.Flow { return a }
-func (a *smb) Close(proto.Flow)                {}
 
 // Feed reads the client's requests, up to 16 compounded in one segment:
 // tree connects (share) and creates (open, upload when writing).

@@ -35,51 +35,13 @@ func probe(pl []byte, _ bool) proto.Verdict {
 // Spec is the EtherNet/IP analyzer for the pipeline's registry: each
 // message is reported as an industrial PDU (proto.ReportPDU) under its
 // event name ("enip" or "cip"); a container is judged through its
-// services. Framing errors and malformed PDUs count under "enip".
-var Spec = proto.Spec{Name: "enip", Stream: true, PerFlow: true, New: func() proto.Analyzer { return new(shard) }}
+// services. Framing errors and malformed PDUs count under "enip". A flow
+// holds its Analyzer (several kilobytes) only while it lives.
+var Spec = proto.ParserSpec[Analyzer]("enip", report)
 
-// shard is one pipeline shard's EtherNet/IP analyzer: a pool of flow
-// states (each several kilobytes: a flow holds one only while it lives).
-type shard struct {
-	pool proto.Pool[flowState]
-	cur  *flowState     // the flow being fed
-	emit func(*Message) // reports to cur; bound once so that feeding allocates nothing
-}
+// The Analyzer reads UDP datagrams too.
+var _ proto.Datagrams[*Message] = (*Analyzer)(nil)
 
-type flowState struct {
-	a          Analyzer
-	udp        bool
-	s          *shard
-	r          proto.Reporter
-	fromClient bool
-}
-
-func (s *shard) Open(t proto.Transport) proto.Flow {
-	f := s.pool.Get()
-	if s.emit == nil {
-		s.emit = s.report
-	}
-	f.s = s
-	f.udp = t == proto.UDP
-	return f
-}
-
-func (s *shard) Close(fl proto.Flow) {
-	f := fl.(*flowState)
-	f.a.Reset()
-	f.r = nil
-	s.pool.Put(f)
-}
-
-func (f *flowState) Feed(r proto.Reporter, fromClient bool, b []byte) (int, error) {
-	f.r, f.fromClient, f.s.cur = r, fromClient, f
-	if f.udp {
-		return len(b), f.a.Datagram(b, fromClient, f.s.emit)
-	}
-	return f.a.Feed(b, fromClient, f.s.emit)
-}
-
-func (s *shard) report(m *Message) {
-	f := s.cur
-	proto.ReportPDU(f.r, m, f.fromClient, m.Proto(), m.Container, m.Malformed)
+func report(r proto.Reporter, m *Message, fromClient bool) {
+	proto.ReportPDU(r, m, fromClient, m.Proto(), m.Container, m.Malformed)
 }

@@ -26,50 +26,11 @@ func probe(pl []byte, _ bool) proto.Verdict {
 // Spec is the Modbus analyzer for the pipeline's registry: each ADU is
 // reported as an industrial PDU (proto.ReportPDU) under the event name
 // "modbus"; framing errors and malformed ADUs count under "modbus".
-var Spec = proto.Spec{Name: "modbus", Stream: true, PerFlow: true, New: func() proto.Analyzer { return new(shard) }}
+var Spec = proto.ParserSpec[Analyzer]("modbus", report)
 
-// shard is one pipeline shard's Modbus analyzer: a pool of flow states.
-type shard struct {
-	pool proto.Pool[flowState]
-	cur  *flowState     // the flow being fed
-	emit func(*Message) // reports to cur; bound once so that feeding allocates nothing
-}
+// The Analyzer reads UDP datagrams too.
+var _ proto.Datagrams[*Message] = (*Analyzer)(nil)
 
-// flowState is one flow's Analyzer.
-type flowState struct {
-	a          Analyzer
-	udp        bool
-	s          *shard
-	r          proto.Reporter
-	fromClient bool
-}
-
-func (s *shard) Open(t proto.Transport) proto.Flow {
-	f := s.pool.Get()
-	if s.emit == nil {
-		s.emit = s.report
-	}
-	f.s = s
-	f.udp = t == proto.UDP
-	return f
-}
-
-func (s *shard) Close(fl proto.Flow) {
-	f := fl.(*flowState)
-	f.a.Reset()
-	f.r = nil
-	s.pool.Put(f)
-}
-
-func (f *flowState) Feed(r proto.Reporter, fromClient bool, b []byte) (int, error) {
-	f.r, f.fromClient, f.s.cur = r, fromClient, f
-	if f.udp {
-		return len(b), f.a.Datagram(b, fromClient, f.s.emit)
-	}
-	return f.a.Feed(b, fromClient, f.s.emit)
-}
-
-func (s *shard) report(m *Message) {
-	f := s.cur
-	proto.ReportPDU(f.r, m, f.fromClient, "modbus", false, m.Malformed)
+func report(r proto.Reporter, m *Message, fromClient bool) {
+	proto.ReportPDU(r, m, fromClient, "modbus", false, m.Malformed)
 }

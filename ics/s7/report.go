@@ -48,46 +48,10 @@ func probePort(pl []byte, _ bool) proto.Verdict {
 // Spec is the S7comm/S7comm-plus analyzer for the pipeline's registry:
 // each PDU and COTP connection TPDU is reported as an industrial PDU
 // (proto.ReportPDU) under its event name; framing errors and malformed
-// PDUs count under "s7comm".
-var Spec = proto.Spec{Name: "s7comm", Stream: true, PerFlow: true, New: func() proto.Analyzer { return new(shard) }}
+// PDUs count under "s7comm". S7 has no UDP transport: its Analyzer reads
+// TPKT packets only.
+var Spec = proto.ParserSpec[Analyzer]("s7comm", report)
 
-// shard is one pipeline shard's S7 analyzer: a pool of flow states.
-type shard struct {
-	pool proto.Pool[conn]
-	cur  *conn          // the flow being fed
-	emit func(*Message) // reports to cur; bound once so that feeding allocates nothing
-}
-
-type conn struct {
-	a          Analyzer
-	s          *shard
-	r          proto.Reporter
-	fromClient bool
-}
-
-func (s *shard) Open(proto.Transport) proto.Flow {
-	f := s.pool.Get()
-	if s.emit == nil {
-		s.emit = s.report
-	}
-	f.s = s
-	return f
-}
-
-func (s *shard) Close(fl proto.Flow) {
-	f := fl.(*conn)
-	f.a.Reset()
-	f.r = nil
-	s.pool.Put(f)
-}
-
-// Feed parses TPKT packets; S7 has no UDP transport.
-func (f *conn) Feed(r proto.Reporter, fromClient bool, b []byte) (int, error) {
-	f.r, f.fromClient, f.s.cur = r, fromClient, f
-	return f.a.Feed(b, fromClient, f.s.emit)
-}
-
-func (s *shard) report(m *Message) {
-	f := s.cur
-	proto.ReportPDU(f.r, m, f.fromClient, m.Proto(), false, m.Malformed)
+func report(r proto.Reporter, m *Message, fromClient bool) {
+	proto.ReportPDU(r, m, fromClient, m.Proto(), false, m.Malformed)
 }
