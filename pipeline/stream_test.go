@@ -5,13 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/netip"
 	"os"
 	"slices"
 	"testing"
 	"time"
 
 	"harborwatch/capture"
+	"harborwatch/detect"
 	"harborwatch/event"
 	"harborwatch/finding"
 	"harborwatch/internal/synth"
@@ -381,5 +384,128 @@ func TestStreamSameEveryRun(t *testing.T) {
 		if again := run(); !bytes.Equal(first, again) {
 			t.Fatal("two runs wrote different finding streams")
 		}
+	}
+}
+
+// pollSession is a synth.Stream that repeats one request and its answer
+// every period for length.
+type pollSession struct {
+	ex   []synth.Exchange
+	left int
+	i    int
+}
+
+func (p *pollSession) Next() (synth.Exchange, bool) {
+	if p.i == len(p.ex) {
+		if p.left == 0 {
+			return synth.Exchange{}, false
+		}
+		p.left--
+		p.i = 2 // after the session's setup
+	}
+	p.i++
+	return p.ex[p.i-1], true
+}
+
+// TestNoAllocsMessages: TestNoAllocs replays segments the reassembly has
+// seen, so its analyzers read no new message. Here long S7, Modbus and
+// EtherNet/IP connections poll their PLCs; after a warm-up, every packet
+// brings new PDUs that go through reassembly, the analyzers, the reporter
+// and detection — and the shard allocates nothing.
+func TestNoAllocsMessages(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := capture.NewPcapWriter(&buf, capture.LinkEthernet, 0, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+	b := synth.New(w, start, 5)
+	cl := func(d []byte, after time.Duration) synth.Exchange { return synth.Exchange{Data: d, After: after} }
+	sv := func(d []byte) synth.Exchange {
+		return synth.Exchange{Data: d, After: time.Millisecond, FromServer: true}
+	}
+	const polls = 3000
+	b.TCPStream(hEWS, hPLC, 50123, 102, &pollSession{left: polls, ex: []synth.Exchange{
+		cl(synth.COTPConnectRequest(1, synth.S7TSAPClient, synth.S7TSAPPLC), 0),
+		sv(synth.COTPConnectConfirm(1, 0x44, synth.S7TSAPClient, synth.S7TSAPPLC)),
+		cl(synth.S7ReadVar(7, synth.S7Item{Area: 0x84, DB: 1, Len: 4}), 50*time.Millisecond),
+		sv(synth.S7ReadVarAck(7, []byte{1, 2, 3, 4})),
+	}})
+	plc2 := hPLC
+	plc2.IP = netip.MustParseAddr("10.10.1.6")
+	b.TCPStream(hEWS, plc2, 50124, 502, &pollSession{left: polls, ex: []synth.Exchange{
+		cl(synth.ModbusReadHoldingRequest(1, 1, 0, 4), 0),
+		sv(synth.ModbusReadHoldingResponse(1, 1, []uint16{1, 2, 3, 4})),
+		cl(synth.ModbusReadHoldingRequest(2, 1, 0, 4), 50*time.Millisecond),
+		sv(synth.ModbusReadHoldingResponse(2, 1, []uint16{1, 2, 3, 4})),
+	}})
+	plc3 := hPLC
+	plc3.IP = netip.MustParseAddr("10.10.1.7")
+	b.TCPStream(hEWS, plc3, 50125, 44818, &pollSession{left: polls, ex: []synth.Exchange{
+		cl(synth.ENIPRegisterSession(0, 1), 0),
+		sv(synth.ENIPRegisterSession(0x11, 1)),
+		cl(synth.ENIPSendRRData(0x11, 2, synth.CIPReadTag("Hoist_Speed", 1)), 50*time.Millisecond),
+		sv(synth.ENIPSendRRData(0x11, 2, synth.CIPReadTagReply(0xc4, []byte{1, 0, 0, 0}))),
+	}})
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var pkts []capture.Packet
+	src, err := capture.NewReader(bytes.NewReader(buf.Bytes()), "poll.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var p capture.Packet
+		if err := src.Next(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		p.Data = slices.Clone(p.Data)
+		pkts = append(pkts, p)
+	}
+	const chunks = 6
+	warm := len(pkts) / 3
+	per := (len(pkts) - warm) / chunks
+	if per < 1000 {
+		t.Fatalf("%d packets", len(pkts))
+	}
+	// The measured packets carry messages: with events on, they make one
+	// event per PDU.
+	ev := newShard(detect.New(detect.Options{}), 1<<12, true, []string{"a"})
+	for i := range pkts {
+		ev.seq = uint64(i + 1)
+		ev.handle(&pkts[i])
+	}
+	counts := map[string]int{}
+	for _, e := range ev.evbuf {
+		if e.seq > uint64(warm) {
+			counts[e.ev.Proto]++
+		}
+	}
+	for _, p := range []string{"s7comm", "modbus", "cip"} {
+		if counts[p] < polls/2 {
+			t.Fatalf("the measured packets make %v events, want ≥ %d %s PDUs", counts, polls/2, p)
+		}
+	}
+	s := newShard(detect.New(detect.Options{}), 1<<12, false, []string{"a"})
+	for i := range pkts[:warm] {
+		s.handle(&pkts[i])
+	}
+	next := warm
+	var p capture.Packet // the reader's packet: one for the whole run
+	chunk := func() {
+		for i := next; i < next+per; i++ {
+			p = pkts[i]
+			s.handle(&p)
+		}
+		next += per
+	}
+	if n := testing.AllocsPerRun(chunks-1, chunk); n != 0 {
+		t.Errorf("%.1f allocations per %d packets of polling, want 0", n, per)
 	}
 }
