@@ -7,6 +7,7 @@ import (
 	"harborwatch/capture"
 	"harborwatch/detect"
 	"harborwatch/inventory"
+	"harborwatch/observe"
 	"harborwatch/site"
 )
 
@@ -45,9 +46,10 @@ func FuzzHandle(f *testing.F) {
 		f.Fatal(err)
 	}
 	eng := detect.New(detect.Options{Site: st})
+	oe := observe.New(observe.Options{Site: st})
 	f.Fuzz(func(t *testing.T, frame []byte, link uint8) {
 		links := []capture.LinkType{capture.LinkEthernet, capture.LinkRaw, capture.LinkLinuxSLL, capture.LinkLinuxSLL2}
-		s := newShard(eng, 64, true, []string{"fuzz"})
+		s := newShard(eng, oe, 64, true, []string{"fuzz"})
 		data := frame[:len(frame):len(frame)]
 		p := capture.Packet{Data: data, OrigLen: len(data), Link: links[int(link)%len(links)], Number: 1, TS: 1e9}
 		for i := range 4 {
@@ -56,7 +58,8 @@ func FuzzHandle(f *testing.F) {
 			s.handle(&p)
 		}
 		s.flows.Flush()
-		res := eng.Finish([]*detect.State{s.det}, []string{"fuzz"})
+		obs := oe.Finish([]*observe.State{s.obs})
+		res := eng.Finish([]*detect.State{s.det}, obs, []string{"fuzz"})
 		for _, fd := range res.Findings {
 			if fd.Rule == "" || len(fd.Evidence) == 0 {
 				t.Fatalf("incomplete finding %+v", fd)
@@ -64,7 +67,7 @@ func FuzzHandle(f *testing.F) {
 		}
 		// What hostile frames made of the hosts and stations (names,
 		// descriptions, addresses) goes through the inventory too.
-		inv := inventory.Build(inventory.Options{Site: st, Observed: res, Captures: []string{"fuzz"}})
+		inv := inventory.Build(inventory.Options{Site: st, Observed: obs, Captures: []string{"fuzz"}})
 		for _, a := range inv.Assets {
 			if a.ID == "" {
 				t.Fatalf("asset without id %+v", a)

@@ -190,7 +190,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	inv := inventory.Build(inventory.Options{Site: st, Observed: res.Detection, Captures: files})
+	inv := inventory.Build(inventory.Options{Site: st, Observed: res.Observation, Captures: files})
 	var last time.Time
 	if res.Stats.LastTS != nil {
 		last = *res.Stats.LastTS

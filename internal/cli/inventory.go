@@ -179,7 +179,7 @@ func runInventory(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		opts.Observed, opts.Captures = res.Detection, files
+		opts.Observed, opts.Captures = res.Observation, files
 	}
 	inv := inventory.Build(opts)
 	for _, p := range inv.Problems {
