@@ -185,6 +185,15 @@ func TestStreamLongConnection(t *testing.T) {
 			if open < 24*60 || closed != 1 || len(uids) != 1 {
 				t.Errorf("%d open and %d final flow records under %d uids, want ≥ 1440, 1 and 1", open, closed, len(uids))
 			}
+			// Its two hosts are observed once, at its end: judging it while
+			// open records none of its packets.
+			var pkts uint64
+			for _, a := range res.Assets {
+				pkts += a.Packets
+			}
+			if len(res.Assets) != 2 || pkts != res.Stats.Packets || res.Observation == nil || len(res.Observation.Assets) != 2 {
+				t.Errorf("%d assets with %d packets, want 2 with the capture's %d", len(res.Assets), pkts, res.Stats.Packets)
+			}
 			// The fold of the updates is the run's report.
 			var fold Fold
 			for i := range rec.updates {
