@@ -1,7 +1,6 @@
 package finding
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 )
@@ -19,7 +18,13 @@ type Mark struct {
 // Compare orders marks by capture file, then packet number: the order of
 // the packets in the run.
 func (m Mark) Compare(o Mark) int {
-	return cmp.Or(cmp.Compare(m.File, o.File), cmp.Compare(m.Packet, o.Packet))
+	switch {
+	case m.File < o.File, m.File == o.File && m.Packet < o.Packet:
+		return -1
+	case m == o:
+		return 0
+	}
+	return 1
 }
 
 // Earliest returns the earliest MaxEvidence of marks, once each, sorted, in

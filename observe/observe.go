@@ -143,7 +143,8 @@ type hostObs struct {
 	nmacs     int
 	mac       [6]byte // chosen in Finish
 	hasMAC    bool
-	zone      *site.Zone
+	zone      *site.Zone // the zone of the address on VLAN vlan
+	vlan      uint16     // the VLAN of the first sight
 	first     int64
 	last      int64
 	packets   uint64
@@ -303,19 +304,18 @@ func Local(a netip.Addr) bool {
 // application it served. It is called once per flow, at its end, never
 // while the flow is open.
 func (s *State) Flow(c *Conn) {
-	st := s.e.site
 	var first finding.Mark
 	if c.NMarks > 0 {
 		first = c.Marks[0]
 	}
-	if h := s.host(c.Client, st.Zone(c.Client.IP, c.VLAN), c, c.Packets[0], c.Bytes[0], first); h != nil {
+	if h := s.host(c.Client, c, c.Packets[0], c.Bytes[0], first); h != nil {
 		h.ops |= c.Ops
 		if c.App.ICS() && c.Packets[1] > 0 {
 			h.addPeer(c.Server.IP)
 		}
 	}
 	if c.Packets[1] > 0 {
-		if h := s.host(c.Server, st.Zone(c.Server.IP, c.VLAN), c, c.Packets[1], c.Bytes[1], first); h != nil && c.App != app.Unknown {
+		if h := s.host(c.Server, c, c.Packets[1], c.Bytes[1], first); h != nil && c.App != app.Unknown {
 			h.served |= 1 << c.App
 		}
 	}
@@ -326,16 +326,25 @@ func (s *State) ARP(mac [6]byte, ip netip.Addr, vlan uint16, m finding.Mark, ts 
 	if !ip.IsValid() || ip.IsUnspecified() {
 		return
 	}
-	z := s.e.site.Zone(ip, vlan)
 	c := Conn{VLAN: vlan, First: ts, Last: ts}
-	s.host(Endpoint{IP: ip, MAC: mac, HasMAC: true}, z, &c, 1, 0, m)
+	s.host(Endpoint{IP: ip, MAC: mac, HasMAC: true}, &c, 1, 0, m)
 }
 
-func (s *State) host(ep Endpoint, z *site.Zone, c *Conn, pkts, bytes uint64, m finding.Mark) *hostObs {
+// host records ep, one side of c, in the zone of its address on c's VLAN.
+// The zone is looked up once per host and VLAN: a known host seen again on
+// the VLAN of its first sight reuses the zone it was given then (the site
+// is read-only, so the lookup would give the same zone).
+func (s *State) host(ep Endpoint, c *Conn, pkts, bytes uint64, m finding.Mark) *hostObs {
 	if !ep.IP.IsValid() || ep.IP.IsUnspecified() || Local(ep.IP) {
 		return nil
 	}
 	h := s.hosts[ep.IP]
+	var z *site.Zone
+	if h != nil && h.vlan == c.VLAN {
+		z = h.zone
+	} else {
+		z = s.e.site.Zone(ep.IP, c.VLAN)
+	}
 	if h == nil {
 		ext := external(z)
 		switch {
@@ -351,7 +360,7 @@ func (s *State) host(ep Endpoint, z *site.Zone, c *Conn, pkts, bytes uint64, m f
 		if ext {
 			s.externals++
 		}
-		h = &hostObs{ip: ep.IP, zone: z, first: c.First, mark: m}
+		h = &hostObs{ip: ep.IP, zone: z, vlan: c.VLAN, first: c.First, mark: m}
 		s.hosts[ep.IP] = h
 	}
 	if ep.HasMAC {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 
 	"harborwatch/app"
@@ -222,5 +223,36 @@ func TestEndpointHost(t *testing.T) {
 				t.Errorf("Host = %+v, want %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestZonePerVLAN: an address in no zone's CIDRs is in the zone of the
+// VLAN it is seen on; each binding of its MAC keeps the zone of its own
+// VLAN, whichever VLAN the host was first seen on.
+func TestZonePerVLAN(t *testing.T) {
+	st, err := site.Parse("site.yaml", []byte(strings.Replace(testSite, "cranes:", "  - {id: sts01-io, kind: crane-control, crane: STS-01, vlans: [130]}\ncranes:", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := New(Options{Site: st})
+	s := e.NewState()
+	mac := [6]byte{0x3c, 0x52, 0x82, 7, 7, 7}
+	ip := netip.MustParseAddr("192.168.7.7")
+	for i, vlan := range []uint16{130, 0, 130, 0} {
+		s.ARP(mac, ip, vlan, finding.Mark{Packet: int64(i + 1)}, int64(i+1)*1e9)
+	}
+	res := e.Finish([]*State{s})
+	if len(res.MultiHomed) != 1 {
+		t.Fatalf("multi-homed = %+v", res.MultiHomed)
+	}
+	var got []string
+	for _, b := range res.MultiHomed[0].Bindings {
+		got = append(got, fmt.Sprintf("%d %s %d", b.VLAN, b.Zone.ID, b.Mark.Packet))
+	}
+	if want := []string{"130 sts01-io 1", "0 unzoned 2"}; !slices.Equal(got, want) {
+		t.Errorf("bindings %q, want %q", got, want)
+	}
+	if len(res.Assets) != 1 || res.Assets[0].Zone != "sts01-io" || res.Assets[0].Packets != 4 {
+		t.Errorf("assets %+v", res.Assets)
 	}
 }
