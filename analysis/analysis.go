@@ -160,7 +160,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		"tcp_gaps", st.TCPGaps, "tcp_dropped_bytes", st.TCPDroppedBytes, "decode_errors", st.DecodeErrorTotal(),
 		"damaged_captures", st.Damaged(), "findings", len(res.Findings), "seconds", time.Since(start).Seconds())
 
-	inv := inventory.Build(inventory.Options{Site: opts.Site, Declared: opts.Declared, Observed: res.Detection, Captures: names})
+	inv := inventory.Build(inventory.Options{Site: opts.Site, Declared: opts.Declared, Observed: res.Observation, Captures: names})
 	if opts.Sink != nil && opts.Findings {
 		var last time.Time
 		if st.LastTS != nil {

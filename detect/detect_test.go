@@ -9,6 +9,7 @@ import (
 
 	"harborwatch/app"
 	"harborwatch/finding"
+	"harborwatch/observe"
 	"harborwatch/site"
 )
 
@@ -38,22 +39,59 @@ remote_access: {gateways: [10.20.0.10]}
 prohibited: {domains: [example-bad.cn], cidrs: [192.0.2.0/24]}
 `
 
-// op is one thing the pipeline tells a State.
-type op func(s *State)
+// shard is one pipeline shard as the tests drive it: its detection State
+// and, beside it, the observation state the host-level rules read.
+type shard struct {
+	*State
+	obs *observe.State
+}
+
+// Flow ends a flow as the pipeline does: its hosts are observed and the
+// flow is judged.
+func (s shard) Flow(c *observe.Conn) {
+	s.obs.Flow(c)
+	s.State.Flow(c)
+}
+
+// engines are a run's detection and observation engines.
+type engines struct {
+	det *Engine
+	obs *observe.Engine
+}
+
+func newEngines(st *site.Site) engines {
+	return engines{det: New(Options{Site: st}), obs: observe.New(observe.Options{Site: st})}
+}
+
+func (e engines) shard() shard { return shard{State: e.det.NewState(), obs: e.obs.NewState()} }
+
+// finish merges the shards as the pipeline does: observations first, then
+// the findings, host-level ones judged over the observations.
+func (e engines) finish(shards []shard, captures []string) *Result {
+	var ds []*State
+	var os []*observe.State
+	for _, s := range shards {
+		ds, os = append(ds, s.State), append(os, s.obs)
+	}
+	return e.det.Finish(ds, e.obs.Finish(os), captures)
+}
+
+// op is one thing the pipeline tells a shard.
+type op func(s shard)
 
 func flowOp(client, server string, transport uint8, a app.App, vlan uint16) op {
-	return func(s *State) {
+	return func(s shard) {
 		c := conn(client, server, transport, a, vlan)
 		s.Flow(&c)
 	}
 }
 
-func conn(client, server string, transport uint8, a app.App, vlan uint16) Conn {
+func conn(client, server string, transport uint8, a app.App, vlan uint16) observe.Conn {
 	cp := netip.MustParseAddrPort(client)
 	sp := netip.MustParseAddrPort(server)
-	c := Conn{
-		Client:    Endpoint{IP: cp.Addr(), Port: cp.Port()},
-		Server:    Endpoint{IP: sp.Addr(), Port: sp.Port()},
+	c := observe.Conn{
+		Client:    observe.Endpoint{IP: cp.Addr(), Port: cp.Port()},
+		Server:    observe.Endpoint{IP: sp.Addr(), Port: sp.Port()},
 		VLAN:      vlan,
 		Transport: transport,
 		App:       a,
@@ -61,14 +99,14 @@ func conn(client, server string, transport uint8, a app.App, vlan uint16) Conn {
 		Last:      2_000_000_000,
 		Packets:   [2]uint64{3, 2},
 		Bytes:     [2]uint64{300, 200},
-		Marks:     [MaxConnMarks]Mark{{0, 1}, {0, 2}, {0, 3}},
+		Marks:     [observe.MaxConnMarks]finding.Mark{{Packet: 1}, {Packet: 2}, {Packet: 3}},
 		NMarks:    3,
 	}
 	return c
 }
 
 func withMAC(o op, client, server string, transport uint8, a app.App, vlan uint16, cmac, smac [6]byte) op {
-	return func(s *State) {
+	return func(s shard) {
 		c := conn(client, server, transport, a, vlan)
 		c.Client.MAC, c.Client.HasMAC = cmac, true
 		c.Server.MAC, c.Server.HasMAC = smac, true
@@ -77,20 +115,20 @@ func withMAC(o op, client, server string, transport uint8, a app.App, vlan uint1
 }
 
 func nameOp(client, server string, a app.App, via, name string) op {
-	return func(s *State) {
+	return func(s shard) {
 		c := conn(client, server, 17, a, 0)
-		s.Name(&c, via, []byte(name), Mark{0, 7}, 1_500_000_000)
+		s.Name(&c, via, []byte(name), finding.Mark{Packet: 7}, 1_500_000_000)
 	}
 }
 
 func fileOpOf(client, server string, a app.App, fop, name string) op {
-	return func(s *State) {
+	return func(s shard) {
 		transport := uint8(6)
 		if a == app.TFTP {
 			transport = 17
 		}
 		c := conn(client, server, transport, a, 0)
-		s.File(&c, fop, []byte(name), Mark{0, 9}, 1_500_000_000)
+		s.File(&c, fop, []byte(name), finding.Mark{Packet: 9}, 1_500_000_000)
 	}
 }
 
@@ -245,19 +283,19 @@ func TestRules(t *testing.T) {
 			[]op{withMAC(nil, "10.10.1.55:40000", "10.10.1.5:502", 6, app.Modbus, 110, mac5, mac5)},
 			nil},
 		{"ARP sender counts as a device",
-			[]op{func(s *State) {
-				s.ARP(macX, netip.MustParseAddr("10.10.1.98"), 110, Mark{0, 4}, 1_000_000_000)
+			[]op{func(s shard) {
+				s.obs.ARP(macX, netip.MustParseAddr("10.10.1.98"), 110, finding.Mark{Packet: 4}, 1_000_000_000)
 			}},
 			[]string{"high inventory.unknown-device 10.10.1.98> "}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := New(Options{Site: st})
-			s := e.NewState()
+			e := newEngines(st)
+			s := e.shard()
 			for _, o := range tt.ops {
 				o(s)
 			}
-			got := summary(e.Finish([]*State{s}, []string{"t.pcap"}).Findings)
+			got := summary(e.finish([]shard{s}, []string{"t.pcap"}).Findings)
 			want := slices.Clone(tt.want)
 			slices.Sort(got)
 			slices.Sort(want)
@@ -273,14 +311,14 @@ func TestAggregationAndEvidence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := New(Options{Site: st})
+	e := newEngines(st)
 	// The same violation over 10 flows, split over two shards in two orders:
 	// one finding, count 10, the 20 earliest packets as evidence, whatever
 	// the sharding.
 	run := func(shards int, reverse bool) finding.Finding {
-		states := make([]*State, shards)
+		states := make([]shard, shards)
 		for i := range states {
-			states[i] = e.NewState()
+			states[i] = e.shard()
 		}
 		for i := range 10 {
 			j := i
@@ -291,12 +329,12 @@ func TestAggregationAndEvidence(t *testing.T) {
 			c.First = int64(j+1) * 1e9
 			c.Last = c.First + 5e8
 			for k := range c.Marks {
-				c.Marks[k] = Mark{File: int32(j % 2), Packet: int64(j*10 + k + 1)}
+				c.Marks[k] = finding.Mark{File: int32(j % 2), Packet: int64(j*10 + k + 1)}
 			}
-			c.NMarks = MaxConnMarks
+			c.NMarks = observe.MaxConnMarks
 			states[j%shards].Flow(&c)
 		}
-		fs := e.Finish(states, []string{"a.pcap", "b.pcap"}).Findings
+		fs := e.finish(states, []string{"a.pcap", "b.pcap"}).Findings
 		if len(fs) != 1 {
 			t.Fatalf("%d findings, want 1", len(fs))
 		}
@@ -340,15 +378,15 @@ func TestFileNamesInDetail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := New(Options{Site: st})
-	s := e.NewState()
+	e := newEngines(st)
+	s := e.shard()
 	for _, n := range []string{"b.bin", "a.bin", "b.bin"} {
 		fileOpOf("10.50.7.77:40000", "10.10.1.5:69", app.TFTP, "upload", n)(s)
 	}
 	c := conn("10.50.7.77:40000", "10.10.1.5:69", 17, app.TFTP, 0)
 	s.Flow(&c)
 	var ft *finding.Finding
-	res := e.Finish([]*State{s}, []string{"t.pcap"})
+	res := e.finish([]shard{s}, []string{"t.pcap"})
 	for i := range res.Findings {
 		if res.Findings[i].Rule == finding.RuleFileTransfer {
 			ft = &res.Findings[i]

@@ -6,6 +6,7 @@ import (
 
 	"harborwatch/event"
 	"harborwatch/finding"
+	"harborwatch/observe"
 	"harborwatch/site"
 )
 
@@ -34,7 +35,7 @@ func drastic(op string) bool {
 // what names the object (block, file, tag) when known. It reports whether
 // a finding was recorded, so that the caller can pass the response's
 // status to OpResult.
-func (s *State) Op(c *Conn, op, name string, what []byte, m Mark, ts int64) bool {
+func (s *State) Op(c *observe.Conn, op, name string, what []byte, m finding.Mark, ts int64) bool {
 	rule := opRule(op)
 	if rule == "" {
 		return false
@@ -85,7 +86,7 @@ func (s *State) Op(c *Conn, op, name string, what []byte, m Mark, ts int64) bool
 // OpObject adds the object (block, file, tag) a judged request named to
 // its finding. It is separate from Op so that the caller builds the name
 // only for the rare requests that are findings.
-func (s *State) OpObject(c *Conn, op string, what string) {
+func (s *State) OpObject(c *observe.Conn, op string, what string) {
 	rule := opRule(op)
 	if rule == "" || what == "" {
 		return
@@ -99,7 +100,7 @@ func (s *State) OpObject(c *Conn, op string, what string) {
 // OpResult records the device's answer to a judged request: status "" is
 // accepted, anything else the protocol's error. A failed auth operation
 // is itself a finding (ics.auth-failure).
-func (s *State) OpResult(c *Conn, op, status string, m Mark, ts int64) {
+func (s *State) OpResult(c *observe.Conn, op, status string, m finding.Mark, ts int64) {
 	if op == event.OpAuth {
 		if status == "" {
 			return

@@ -70,16 +70,16 @@ func TestICSOps(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := New(Options{Site: tt.site})
-			s := e.NewState()
+			e := newEngines(tt.site)
+			s := e.shard()
 			for i, r := range tt.reqs {
 				c := conn(r.client+":40000", "10.10.1.5:102", 6, app.S7comm, 0)
-				m := Mark{0, int64(2*i + 1)}
+				m := finding.Mark{Packet: int64(2*i + 1)}
 				if s.Op(&c, r.op, "Request download", []byte("OB1"), m, r.ts) || r.op == event.OpAuth {
-					s.OpResult(&c, r.op, r.status, Mark{0, int64(2*i + 2)}, r.ts+1e6)
+					s.OpResult(&c, r.op, r.status, finding.Mark{Packet: int64(2*i + 2)}, r.ts+1e6)
 				}
 			}
-			res := e.Finish([]*State{s}, []string{"t.pcap"})
+			res := e.finish([]shard{s}, []string{"t.pcap"})
 			var got []string
 			for _, f := range res.Findings {
 				got = append(got, fmt.Sprintf("%s %s", f.Severity, f.Rule))

@@ -31,7 +31,7 @@ func analyze(t *testing.T, paths ...string) *Inventory {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Build(Options{Observed: res.Detection, Captures: paths})
+	return Build(Options{Observed: res.Observation, Captures: paths})
 }
 
 func byIP(t *testing.T, inv *Inventory, ip string) Asset {

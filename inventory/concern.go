@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"harborwatch/detect"
 	"harborwatch/finding"
 	"harborwatch/oui"
 	"harborwatch/site"
@@ -192,7 +191,7 @@ func (b *builder) mismatches(a *Asset) []finding.Finding {
 			out = append(out, finding.New(finding.Spec{
 				Rule: finding.RuleMismatch, Severity: finding.Medium, Src: b.host(a), Key: "mac",
 				Title: fmt.Sprintf("%s answers from MAC %s, declared %s", a.ID, strings.Join(other, ", "), strings.Join(want, ", ")),
-				First: a.first, Last: a.last, Count: a.Packets, Evidence: detect.Evidence(a.evidence, b.opts.Captures),
+				First: a.first, Last: a.last, Count: a.Packets, Evidence: b.evidence(a),
 				Detail: map[string]any{"field": "mac", "declared": want, "observed": other, "declared_in": a.Sources},
 			}))
 		}
@@ -207,7 +206,7 @@ func (b *builder) mismatches(a *Asset) []finding.Finding {
 			out = append(out, finding.New(finding.Spec{
 				Rule: finding.RuleMismatch, Severity: finding.Medium, Src: b.host(a), Key: "vendor",
 				Title: fmt.Sprintf("%s is declared %s but its MAC block is %s's", a.ID, a.Vendor, ov.Name),
-				First: a.first, Last: a.last, Count: a.Packets, Evidence: detect.Evidence(a.evidence, b.opts.Captures),
+				First: a.first, Last: a.last, Count: a.Packets, Evidence: b.evidence(a),
 				Detail: map[string]any{"field": "vendor", "declared": a.Vendor, "observed": a.OUIOrg, "declared_in": a.Sources},
 			}))
 		}
@@ -316,7 +315,7 @@ func (b *builder) notIsolated(a *Asset, core map[uint16]string) (finding.Finding
 	return finding.New(finding.Spec{
 		Rule: finding.RuleNotIsolated, Severity: sev, Src: b.host(a),
 		Title: fmt.Sprintf("%s device %s %s", c.Name, nameOf(a), where),
-		First: a.first, Last: a.last, Count: a.Packets, Evidence: detect.Evidence(a.evidence, b.opts.Captures), Detail: detail,
+		First: a.first, Last: a.last, Count: a.Packets, Evidence: b.evidence(a), Detail: detail,
 	}), true
 }
 

@@ -6,7 +6,7 @@
 // (zones, cranes, assets, the facility's supplier entries), imported lists
 // (package declared: CSV, JSON, CycloneDX BOMs), the supplier catalog
 // (package supplier), the IEEE MAC registry (package oui) and, when
-// captures were analysed, detect.Result: the observed hosts with what they
+// captures were analysed, observe.Result: the observed hosts with what they
 // served, polled and requested, and the stations that described themselves
 // in LLDP, CDP, PROFINET DCP or DHCP. Its outputs are one Asset per device
 // (MAC where its own MAC was seen, else address; declared and observed

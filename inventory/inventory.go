@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"harborwatch/declared"
-	"harborwatch/detect"
 	"harborwatch/finding"
+	"harborwatch/observe"
 	"harborwatch/oui"
 	"harborwatch/site"
 	"harborwatch/supplier"
@@ -29,7 +29,7 @@ type Options struct {
 	Declared []declared.Result
 	// Observed is what a capture analysis saw; nil for an inventory of
 	// declarations only (no asset is then observed, nothing is missing).
-	Observed *detect.Result
+	Observed *observe.Result
 	// Captures names the analysed capture files by index (for evidence).
 	Captures []string
 }
@@ -88,9 +88,9 @@ type Asset struct {
 	Sources      []string       `json:"sources"` // where it was declared (file:line) and "capture"
 
 	macs     [][6]byte
-	obs      []*detect.Asset   // the observed hosts (one per address)
-	stations []*detect.Station // its discovery messages
-	evidence []detect.Mark
+	obs      []*observe.Asset   // the observed hosts (one per address)
+	stations []*observe.Station // its discovery messages
+	evidence []finding.Mark
 	first    int64
 	last     int64
 	decl     []*decl
@@ -277,7 +277,7 @@ func (b *builder) add(d decl) {
 // observe merges the observed hosts and stations into devices: one per
 // MAC where the device's own MAC was seen, else one per address; then
 // matches each device with a declared asset by MAC, else by address.
-func (b *builder) observe(r *detect.Result) {
+func (b *builder) observe(r *observe.Result) {
 	b.routers = map[string]bool{}
 	for _, m := range r.Routers {
 		b.routers[m] = true
@@ -364,7 +364,7 @@ func (b *builder) newObserved(mac [6]byte, hasMAC bool, ip netip.Addr) *Asset {
 	return a
 }
 
-func (b *builder) merge(a *Asset, h *detect.Asset) {
+func (b *builder) merge(a *Asset, h *observe.Asset) {
 	a.Observed = true
 	a.Sources = appendUnique(a.Sources, "capture")
 	if !slices.Contains(a.IPs, h.IP) {
@@ -389,7 +389,13 @@ func (b *builder) merge(a *Asset, h *detect.Asset) {
 	a.obs = append(a.obs, h)
 }
 
-func (b *builder) mergeStation(a *Asset, s *detect.Station) {
+// evidence is the evidence of a finding on device a: the earliest packets
+// it was observed in.
+func (b *builder) evidence(a *Asset) []finding.Evidence {
+	return finding.EvidenceOf(finding.Earliest(a.evidence), b.opts.Captures)
+}
+
+func (b *builder) mergeStation(a *Asset, s *observe.Station) {
 	a.Observed = true
 	a.Sources = appendUnique(a.Sources, "capture")
 	if !slices.Contains(a.macs, s.MACBytes) {
@@ -549,7 +555,7 @@ func appendUnique(list []string, s string) []string {
 	return append(list, s)
 }
 
-// ownMAC reads a MAC as detect formats it; one that is not a device's
+// ownMAC reads a MAC as observe formats it; one that is not a device's
 // (zero, multicast) reads as the zero MAC.
 func ownMAC(s string) [6]byte {
 	m, _ := site.ParseMAC(s)

@@ -9,8 +9,8 @@ import (
 
 	"harborwatch/app"
 	"harborwatch/declared"
-	"harborwatch/detect"
 	"harborwatch/finding"
+	"harborwatch/observe"
 	"harborwatch/site"
 )
 
@@ -45,26 +45,26 @@ func loadSite(t *testing.T, text string) *site.Site {
 	return st
 }
 
-// observe runs flows through a detection engine, as the pipeline does at
-// the end of each flow, and returns its result.
-func observe(st *site.Site, flows ...detect.Conn) *detect.Result {
-	e := detect.New(detect.Options{Site: st})
+// observed runs flows through an observation engine, as the pipeline does
+// at the end of each flow, and returns its result.
+func observed(st *site.Site, flows ...observe.Conn) *observe.Result {
+	e := observe.New(observe.Options{Site: st})
 	s := e.NewState()
 	for i := range flows {
 		s.Flow(&flows[i])
 	}
-	return e.Finish([]*detect.State{s}, []string{"test.pcap"})
+	return e.Finish([]*observe.State{s})
 }
 
-func flowOf(client, server string, cmac, smac [6]byte, vlan uint16, a app.App, pkt int64) detect.Conn {
+func flowOf(client, server string, cmac, smac [6]byte, vlan uint16, a app.App, pkt int64) observe.Conn {
 	cp, sp := netip.MustParseAddrPort(client), netip.MustParseAddrPort(server)
-	c := detect.Conn{
-		Client: detect.Endpoint{IP: cp.Addr(), Port: cp.Port(), MAC: cmac, HasMAC: true},
-		Server: detect.Endpoint{IP: sp.Addr(), Port: sp.Port(), MAC: smac, HasMAC: true},
+	c := observe.Conn{
+		Client: observe.Endpoint{IP: cp.Addr(), Port: cp.Port(), MAC: cmac, HasMAC: true},
+		Server: observe.Endpoint{IP: sp.Addr(), Port: sp.Port(), MAC: smac, HasMAC: true},
 		VLAN:   vlan, Transport: 6, App: a, First: 1_000_000_000, Last: 2_000_000_000,
 		Packets: [2]uint64{10, 10}, Bytes: [2]uint64{1000, 5000},
 	}
-	c.Marks[0] = detect.Mark{Packet: pkt}
+	c.Marks[0] = finding.Mark{Packet: pkt}
 	c.NMarks = 1
 	return c
 }
@@ -105,7 +105,7 @@ func TestCameraIsolation(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st := loadSite(t, strings.Replace(cameraSite, "CAMIP", tc.ip, 1))
-			res := observe(st,
+			res := observed(st,
 				flowOf(tc.ip+":40000", "10.10.9.40:554", camMAC, nvrMAC, tc.vlan, app.RTSP, 7),
 				flowOf("10.10.9.30:40001", "10.10.1.5:102", nvrMAC, plcMAC, 110, app.S7comm, 3))
 			inv := Build(Options{Site: st, Observed: res, Captures: []string{"test.pcap"}})
@@ -155,7 +155,7 @@ func TestCameraIsolation(t *testing.T) {
 // VLAN with core-control devices is not isolated either (medium).
 func TestSharedVLAN(t *testing.T) {
 	st := loadSite(t, strings.Replace(cameraSite, "CAMIP", "10.10.2.11", 1))
-	res := observe(st,
+	res := observed(st,
 		flowOf("10.10.2.11:40000", "10.10.9.40:554", camMAC, nvrMAC, 110, app.RTSP, 4))
 	inv := Build(Options{Site: st, Observed: res})
 	got := findings(inv, finding.RuleNotIsolated)
@@ -194,7 +194,7 @@ func TestMissingAndMismatch(t *testing.T) {
 `
 	st := loadSite(t, text)
 	other := [6]byte{0x00, 0x1b, 0x1b, 1, 0, 0x99}
-	res := observe(st,
+	res := observed(st,
 		flowOf("10.10.9.40:40001", "10.10.1.5:102", nvrMAC, plcMAC, 110, app.S7comm, 3),
 		flowOf("10.10.9.40:40002", "10.10.1.30:102", nvrMAC, other, 110, app.S7comm, 5),
 		flowOf("10.10.1.2:40003", "10.10.9.40:443", [6]byte{0x44, 0x19, 0xb6, 1, 0, 2}, nvrMAC, 110, app.HTTPS, 6))
@@ -222,7 +222,7 @@ func TestRoles(t *testing.T) {
 	ews := [6]byte{0x3c, 0x52, 0x82, 9, 0, 0x14}
 	dl := flowOf("10.10.9.20:40003", "10.10.1.5:102", ews, plcMAC, 110, app.S7comm, 8)
 	dl.Ops = 1<<2 | 1<<5 // program-download, plc-stop
-	res := observe(st,
+	res := observed(st,
 		flowOf("10.10.9.40:40001", "10.10.1.5:102", nvrMAC, plcMAC, 110, app.S7comm, 3),
 		flowOf("10.10.9.40:40002", "10.10.1.6:502", nvrMAC, [6]byte{0, 0x1b, 0x1b, 1, 0, 6}, 110, app.Modbus, 4),
 		flowOf("10.10.2.11:40000", "10.10.9.40:554", camMAC, nvrMAC, 120, app.RTSP, 9),

@@ -5,7 +5,7 @@ import (
 
 	"harborwatch/app/discovery"
 	"harborwatch/decode"
-	"harborwatch/detect"
+	"harborwatch/observe"
 )
 
 // EtherTypes of the discovery protocols read at layer 2.
@@ -35,7 +35,7 @@ func (s *shard) discover(p *decode.Packet) {
 	mac, vlan, ts := p.SrcMAC, p.VLAN(), s.cur.TS
 	switch {
 	case p.EtherType == etherLLDP:
-		if s.det.Again(mac, detect.SourceLLDP, ts) {
+		if s.obs.Again(mac, observe.SourceLLDP, ts) {
 			return
 		}
 		if err := discovery.ParseLLDP(p.Payload, &d.lldp); err != nil {
@@ -54,12 +54,12 @@ func (s *shard) discover(p *decode.Packet) {
 		if l.MgmtAddr.IsValid() {
 			id["management_address"] = l.MgmtAddr.String()
 		}
-		s.det.Station(mac, l.MgmtAddr, vlan, detect.SourceLLDP, id, s.mark(), ts)
+		s.obs.Station(mac, l.MgmtAddr, vlan, observe.SourceLLDP, id, s.mark(), ts)
 	case p.EtherType == etherPROFINET:
 		if len(p.Payload) < 2 || p.Payload[0] != 0xfe || p.Payload[1] < 0xfc {
 			return // cyclic real-time data, alarms: not DCP
 		}
-		if s.det.Again(mac, detect.SourceDCP, ts) {
+		if s.obs.Again(mac, observe.SourceDCP, ts) {
 			return
 		}
 		if err := discovery.ParseDCP(p.Payload, &d.dcp); err != nil {
@@ -80,9 +80,9 @@ func (s *shard) discover(p *decode.Packet) {
 		if c.DeviceRole != 0 {
 			id["profinet_role"] = int(c.DeviceRole)
 		}
-		s.det.Station(mac, c.IP, vlan, detect.SourceDCP, id, s.mark(), ts)
+		s.obs.Station(mac, c.IP, vlan, observe.SourceDCP, id, s.mark(), ts)
 	case p.LLC && discovery.IsCDP(p.Payload):
-		if s.det.Again(mac, detect.SourceCDP, ts) {
+		if s.obs.Again(mac, observe.SourceCDP, ts) {
 			return
 		}
 		if err := discovery.ParseCDP(p.Payload, &d.cdp); err != nil {
@@ -102,7 +102,7 @@ func (s *shard) discover(p *decode.Packet) {
 		if !ip.IsValid() {
 			ip = c.Addr
 		}
-		s.det.Station(mac, ip, vlan, detect.SourceCDP, id, s.mark(), ts)
+		s.obs.Station(mac, ip, vlan, observe.SourceCDP, id, s.mark(), ts)
 	}
 }
 
@@ -121,14 +121,14 @@ func (s *shard) dhcp(p *decode.Packet) {
 	vlan, ts := p.VLAN(), s.cur.TS
 	if m.MessageType == discovery.DHCPAck {
 		if m.YIAddr.IsValid() && !m.YIAddr.IsUnspecified() {
-			s.det.Station(m.CHAddr, m.YIAddr, vlan, detect.SourceDHCP, nil, s.mark(), ts)
+			s.obs.Station(m.CHAddr, m.YIAddr, vlan, observe.SourceDHCP, nil, s.mark(), ts)
 		}
 		return
 	}
 	if m.Op != 1 { // BOOTREQUEST: the client speaking of itself
 		return
 	}
-	if s.det.Again(m.CHAddr, detect.SourceDHCP, ts) {
+	if s.obs.Again(m.CHAddr, observe.SourceDHCP, ts) {
 		return
 	}
 	id := map[string]any{}
@@ -142,7 +142,7 @@ func (s *shard) dhcp(p *decode.Packet) {
 	if len(id) == 0 && !ip.IsValid() {
 		return
 	}
-	s.det.Station(m.CHAddr, ip, vlan, detect.SourceDHCP, id, s.mark(), ts)
+	s.obs.Station(m.CHAddr, ip, vlan, observe.SourceDHCP, id, s.mark(), ts)
 }
 
 func put(id map[string]any, k string, v []byte) {

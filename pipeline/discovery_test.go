@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"harborwatch/capture"
-	"harborwatch/detect"
+	"harborwatch/observe"
 )
 
 // TestLLDPStations: the two LLDP frames of a shared capture become
@@ -23,14 +23,14 @@ func TestLLDPStations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := res.Detection.Stations
+	st := res.Observation.Stations
 	if len(st) != 2 {
 		t.Fatalf("stations %+v", st)
 	}
 	a, b := st[0], st[1]
 	if a.MAC != "00:21:91:06:f1:66" || a.Identity["port_id"] != "19" || a.Identity["management_address"] != "208.73.217.142" ||
 		!slices.Equal(a.IPs, []netip.Addr{netip.MustParseAddr("208.73.217.142")}) || a.Evidence.Packet != 181 ||
-		!slices.Equal(a.Sources, []string{detect.SourceLLDP}) {
+		!slices.Equal(a.Sources, []string{observe.SourceLLDP}) {
 		t.Errorf("station 181: %+v", a)
 	}
 	if b.MAC != "64:4b:f0:2b:31:71" || b.Identity["port_id"] != "64:4b:f0:2b:31:71" || len(b.IPs) != 0 || b.Evidence.Packet != 623 {
@@ -61,21 +61,21 @@ func TestDiscoveryFrames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]detect.Station{}
-	for _, s := range res.Detection.Stations {
+	got := map[string]observe.Station{}
+	for _, s := range res.Observation.Stations {
 		got[s.MAC] = s
 	}
 	if s := got["00:1b:1b:21:00:06"]; s.Identity["station_name"] != "et200sp-crane3" || s.Identity["type_of_station"] != "ET200SP" ||
 		s.Identity["profinet_vendor_id"] != 0x2a || s.Identity["profinet_device_id"] != 0x313 || s.Frames != 2 ||
-		!slices.Equal(s.IPs, []netip.Addr{netip.MustParseAddr("10.10.21.6")}) || !slices.Equal(s.Sources, []string{detect.SourceDCP}) {
+		!slices.Equal(s.IPs, []netip.Addr{netip.MustParseAddr("10.10.21.6")}) || !slices.Equal(s.Sources, []string{observe.SourceDCP}) {
 		t.Errorf("dcp station %+v", s)
 	}
 	if s := got["00:19:07:24:3c:ca"]; s.Identity["system_name"] != "crane3-sw1" || s.Identity["platform"] != "cisco IE-4000-8GT4G-E" ||
-		s.Identity["capabilities"] == nil || !slices.Equal(s.Sources, []string{detect.SourceCDP}) {
+		s.Identity["capabilities"] == nil || !slices.Equal(s.Sources, []string{observe.SourceCDP}) {
 		t.Errorf("cdp station %+v", s)
 	}
 	if s := got["44:19:b6:01:02:0b"]; s.Identity["hostname"] != "cam-boom" || s.Identity["vendor_class"] != "HIKVISION" ||
-		!slices.Equal(s.IPs, []netip.Addr{netip.MustParseAddr("10.10.22.11")}) || !slices.Equal(s.Sources, []string{detect.SourceDHCP}) {
+		!slices.Equal(s.IPs, []netip.Addr{netip.MustParseAddr("10.10.22.11")}) || !slices.Equal(s.Sources, []string{observe.SourceDHCP}) {
 		t.Errorf("dhcp station %+v", s)
 	}
 	if res.Stats.DecodeErrors["discovery"] != 1 {

@@ -1,5 +1,6 @@
 // Package pipeline wires the packet path: capture → decode → flow →
-// application identification and parsers → detect.
+// application identification and parsers → detect (rules) and observe
+// (hosts and devices seen).
 //
 // One goroutine reads the captures (several files are merged into one
 // timeline by timestamp). With one worker it drives the single shard
@@ -8,9 +9,12 @@
 // pair (on any VLAN), so that a flow, its reverse and every other flow
 // between the same two hosts (TFTP and FTP data flows) land in the same
 // shard — and so does every finding, which is keyed by its address pair.
-// Each shard owns its decoder, flow table and detection state; no state is
-// shared between shards and nothing is locked per packet. At the end,
-// shards are merged deterministically: the result does not depend on the
+// Each shard owns its decoder, flow table, detection state and observation
+// state; no state is shared between shards and nothing is locked per
+// packet. A flow's hosts are observed once, at its end (shard.go, end),
+// also for a flow judged while open. At the end, shards are merged
+// deterministically, observations first, then findings (the host-level
+// rules read the merged observations): the result does not depend on the
 // number of workers.
 //
 // Protocols are listed in one table, the registry (registry.go): each line
@@ -23,9 +27,10 @@
 // direction for the industrial protocols — with per-flow state from the
 // shard, and reports typed facts (names asked for, file transfers, ICS
 // operations, identities, sessions) and events to the shard's one
-// reporter, which turns them into detection calls and events and counts
-// each analyzer's confirmed and violated flows. No protocol's details live
-// here: adding one is its package plus one registry line.
+// reporter, which turns them into detection and observation calls and
+// events and counts each analyzer's confirmed and violated flows. No
+// protocol's details live here: adding one is its package plus one
+// registry line.
 //
 // Streaming (stream.go): a run may hand what it finds to a Sink as it
 // happens. Events go through a merger that puts the shards' events back

@@ -9,6 +9,7 @@ import (
 	"harborwatch/detect"
 	"harborwatch/finding"
 	"harborwatch/inventory"
+	"harborwatch/observe"
 	"harborwatch/site"
 )
 
@@ -47,9 +48,10 @@ func FuzzHandle(f *testing.F) {
 		f.Fatal(err)
 	}
 	eng := detect.New(detect.Options{Site: st})
+	oe := observe.New(observe.Options{Site: st})
 	f.Fuzz(func(t *testing.T, frame []byte, link uint8) {
 		links := []capture.LinkType{capture.LinkEthernet, capture.LinkRaw, capture.LinkLinuxSLL, capture.LinkLinuxSLL2}
-		s := newShard(eng, 64, true, []string{"fuzz"})
+		s := newShard(eng, oe, 64, true, []string{"fuzz"})
 		// Stream as a run with a Sink does, on an epoch of 1.5 ms so that
 		// flows are judged open, findings handed on at epochs, and events
 		// merged.
@@ -69,7 +71,8 @@ func FuzzHandle(f *testing.F) {
 		s.drain(time.Unix(0, p.TS), ^uint64(0))
 		s.pushEvents(^uint64(0))
 		s.mg.flush()
-		res := eng.Finish([]*detect.State{s.det}, []string{"fuzz"})
+		obs := oe.Finish([]*observe.State{s.obs})
+		res := eng.Finish([]*detect.State{s.det}, obs, []string{"fuzz"})
 		for _, fd := range res.Findings {
 			if fd.Rule == "" || len(fd.Evidence) == 0 {
 				t.Fatalf("incomplete finding %+v", fd)
@@ -90,7 +93,7 @@ func FuzzHandle(f *testing.F) {
 		sameFindings(t, fold.Findings(), flowFindings)
 		// What hostile frames made of the hosts and stations (names,
 		// descriptions, addresses) goes through the inventory too.
-		inv := inventory.Build(inventory.Options{Site: st, Observed: res, Captures: []string{"fuzz"}})
+		inv := inventory.Build(inventory.Options{Site: st, Observed: obs, Captures: []string{"fuzz"}})
 		for _, a := range inv.Assets {
 			if a.ID == "" {
 				t.Fatalf("asset without id %+v", a)

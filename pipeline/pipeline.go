@@ -16,6 +16,7 @@ import (
 	"harborwatch/event"
 	"harborwatch/finding"
 	"harborwatch/flow"
+	"harborwatch/observe"
 	"harborwatch/runstats"
 	"harborwatch/site"
 )
@@ -104,12 +105,14 @@ type Result struct {
 	// Stats counts what the run read, followed and could not decode.
 	Stats    runstats.Stats
 	Findings []finding.Finding
-	Assets   []detect.Asset
+	Assets   []observe.Asset
 	Events   []event.Event // in packet-time order; only with Options.Events and no Sink
-	// Detection is the whole detection result (Findings and Assets are
-	// its own), with the discovery stations and routers the inventory
-	// needs.
+	// Detection is the whole detection result (Findings are its own).
 	Detection *detect.Result
+	// Observation is what was seen of hosts and devices (Assets are its
+	// own), with the discovery stations, routers and multi-homed MACs:
+	// what the inventory is built from.
+	Observation *observe.Result
 }
 
 // Run reads every source to its end as one timeline (merged by timestamp),
@@ -137,6 +140,7 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 		names[i] = s.Name()
 	}
 	eng := detect.New(detect.Options{Site: opts.Site})
+	oe := observe.New(observe.Options{Site: opts.Site})
 	var out *syncSink
 	var col *collector
 	var mg *merger
@@ -151,7 +155,7 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 	}
 	shards := make([]*shard, workers)
 	for i := range shards {
-		shards[i] = newShard(eng, maxFlows, opts.Events, names)
+		shards[i] = newShard(eng, oe, maxFlows, opts.Events, names)
 		shards[i].onFlow = opts.OnFlow
 		if out != nil {
 			shards[i].stream(i, out, mg, &opts)
@@ -191,7 +195,7 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 	if err != nil {
 		return nil, err
 	}
-	res := finish(eng, shards, &rd, names)
+	res := finish(eng, oe, shards, &rd, names)
 	at := time.Unix(0, rd.last).UTC()
 	for _, s := range shards {
 		s.drain(at, ^uint64(0))
@@ -500,15 +504,16 @@ func (r *reader) damage(de *capture.DamageError) {
 	}
 }
 
-func finish(eng *detect.Engine, shards []*shard, rd *reader, names []string) *Result {
+func finish(eng *detect.Engine, oe *observe.Engine, shards []*shard, rd *reader, names []string) *Result {
 	res := &Result{}
 	st := &res.Stats
 	st.Captures = rd.stats
 	st.Packets, st.Bytes = rd.packets, rd.bytes
 	var errs decode.Errors
 	states := make([]*detect.State, len(shards))
+	obs := make([]*observe.State, len(shards))
 	for i, s := range shards {
-		states[i] = s.det
+		states[i], obs[i] = s.det, s.obs
 		errs.Add(&s.dec.Errors)
 		fs := s.flows.Stats()
 		st.Flows += fs.Created
@@ -537,10 +542,12 @@ func finish(eng *detect.Engine, shards []*shard, rd *reader, names []string) *Re
 		f, l := time.Unix(0, rd.first).UTC(), time.Unix(0, rd.last).UTC()
 		st.FirstTS, st.LastTS = &f, &l
 	}
-	dr := eng.Finish(states, names)
-	res.Findings, res.Assets, res.Detection = dr.Findings, dr.Assets, dr
-	st.HostsDropped = dr.Stats.HostsDropped
-	st.ExternalDropped = dr.Stats.ExternalDropped
-	st.Routers = dr.Routers
+	ob := oe.Finish(obs)
+	dr := eng.Finish(states, ob, names)
+	res.Findings, res.Detection = dr.Findings, dr
+	res.Assets, res.Observation = ob.Assets, ob
+	st.HostsDropped = ob.Stats.HostsDropped
+	st.ExternalDropped = ob.Stats.ExternalDropped
+	st.Routers = ob.Routers
 	return res
 }

@@ -14,6 +14,7 @@ import (
 	"harborwatch/decode"
 	"harborwatch/detect"
 	"harborwatch/internal/synth"
+	"harborwatch/observe"
 	"harborwatch/site"
 )
 
@@ -172,8 +173,7 @@ func TestNoAllocs(t *testing.T) {
 			pkts = append(pkts, p)
 		}
 	}
-	eng := detect.New(detect.Options{})
-	s := newShard(eng, 1<<12, false, []string{"a"})
+	s := newShard(detect.New(detect.Options{}), observe.New(observe.Options{}), 1<<12, false, []string{"a"})
 	// Keep the flows alive across rounds: only established, payload-bearing
 	// packets (no SYN/FIN/RST would restart or close a flow).
 	var steady []capture.Packet

@@ -165,13 +165,13 @@ func (r *reporter) Identity(id proto.Identity) {
 		ip = s.fill(r.f).Server.IP
 	}
 	if id.Key == "" {
-		s.det.Identity(ip, id.Fields)
+		s.obs.Identity(ip, id.Fields)
 		return
 	}
-	if s.det.HasIdentity(ip, id.Key) {
+	if s.obs.HasIdentity(ip, id.Key) {
 		return
 	}
-	s.det.Identity(ip, map[string]any{id.Key: printable(id.Value)})
+	s.obs.Identity(ip, map[string]any{id.Key: printable(id.Value)})
 }
 
 // Session emits one remote-access event per flow.

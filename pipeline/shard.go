@@ -7,7 +7,9 @@ import (
 	"harborwatch/capture"
 	"harborwatch/decode"
 	"harborwatch/detect"
+	"harborwatch/finding"
 	"harborwatch/flow"
+	"harborwatch/observe"
 	"harborwatch/site"
 )
 
@@ -31,7 +33,7 @@ type flowX struct {
 	state     uint8    // the analyzer's byte of per-flow state (proto.Reporter.State)
 	ops       uint32   // ICS operations the client requested (event.OpBit)
 	st        *anState // per-flow analyzer state, from the shard's free list
-	marks     [detect.MaxConnMarks]detect.Mark
+	marks     [observe.MaxConnMarks]finding.Mark
 }
 
 type pairKey struct {
@@ -56,13 +58,14 @@ type expectation struct {
 
 const maxExpect = 4096
 
-// shard owns one flow table and one detection state; it is driven by one
-// goroutine.
+// shard owns one flow table, one detection state and one observation
+// state; it is driven by one goroutine.
 type shard struct {
 	dec    decode.Decoder
 	pkt    decode.Packet
 	flows  *flow.Table[flowX]
 	det    *detect.State
+	obs    *observe.State
 	expect map[pairKey]expectation
 	names  []string
 	emit   bool
@@ -91,13 +94,13 @@ type shard struct {
 	tcpDropped uint64
 
 	cur    *capture.Packet // packet being handled
-	conn   detect.Conn
+	conn   observe.Conn
 	onFlow func(*FlowRecord)
 	rec    FlowRecord
 }
 
-func newShard(eng *detect.Engine, maxFlows int, emit bool, names []string) *shard {
-	s := &shard{det: eng.NewState(), expect: make(map[pairKey]expectation), names: names, emit: emit,
+func newShard(eng *detect.Engine, oe *observe.Engine, maxFlows int, emit bool, names []string) *shard {
+	s := &shard{det: eng.NewState(), obs: oe.NewState(), expect: make(map[pairKey]expectation), names: names, emit: emit,
 		site: eng.Site(), epoch: int64(defaultEpoch)}
 	s.flows = flow.New(flow.Options[flowX]{MaxFlows: maxFlows, OnEnd: s.end})
 	s.an = newAnalyzers(registry)
@@ -105,8 +108,8 @@ func newShard(eng *detect.Engine, maxFlows int, emit bool, names []string) *shar
 	return s
 }
 
-func (s *shard) mark() detect.Mark {
-	return detect.Mark{File: int32(s.cur.File), Packet: s.cur.Number}
+func (s *shard) mark() finding.Mark {
+	return finding.Mark{File: int32(s.cur.File), Packet: s.cur.Number}
 }
 
 // handle runs one packet through decode, flow, identification, parsers and
@@ -125,7 +128,7 @@ func (s *shard) handle(cp *capture.Packet) {
 	switch p.L3 {
 	case decode.L3ARP:
 		if err == nil && p.HasEth {
-			s.det.ARP(p.ARPSender, p.Src, p.VLAN(), s.mark(), cp.TS)
+			s.obs.ARP(p.ARPSender, p.Src, p.VLAN(), s.mark(), cp.TS)
 		}
 		return
 	case decode.L3IPv4, decode.L3IPv6:
@@ -200,16 +203,16 @@ func (s *shard) newFlow(f *flow.Flow[flowX]) {
 	f.X.swapped = f.Client.Addr != e.client
 }
 
-// fill sets s.conn from f as the detectors see it.
-func (s *shard) fill(f *flow.Flow[flowX]) *detect.Conn {
+// fill sets s.conn from f as observation and the detectors see it.
+func (s *shard) fill(f *flow.Flow[flowX]) *observe.Conn {
 	c := &s.conn
 	x := &f.X
 	c.VLAN = f.VLAN
 	c.Transport = f.Proto
 	c.App = x.app
 	c.First, c.Last = f.First, f.Last
-	c.Client = detect.Endpoint{IP: f.Client.Addr, MAC: f.Client.MAC, HasMAC: f.Client.MAC != [6]byte{}, Port: f.Client.Port}
-	c.Server = detect.Endpoint{IP: f.Server.Addr, MAC: f.Server.MAC, HasMAC: f.Server.MAC != [6]byte{}, Port: f.Server.Port}
+	c.Client = observe.Endpoint{IP: f.Client.Addr, MAC: f.Client.MAC, HasMAC: f.Client.MAC != [6]byte{}, Port: f.Client.Port}
+	c.Server = observe.Endpoint{IP: f.Server.Addr, MAC: f.Server.MAC, HasMAC: f.Server.MAC != [6]byte{}, Port: f.Server.Port}
 	c.Packets = f.Packets
 	c.Bytes = f.Bytes
 	if x.swapped {
@@ -238,12 +241,15 @@ func (x *flowX) nmarks() int {
 	return len(x.marks)
 }
 
-// end is the flow table's OnEnd: the flow is judged once, at its end.
+// end is the flow table's OnEnd: the flow's hosts are observed, and the
+// flow judged, once, at its end. This is the one place hosts are recorded
+// from flows: a flow judged while open (FlowOpen) records none until here.
 func (s *shard) end(f *flow.Flow[flowX], why flow.EndReason) {
 	if f.X.app == app.Unknown && f.Payload[0] == 0 && f.Payload[1] == 0 {
 		f.X.app = app.ByPort(f.Proto, f.Server.Port)
 	}
 	c := s.fill(f)
+	s.obs.Flow(c)
 	if f.X.done && f.X.probes == judgedOpen {
 		s.det.FlowRest(c)
 	} else {

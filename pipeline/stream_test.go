@@ -18,6 +18,7 @@ import (
 	"harborwatch/event"
 	"harborwatch/finding"
 	"harborwatch/internal/synth"
+	"harborwatch/observe"
 	"harborwatch/site"
 )
 
@@ -187,6 +188,15 @@ func TestStreamLongConnection(t *testing.T) {
 			}
 			if open < 24*60 || closed != 1 || len(uids) != 1 {
 				t.Errorf("%d open and %d final flow records under %d uids, want ≥ 1440, 1 and 1", open, closed, len(uids))
+			}
+			// Its two hosts are observed once, at its end: judging it while
+			// open records none of its packets.
+			var pkts uint64
+			for _, a := range res.Assets {
+				pkts += a.Packets
+			}
+			if len(res.Assets) != 2 || pkts != res.Stats.Packets || res.Observation == nil || len(res.Observation.Assets) != 2 {
+				t.Errorf("%d assets with %d packets, want 2 with the capture's %d", len(res.Assets), pkts, res.Stats.Packets)
 			}
 			// The fold of the updates is the run's report.
 			var fold Fold
@@ -476,7 +486,7 @@ func TestNoAllocsMessages(t *testing.T) {
 	}
 	// The measured packets carry messages: with events on, they make one
 	// event per PDU.
-	ev := newShard(detect.New(detect.Options{}), 1<<12, true, []string{"a"})
+	ev := newShard(detect.New(detect.Options{}), observe.New(observe.Options{}), 1<<12, true, []string{"a"})
 	for i := range pkts {
 		ev.seq = uint64(i + 1)
 		ev.handle(&pkts[i])
@@ -492,7 +502,7 @@ func TestNoAllocsMessages(t *testing.T) {
 			t.Fatalf("the measured packets make %v events, want ≥ %d %s PDUs", counts, polls/2, p)
 		}
 	}
-	s := newShard(detect.New(detect.Options{}), 1<<12, false, []string{"a"})
+	s := newShard(detect.New(detect.Options{}), observe.New(observe.Options{}), 1<<12, false, []string{"a"})
 	for i := range pkts[:warm] {
 		s.handle(&pkts[i])
 	}

@@ -22,7 +22,7 @@ func checkTruth(t *testing.T, st *site.Site, res *Result, tr synth.Truth) {
 	t.Helper()
 	// The inventory's reconciliation findings (supplier.not-isolated…)
 	// join detection's, as in a report.
-	inv := inventory.Build(inventory.Options{Site: st, Observed: res.Detection})
+	inv := inventory.Build(inventory.Options{Site: st, Observed: res.Observation})
 	m := tr.Check(slices.Concat(res.Findings, inv.Findings))
 	for _, p := range m.Problems() {
 		t.Error(p)

@@ -32,7 +32,7 @@ type Stats struct {
 	TCPGaps         uint64     `json:"tcp_gaps"`
 	TCPDroppedBytes uint64     `json:"tcp_dropped_bytes"`
 	HostsDropped    uint64     `json:"hosts_dropped"`
-	ExternalDropped uint64     `json:"external_dropped"` // external addresses not remembered as asset candidates (detect.MaxExternalHosts)
+	ExternalDropped uint64     `json:"external_dropped"` // external addresses not remembered as asset candidates (observe.MaxExternalHosts)
 	Routers         []string   `json:"routers,omitempty"`
 	FirstTS         *time.Time `json:"first_ts"`
 	LastTS          *time.Time `json:"last_ts"`
