@@ -117,6 +117,11 @@ type State struct {
 	stns      map[[6]byte]*station          // devices that described themselves at layer 2 or by DHCP
 	externals int                           // external addresses in hosts
 	stats     Stats
+
+	// News of devices (news.go), kept only when tracking.
+	track   bool
+	sighted map[netip.Addr]struct{} // addresses reported while their flow was open
+	news    []Observation
 }
 
 // NewState returns an empty State.
@@ -308,14 +313,14 @@ func (s *State) Flow(c *Conn) {
 	if c.NMarks > 0 {
 		first = c.Marks[0]
 	}
-	if h := s.host(c.Client, c, c.Packets[0], c.Bytes[0], first); h != nil {
+	if h := s.host(c.Client, c, c.Packets[0], c.Bytes[0], first, "flow"); h != nil {
 		h.ops |= c.Ops
 		if c.App.ICS() && c.Packets[1] > 0 {
 			h.addPeer(c.Server.IP)
 		}
 	}
 	if c.Packets[1] > 0 {
-		if h := s.host(c.Server, c, c.Packets[1], c.Bytes[1], first); h != nil && c.App != app.Unknown {
+		if h := s.host(c.Server, c, c.Packets[1], c.Bytes[1], first, "flow"); h != nil && c.App != app.Unknown {
 			h.served |= 1 << c.App
 		}
 	}
@@ -327,14 +332,14 @@ func (s *State) ARP(mac [6]byte, ip netip.Addr, vlan uint16, m finding.Mark, ts 
 		return
 	}
 	c := Conn{VLAN: vlan, First: ts, Last: ts}
-	s.host(Endpoint{IP: ip, MAC: mac, HasMAC: true}, &c, 1, 0, m)
+	s.host(Endpoint{IP: ip, MAC: mac, HasMAC: true}, &c, 1, 0, m, "arp")
 }
 
 // host records ep, one side of c, in the zone of its address on c's VLAN.
 // The zone is looked up once per host and VLAN: a known host seen again on
 // the VLAN of its first sight reuses the zone it was given then (the site
 // is read-only, so the lookup would give the same zone).
-func (s *State) host(ep Endpoint, c *Conn, pkts, bytes uint64, m finding.Mark) *hostObs {
+func (s *State) host(ep Endpoint, c *Conn, pkts, bytes uint64, m finding.Mark, via string) *hostObs {
 	if !ep.IP.IsValid() || ep.IP.IsUnspecified() || Local(ep.IP) {
 		return nil
 	}
@@ -362,6 +367,7 @@ func (s *State) host(ep Endpoint, c *Conn, pkts, bytes uint64, m finding.Mark) *
 		}
 		h = &hostObs{ip: ep.IP, zone: z, vlan: c.VLAN, first: c.First, mark: m}
 		s.hosts[ep.IP] = h
+		s.newHost(h, ep, c, via)
 	}
 	if ep.HasMAC {
 		h.addMAC(macSeen{mac: ep.MAC, ts: c.First, mark: m})
@@ -408,23 +414,31 @@ func (s *State) HasIdentity(ip netip.Addr, key string) bool {
 // Identity records what a device said of itself (S7 SZL module
 // identification, CIP identity object, Modbus device identification):
 // vendor, product, order number, serial, firmware… Keys already known for
-// the address are kept.
-func (s *State) Identity(ip netip.Addr, id map[string]any) {
+// the address are kept. m and at are the packet that carried it.
+func (s *State) Identity(ip netip.Addr, id map[string]any, m finding.Mark, at int64) {
 	if len(id) == 0 || !ip.IsValid() {
 		return
 	}
-	m := s.ids[ip]
-	if m == nil {
+	known := s.ids[ip]
+	if known == nil {
 		if len(s.ids) >= s.e.maxHosts {
 			s.stats.HostsDropped++
 			return
 		}
-		m = map[string]any{}
-		s.ids[ip] = m
+		known = map[string]any{}
+		s.ids[ip] = known
 	}
+	var news map[string]any
 	for k, v := range id {
-		if _, ok := m[k]; !ok {
-			m[k] = v
+		if _, ok := known[k]; !ok {
+			known[k] = v
+			if s.track {
+				if news == nil {
+					news = map[string]any{}
+				}
+				news[k] = v
+			}
 		}
 	}
+	s.newIdentity(ip, news, m, at)
 }

@@ -73,6 +73,9 @@ func (s *State) Station(mac [6]byte, ip netip.Addr, vlan uint16, source string, 
 		s.stns[mac] = st
 	}
 	st.observe(ip, vlan, ts, m)
+	if st.sources&sourceBit(source) == 0 {
+		s.newStation(st, ip, vlan, source, id, m, ts)
+	}
 	st.sources |= sourceBit(source)
 	st.frames++
 	for k, v := range id {

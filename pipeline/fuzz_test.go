@@ -57,7 +57,7 @@ func FuzzHandle(f *testing.F) {
 		// merged.
 		var rec recorder
 		out := &syncSink{sink: &rec}
-		s.stream(0, out, newMerger(out, 1), &Options{Sink: &rec, Findings: true, Flows: true, Epoch: 1500 * time.Microsecond, FlowInterval: time.Millisecond})
+		s.stream(0, out, newMerger(out, 1), &Options{Sink: &rec, Findings: true, Flows: true, Observations: true, Epoch: 1500 * time.Microsecond, FlowInterval: time.Millisecond})
 		data := frame[:len(frame):len(frame)]
 		p := capture.Packet{Data: data, OrigLen: len(data), Link: links[int(link)%len(links)], Number: 1, TS: 1e9}
 		for i := range 4 {

@@ -16,6 +16,7 @@ type Progress struct {
 	events   atomic.Uint64 // events handed to the Sink
 	updates  atomic.Uint64 // finding updates handed to the Sink
 	flowRecs atomic.Uint64 // flow records handed to the Sink
+	news     atomic.Uint64 // observations handed to the Sink
 
 	mu     sync.Mutex
 	shards []*liveShard
@@ -37,13 +38,14 @@ type Snapshot struct {
 	Events          uint64 `json:"events"`
 	FindingUpdates  uint64 `json:"finding_updates"`
 	FlowRecords     uint64 `json:"flow_records"`
+	Observations    uint64 `json:"observations"`
 }
 
 // Snapshot returns the run's counters so far.
 func (p *Progress) Snapshot() Snapshot {
 	s := Snapshot{
 		Packets: uint64(p.Packets.Load()), Bytes: uint64(p.Bytes.Load()),
-		Events: p.events.Load(), FindingUpdates: p.updates.Load(), FlowRecords: p.flowRecs.Load(),
+		Events: p.events.Load(), FindingUpdates: p.updates.Load(), FlowRecords: p.flowRecs.Load(), Observations: p.news.Load(),
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -48,8 +48,9 @@ type Options struct {
 	// stays empty then: the events went to the Sink.
 	Sink Sink
 	// Findings hands finding updates to Sink.Finding; Flows hands every
-	// flow to Sink.Flow.
-	Findings, Flows bool
+	// flow to Sink.Flow; Observations hands news of devices to
+	// Sink.Observation.
+	Findings, Flows, Observations bool
 	// Epoch is the step of packet time at which findings that changed are
 	// handed to the Sink and open flows are judged (0 → 1s): a finding
 	// reaches the Sink no later than one epoch of packet time after the
@@ -178,7 +179,7 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 		err = rd.run(ctx, func(p *capture.Packet) {
 			s0.seq = rd.packets
 			s0.handle(p)
-			if s0.mg != nil && (len(s0.evbuf) > 0 || len(s0.upbuf) > 0) {
+			if s0.mg != nil && (len(s0.evbuf) > 0 || len(s0.upbuf) > 0 || (s0.news && s0.obs.Pending() > 0)) {
 				s0.pushEvents(rd.packets)
 			}
 		})

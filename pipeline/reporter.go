@@ -165,13 +165,13 @@ func (r *reporter) Identity(id proto.Identity) {
 		ip = s.fill(r.f).Server.IP
 	}
 	if id.Key == "" {
-		s.obs.Identity(ip, id.Fields)
+		s.obs.Identity(ip, id.Fields, s.mark(), s.cur.TS)
 		return
 	}
 	if s.obs.HasIdentity(ip, id.Key) {
 		return
 	}
-	s.obs.Identity(ip, map[string]any{id.Key: printable(id.Value)})
+	s.obs.Identity(ip, map[string]any{id.Key: printable(id.Value)}, s.mark(), s.cur.TS)
 }
 
 // Session emits one remote-access event per flow.
@@ -249,7 +249,7 @@ func (s *shard) newEvent(response bool, e *proto.Event) event.Event {
 
 // addEvent records an event of this shard.
 func (s *shard) addEvent(ev event.Event) {
-	s.evbuf = append(s.evbuf, seqEvent{seq: s.seq, ev: ev})
+	s.evbuf = append(s.evbuf, seqd[event.Event]{seq: s.seq, v: ev})
 }
 
 // analyzerStats adds the shard's analyzer counters to st: framing errors

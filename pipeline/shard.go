@@ -7,6 +7,7 @@ import (
 	"harborwatch/capture"
 	"harborwatch/decode"
 	"harborwatch/detect"
+	"harborwatch/event"
 	"harborwatch/finding"
 	"harborwatch/flow"
 	"harborwatch/observe"
@@ -76,11 +77,13 @@ type shard struct {
 	idx       int    // the shard's index
 	out       *syncSink
 	mg        *merger
-	evbuf     []seqEvent  // events not yet handed to the merger
-	upbuf     []seqUpdate // finding updates not yet handed to the merger
-	track     bool        // findings are handed to the Sink
-	flowLog   bool        // flows are handed to the Sink
-	epoch     int64       // ns of packet time
+	evbuf     []seqd[event.Event]         // events not yet handed to the merger
+	upbuf     []seqd[FindingUpdate]       // finding updates not yet handed to the merger
+	obsbuf    []seqd[observe.Observation] // observations not yet handed to the merger
+	news      bool                        // observations are handed to the Sink
+	track     bool                        // findings are handed to the Sink
+	flowLog   bool                        // flows are handed to the Sink
+	epoch     int64                       // ns of packet time
 	nextEpoch int64
 	flowEvery int64 // ns between an open flow's records; 0: only at its end
 
@@ -170,7 +173,9 @@ func (s *shard) handle(cp *capture.Packet) {
 	// come (a Modbus or S7 connection stays open for months).
 	if x.done && x.probes != judgedOpen && cp.TS-f.First >= s.epoch {
 		x.probes = judgedOpen
-		s.det.FlowOpen(s.fill(f))
+		c := s.fill(f)
+		s.det.FlowOpen(c)
+		s.obs.Sight(c, c.Marks[0])
 	}
 	if s.flowLog && s.flowEvery > 0 {
 		// One record per FlowInterval while the flow lasts; logs keeps the

@@ -9,6 +9,7 @@ import (
 
 	"harborwatch/event"
 	"harborwatch/finding"
+	"harborwatch/observe"
 )
 
 // Sink receives what a run finds as it happens: protocol events, findings
@@ -29,6 +30,11 @@ type Sink interface {
 	// (Open set) once per Options.FlowInterval of packet time. The record
 	// is valid only during the call.
 	Flow(*FlowRecord)
+	// Observation receives news of a device: an address seen for the
+	// first time (on a flow's end, on ARP, or on a flow judged while
+	// open), what a device said of itself, a station's first discovery
+	// message (see observe.Observation). It is valid only during the call.
+	Observation(*observe.Observation)
 }
 
 // UpdateKind says what a FindingUpdate is.
@@ -68,9 +74,17 @@ type FindingUpdate struct {
 // SinkFuncs adapts functions to a Sink; nil functions ignore what they
 // would receive.
 type SinkFuncs struct {
-	OnEvent   func(*event.Event)
-	OnFinding func(*FindingUpdate)
-	OnFlow    func(*FlowRecord)
+	OnEvent       func(*event.Event)
+	OnFinding     func(*FindingUpdate)
+	OnFlow        func(*FlowRecord)
+	OnObservation func(*observe.Observation)
+}
+
+// Observation implements Sink.
+func (f SinkFuncs) Observation(o *observe.Observation) {
+	if f.OnObservation != nil {
+		f.OnObservation(o)
+	}
 }
 
 // Event implements Sink.
@@ -149,18 +163,40 @@ func (s *syncSink) flow(r *FlowRecord) {
 	}
 }
 
-// seqEvent is an event with the sequence number of the packet it came
-// from, in the order the run read packets.
-type seqEvent struct {
+// seqd is a record (an event, a finding update, an observation) with the
+// sequence number of the packet after which it was made, in the order the
+// run read packets.
+type seqd[T any] struct {
 	seq uint64
-	ev  event.Event
+	v   T
 }
 
-// seqUpdate is a finding update with the sequence number of the last
-// packet its shard had handled when it was made.
-type seqUpdate struct {
-	seq uint64
-	u   FindingUpdate
+// queue holds one kind of record until the watermark releases it.
+type queue[T any] struct {
+	pend, ready []seqd[T]
+}
+
+// take moves the records made up to wm to ready, in the given order, and
+// returns them; done forgets them once written.
+func (q *queue[T]) take(wm uint64, order func(a, b seqd[T]) int) []seqd[T] {
+	q.ready = q.ready[:0]
+	keep := q.pend[:0]
+	for _, x := range q.pend {
+		if x.seq <= wm {
+			q.ready = append(q.ready, x)
+		} else {
+			keep = append(keep, x)
+		}
+	}
+	clear(q.pend[len(keep):])
+	q.pend = keep
+	slices.SortStableFunc(q.ready, order)
+	return q.ready
+}
+
+func (q *queue[T]) done() {
+	clear(q.ready)
+	q.ready = q.ready[:0]
 }
 
 // merger puts the shards' events back into one timeline with a bounded
@@ -174,17 +210,16 @@ type seqUpdate struct {
 // shard: memory is bounded by workers × batches in flight, not by the
 // length of the capture.
 //
-// Finding updates take the same way, so that the findings stream is the
-// same from one run to the next (shards drain their findings
-// concurrently): the updates the watermark releases are written in the
-// order of their packets, then of their finding ids.
+// Finding updates and observations take the same way, so that their
+// streams are the same from one run to the next (shards drain them
+// concurrently): what the watermark releases is written in the order of
+// the packets, then of the finding ids (of the addresses, MACs).
 type merger struct {
 	out     *syncSink
 	through []uint64
-	pending []seqEvent
-	ready   []seqEvent
-	upPend  []seqUpdate
-	upReady []seqUpdate
+	events  queue[event.Event]
+	updates queue[FindingUpdate]
+	news    queue[observe.Observation]
 	last    event.Event // the last event written
 	wrote   bool
 	late    uint64 // events written after a later one (timestamps going back beyond the window)
@@ -194,91 +229,71 @@ func newMerger(out *syncSink, shards int) *merger {
 	return &merger{out: out, through: make([]uint64, shards)}
 }
 
-// push takes a shard's events (in its packet order) and its watermark, and
-// writes every event the watermark releases.
-func (m *merger) push(shard int, through uint64, evs []seqEvent, ups []seqUpdate) {
+// push takes a shard's records (each list in its packet order) and its
+// watermark, and writes every record the watermark releases.
+func (m *merger) push(shard int, through uint64, evs []seqd[event.Event], ups []seqd[FindingUpdate], obs []seqd[observe.Observation]) {
 	m.out.mu.Lock()
 	defer m.out.mu.Unlock()
 	if through > m.through[shard] {
 		m.through[shard] = through
 	}
-	m.pending = append(m.pending, evs...)
-	m.upPend = append(m.upPend, ups...)
-	wm := slices.Min(m.through)
-	m.release(wm)
-	m.releaseUpdates(wm)
+	m.events.pend = append(m.events.pend, evs...)
+	m.updates.pend = append(m.updates.pend, ups...)
+	m.news.pend = append(m.news.pend, obs...)
+	m.release(slices.Min(m.through))
 }
 
-// releaseUpdates writes the pending finding updates made up to wm, in the
-// order of their packets, then of their ids. The caller holds out.mu.
-func (m *merger) releaseUpdates(wm uint64) {
-	if len(m.upPend) == 0 {
-		return
-	}
-	m.upReady = m.upReady[:0]
-	keep := m.upPend[:0]
-	for _, u := range m.upPend {
-		if u.seq <= wm {
-			m.upReady = append(m.upReady, u)
-		} else {
-			keep = append(keep, u)
-		}
-	}
-	clear(m.upPend[len(keep):])
-	m.upPend = keep
-	slices.SortStableFunc(m.upReady, func(a, b seqUpdate) int {
-		return cmp.Or(cmp.Compare(a.seq, b.seq), strings.Compare(a.u.Finding.ID, b.u.Finding.ID))
-	})
-	for i := range m.upReady {
-		m.out.sink.Finding(&m.upReady[i].u)
-	}
-	if m.out.prog != nil {
-		m.out.prog.updates.Add(uint64(len(m.upReady)))
-	}
-	clear(m.upReady)
-}
-
-// release writes the pending events of packets up to wm, in timeline
-// order. The caller holds out.mu.
+// release writes the records made up to wm. The caller holds out.mu.
 func (m *merger) release(wm uint64) {
-	if len(m.pending) == 0 {
-		return
-	}
-	m.ready = m.ready[:0]
-	keep := m.pending[:0]
-	for _, e := range m.pending {
-		if e.seq <= wm {
-			m.ready = append(m.ready, e)
-		} else {
-			keep = append(keep, e)
+	sink, prog := m.out.sink, m.out.prog
+	if len(m.events.pend) > 0 {
+		ready := m.events.take(wm, func(a, b seqd[event.Event]) int {
+			switch {
+			case event.Less(&a.v, &b.v):
+				return -1
+			case event.Less(&b.v, &a.v):
+				return 1
+			}
+			return 0
+		})
+		for i := range ready {
+			e := &ready[i].v
+			if m.wrote && event.Less(e, &m.last) {
+				m.late++
+			}
+			sink.Event(e)
+			m.last, m.wrote = *e, true
 		}
-	}
-	clear(m.pending[len(keep):])
-	m.pending = keep
-	if len(m.ready) == 0 {
-		return
-	}
-	slices.SortStableFunc(m.ready, func(a, b seqEvent) int {
-		switch {
-		case event.Less(&a.ev, &b.ev):
-			return -1
-		case event.Less(&b.ev, &a.ev):
-			return 1
+		if prog != nil {
+			prog.events.Add(uint64(len(ready)))
 		}
-		return 0
-	})
-	for i := range m.ready {
-		e := &m.ready[i].ev
-		if m.wrote && event.Less(e, &m.last) {
-			m.late++
+		m.events.done()
+	}
+	if len(m.updates.pend) > 0 {
+		ready := m.updates.take(wm, func(a, b seqd[FindingUpdate]) int {
+			return cmp.Or(cmp.Compare(a.seq, b.seq), strings.Compare(a.v.Finding.ID, b.v.Finding.ID))
+		})
+		for i := range ready {
+			sink.Finding(&ready[i].v)
 		}
-		m.out.sink.Event(e)
-		m.last, m.wrote = *e, true
+		if prog != nil {
+			prog.updates.Add(uint64(len(ready)))
+		}
+		m.updates.done()
 	}
-	if m.out.prog != nil {
-		m.out.prog.events.Add(uint64(len(m.ready)))
+	if len(m.news.pend) > 0 {
+		ready := m.news.take(wm, func(a, b seqd[observe.Observation]) int {
+			return cmp.Or(cmp.Compare(a.seq, b.seq), strings.Compare(a.v.Kind, b.v.Kind),
+				a.v.IP.Compare(b.v.IP), strings.Compare(a.v.MAC, b.v.MAC), strings.Compare(a.v.Via, b.v.Via))
+		})
+		for i := range ready {
+			sink.Observation(&ready[i].v)
+		}
+		if prog != nil {
+			prog.news.Add(uint64(len(ready)))
+		}
+		m.news.done()
 	}
-	clear(m.ready)
 }
 
 // flush writes whatever is left (at the end of the run).
@@ -286,7 +301,6 @@ func (m *merger) flush() {
 	m.out.mu.Lock()
 	defer m.out.mu.Unlock()
 	m.release(^uint64(0))
-	m.releaseUpdates(^uint64(0))
 }
 
 // collector is the Sink of a run that asked for events without a Sink of
@@ -295,9 +309,10 @@ type collector struct {
 	events []event.Event
 }
 
-func (c *collector) Event(e *event.Event)   { c.events = append(c.events, *e) }
-func (c *collector) Finding(*FindingUpdate) {}
-func (c *collector) Flow(*FlowRecord)       {}
+func (c *collector) Event(e *event.Event)             { c.events = append(c.events, *e) }
+func (c *collector) Finding(*FindingUpdate)           {}
+func (c *collector) Flow(*FlowRecord)                 {}
+func (c *collector) Observation(*observe.Observation) {}
 
 // stream sets the shard up to hand its results on as they happen.
 func (s *shard) stream(idx int, out *syncSink, mg *merger, o *Options) {
@@ -309,6 +324,10 @@ func (s *shard) stream(idx int, out *syncSink, mg *merger, o *Options) {
 			s.det.Track()
 		}
 		s.flowLog = o.Flows
+		s.news = o.Observations
+		if s.news {
+			s.obs.Track()
+		}
 	}
 	switch {
 	case o.FlowInterval > 0:
@@ -324,9 +343,17 @@ func (s *shard) pushEvents(through uint64) {
 	if s.mg == nil {
 		return
 	}
-	s.mg.push(s.idx, through, s.evbuf, s.upbuf)
+	if s.news && s.obs.Pending() > 0 {
+		seq := s.seq
+		s.obs.Drain(func(o *observe.Observation) {
+			s.obsbuf = append(s.obsbuf, seqd[observe.Observation]{seq: seq, v: *o})
+		})
+	}
+	s.mg.push(s.idx, through, s.evbuf, s.upbuf, s.obsbuf)
 	clear(s.evbuf)
 	s.evbuf = s.evbuf[:0]
+	clear(s.obsbuf)
+	s.obsbuf = s.obsbuf[:0]
 	clear(s.upbuf)
 	s.upbuf = s.upbuf[:0]
 }
@@ -364,6 +391,6 @@ func (s *shard) drain(at time.Time, seq uint64) {
 		if first {
 			kind = FindingNew
 		}
-		s.upbuf = append(s.upbuf, seqUpdate{seq: seq, u: FindingUpdate{Kind: kind, At: at, Finding: f}})
+		s.upbuf = append(s.upbuf, seqd[FindingUpdate]{seq: seq, v: FindingUpdate{Kind: kind, At: at, Finding: f}})
 	})
 }

@@ -80,6 +80,8 @@ type recorded struct {
 
 // recorder is a Sink that keeps what it is given.
 type recorder struct {
+	obs     []observe.Observation
+	obsAt   []int // events received before each observation
 	updates []recorded
 	events  []event.Event
 	flows   []FlowRecord
@@ -90,6 +92,10 @@ func (r *recorder) Finding(u *FindingUpdate) {
 	r.updates = append(r.updates, recorded{*u, len(r.events)})
 }
 func (r *recorder) Flow(f *FlowRecord) { r.flows = append(r.flows, *f) }
+func (r *recorder) Observation(o *observe.Observation) {
+	r.obs = append(r.obs, *o)
+	r.obsAt = append(r.obsAt, len(r.events))
+}
 
 // TestStreamLongConnection: an S7 connection that stays open for 25 hours
 // of packet time (it never closes in the capture), with a program download
@@ -124,7 +130,7 @@ func TestStreamLongConnection(t *testing.T) {
 				t.Fatal(err)
 			}
 			var rec recorder
-			res, err := Run(context.Background(), []capture.Source{src}, Options{Site: st, Workers: workers, Sink: &rec, Findings: true, Flows: true, Events: true})
+			res, err := Run(context.Background(), []capture.Source{src}, Options{Site: st, Workers: workers, Sink: &rec, Findings: true, Flows: true, Events: true, Observations: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,6 +180,20 @@ func TestStreamLongConnection(t *testing.T) {
 			}
 			t.Logf("download at +%v handed on at +%v after %d of %d events; crossing handed on at +%v; %d updates",
 				proof.Sub(start), download.At.Sub(start), download.events, len(rec.events), crossing.At.Sub(start), len(rec.updates))
+			// Both ends are news when the connection is judged open, a
+			// minute in, not at its end a day later; once each.
+			seen := map[netip.Addr]int{}
+			for i, o := range rec.obs {
+				if o.Kind == observe.KindHost {
+					seen[o.IP]++
+					if o.Via != "flow" || o.Seen.Sub(start) > time.Second || o.Zone == "" || rec.obsAt[i] > 20 {
+						t.Errorf("host observation %+v after %d events", o, rec.obsAt[i])
+					}
+				}
+			}
+			if seen[hBiz.IP] != 1 || seen[hPLC.IP] != 1 || len(seen) != 2 {
+				t.Errorf("host observations %v, want %s and %s once each", seen, hBiz.IP, hPLC.IP)
+			}
 			// The connection is reported while open, once a minute of
 			// packet time, then once at its end, all under one uid.
 			var open, closed int
@@ -258,7 +278,7 @@ func TestStreamFoldIsReport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := Run(context.Background(), []capture.Source{src}, Options{Site: in.site, Workers: workers, Sink: sink, Events: events, Findings: sink != nil})
+		res, err := Run(context.Background(), []capture.Source{src}, Options{Site: in.site, Workers: workers, Sink: sink, Events: events, Findings: sink != nil, Observations: sink != nil})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -284,6 +304,7 @@ func TestStreamFoldIsReport(t *testing.T) {
 					}
 				}
 				sameFindings(t, fold.Findings(), res.Findings)
+				checkObservations(t, rec.obs, res.Observation)
 				for id, n := range news {
 					if n != 1 {
 						t.Errorf("finding %s was new %d times", id, n)
@@ -494,7 +515,7 @@ func TestNoAllocsMessages(t *testing.T) {
 	counts := map[string]int{}
 	for _, e := range ev.evbuf {
 		if e.seq > uint64(warm) {
-			counts[e.ev.Proto]++
+			counts[e.v.Proto]++
 		}
 	}
 	for _, p := range []string{"s7comm", "modbus", "cip"} {
@@ -518,4 +539,70 @@ func TestNoAllocsMessages(t *testing.T) {
 	if n := testing.AllocsPerRun(chunks-1, chunk); n != 0 {
 		t.Errorf("%.1f allocations per %d packets of polling, want 0", n, per)
 	}
+}
+
+// checkObservations: every device the run reports was news in the
+// observations stream: each asset's address, each station's MAC, and each
+// identity field a device gave.
+func checkObservations(t *testing.T, obs []observe.Observation, res *observe.Result) {
+	t.Helper()
+	hosts, stations := map[netip.Addr]bool{}, map[string]bool{}
+	ids := map[netip.Addr]map[string]bool{}
+	for _, o := range obs {
+		switch o.Kind {
+		case observe.KindHost:
+			hosts[o.IP] = true
+		case observe.KindStation:
+			stations[o.MAC] = true
+		case observe.KindIdentity:
+			if ids[o.IP] == nil {
+				ids[o.IP] = map[string]bool{}
+			}
+			for k := range o.Identity {
+				ids[o.IP][k] = true
+			}
+		}
+	}
+	if len(res.Assets) < 10 {
+		t.Fatalf("%d assets", len(res.Assets))
+	}
+	for _, a := range res.Assets {
+		if !hosts[a.IP] {
+			t.Errorf("asset %s was never news", a.IP)
+		}
+		for k := range a.Identity {
+			if !ids[a.IP][k] {
+				t.Errorf("identity %s of %s was never news", k, a.IP)
+			}
+		}
+	}
+	for _, st := range res.Stations {
+		if !stations[st.MAC] {
+			t.Errorf("station %s was never news", st.MAC)
+		}
+	}
+}
+
+// TestObservationsStations: the two LLDP frames of a real EtherNet/IP
+// capture are news of a station, with what it said of itself, and so is
+// the adapter's CIP identity.
+func TestObservationsStations(t *testing.T) {
+	var rec recorder
+	res, err := Run(context.Background(), open(t, "enip_cip_example.pcap"), Options{Workers: 2, Sink: &rec, Observations: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var station, identity bool
+	for _, o := range rec.obs {
+		switch {
+		case o.Kind == observe.KindStation && o.Via == observe.SourceLLDP && len(o.Identity) > 0:
+			station = true
+		case o.Kind == observe.KindIdentity && o.IP == netip.MustParseAddr("10.1.1.164") && o.Identity["product"] != nil:
+			identity = true
+		}
+	}
+	if !station || !identity {
+		t.Errorf("observations %+v: want an LLDP station and 10.1.1.164's CIP identity", rec.obs)
+	}
+	checkObservations(t, rec.obs, res.Observation)
 }

@@ -47,7 +47,7 @@ var allowed = map[string][]string{
 	"internal/synth":    {"capture", "finding"},
 	"internal/yamlfile": {"gopkg.in/yaml.v3"},
 	"internal/cli":      {"analysis", "capture", "declared", "detect", "evidence", "finding", "inventory", "oui", "pipeline", "report", "site", "supplier", "internal/synth", "sink/jsonl"},
-	"sink/jsonl":        {"app", "event", "finding", "pipeline"},
+	"sink/jsonl":        {"app", "event", "finding", "observe", "pipeline"},
 	"cmd/harborwatch":   {"internal/cli"},
 	"bench/gen":         {"capture", "internal/synth"},
 	"bench/baseline":    {"github.com/gopacket/gopacket", "github.com/gopacket/gopacket/layers", "github.com/gopacket/gopacket/pcapgo"},

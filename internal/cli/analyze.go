@@ -20,24 +20,25 @@ import (
 )
 
 type analyzeOptions struct {
-	site       string
-	format     string
-	out        string
-	events     string
-	findings   string
-	flows      string
-	failOn     string
-	workers    int
-	flowMemory string
-	cpuProfile string
-	evidence   string
+	site         string
+	format       string
+	out          string
+	events       string
+	findings     string
+	flows        string
+	observations string
+	failOn       string
+	workers      int
+	flowMemory   string
+	cpuProfile   string
+	evidence     string
 }
 
 func analyzeCommand() *command {
 	return &command{
 		name:  "analyze",
 		short: "analyze packet captures against the site model and report findings",
-		usage: "harborwatch analyze [--site FILE] [--format text|json] [--out FILE] [--events FILE] [--findings FILE] [--flows FILE] [--evidence DIR] [--fail-on SEVERITY] [--workers N] [--flow-memory SIZE] [--cpuprofile FILE] [--log-level LEVEL] [--log-format text|json] CAPTURE...",
+		usage: "harborwatch analyze [--site FILE] [--format text|json] [--out FILE] [--events FILE] [--findings FILE] [--flows FILE] [--observations FILE] [--evidence DIR] [--fail-on SEVERITY] [--workers N] [--flow-memory SIZE] [--cpuprofile FILE] [--log-level LEVEL] [--log-format text|json] CAPTURE...",
 		long: `
 Reads pcap and pcapng captures of the port's OT networks (several files are one
 timeline, merged by time), follows every flow, identifies the applications and
@@ -64,7 +65,9 @@ time it changes (the last line of an id is the finding the report shows;
 findings reach it no later than one second of packet time after the packet
 that makes them, even on a connection that never ends); --flows FILE, one
 line per flow when it ends, and one a minute while a long flow lasts, with
-the fields of Zeek's conn.log and the zones and assets of both ends.
+the fields of Zeek's conn.log and the zones and assets of both ends;
+--observations FILE, news of devices as it comes (an address seen for the
+first time, what a device says of itself, a discovery station).
 
 A --flow-memory too small for the flow tables' floor (1,024 flows a
 worker) is raised to that floor, with a warning naming it.
@@ -106,6 +109,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.out, "out", "", "write the report to `FILE` instead of standard output")
 	fs.StringVar(&o.events, "events", "", "write protocol events as JSON lines to `FILE`, as they happen, in packet-time order")
 	fs.StringVar(&o.findings, "findings", "", "write findings as JSON lines to `FILE`, as they are made and each time they change (the last line of an id is the finding)")
+	fs.StringVar(&o.observations, "observations", "", "write news of devices as JSON lines to `FILE` as it comes: addresses seen for the first time, what devices say of themselves, discovery stations")
 	fs.StringVar(&o.flows, "flows", "", "write one JSON line per flow to `FILE` when it ends, and each minute of packet time while a long flow lasts (the fields of Zeek's conn.log, with zones and assets)")
 	fs.StringVar(&o.failOn, "fail-on", e.getenv("HARBORWATCH_FAIL_ON"), "exit 3 when a finding of this `SEVERITY` or higher exists (low, medium, high, critical)")
 	fs.IntVar(&o.workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers (0 = one per CPU)")
@@ -165,13 +169,13 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	out, err := openStreams(e, o.events, o.findings, o.flows)
+	out, err := openStreams(e, streamFiles{o.events, o.findings, o.flows, o.observations})
 	if err != nil {
 		return err
 	}
 	defer out.close()
 	aopts := analysis.Options{Site: st, Workers: o.workers, FlowMemory: mem}
-	out.options(&aopts, o.events != "", o.findings != "", o.flows != "")
+	out.options(&aopts, files)
 	res, err := analyzeFiles(ctx, e, files, aopts, ev.captureSums())
 	if err != nil {
 		return err

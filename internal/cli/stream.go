@@ -20,11 +20,18 @@ type streams struct {
 	files []*os.File
 	bufs  []*bufio.Writer
 	names []string
+	want  streamFiles
 }
 
-// openStreams creates the files named (an empty name is a stream not
-// written). On error, the files already created are closed.
-func openStreams(e *env, events, findings, flows string) (*streams, error) {
+// streamFiles names the files of the streams; "" is a stream not
+// written, "-" standard output.
+type streamFiles struct {
+	events, findings, flows, observations string
+}
+
+// openStreams creates the files named. On error, the files already
+// created are closed.
+func openStreams(e *env, names streamFiles) (*streams, error) {
 	s := &streams{}
 	open := func(path string) (io.Writer, error) {
 		if path == "" {
@@ -45,34 +52,34 @@ func openStreams(e *env, events, findings, flows string) (*streams, error) {
 		s.names = append(s.names, path)
 		return bw, nil
 	}
-	ew, err := open(events)
-	if err != nil {
-		return nil, err
+	var w jsonl.Streams
+	for _, x := range []struct {
+		path string
+		to   *io.Writer
+	}{{names.events, &w.Events}, {names.findings, &w.Findings}, {names.flows, &w.Flows}, {names.observations, &w.Observations}} {
+		out, err := open(x.path)
+		if err != nil {
+			s.close()
+			return nil, err
+		}
+		*x.to = out
 	}
-	fw, err := open(findings)
-	if err != nil {
-		s.close()
-		return nil, err
+	if len(s.bufs) > 0 {
+		s.w = jsonl.New(w)
 	}
-	lw, err := open(flows)
-	if err != nil {
-		s.close()
-		return nil, err
-	}
-	if ew == nil && fw == nil && lw == nil {
-		return s, nil
-	}
-	s.w = jsonl.New(ew, fw, lw)
+	s.want = names
 	return s, nil
 }
 
 // options sets the run's Sink and what it asks for.
-func (s *streams) options(o *analysis.Options, events, findings, flows bool) {
+func (s *streams) options(o *analysis.Options, files []string) {
 	if s.w == nil {
 		return
 	}
+	s.w.Captures(files)
 	o.Sink = s.w
-	o.Events, o.Findings, o.Flows = events, findings, flows
+	o.Events, o.Findings = s.want.events != "", s.want.findings != ""
+	o.Flows, o.Observations = s.want.flows != "", s.want.observations != ""
 }
 
 // close flushes and closes every stream, and returns the first error of

@@ -23,8 +23,9 @@ func TestStreamsFoldToReport(t *testing.T) {
 			fnd := filepath.Join(dir, "findings.jsonl")
 			flw := filepath.Join(dir, "flows.jsonl")
 			evs := filepath.Join(dir, "events.jsonl")
+			obs := filepath.Join(dir, "observations.jsonl")
 			r := runCLI(t, nil, "analyze", "--site", exampleSite, "--format", "json", "--workers", workers,
-				"--out", out, "--findings", fnd, "--flows", flw, "--events", evs, examplePcap)
+				"--out", out, "--findings", fnd, "--flows", flw, "--events", evs, "--observations", obs, examplePcap)
 			if r.code != 0 {
 				t.Fatalf("exit %d: %s", r.code, r.stderr)
 			}
@@ -103,6 +104,26 @@ func TestStreamsFoldToReport(t *testing.T) {
 			}
 			if final != doc.Stats.Flows {
 				t.Errorf("%d final flow lines, report counts %d flows", final, doc.Stats.Flows)
+			}
+			kinds := map[string]int{}
+			for _, l := range lines(t, obs) {
+				var o struct {
+					Kind, Via, Capture string
+					Packet             int64
+				}
+				if err := json.Unmarshal(l, &o); err != nil {
+					t.Fatal(err)
+				}
+				if o.Via == "" || o.Capture == "" || o.Packet == 0 {
+					t.Errorf("observation line lacks fields: %s", l)
+				}
+				kinds[o.Kind]++
+			}
+			// The example: its 32 devices seen and the addresses seen with
+			// them (a host may be news in both shards), and the S7, CIP
+			// and Modbus identities.
+			if kinds["host"] < 32 || kinds["identity"] < 3 {
+				t.Errorf("observations by kind %v", kinds)
 			}
 			var prev time.Time
 			n := 0

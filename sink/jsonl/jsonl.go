@@ -1,7 +1,7 @@
 // Package jsonl writes what a run hands on as it happens — protocol events,
-// finding updates and flow records — as JSON lines, one stream each, the
-// form SIEMs and log shippers read (docs/formats/events.md, findings.md,
-// flows.md).
+// finding updates, flow records and observations of devices — as JSON
+// lines, one stream each, the form SIEMs and log shippers read
+// (docs/formats/events.md, findings.md, flows.md, observations.md).
 //
 // A Writer is a pipeline.Sink. The pipeline never calls it concurrently;
 // it writes each record as it receives it (through the io.Writers it was
@@ -18,30 +18,38 @@ import (
 
 	"harborwatch/app"
 	"harborwatch/event"
+	"harborwatch/observe"
 	"harborwatch/pipeline"
 )
 
-// Writer writes events, finding updates and flows as JSON lines to three
-// writers, any of which may be nil (that stream is then not written).
+// Writer writes events, finding updates, flows and observations as JSON
+// lines to four writers, any of which may be nil (that stream is then not
+// written).
 type Writer struct {
-	events, findings, flows *json.Encoder
-	err                     error
-	counts                  Counts
-	flow                    Flow // reused for each flow line
+	events, findings, flows, observations *json.Encoder
+	err                                   error
+	counts                                Counts
+	flow                                  Flow        // reused for each flow line
+	obs                                   Observation // reused for each observation line
+	names                                 []string    // the run's capture files, by index
 }
 
 // Counts are the lines a Writer wrote.
 type Counts struct {
-	Events, Findings, Flows uint64
+	Events, Findings, Flows, Observations uint64
 }
 
 var _ pipeline.Sink = (*Writer)(nil)
 
+// Streams names the writers of a Writer's streams; a nil one is not
+// written.
+type Streams struct {
+	Events, Findings, Flows, Observations io.Writer
+}
+
 // New returns a Writer of the streams whose writers are not nil.
-func New(events, findings, flows io.Writer) *Writer {
-	w := &Writer{}
-	w.events, w.findings, w.flows = encoder(events), encoder(findings), encoder(flows)
-	return w
+func New(s Streams) *Writer {
+	return &Writer{events: encoder(s.Events), findings: encoder(s.Findings), flows: encoder(s.Flows), observations: encoder(s.Observations)}
 }
 
 func encoder(w io.Writer) *json.Encoder {
@@ -83,6 +91,30 @@ func (w *Writer) Flow(r *pipeline.FlowRecord) {
 	}
 	w.flow.fill(r)
 	w.write(w.flows, &w.flow, &w.counts.Flows)
+}
+
+// Observation implements pipeline.Sink.
+func (w *Writer) Observation(o *observe.Observation) {
+	if w.observations == nil || w.err != nil {
+		return
+	}
+	w.obs = Observation{Observation: o}
+	if w.names != nil && o.Mark.Packet > 0 && int(o.Mark.File) < len(w.names) {
+		w.obs.Capture, w.obs.Packet = w.names[o.Mark.File], o.Mark.Packet
+	}
+	w.write(w.observations, &w.obs, &w.counts.Observations)
+}
+
+// Captures names the run's capture files by index, for the packet an
+// observation line points at.
+func (w *Writer) Captures(names []string) { w.names = names }
+
+// Observation is one line of the observations stream: the observation and
+// the packet it rests on.
+type Observation struct {
+	*observe.Observation
+	Capture string `json:"capture,omitempty"`
+	Packet  int64  `json:"packet,omitempty"`
 }
 
 // Flow is one line of the flows log: the fields of Zeek's conn.log (the

@@ -11,13 +11,15 @@ import (
 
 	"harborwatch/event"
 	"harborwatch/finding"
+	"harborwatch/observe"
 	"harborwatch/pipeline"
 )
 
 // TestStreams writes one record of each kind and reads the lines back.
 func TestStreams(t *testing.T) {
-	var ev, fd, fl bytes.Buffer
-	w := New(&ev, &fd, &fl)
+	var ev, fd, fl, ob bytes.Buffer
+	w := New(Streams{Events: &ev, Findings: &fd, Flows: &fl, Observations: &ob})
+	w.Captures([]string{"a.pcap"})
 	t0 := time.Date(2026, 11, 3, 9, 0, 1, 200_000_000, time.UTC)
 	w.Event(&event.Event{TS: t0, Proto: "modbus", Dir: event.Request, Src: netip.MustParseAddr("10.10.1.5"), Op: "read"})
 	w.Finding(&pipeline.FindingUpdate{Kind: pipeline.FindingNew, At: t0, Finding: finding.Finding{ID: "HW-1", Rule: finding.RuleCrossZone, Severity: finding.High}})
@@ -31,7 +33,8 @@ func TestStreams(t *testing.T) {
 	if err := w.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if c := w.Counts(); c != (Counts{1, 1, 1}) {
+	w.Observation(&observe.Observation{Kind: observe.KindHost, Seen: t0, IP: netip.MustParseAddr("10.10.1.5"), Zone: "ctl", Via: "arp", Mark: finding.Mark{Packet: 7}})
+	if c := w.Counts(); c != (Counts{1, 1, 1, 1}) {
 		t.Errorf("counts %+v", c)
 	}
 	want := `{"ts":"2026-11-03T09:00:01.2Z","uid":"Cabc","orig_h":"10.10.1.5","orig_p":55259,"resp_h":"10.10.1.10","resp_p":502,"proto":"tcp","service":"modbus","vlan":110,"duration":58,"last_ts":"2026-11-03T09:00:59.2Z","orig_pkts":473,"orig_ip_bytes":21764,"orig_bytes":2832,"resp_pkts":237,"resp_ip_bytes":14448,"resp_bytes":4956,"tcp_state":"established","handshake":true,"end":"flushed","orig_zone":"sts01-control","resp_zone":"sts01-control","resp_asset":"drive"}` + "\n"
@@ -45,6 +48,9 @@ func TestStreams(t *testing.T) {
 	}
 	if err := json.Unmarshal(fd.Bytes(), &u); err != nil || u.Kind != "new" || !u.At.Equal(t0) || u.Finding.ID != "HW-1" || u.Finding.Severity != "high" {
 		t.Errorf("finding line %s: %+v %v", fd.String(), u, err)
+	}
+	if want := `{"kind":"host","seen":"2026-11-03T09:00:01.2Z","ip":"10.10.1.5","zone":"ctl","via":"arp","capture":"a.pcap","packet":7}` + "\n"; ob.String() != want {
+		t.Errorf("observation line\n got %s\nwant %s", ob.String(), want)
 	}
 	if !strings.Contains(ev.String(), `"proto":"modbus"`) || strings.Count(ev.String(), "\n") != 1 {
 		t.Errorf("event line %q", ev.String())
@@ -64,7 +70,7 @@ func (f *failing) Write(p []byte) (int, error) {
 // TestStickyError: the first write error stops every stream and is kept.
 func TestStickyError(t *testing.T) {
 	var fd bytes.Buffer
-	w := New(&failing{n: 1}, &fd, nil)
+	w := New(Streams{Events: &failing{n: 1}, Findings: &fd})
 	e := &event.Event{Proto: "dns"}
 	w.Event(e)
 	w.Event(e)
