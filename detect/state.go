@@ -167,15 +167,40 @@ func (s *State) Flow(c *observe.Conn) { s.flow(c, judgeWhole) }
 
 // FlowOpen judges a flow that is still open (a long-lived connection, at
 // a packet-time epoch), so that its findings exist before it ends: it
-// counts the flow in its findings, without its volume. The flow's end must
-// then be given to FlowRest, not Flow; together they record exactly what
-// Flow would have at the end. The caller must judge open only a flow whose
-// application can no longer change.
-func (s *State) FlowOpen(c *observe.Conn) { s.flow(c, judgeOpen) }
+// counts the flow in its findings, without its volume, and returns the
+// rules it fired (a bit per rule, FlowRules). The flow's end must then be
+// given to FlowRest with those bits, not to Flow; together they record
+// exactly what Flow would have at the end. The caller must judge open only
+// a flow whose application can no longer change.
+func (s *State) FlowOpen(c *observe.Conn) (fired uint8) { return s.flow(c, judgeOpen) }
 
-// FlowRest records the end of a flow judged open by FlowOpen: its volume,
-// without counting it again.
-func (s *State) FlowRest(c *observe.Conn) { s.flow(c, judgeRest) }
+// FlowRest records the end of a flow judged open by FlowOpen, which fired
+// the rules in fired: its volume and its last packets, without counting it
+// again or judging it again (the rules a flow fires depend only on what
+// was settled when it was judged open: its addresses, VLAN, application
+// and server port).
+func (s *State) FlowRest(c *observe.Conn, fired uint8) {
+	for i, rule := range flowRules {
+		if fired&(1<<i) == 0 {
+			continue
+		}
+		a := s.aggs[s.key(rule, c, c.Client.IP, c.Server.IP)]
+		if a == nil {
+			continue
+		}
+		s.touch(a)
+		a.seen(c.First, c.Last)
+		a.packets += c.Packets[0] + c.Packets[1]
+		a.bytes += c.Bytes[0] + c.Bytes[1]
+		for _, m := range c.Marks[:c.NMarks] {
+			a.addMark(m)
+		}
+	}
+}
+
+// flowRules are the rules a flow's end judges, in the order of FlowOpen's
+// bits.
+var flowRules = [...]string{finding.RuleCrossZone, finding.RuleEgressExternal, finding.RuleRemoteAccess, finding.RuleFileTransfer, finding.RuleProhibited}
 
 // judgeMode says which part of a flow's record a call to flow makes.
 type judgeMode uint8
@@ -183,12 +208,11 @@ type judgeMode uint8
 const (
 	judgeWhole judgeMode = iota // the end of a flow never judged open
 	judgeOpen                   // an open flow: counted, no volume
-	judgeRest                   // the end of a flow judged open: volume, not counted again
 )
 
-func (s *State) flow(c *observe.Conn, mode judgeMode) {
+func (s *State) flow(c *observe.Conn, mode judgeMode) (fired uint8) {
 	if observe.Local(c.Server.IP) || observe.Local(c.Client.IP) {
-		return
+		return 0
 	}
 	st := s.e.site
 	zc := st.Zone(c.Client.IP, c.VLAN)
@@ -208,6 +232,7 @@ func (s *State) flow(c *observe.Conn, mode judgeMode) {
 			sev = finding.High
 		}
 		s.flowAgg(finding.RuleCrossZone, sev, c, zc, zs, mode)
+		fired |= 1 << 0
 	}
 	if ext && (craneC || craneS) && !allowed {
 		sev := finding.High
@@ -215,6 +240,7 @@ func (s *State) flow(c *observe.Conn, mode judgeMode) {
 			sev = finding.Critical
 		}
 		s.flowAgg(finding.RuleEgressExternal, sev, c, zc, zs, mode)
+		fired |= 1 << 1
 	}
 	if c.App.RemoteAccess() {
 		into := craneS
@@ -227,6 +253,7 @@ func (s *State) flow(c *observe.Conn, mode judgeMode) {
 				sev = finding.Critical
 			}
 			s.flowAgg(finding.RuleRemoteAccess, sev, c, zc, zs, mode)
+			fired |= 1 << 2
 		}
 	}
 	if c.App.FileTransfer() && (craneC || craneS) {
@@ -235,16 +262,20 @@ func (s *State) flow(c *observe.Conn, mode judgeMode) {
 			sev = finding.Critical
 		}
 		s.flowAgg(finding.RuleFileTransfer, sev, c, zc, zs, mode)
+		fired |= 1 << 3
 	}
 	if m, ok := st.ProhibitedAddr(c.Server.IP); ok {
 		a := s.flowAgg(finding.RuleProhibited, finding.High, c, zc, zs, mode)
 		a.via = addVia(a.via, "cidr")
 		a.addMatch(m)
+		fired |= 1 << 4
 	} else if m, ok := st.ProhibitedAddr(c.Client.IP); ok {
 		a := s.flowAgg(finding.RuleProhibited, finding.High, c, zc, zs, mode)
 		a.via = addVia(a.via, "cidr")
 		a.addMatch(m)
+		fired |= 1 << 4
 	}
+	return fired
 }
 
 func (a *agg) addMatch(m site.Match) {
@@ -266,9 +297,7 @@ func addVia(v []string, via string) []string {
 func (s *State) flowAgg(rule string, sev finding.Severity, c *observe.Conn, zc, zs *site.Zone, mode judgeMode) *agg {
 	a := s.get(s.key(rule, c, c.Client.IP, c.Server.IP), sev, c, c.Client, c.Server, zc, zs)
 	a.seen(c.First, c.Last)
-	if mode != judgeRest {
-		a.count++
-	}
+	a.count++
 	if mode != judgeOpen {
 		a.packets += c.Packets[0] + c.Packets[1]
 		a.bytes += c.Bytes[0] + c.Bytes[1]

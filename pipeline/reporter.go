@@ -149,12 +149,12 @@ func (r *reporter) Op(o proto.Op) {
 			break // reads, I/O, sessions…: no finding by themselves
 		}
 		c := s.fill(f)
-		if s.det.Op(c, o.Op, o.Name, nil, s.mark(), s.cur.TS) {
+		if s.det.Op(c, o.Op, o.Name(), nil, s.mark(), s.cur.TS) {
 			x.judged = true
 			s.det.OpObject(c, o.Op, o.Object()) // a finding: rare, the detail may allocate
 		}
 	case !fromClient && !o.Request && (o.Op == event.OpAuth || x.judged):
-		s.det.OpResult(s.fill(f), o.Op, o.Status, s.mark(), s.cur.TS)
+		s.det.OpResult(s.fill(f), o.Op, o.Status(), s.mark(), s.cur.TS)
 	}
 }
 

@@ -171,10 +171,9 @@ func (s *shard) handle(cp *capture.Packet) {
 	// A flow that lasts is judged while open, once its application is
 	// settled, so that its findings do not wait for an end that may never
 	// come (a Modbus or S7 connection stays open for months).
-	if x.done && x.probes != judgedOpen && cp.TS-f.First >= s.epoch {
-		x.probes = judgedOpen
+	if x.done && x.probes < judgedOpen && cp.TS-f.First >= s.epoch {
 		c := s.fill(f)
-		s.det.FlowOpen(c)
+		x.probes = judgedOpen | s.det.FlowOpen(c)
 		s.obs.Sight(c, c.Marks[0])
 	}
 	if s.flowLog && s.flowEvery > 0 {
@@ -232,9 +231,11 @@ func (s *shard) fill(f *flow.Flow[flowX]) *observe.Conn {
 }
 
 // judgedOpen in flowX.probes marks a flow judged while open
-// (detect.State.FlowOpen), whose end then goes to FlowRest: probes is read
-// only until identification is done, and flowX has no byte to spare.
-const judgedOpen = 0xff
+// (detect.State.FlowOpen), whose end then goes to FlowRest; the low bits
+// keep the rules it fired (FlowOpen's bits, five of them). probes is read
+// only until identification is done (it counts to maxProbes at most), and
+// flowX has no byte to spare.
+const judgedOpen = 0x80
 
 // nmarks counts the evidence marks the flow holds.
 func (x *flowX) nmarks() int {
@@ -255,8 +256,8 @@ func (s *shard) end(f *flow.Flow[flowX], why flow.EndReason) {
 	}
 	c := s.fill(f)
 	s.obs.Flow(c)
-	if f.X.done && f.X.probes == judgedOpen {
-		s.det.FlowRest(c)
+	if f.X.done && f.X.probes >= judgedOpen {
+		s.det.FlowRest(c, f.X.probes&^judgedOpen)
 	} else {
 		s.det.Flow(c)
 	}

@@ -22,7 +22,7 @@ const opIdentity = "identity"
 // fromClient says who sent it.
 func ReportPDU(r Reporter, m PDU, fromClient bool, protoName string, container, malformed bool) {
 	op := m.Op()
-	r.Op(Op{Op: op, Name: m.Name(), Status: m.Status(), Request: m.Request(), Container: container, PDU: m})
+	r.Op(Op{Op: op, Request: m.Request(), Container: container, PDU: m})
 	if malformed {
 		r.Malformed()
 	} else {

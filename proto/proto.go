@@ -182,19 +182,24 @@ type File struct {
 // Op is one PDU of an industrial protocol as detection sees it: the
 // operation a client asks of a device, or the device's answer.
 type Op struct {
-	Op     string // the operation (event vocabulary: read, write, program-download, …)
-	Name   string // the protocol's own name of the PDU
-	Status string // "" on success, else the error
+	Op string // the operation (event vocabulary: read, write, program-download, …)
 	// Request: the PDU is a request, whichever side sent it (during an S7
 	// download the PLC sends the download jobs).
 	Request bool
 	// Container: the PDU carries services reported on their own, through
 	// which it is judged.
 	Container bool
-	// PDU gives the detail, from which Object names what the request is
-	// about; it is taken only when a finding is recorded (it allocates).
-	PDU Detailer
+	// PDU gives the protocol's name of the message, its status and its
+	// detail; each is taken only when detection needs it (most PDUs are
+	// reads that need none of them, and the detail allocates).
+	PDU PDU
 }
+
+// Name is the protocol's own name of the PDU.
+func (o *Op) Name() string { return o.PDU.Name() }
+
+// Status is "" for a success, else the protocol's error.
+func (o *Op) Status() string { return o.PDU.Status() }
 
 // Detailer adds a PDU's event detail to d.
 type Detailer interface{ Detail(d map[string]any) }
