@@ -38,15 +38,16 @@ var allowed = map[string][]string{
 	"oui/internal/gen":  {},
 	"supplier":          {"internal/yamlfile", "gopkg.in/yaml.v3"},
 	"declared":          {"site", "github.com/CycloneDX/cyclonedx-go"},
-	"inventory":         {"declared", "event", "finding", "observe", "oui", "site", "supplier", "github.com/CycloneDX/cyclonedx-go"},
+	"inventory":         {"declared", "event", "finding", "observe", "oui", "site", "supplier", "internal/textsafe", "github.com/CycloneDX/cyclonedx-go"},
 	"observe":           {"app", "event", "finding", "site"},
 	"detect":            {"app", "event", "finding", "observe", "site"},
 	"pipeline":          {"app", "app/dns", "app/http", "app/remote", "app/tls", "app/xfer", "capture", "decode", "detect", "event", "flow", "ics/enip", "ics/modbus", "ics/s7", "site", "app/discovery", "app/ntp", "finding", "observe", "proto", "runstats"},
-	"report":            {"declared", "event", "finding", "inventory", "runstats"},
+	"report":            {"declared", "event", "finding", "inventory", "runstats", "internal/textsafe"},
 	"analysis":          {"capture", "declared", "inventory", "oui", "pipeline", "report", "site", "supplier"},
 	"internal/synth":    {"capture", "finding"},
 	"internal/yamlfile": {"gopkg.in/yaml.v3"},
-	"internal/cli":      {"analysis", "capture", "declared", "detect", "evidence", "finding", "inventory", "oui", "pipeline", "report", "site", "supplier", "internal/synth", "sink/jsonl"},
+	"internal/textsafe": {},
+	"internal/cli":      {"analysis", "capture", "declared", "detect", "evidence", "finding", "inventory", "oui", "pipeline", "report", "site", "supplier", "internal/synth", "internal/textsafe", "sink/jsonl"},
 	"sink/jsonl":        {"app", "event", "finding", "observe", "pipeline"},
 	"cmd/harborwatch":   {"internal/cli"},
 	"bench/gen":         {"capture", "internal/synth"},
@@ -136,7 +137,7 @@ var packetPath = []string{"capture", "decode", "flow", "app/", "ics/", "proto", 
 // leaves are the vocabulary packages: they import nothing of ours but
 // each other, so that any package may use them without pulling in a
 // stage.
-var leaves = []string{"app", "event", "finding", "runstats", "site", "supplier", "oui", "internal/yamlfile"}
+var leaves = []string{"app", "event", "finding", "runstats", "site", "supplier", "oui", "internal/yamlfile", "internal/textsafe"}
 
 // within reports whether pkg is one of the paths (a path ending in "/"
 // covers its subtree, not itself).
