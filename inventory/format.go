@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -17,13 +18,14 @@ import (
 	cdx "github.com/CycloneDX/cyclonedx-go"
 
 	"harborwatch/declared"
+	"harborwatch/internal/textsafe"
 )
 
 // Text writes the inventory as a table, then the findings of the
 // reconciliation and the import problems.
 func Text(w io.Writer, inv *Inventory) error {
 	ew := &errWriter{w: w}
-	fmt.Fprintf(ew, "Inventory: %s (%d declared, %d observed), %d of concern; OUI table %s\n\n",
+	printf(ew, "Inventory: %s (%d declared, %d observed), %d of concern; OUI table %s\n\n",
 		nouns(inv.Summary.Assets, "asset", "assets"), inv.Summary.Declared, inv.Summary.Observed, inv.Summary.OfConcern, inv.OUITable)
 	tw := tabwriter.NewWriter(ew, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tADDRESSES\tVENDOR\tKIND / ROLES\tZONE\tCRANE\tSTATE\tCONCERN")
@@ -55,20 +57,20 @@ func Text(w io.Writer, inv *Inventory) error {
 		if a.Isolation == "not-isolated" {
 			concern += " NOT ISOLATED"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", clean(a.ID), dash(strings.Join(addrs, " ")), dash(clean(vendor)),
-			dash(clean(kind)), dash(clean(strings.Join(a.Zones, ","))), dash(clean(a.Crane)), state(a), dash(concern))
+		printf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, dash(strings.Join(addrs, " ")), dash(vendor),
+			dash(kind), dash(strings.Join(a.Zones, ",")), dash(a.Crane), state(a), dash(concern))
 	}
 	tw.Flush()
 	if len(inv.Findings) > 0 {
-		fmt.Fprintf(ew, "\nReconciliation findings (%d):\n", len(inv.Findings))
+		printf(ew, "\nReconciliation findings (%d):\n", len(inv.Findings))
 		for _, f := range inv.Findings {
-			fmt.Fprintf(ew, "  [%s] %s: %s\n", f.Severity, f.Rule, clean(f.Title))
+			printf(ew, "  [%s] %s: %s\n", f.Severity, f.Rule, f.Title)
 		}
 	}
 	if len(inv.Problems) > 0 {
-		fmt.Fprintf(ew, "\nImport problems (%d; those rows were skipped):\n", len(inv.Problems))
+		printf(ew, "\nImport problems (%d; those rows were skipped):\n", len(inv.Problems))
 		for _, p := range inv.Problems {
-			fmt.Fprintf(ew, "  %s\n", clean(p.Error()))
+			printf(ew, "  %s\n", p.Error())
 		}
 	}
 	return ew.err
@@ -84,16 +86,27 @@ func state(a Asset) string {
 	return "seen only"
 }
 
-// clean makes text from imports and from the wire safe for a terminal:
-// control characters (escape sequences, tabs that would break the table)
-// become spaces.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return ' '
+// printf writes a line of a text view. Every argument that is not a
+// number is shown through textsafe.String, so that names from imports,
+// site.yaml and the wire cannot move the cursor, recolour or reorder the
+// terminal, nor break a line or a table column (a tab is shown as \t). The
+// format itself is ours and is written as it is; errors are the writer's
+// (errWriter keeps the first).
+func printf(w io.Writer, format string, args ...any) {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = textsafe.String(s)
+			continue
 		}
-		return r
-	}, s)
+		switch reflect.ValueOf(a).Kind() {
+		case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint,
+			reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+			// numbers keep their verb (%d)
+		default:
+			args[i] = textsafe.String(fmt.Sprint(a))
+		}
+	}
+	fmt.Fprintf(w, format, args...)
 }
 
 func dash(s string) string {
@@ -108,36 +121,36 @@ func dash(s string) string {
 func CranesText(w io.Writer, inv *Inventory) error {
 	ew := &errWriter{w: w}
 	s := inv.Summary
-	fmt.Fprintf(ew, "Facility %s: %s (%d with suppliers of concern), %s, %d of concern\n",
+	printf(ew, "Facility %s: %s (%d with suppliers of concern), %s, %d of concern\n",
 		dash(inv.Facility), nouns(s.Cranes, "crane", "cranes"), s.CranesOfConcern, nouns(s.Assets, "asset", "assets"), s.OfConcern)
-	fmt.Fprintf(ew, "  by supplier of concern: %s\n  by criticality: %s\n  isolation of assets of concern: %s\n",
+	printf(ew, "  by supplier of concern: %s\n  by criticality: %s\n  isolation of assets of concern: %s\n",
 		Counts(s.BySupplier), Counts(s.ByCriticality), Counts(s.ByIsolation))
 	for _, c := range inv.Cranes {
-		fmt.Fprintf(ew, "\nCrane %s", clean(c.ID))
+		printf(ew, "\nCrane %s", c.ID)
 		if c.Manufacturer != "" || c.Model != "" {
-			fmt.Fprintf(ew, " — %s", clean(strings.TrimSpace(c.Manufacturer+" "+c.Model)))
+			printf(ew, " — %s", strings.TrimSpace(c.Manufacturer+" "+c.Model))
 		}
-		fmt.Fprintf(ew, "\n  zones: %s\n  assets: %d (%d declared, %d seen), %d of concern\n",
+		printf(ew, "\n  zones: %s\n  assets: %d (%d declared, %d seen), %d of concern\n",
 			dash(strings.Join(c.Zones, ", ")), c.Exposure.Assets, c.Exposure.Declared, c.Exposure.Observed, c.Exposure.OfConcern)
 		rm := "no"
 		if c.RemoteManagement {
 			rm = "yes (declared)"
 		}
-		fmt.Fprintf(ew, "  remote management by its supplier: %s\n", rm)
+		printf(ew, "  remote management by its supplier: %s\n", rm)
 		for _, p := range c.RemotePaths {
-			fmt.Fprintf(ew, "  remote path: %s\n", clean(p))
+			printf(ew, "  remote path: %s\n", p)
 		}
 		if len(c.Concerns) > 0 {
-			fmt.Fprintf(ew, "  suppliers of concern:\n")
+			printf(ew, "  suppliers of concern:\n")
 		}
 		for _, cc := range c.Concerns {
 			var ls []string
 			for _, l := range cc.Lists {
 				ls = append(ls, fmt.Sprintf("%s (%s, %s)", l.Name, l.Citation, l.Date))
 			}
-			fmt.Fprintf(ew, "    %s\n      %s\n", clean(cc.Path), strings.Join(ls, "; "))
+			printf(ew, "    %s\n      %s\n", cc.Path, strings.Join(ls, "; "))
 		}
-		fmt.Fprintf(ew, "  by criticality: %s; isolation: %s\n", Counts(c.Exposure.ByCriticality), Counts(c.Exposure.ByIsolation))
+		printf(ew, "  by criticality: %s; isolation: %s\n", Counts(c.Exposure.ByCriticality), Counts(c.Exposure.ByIsolation))
 	}
 	return ew.err
 }
@@ -179,7 +192,10 @@ func JSON(w io.Writer, inv *Inventory) error {
 var csvHeader = slices.Concat(declared.Columns, []string{"vendor_source", "roles", "concern", "isolation", "declared",
 	"observed", "first_seen", "last_seen", "shared"})
 
-// CSV writes one row per asset. An asset list gives an address or a MAC
+// CSV writes one row per asset. Every cell goes through textsafe.Cell:
+// controls and bidi characters are escaped, and a cell a spreadsheet would
+// read as a formula (it starts with =, +, -, @, tab or CR) gets a leading
+// single quote (docs/formats/inventory-csv.md, "Safe cells"). An asset list gives an address or a MAC
 // to one asset only, and its reader skips a row that repeats one; so when
 // two assets hold the same address or MAC (two declarations disagree: a
 // site.yaml asset and a BOM component with one address and two MACs), the
@@ -227,7 +243,7 @@ func CSV(w io.Writer, inv *Inventory) error {
 			a.Supplier, a.Origin, a.Crane, zone, a.Criticality, a.Serial, a.Firmware, "", a.VendorSource,
 			strings.Join(roles, ";"), strings.Join(concern, ";"), a.Isolation, strconv.FormatBool(a.Declared),
 			strconv.FormatBool(a.Observed), first, last, strings.Join(shared, ";")}
-		if err := cw.Write(row); err != nil {
+		if err := cw.Write(textsafe.Row(row)); err != nil {
 			return err
 		}
 	}
@@ -242,7 +258,8 @@ var cranesCSVHeader = []string{"id", "name", "manufacturer", "model", "supplier"
 // CranesCSV writes one row per crane: what it is, its zones, its exposure
 // counts, its suppliers of concern with the path tying each to it, and its
 // remote-management paths. Lists are joined by ";", counts by name as
-// "core-control 5;support 2". It is a report, not an import format.
+// "core-control 5;support 2". It is a report, not an import format. Cells
+// are made safe as CSV's are (textsafe.Cell).
 func CranesCSV(w io.Writer, inv *Inventory) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(cranesCSVHeader); err != nil {
@@ -268,7 +285,7 @@ func CranesCSV(w io.Writer, inv *Inventory) error {
 			strconv.Itoa(x.Assets), strconv.Itoa(x.Declared), strconv.Itoa(x.Observed), strconv.Itoa(x.OfConcern),
 			strings.Join(sups, ";"), strings.Join(paths, ";"), strconv.FormatBool(c.RemoteManagement),
 			strings.Join(c.RemotePaths, ";"), counts(x.ByCriticality), counts(x.ByIsolation)}
-		if err := cw.Write(row); err != nil {
+		if err := cw.Write(textsafe.Row(row)); err != nil {
 			return err
 		}
 	}

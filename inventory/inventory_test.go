@@ -368,7 +368,7 @@ func TestRoundTrips(t *testing.T) {
 
 // TestTextIsClean: control sequences never reach a terminal: imports
 // refuse them (the row is skipped, the problem printed escaped), and the
-// text table replaces any that came another way.
+// text table shows any that came another way escaped (textsafe.String).
 func TestTextIsClean(t *testing.T) {
 	r := declared.ReadCSV("x.csv", strings.NewReader("id,vendor\nplc\x1b[31m1,Evil\x1b]0;owned\x07Corp\nplc2,Good\n"))
 	inv := Build(Options{Declared: []declared.Result{r}})
@@ -378,7 +378,7 @@ func TestTextIsClean(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	if len(inv.Assets) != 1 || len(inv.Problems) == 0 || !strings.Contains(out, "Evil ]0;owned Corp") || strings.ContainsAny(out, "\x1b\x07") {
+	if len(inv.Assets) != 1 || len(inv.Problems) == 0 || !strings.Contains(out, `Evil\x1b]0;owned\x07Corp (declared)`) || strings.ContainsAny(out, "\x1b\x07") {
 		t.Errorf("text %q", out)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"harborwatch/declared"
 	"harborwatch/event"
 	"harborwatch/finding"
+	"harborwatch/internal/textsafe"
 	"harborwatch/inventory"
 	"harborwatch/runstats"
 )
@@ -100,9 +102,28 @@ type textWriter struct {
 	err error
 }
 
+// printf writes a line of the report. Every argument that is not a number
+// is shown through textsafe.String: names from the wire (file names,
+// identities), from site.yaml (facility, zones, assets) and from the
+// command line (capture files) cannot move the cursor, ring, recolour or
+// reorder the terminal, nor break a line. The format itself is ours and is
+// written as it is.
 func (t *textWriter) printf(format string, args ...any) {
 	if t.err != nil {
 		return
+	}
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = textsafe.String(s)
+			continue
+		}
+		switch reflect.ValueOf(a).Kind() {
+		case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint,
+			reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+			// numbers keep their verb (%d)
+		default:
+			args[i] = textsafe.String(fmt.Sprint(a))
+		}
 	}
 	_, t.err = fmt.Fprintf(t.w, format, args...)
 }
@@ -112,9 +133,9 @@ func stamp(ts time.Time) string { return ts.UTC().Format("2006-01-02 15:04:05.00
 func (t *textWriter) header(d *Document) {
 	title := "harborwatch analysis"
 	if f := d.Facility; f != nil && f.Name != "" {
-		title += " — " + f.Name
+		title += " — " + textsafe.String(f.Name)
 		if f.Port != "" {
-			title += ", " + f.Port
+			title += ", " + textsafe.String(f.Port)
 		}
 	}
 	t.printf("%s\n%s\n\n", title, strings.Repeat("=", len([]rune(title))))
