@@ -13,6 +13,7 @@ import (
 	"harborwatch/analysis"
 	"harborwatch/finding"
 	"harborwatch/internal/synth"
+	"harborwatch/internal/textsafe"
 	"harborwatch/report"
 	"harborwatch/site"
 )
@@ -86,7 +87,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer os.RemoveAll(dir)
-		fmt.Fprintf(e.stderr, "harborwatch demo: the files (and the evidence the report points to) are in %s, deleted on exit; --keep DIR keeps them\n", dir)
+		fmt.Fprintf(e.stderr, "harborwatch demo: the files (and the evidence the report points to) are in %s, deleted on exit; --keep DIR keeps them\n", textsafe.String(dir))
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -145,17 +146,18 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(closing, ".")
 	for _, k := range chk.Missing {
-		fmt.Fprintf(closing, "  missing:    %s\n", k)
+		fmt.Fprintf(closing, "  missing:    %s\n", textsafe.String(k.String()))
 	}
 	for _, k := range chk.Unexpected {
-		fmt.Fprintf(closing, "  unexpected: %s\n", k)
+		fmt.Fprintf(closing, "  unexpected: %s\n", textsafe.String(k.String()))
 	}
 	if chk.maintenance != "" {
-		fmt.Fprintf(closing, "Authorized maintenance: %s\n", chk.maintenance)
+		fmt.Fprintf(closing, "Authorized maintenance: %s\n", textsafe.String(chk.maintenance))
 	}
 	if o.keep != "" {
 		fmt.Fprintf(closing, "Files: %s (capture), %s, %s, %s, %s\nAnalyze again: harborwatch analyze --site %s %s\n",
-			sim.capture, sim.site, sim.inventory, sim.truthFile, reportPath, sim.site, sim.capture)
+			textsafe.String(sim.capture), textsafe.String(sim.site), textsafe.String(sim.inventory), textsafe.String(sim.truthFile),
+			textsafe.String(reportPath), textsafe.String(sim.site), textsafe.String(sim.capture))
 	} else {
 		fmt.Fprint(closing, "Files: written to a temporary folder, now removed; keep them with 'harborwatch demo --keep DIR'.\n"+
 			"Analyze again: harborwatch analyze --site DIR/terminal.site.yaml DIR/terminal.pcap\n")
