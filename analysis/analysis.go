@@ -145,6 +145,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			opts.OnDamage(err)
 		}
 	}
+	popts.OnUnknownLink = func(l capture.LinkType, file string) {
+		log.Warn(fmt.Sprintf("%s: link type %s is not one harborwatch decodes: its packets are counted (stats.unknown_link_types), not analyzed", file, l),
+			"file", file, "link_type", l.String())
+	}
 	// The inventory needs the MAC registry and the supplier catalog at the
 	// end; parse them meanwhile on a spare core.
 	go warmInventory()

@@ -37,6 +37,12 @@ type Options struct {
 	// OnDamage is called (from the reading goroutine) for each damaged
 	// capture, with the *capture.DamageError.
 	OnDamage func(error)
+	// OnUnknownLink, when not nil, is called (from the reading goroutine)
+	// the first time the run meets a packet of a link type no decoder
+	// knows, with the link type and the capture it came from. Such
+	// packets are counted in Result.Stats.UnknownLinkTypes and not
+	// analyzed.
+	OnUnknownLink func(link capture.LinkType, file string)
 	// Progress, when not nil, is updated as packets are read.
 	Progress *Progress
 	// OnFlow, when not nil, is called with every flow as it ends (a
@@ -441,6 +447,9 @@ type reader struct {
 	first, last int64
 	packets     uint64
 	bytes       uint64
+	// links counts the packets of each link type no decoder knows (a
+	// map: such types are few, and inserting one allocates only once).
+	links map[capture.LinkType]uint64
 }
 
 func (r *reader) run(ctx context.Context, handle func(*capture.Packet)) error {
@@ -471,6 +480,9 @@ func (r *reader) run(ctx context.Context, handle func(*capture.Packet)) error {
 		if p.TS > r.last {
 			r.last = p.TS
 		}
+		if !decode.Supports(p.Link) {
+			r.unknownLink(&p)
+		}
 		handle(&p)
 		pending++
 		pendingBytes += int64(p.OrigLen)
@@ -490,6 +502,23 @@ func (r *reader) run(ctx context.Context, handle func(*capture.Packet)) error {
 		r.opts.Progress.Bytes.Add(pendingBytes)
 	}
 	return ctx.Err()
+}
+
+// unknownLink counts a packet of a link type no decoder knows, and tells
+// OnUnknownLink of the first one of each type.
+func (r *reader) unknownLink(p *capture.Packet) {
+	n, seen := r.links[p.Link]
+	if r.links == nil {
+		r.links = make(map[capture.LinkType]uint64)
+	}
+	r.links[p.Link] = n + 1
+	if !seen && r.opts.OnUnknownLink != nil {
+		file := ""
+		if p.File >= 0 && p.File < len(r.names) {
+			file = r.names[p.File]
+		}
+		r.opts.OnUnknownLink(p.Link, file)
+	}
 }
 
 func (r *reader) damage(de *capture.DamageError) {
@@ -529,6 +558,16 @@ func finish(eng *detect.Engine, oe *observe.Engine, shards []*shard, rd *reader,
 	st.DecodeErrors = errs.Map()
 	if st.DecodeErrors == nil {
 		st.DecodeErrors = map[string]uint64{}
+	}
+	// A link type no decoder knows is not a malformed header: its packets
+	// are counted per link type instead (the decoders' "link" errors are
+	// exactly those packets).
+	delete(st.DecodeErrors, decode.LayerLink.String())
+	for l, n := range rd.links {
+		if st.UnknownLinkTypes == nil {
+			st.UnknownLinkTypes = make(map[string]uint64, len(rd.links))
+		}
+		st.UnknownLinkTypes[l.String()] += n
 	}
 	st.Analyzers = map[string]runstats.Analyzer{}
 	for _, s := range shards {

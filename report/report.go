@@ -144,6 +144,10 @@ func (t *textWriter) header(d *Document) {
 		}
 		t.printf("lost     tcp gaps %s (%s)\n", count(st.TCPGaps), cost)
 	}
+	for _, k := range sortedKeys(st.UnknownLinkTypes) {
+		n := st.UnknownLinkTypes[k]
+		t.printf("unknown  link type %s: %s not analyzed (no decoder for it)\n", k, nouns(n, "packet", "packets"))
+	}
 	var errs []string
 	for _, k := range sortedKeys(st.DecodeErrors) {
 		errs = append(errs, fmt.Sprintf("%s %d", k, st.DecodeErrors[k]))

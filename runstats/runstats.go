@@ -40,6 +40,11 @@ type Stats struct {
 	// Analyzers counts, per protocol analyzer, the flows it confirmed and
 	// those it gave up on.
 	Analyzers map[string]Analyzer `json:"analyzers"`
+	// UnknownLinkTypes counts, per link type (its tcpdump name, e.g.
+	// "LINKTYPE_147"), the packets not analyzed because no decoder knows
+	// their link layer: a capture (or pcapng interface) of such a link
+	// type is read but not looked into.
+	UnknownLinkTypes map[string]uint64 `json:"unknown_link_types,omitempty"`
 	// EventsLate counts events written after an event of a later time:
 	// a capture whose timestamps go back by more than the events' merge
 	// window (a few thousand packets).
@@ -64,6 +69,16 @@ func (s *Stats) Damaged() int {
 		if c.Error != "" {
 			n++
 		}
+	}
+	return n
+}
+
+// UnknownLinkTotal returns how many packets were of a link type no
+// decoder knows.
+func (s *Stats) UnknownLinkTotal() uint64 {
+	var n uint64
+	for _, v := range s.UnknownLinkTypes {
+		n += v
 	}
 	return n
 }
