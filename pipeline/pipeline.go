@@ -125,7 +125,15 @@ type Result struct {
 // Run reads every source to its end as one timeline (merged by timestamp),
 // and returns the findings, assets, statistics and, if asked, events.
 // Damaged captures are not fatal: they are reported through OnDamage and in
-// Stats. Run returns early with ctx's error when ctx is cancelled.
+// Stats.
+//
+// When ctx is cancelled Run stops reading within a few thousand packets
+// (it looks at ctx every 4,096 packets) and finishes with what it read:
+// the open flows are flushed and judged, the findings and statistics are
+// those of the packets read, and Result.Stats.Partial is set with the
+// reason (context.Cause of ctx). The error is nil then: the result is
+// whole for what it covers. Finishing costs time in proportion to what
+// is held (flows, hosts), not to what was left unread.
 func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, error) {
 	if len(srcs) == 0 {
 		return nil, errors.New("no capture to read")
@@ -203,6 +211,10 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 		return nil, err
 	}
 	res := finish(eng, oe, shards, &rd, names)
+	if rd.stopped {
+		res.Stats.Partial = true
+		res.Stats.PartialReason = context.Cause(ctx).Error()
+	}
 	at := time.Unix(0, rd.last).UTC()
 	for _, s := range shards {
 		s.drain(at, ^uint64(0))
@@ -438,7 +450,9 @@ func addrHash(a netip.Addr) uint64 {
 }
 
 // reader pulls packets from the source, keeps per-file statistics and
-// reports damage.
+// reports damage. It stops, and sets stopped, when ctx is cancelled: ctx is
+// looked at every 4,096 packets (a cheap atomic load, but not one to make
+// per packet).
 type reader struct {
 	src         capture.Source
 	names       []string
@@ -447,6 +461,9 @@ type reader struct {
 	first, last int64
 	packets     uint64
 	bytes       uint64
+	// stopped is set when run stopped before the end of the input
+	// because ctx was cancelled.
+	stopped bool
 	// links counts the packets of each link type no decoder knows (a
 	// map: such types are few, and inserting one allocates only once).
 	links map[capture.LinkType]uint64
@@ -492,8 +509,9 @@ func (r *reader) run(ctx context.Context, handle func(*capture.Packet)) error {
 				r.opts.Progress.Bytes.Add(pendingBytes)
 			}
 			pending, pendingBytes = 0, 0
-			if err := ctx.Err(); err != nil {
-				return err
+			if ctx.Err() != nil {
+				r.stopped = true
+				return nil
 			}
 		}
 	}
@@ -501,7 +519,7 @@ func (r *reader) run(ctx context.Context, handle func(*capture.Packet)) error {
 		r.opts.Progress.Packets.Add(pending)
 		r.opts.Progress.Bytes.Add(pendingBytes)
 	}
-	return ctx.Err()
+	return nil
 }
 
 // unknownLink counts a packet of a link type no decoder knows, and tells

@@ -117,8 +117,11 @@ func (t *textWriter) header(d *Document) {
 			title += ", " + f.Port
 		}
 	}
-	t.printf("%s\n%s\n\n", title, strings.Repeat("=", len([]rune(title))))
 	st := &d.Stats
+	if st.Partial {
+		t.printf("PARTIAL REPORT (%s): only the first %s were analyzed\n\n", st.PartialReason, nouns(st.Packets, "packet", "packets"))
+	}
+	t.printf("%s\n%s\n\n", title, strings.Repeat("=", len([]rune(title))))
 	for _, c := range st.Captures {
 		t.printf("capture  %s: %s packets, %s bytes\n", c.File, count(c.Packets), count(c.Bytes))
 		if c.Error != "" {
