@@ -93,7 +93,11 @@ func (e *InputError) Unwrap() error { return e.Err }
 // pipeline, builds the inventory and the report document. Damaged
 // captures are not fatal: every packet before the damage is analyzed and
 // the damage is logged, passed to OnDamage and counted in the statistics.
-// Run returns early with ctx's error when ctx is cancelled.
+//
+// When ctx is cancelled the pipeline stops reading within a few thousand
+// packets and Run finishes with what was read (see pipeline.Run): the
+// inventory and the document are built from it, and Document.Stats.Partial
+// is set with the reason. The error is nil then.
 func Run(ctx context.Context, opts Options) (*Result, error) {
 	log := opts.Logger
 	if log == nil {
@@ -145,6 +149,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			opts.OnDamage(err)
 		}
 	}
+	popts.OnUnknownLink = func(l capture.LinkType, file string) {
+		log.Warn(fmt.Sprintf("%s: link type %s is not one harborwatch decodes: its packets are counted (stats.unknown_link_types), not analyzed", file, l),
+			"file", file, "link_type", l.String())
+	}
 	// The inventory needs the MAC registry and the supplier catalog at the
 	// end; parse them meanwhile on a spare core.
 	go warmInventory()
@@ -155,6 +163,10 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	st := &res.Stats
+	if st.Partial {
+		log.Info(fmt.Sprintf("stopped after %s: %s", nouns(st.Packets, "packet", "packets"), st.PartialReason),
+			"packets", st.Packets, "reason", st.PartialReason)
+	}
 	log.Info(fmt.Sprintf("analyzed %s, %s in %.2f s", nouns(st.Packets, "packet", "packets"), nouns(st.Flows, "flow", "flows"), time.Since(start).Seconds()),
 		"packets", st.Packets, "bytes", st.Bytes, "flows", st.Flows, "evicted_flows", st.EvictedFlows,
 		"tcp_gaps", st.TCPGaps, "tcp_dropped_bytes", st.TCPDroppedBytes, "decode_errors", st.DecodeErrorTotal(),

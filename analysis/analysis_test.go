@@ -22,6 +22,7 @@ import (
 	"harborwatch/internal/cli"
 	"harborwatch/pipeline"
 	"harborwatch/report"
+	"harborwatch/runstats"
 	"harborwatch/site"
 )
 
@@ -339,12 +340,26 @@ func TestDamage(t *testing.T) {
 	}
 }
 
-// TestCancel: a cancelled context ends the run with its error.
+// TestCancel: a cancelled context ends the run early with what it read,
+// marked partial with the cause, in the pipeline's result and the
+// document alike.
 func TestCancel(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	_, err := analysis.Run(ctx, analysis.Options{Files: []string{examplePcap}, Workers: 1})
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("err %v, want context.Canceled", err)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("interrupted by the test"))
+	res, err := analysis.Run(ctx, analysis.Options{Files: []string{examplePcap}, Workers: 1})
+	if err != nil {
+		t.Fatalf("err %v, want a partial result", err)
+	}
+	for _, st := range []*runstats.Stats{&res.Pipeline.Stats, &res.Document.Stats} {
+		if !st.Partial || st.PartialReason != "interrupted by the test" || st.Packets == 0 || st.Packets > 4096 {
+			t.Errorf("partial %v %q after %d packets, want partial, the test's cause and at most 4,096 packets", st.Partial, st.PartialReason, st.Packets)
+		}
+	}
+	if res.Inventory == nil || res.Document.Assets == nil {
+		t.Error("a partial run has no inventory")
+	}
+	full, err := analysis.Run(context.Background(), analysis.Options{Files: []string{examplePcap}, Workers: 1})
+	if err != nil || full.Document.Stats.Partial || full.Document.Stats.Packets <= res.Document.Stats.Packets {
+		t.Errorf("full run: err %v, partial %v, %d packets", err, full.Document.Stats.Partial, full.Document.Stats.Packets)
 	}
 }

@@ -116,6 +116,19 @@ func (d *Decoder) Decode(link capture.LinkType, data []byte, p *Packet) error {
 	return err
 }
 
+// Supports reports whether Decode knows the link type: for any other,
+// Decode returns ErrUnsupportedLink. A caller that reads captures counts
+// the packets of unsupported link types apart (they are not malformed:
+// nothing here can read them).
+func Supports(link capture.LinkType) bool {
+	switch link {
+	case capture.LinkEthernet, capture.LinkLinuxSLL, capture.LinkLinuxSLL2, capture.LinkRaw,
+		capture.LinkIPv4, capture.LinkIPv6, capture.LinkNull:
+		return true
+	}
+	return false
+}
+
 // fail counts a bad header at layer l and returns its error.
 func (d *Decoder) fail(l Layer, k kind) error {
 	d.Errors[l]++

@@ -679,3 +679,15 @@ func TestDecodeAllocs(t *testing.T) {
 		})
 	}
 }
+
+// TestSupports: Supports is true exactly for the link types Decode reads.
+func TestSupports(t *testing.T) {
+	var d Decoder
+	var p Packet
+	for l := range capture.LinkType(300) {
+		err := d.Decode(l, pktTCP4VLAN, &p)
+		if unsupported := errors.Is(err, ErrUnsupportedLink); Supports(l) == unsupported {
+			t.Errorf("Supports(%v) = %v, Decode error %v", l, Supports(l), err)
+		}
+	}
+}

@@ -37,6 +37,12 @@ type Options struct {
 	// OnDamage is called (from the reading goroutine) for each damaged
 	// capture, with the *capture.DamageError.
 	OnDamage func(error)
+	// OnUnknownLink, when not nil, is called (from the reading goroutine)
+	// the first time the run meets a packet of a link type no decoder
+	// knows, with the link type and the capture it came from. Such
+	// packets are counted in Result.Stats.UnknownLinkTypes and not
+	// analyzed.
+	OnUnknownLink func(link capture.LinkType, file string)
 	// Progress, when not nil, is updated as packets are read.
 	Progress *Progress
 	// OnFlow, when not nil, is called with every flow as it ends (a
@@ -119,7 +125,15 @@ type Result struct {
 // Run reads every source to its end as one timeline (merged by timestamp),
 // and returns the findings, assets, statistics and, if asked, events.
 // Damaged captures are not fatal: they are reported through OnDamage and in
-// Stats. Run returns early with ctx's error when ctx is cancelled.
+// Stats.
+//
+// When ctx is cancelled Run stops reading within a few thousand packets
+// (it looks at ctx every 4,096 packets) and finishes with what it read:
+// the open flows are flushed and judged, the findings and statistics are
+// those of the packets read, and Result.Stats.Partial is set with the
+// reason (context.Cause of ctx). The error is nil then: the result is
+// whole for what it covers. Finishing costs time in proportion to what
+// is held (flows, hosts), not to what was left unread.
 func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, error) {
 	if len(srcs) == 0 {
 		return nil, errors.New("no capture to read")
@@ -197,6 +211,10 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 		return nil, err
 	}
 	res := finish(eng, oe, shards, &rd, names)
+	if rd.stopped {
+		res.Stats.Partial = true
+		res.Stats.PartialReason = context.Cause(ctx).Error()
+	}
 	at := time.Unix(0, rd.last).UTC()
 	for _, s := range shards {
 		s.drain(at, ^uint64(0))
@@ -432,7 +450,9 @@ func addrHash(a netip.Addr) uint64 {
 }
 
 // reader pulls packets from the source, keeps per-file statistics and
-// reports damage.
+// reports damage. It stops, and sets stopped, when ctx is cancelled: ctx is
+// looked at every 4,096 packets (a cheap atomic load, but not one to make
+// per packet).
 type reader struct {
 	src         capture.Source
 	names       []string
@@ -441,6 +461,12 @@ type reader struct {
 	first, last int64
 	packets     uint64
 	bytes       uint64
+	// stopped is set when run stopped before the end of the input
+	// because ctx was cancelled.
+	stopped bool
+	// links counts the packets of each link type no decoder knows (a
+	// map: such types are few, and inserting one allocates only once).
+	links map[capture.LinkType]uint64
 }
 
 func (r *reader) run(ctx context.Context, handle func(*capture.Packet)) error {
@@ -471,6 +497,9 @@ func (r *reader) run(ctx context.Context, handle func(*capture.Packet)) error {
 		if p.TS > r.last {
 			r.last = p.TS
 		}
+		if !decode.Supports(p.Link) {
+			r.unknownLink(&p)
+		}
 		handle(&p)
 		pending++
 		pendingBytes += int64(p.OrigLen)
@@ -480,8 +509,9 @@ func (r *reader) run(ctx context.Context, handle func(*capture.Packet)) error {
 				r.opts.Progress.Bytes.Add(pendingBytes)
 			}
 			pending, pendingBytes = 0, 0
-			if err := ctx.Err(); err != nil {
-				return err
+			if ctx.Err() != nil {
+				r.stopped = true
+				return nil
 			}
 		}
 	}
@@ -489,7 +519,24 @@ func (r *reader) run(ctx context.Context, handle func(*capture.Packet)) error {
 		r.opts.Progress.Packets.Add(pending)
 		r.opts.Progress.Bytes.Add(pendingBytes)
 	}
-	return ctx.Err()
+	return nil
+}
+
+// unknownLink counts a packet of a link type no decoder knows, and tells
+// OnUnknownLink of the first one of each type.
+func (r *reader) unknownLink(p *capture.Packet) {
+	n, seen := r.links[p.Link]
+	if r.links == nil {
+		r.links = make(map[capture.LinkType]uint64)
+	}
+	r.links[p.Link] = n + 1
+	if !seen && r.opts.OnUnknownLink != nil {
+		file := ""
+		if p.File >= 0 && p.File < len(r.names) {
+			file = r.names[p.File]
+		}
+		r.opts.OnUnknownLink(p.Link, file)
+	}
 }
 
 func (r *reader) damage(de *capture.DamageError) {
@@ -529,6 +576,16 @@ func finish(eng *detect.Engine, oe *observe.Engine, shards []*shard, rd *reader,
 	st.DecodeErrors = errs.Map()
 	if st.DecodeErrors == nil {
 		st.DecodeErrors = map[string]uint64{}
+	}
+	// A link type no decoder knows is not a malformed header: its packets
+	// are counted per link type instead (the decoders' "link" errors are
+	// exactly those packets).
+	delete(st.DecodeErrors, decode.LayerLink.String())
+	for l, n := range rd.links {
+		if st.UnknownLinkTypes == nil {
+			st.UnknownLinkTypes = make(map[string]uint64, len(rd.links))
+		}
+		st.UnknownLinkTypes[l.String()] += n
 	}
 	st.Analyzers = map[string]runstats.Analyzer{}
 	for _, s := range shards {

@@ -138,8 +138,11 @@ func (t *textWriter) header(d *Document) {
 			title += ", " + textsafe.String(f.Port)
 		}
 	}
-	t.printf("%s\n%s\n\n", title, strings.Repeat("=", len([]rune(title))))
 	st := &d.Stats
+	if st.Partial {
+		t.printf("PARTIAL REPORT (%s): only the first %s were analyzed\n\n", st.PartialReason, nouns(st.Packets, "packet", "packets"))
+	}
+	t.printf("%s\n%s\n\n", title, strings.Repeat("=", len([]rune(title))))
 	for _, c := range st.Captures {
 		t.printf("capture  %s: %s packets, %s bytes\n", c.File, count(c.Packets), count(c.Bytes))
 		if c.Error != "" {
@@ -164,6 +167,10 @@ func (t *textWriter) header(d *Document) {
 			cost = count(st.TCPDroppedBytes) + " bytes not analyzed: ICS operations in them may be missed"
 		}
 		t.printf("lost     tcp gaps %s (%s)\n", count(st.TCPGaps), cost)
+	}
+	for _, k := range sortedKeys(st.UnknownLinkTypes) {
+		n := st.UnknownLinkTypes[k]
+		t.printf("unknown  link type %s: %s not analyzed (no decoder for it)\n", k, nouns(n, "packet", "packets"))
 	}
 	var errs []string
 	for _, k := range sortedKeys(st.DecodeErrors) {

@@ -188,3 +188,33 @@ func TestTextLosses(t *testing.T) {
 		t.Errorf("clean report: %v\n%s", err, b.String())
 	}
 }
+
+// TestTextPartialAndLinks: a partial run says so on the report's first
+// line, with its reason; packets of unknown link types get a line each;
+// a whole run says neither.
+func TestTextPartialAndLinks(t *testing.T) {
+	d := doc()
+	d.Stats.Partial, d.Stats.PartialReason = true, "interrupted by SIGINT"
+	d.Stats.UnknownLinkTypes = map[string]uint64{"LINKTYPE_147": 3, "LINKTYPE_105": 1}
+	var b bytes.Buffer
+	if err := Text(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(b.String(), "\n")
+	if want := "PARTIAL REPORT (interrupted by SIGINT): only the first 1,207 packets were analyzed"; first != want {
+		t.Errorf("first line %q, want %q", first, want)
+	}
+	if want := "unknown  link type LINKTYPE_105: 1 packet not analyzed (no decoder for it)\n" +
+		"unknown  link type LINKTYPE_147: 3 packets not analyzed (no decoder for it)\n"; !strings.Contains(b.String(), want) {
+		t.Errorf("text report lacks %q:\n%s", want, b.String())
+	}
+	b.Reset()
+	if err := Text(&b, doc()); err != nil || strings.Contains(b.String(), "PARTIAL") || strings.Contains(b.String(), "unknown ") {
+		t.Errorf("whole report: %v\n%s", err, b.String())
+	}
+	var j bytes.Buffer
+	if err := JSON(&j, d); err != nil || !strings.Contains(j.String(), `"partial": true,
+    "partial_reason": "interrupted by SIGINT",`) {
+		t.Errorf("JSON: %v\n%s", err, j.String())
+	}
+}

@@ -15,17 +15,22 @@ type Capture struct {
 // Stats describes a whole run. The JSON names are those of the report's
 // "stats" object (schema version 1).
 type Stats struct {
-	Captures     []Capture         `json:"captures"`
-	Packets      uint64            `json:"packets"`
-	Bytes        uint64            `json:"bytes"`
-	Flows        uint64            `json:"flows"`
-	EvictedFlows uint64            `json:"evicted_flows"`
-	ExpiredFlows uint64            `json:"-"` // depends on how flows were sharded; not reported
-	PeakFlows    uint64            `json:"-"` // sum of the shards' peaks: depends on sharding; not reported
-	DecodeErrors map[string]uint64 `json:"decode_errors"`
-	Fragments    uint64            `json:"fragments"`
-	Truncated    uint64            `json:"truncated"`
-	NonIP        uint64            `json:"non_ip"`
+	// Partial is set when the run stopped before the end of its input
+	// (it was interrupted): everything here counts only what was read by
+	// then, and PartialReason says why it stopped.
+	Partial       bool              `json:"partial,omitempty"`
+	PartialReason string            `json:"partial_reason,omitempty"`
+	Captures      []Capture         `json:"captures"`
+	Packets       uint64            `json:"packets"`
+	Bytes         uint64            `json:"bytes"`
+	Flows         uint64            `json:"flows"`
+	EvictedFlows  uint64            `json:"evicted_flows"`
+	ExpiredFlows  uint64            `json:"-"` // depends on how flows were sharded; not reported
+	PeakFlows     uint64            `json:"-"` // sum of the shards' peaks: depends on sharding; not reported
+	DecodeErrors  map[string]uint64 `json:"decode_errors"`
+	Fragments     uint64            `json:"fragments"`
+	Truncated     uint64            `json:"truncated"`
+	NonIP         uint64            `json:"non_ip"`
 	// TCPGaps counts holes in the reassembled streams of ICS flows (lost
 	// or reordered segments); TCPDroppedBytes the pending bytes dropped at
 	// them.
@@ -40,6 +45,11 @@ type Stats struct {
 	// Analyzers counts, per protocol analyzer, the flows it confirmed and
 	// those it gave up on.
 	Analyzers map[string]Analyzer `json:"analyzers"`
+	// UnknownLinkTypes counts, per link type (its tcpdump name, e.g.
+	// "LINKTYPE_147"), the packets not analyzed because no decoder knows
+	// their link layer: a capture (or pcapng interface) of such a link
+	// type is read but not looked into.
+	UnknownLinkTypes map[string]uint64 `json:"unknown_link_types,omitempty"`
 	// EventsLate counts events written after an event of a later time:
 	// a capture whose timestamps go back by more than the events' merge
 	// window (a few thousand packets).
@@ -64,6 +74,16 @@ func (s *Stats) Damaged() int {
 		if c.Error != "" {
 			n++
 		}
+	}
+	return n
+}
+
+// UnknownLinkTotal returns how many packets were of a link type no
+// decoder knows.
+func (s *Stats) UnknownLinkTotal() uint64 {
+	var n uint64
+	for _, v := range s.UnknownLinkTypes {
+		n += v
 	}
 	return n
 }

@@ -188,18 +188,18 @@ func (p *TFTPPacket) Option(name string) (value []byte, ok bool) {
 
 // ProbeTFTPRequest reports whether b is a TFTP read or write request as a
 // client opens a transfer with (RFC 1350 §5; the first datagram to port
-// 69): a well-formed RRQ or WRQ whose file name is not empty and printable
-// US-ASCII (space included) and whose mode is netascii, octet or mail, any
-// case. Options, if any, must be well formed.
+// 69): a well-formed RRQ or WRQ whose file name is not empty and whose
+// mode is netascii, octet or mail, any case. Options, if any, must be well
+// formed.
+//
+// The file name may hold any byte but NUL: control characters, DEL and
+// bytes above 0x7f (UTF-8 names) do not make a request any less a
+// request, and a sender who puts an escape sequence into a name to hide it
+// must not hide the transfer. The name is kept as sent; views escape it.
 func ProbeTFTPRequest(b []byte) bool {
 	var p TFTPPacket
 	if parseTFTP(b, &p) != nil || (p.Opcode != TFTPRead && p.Opcode != TFTPWrite) || len(p.Filename) == 0 {
 		return false
-	}
-	for _, c := range p.Filename {
-		if c < ' ' || c > '~' {
-			return false
-		}
 	}
 	return foldEqual(p.Mode, "netascii") || foldEqual(p.Mode, "octet") || foldEqual(p.Mode, "mail")
 }

@@ -94,8 +94,15 @@ Examples:
   harborwatch analyze --site site.yaml --findings findings.jsonl --flows conn.jsonl capture.pcap
   harborwatch analyze --site site.yaml --evidence evidence/ capture.pcap
 
+SIGINT or SIGTERM (Ctrl-C) stops the reading within a second; the report of
+what was read is then written, its first line (text) or "partial": true with
+"partial_reason" in stats (JSON) saying it is partial, and the streams end
+with what was found by then. Evidence files are not written for a stopped
+run. A second signal quits at once, writing nothing more.
+
 Exit codes: 0 done, 1 failure, 2 bad usage or input, 3 a finding at or above
---fail-on exists.`,
+--fail-on exists, 130 (SIGINT) or 143 (SIGTERM) stopped by the signal, after
+writing the partial report.`,
 		run: runAnalyze,
 	}
 }
@@ -177,7 +184,11 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	aopts := analysis.Options{Site: st, Workers: o.workers, FlowMemory: mem}
 	out.options(&aopts, files)
 	res, err := analyzeFiles(ctx, e, files, aopts, ev.captureSums())
-	if err != nil {
+	// A stopped run (SIGINT, SIGTERM) still has its report: what was read,
+	// marked partial. It is written, and the run then exits with the
+	// signal's code.
+	stopped, _ := errors.AsType[*stoppedError](err)
+	if err != nil && stopped == nil {
 		return err
 	}
 	if err := out.close(); err != nil {
@@ -186,8 +197,12 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 
 	doc := res.Document
 	logReport(e, doc)
-	if err := ev.write(e, doc.Findings); err != nil {
-		return err
+	if stopped == nil {
+		if err := ev.write(e, doc.Findings); err != nil {
+			return err
+		}
+	} else if ev != nil {
+		fmt.Fprintf(e.stderr, "harborwatch: evidence: not written to %s (the run was stopped; writing it would read the captures again)\n", ev.dir)
 	}
 	if err := writeTo(e, o.out, func(w io.Writer) error {
 		if o.format == "json" {
@@ -196,6 +211,9 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		return report.Text(w, doc)
 	}); err != nil {
 		return err
+	}
+	if stopped != nil {
+		return stopped
 	}
 	if failOn != 0 {
 		for _, f := range doc.Findings {

@@ -21,6 +21,10 @@ const (
 	ExitFailure = 1
 	ExitUsage   = 2 // bad usage or bad input
 	ExitFailOn  = 3 // --fail-on threshold met
+	// A run stopped by a signal exits with 128 + the signal's number, as
+	// shells report a process the signal killed: 130 for SIGINT, 143 for
+	// SIGTERM (analyze writes its partial report first).
+	ExitInterrupt = 130
 )
 
 // usageError is bad usage or bad input: exit code 2.
@@ -103,7 +107,8 @@ Examples:
   harborwatch site check examples/terminal/site.yaml
 
 Run 'harborwatch <command> --help' for a command's flags.
-Exit codes: 0 done, 1 failure, 2 bad usage or input, 3 --fail-on met.
+Exit codes: 0 done, 1 failure, 2 bad usage or input, 3 --fail-on met,
+130 (SIGINT) or 143 (SIGTERM) stopped by the signal.
 `)
 }
 
@@ -147,6 +152,7 @@ func run(ctx context.Context, e *env, args []string) int {
 func exitCode(e *env, err error) int {
 	var ee exitError
 	var ue usageError
+	var se *stoppedError
 	switch {
 	case err == nil:
 		return ExitOK
@@ -154,6 +160,9 @@ func exitCode(e *env, err error) int {
 		return ExitOK
 	case errors.As(err, &ee):
 		return ee.code
+	case errors.As(err, &se):
+		fmt.Fprintf(e.stderr, "harborwatch: %v\n", err)
+		return stoppedCode(err)
 	case errors.As(err, &ue):
 		fmt.Fprintf(e.stderr, "harborwatch: %v\n", err)
 		return ExitUsage

@@ -244,6 +244,12 @@ func analyzeFiles(ctx context.Context, e *env, files []string, opts analysis.Opt
 	if err == nil && sums != nil {
 		copy(sums, res.SHA256)
 	}
+	if err == nil && res.Document.Stats.Partial {
+		// The run was stopped (a signal): the result covers what was
+		// read. analyze writes it as a partial report; other commands
+		// give up with the error.
+		return res, &stoppedError{cause: context.Cause(ctx), packets: res.Document.Stats.Packets}
+	}
 	return res, err
 }
 
