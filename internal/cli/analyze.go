@@ -1,12 +1,11 @@
 package cli
 
 import (
-	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -154,22 +153,35 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		}
 	}
 
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
-	ev, err := startEvidence(o.evidence, files)
+	// Every output is checked, and its temporary file created, before the
+	// analysis: a bad path fails at once.
+	outs := newOutputs(e, "analyze", files...)
+	outs.input(o.site)
+	defer outs.abort()
+	rep, err := outs.create("out", cmp.Or(o.out, "-"))
 	if err != nil {
 		return err
 	}
-	out, err := openStreams(e, streamFiles{o.events, o.findings, o.flows, o.observations})
+	if o.cpuProfile != "" {
+		prof, err := outs.create("cpuprofile", o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(prof); err != nil {
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			if err := prof.commit(); err != nil {
+				e.logger().Error(err.Error())
+			}
+		}()
+	}
+	ev, err := startEvidence(outs, o.evidence, files)
+	if err != nil {
+		return err
+	}
+	out, err := openStreams(outs, streamFiles{o.events, o.findings, o.flows, o.observations})
 	if err != nil {
 		return err
 	}
@@ -189,7 +201,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if err := ev.write(e, doc.Findings); err != nil {
 		return err
 	}
-	if err := writeTo(e, o.out, func(w io.Writer) error {
+	if err := writeOut(rep, func(w io.Writer) error {
 		if o.format == "json" {
 			return report.JSON(w, doc)
 		}
@@ -204,34 +216,6 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 				return exitError{ExitFailOn}
 			}
 		}
-	}
-	return nil
-}
-
-// writeTo writes through a buffer to path, or to stdout when path is "" or "-".
-func writeTo(e *env, path string, fn func(io.Writer) error) error {
-	if path == "" || path == "-" {
-		bw := bufio.NewWriter(e.stdout)
-		if err := fn(bw); err != nil {
-			return err
-		}
-		return bw.Flush()
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriter(f)
-	if err := fn(bw); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }
