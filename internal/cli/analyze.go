@@ -4,8 +4,11 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"math"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -111,7 +114,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.observations, "observations", "", "write news of devices as JSON lines to `FILE` as it comes: addresses seen for the first time, what devices say of themselves, discovery stations")
 	fs.StringVar(&o.flows, "flows", "", "write one JSON line per flow to `FILE` when it ends, and each minute of packet time while a long flow lasts (the fields of Zeek's conn.log, with zones and assets)")
 	fs.StringVar(&o.failOn, "fail-on", e.getenv("HARBORWATCH_FAIL_ON"), "exit 3 when a finding of this `SEVERITY` or higher exists (low, medium, high, critical)")
-	fs.IntVar(&o.workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers (0 = one per CPU)")
+	fs.IntVar(&o.workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers (0 = one per CPU; at most 4 a CPU)")
 	fs.StringVar(&o.flowMemory, "flow-memory", envOr(e, "HARBORWATCH_FLOW_MEMORY", "256MiB"), "`SIZE` bound of the flow tables' memory (e.g. 64MiB, 1GiB); the least recently used flows are evicted, and counted, beyond it")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the analysis to `FILE` (go tool pprof)")
 	logOpts := logFlags(fs, e)
@@ -141,6 +144,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if o.workers < 0 {
 		return usagef("analyze: %s: must be 0 or more", given(e, fs, "workers", strconv.Itoa(o.workers)))
 	}
+	o.workers = capWorkers(e, fs, o.workers)
 	mem, err := parseBytes(o.flowMemory)
 	if err != nil {
 		return usagef("analyze: %s: %v", given(e, fs, "flow-memory", o.flowMemory), err)
@@ -292,8 +296,28 @@ func parseBytes(s string) (int64, error) {
 		}
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(strings.TrimSpace(s), "-") || err == nil && n > math.MaxInt64/mul {
+		return 0, errors.New("too large")
+	}
 	if err != nil || n <= 0 {
 		return 0, errors.New("not a size (e.g. 256MiB, 1GiB)")
 	}
 	return n * mul, nil
+}
+
+// maxWorkersPerCPU bounds --workers: each worker owns a flow table and
+// queues, and more workers than this many per CPU only cost memory.
+const maxWorkersPerCPU = 4
+
+// capWorkers returns n, or maxWorkersPerCPU × NumCPU when n is above it,
+// with a warning naming where n came from.
+func capWorkers(e *env, fs *flag.FlagSet, n int) int {
+	limit := maxWorkersPerCPU * runtime.NumCPU()
+	if n <= limit {
+		return n
+	}
+	e.logger().Warn(fmt.Sprintf("%s is more than %d workers a CPU (%s); using %d",
+		given(e, fs, "workers", strconv.Itoa(n)), maxWorkersPerCPU, nouns(runtime.NumCPU(), "CPU", "CPUs"), limit),
+		"workers", n, "cpus", runtime.NumCPU(), "using", limit)
+	return limit
 }

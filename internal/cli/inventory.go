@@ -110,7 +110,7 @@ func runInventory(ctx context.Context, e *env, args []string) error {
 	fs.Var(&o.jsons, "json", "asset list `FILE` in JSON (repeatable)")
 	fs.StringVar(&o.format, "format", envOr(e, "HARBORWATCH_FORMAT", "text"), "output `FORMAT`: text, json, csv, cyclonedx or cyclonedx-xml (cranes: text, json or csv)")
 	fs.StringVar(&o.out, "out", "", "write to `FILE` instead of standard output")
-	fs.IntVar(&o.workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers for the captures (0 = one per CPU)")
+	fs.IntVar(&o.workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers for the captures (0 = one per CPU; at most 4 a CPU)")
 	logOpts := logFlags(fs, e)
 	if helpRequested(args) {
 		printHelp(e.stdout, c, fs)
@@ -141,6 +141,7 @@ func runInventory(ctx context.Context, e *env, args []string) error {
 	if o.workers < 0 {
 		return usagef("inventory: %s: must be 0 or more", given(e, fs, "workers", strconv.Itoa(o.workers)))
 	}
+	o.workers = capWorkers(e, fs, o.workers)
 	if o.site == "" && len(o.boms)+len(o.csvs)+len(o.jsons)+len(files) == 0 {
 		return usagef("inventory: nothing to inventory: give --site, --bom, --csv, --json or a capture (see 'harborwatch inventory --help')")
 	}
