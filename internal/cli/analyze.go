@@ -58,7 +58,16 @@ prohibited destinations, and controller operations other than reads,
 identity, diagnostics, sessions, I/O and writes.
 
 A damaged or truncated capture is not fatal: every packet before the damage
-is analyzed and the damage is reported (stderr and the report's stats).
+is analyzed and the damage is reported (stderr and the report's stats). A
+file that is missing, unreadable, a directory, not a capture, or a capture
+whose file header is damaged is bad input (exit 2), named with the reason.
+
+Outputs (--out, the streams, --evidence, --cpuprofile) are checked before
+the analysis starts: a path that is a symbolic link, a directory, one of
+the inputs or another output, or in a missing directory is refused (exit
+2). Each file is written beside its target under a temporary name and
+renamed into place once complete: a failed write (a full disk) leaves the
+previous file as it was, and says so.
 
 Streams for a SIEM, written while the capture is read (JSON lines; "-" is
 standard output; docs/formats/): --events FILE, the protocol events in
