@@ -67,7 +67,9 @@ the analysis starts: a path that is a symbolic link, a directory, one of
 the inputs or another output, or in a missing directory is refused (exit
 2). Each file is written beside its target under a temporary name and
 renamed into place once complete: a failed write (a full disk) leaves the
-previous file as it was, and says so.
+previous file as it was, and says so. A stream file thus takes its name at
+the end of the run; to follow a stream live, give "-" or a named pipe
+(written in place, as devices such as /dev/null are).
 
 Streams for a SIEM, written while the capture is read (JSON lines; "-" is
 standard output; docs/formats/): --events FILE, the protocol events in
