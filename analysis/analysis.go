@@ -78,7 +78,9 @@ type Result struct {
 }
 
 // InputError is a capture that cannot be read as one: the file is
-// missing, not readable, or not a capture. It is the caller's input at
+// missing, not readable, a directory, not a capture, or a capture whose
+// file header is damaged (a *capture.DamageError before the first
+// packet; damage after it is not fatal). It is the caller's input at
 // fault (the CLI exits 2), not the run. Its message is the underlying
 // error's.
 type InputError struct {
@@ -195,12 +197,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	return &Result{Pipeline: res, Inventory: inv, Document: report.NewDocument(fac, res.Stats, res.Findings, inv), SHA256: sums}, nil
 }
 
-// open opens one capture file; a missing, unreadable or non-capture file
-// is an *InputError.
+// open opens one capture file; a missing, unreadable or non-capture file,
+// and one whose file header is damaged, is an *InputError.
 func open(path string, hash bool) (capture.Source, error) {
 	s, err := capture.OpenWith(path, capture.Options{Hash: hash})
 	if err != nil {
-		if errors.Is(err, capture.ErrNotCapture) || errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
+		_, damaged := errors.AsType[*capture.DamageError](err)
+		if damaged || errors.Is(err, capture.ErrNotCapture) || errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
 			return nil, &InputError{File: path, Err: err}
 		}
 		return nil, err

@@ -160,20 +160,31 @@ func TestSink(t *testing.T) {
 	}
 }
 
-// TestInputErrors: a missing file and a file that is not a capture are
-// *InputError, with capture.Open's message; no capture at all is an error.
+// TestInputErrors: a missing file, a directory, a file that is not a
+// capture and a capture whose file header is damaged are *InputError, with
+// capture.Open's message; no capture at all is an error.
 func TestInputErrors(t *testing.T) {
 	notCapture := filepath.Join(t.TempDir(), "site.pcap")
 	if err := os.WriteFile(notCapture, []byte("# not a capture\nzones: []\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(t.TempDir(), "missing.pcap")
+	example, err := os.ReadFile(examplePcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	badHeader := filepath.Join(t.TempDir(), "header.pcap")
+	if err := os.WriteFile(badHeader, example[:10], 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		name, file string
 		is         error
 	}{
 		{"missing", missing, os.ErrNotExist},
 		{"not a capture", notCapture, capture.ErrNotCapture},
+		{"directory", t.TempDir(), capture.ErrNotCapture},
+		{"damaged file header", badHeader, capture.ErrTruncated},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := analysis.Run(context.Background(), analysis.Options{Files: []string{examplePcap, tt.file}})

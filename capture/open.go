@@ -30,7 +30,7 @@ const (
 // or pcapng) is recognised from the first bytes, not the file name.
 //
 // A file that is not a capture fails with an error wrapping ErrNotCapture
-// that names the file and shows its first bytes. A capture whose file
+// that names the file and shows its first bytes (a directory: says so). A capture whose file
 // header is damaged fails with a *DamageError. Close closes the file.
 func Open(path string) (Source, error) {
 	return OpenWith(path, Options{})
@@ -41,6 +41,10 @@ func OpenWith(path string, o Options) (Source, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		return nil, &openError{name: path, what: "is a directory, not a capture file (pcap or pcapng)", err: ErrNotCapture}
 	}
 	src, err := newSource(f, path, f, o)
 	if err != nil {

@@ -91,6 +91,13 @@ func TestOpen(t *testing.T) {
 			t.Errorf("Open = %v, want %q", err, want)
 		}
 	})
+	t.Run("directory", func(t *testing.T) {
+		_, err := Open(dir)
+		want := "open " + dir + ": is a directory, not a capture file (pcap or pcapng)"
+		if !errors.Is(err, ErrNotCapture) || err.Error() != want {
+			t.Errorf("Open = %v, want %q", err, want)
+		}
+	})
 	t.Run("empty file", func(t *testing.T) {
 		p := write("empty.pcap", nil)
 		_, err := Open(p)

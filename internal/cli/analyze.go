@@ -1,12 +1,14 @@
 package cli
 
 import (
-	"bufio"
+	"cmp"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
-	"os"
+	"math"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -56,7 +58,18 @@ prohibited destinations, and controller operations other than reads,
 identity, diagnostics, sessions, I/O and writes.
 
 A damaged or truncated capture is not fatal: every packet before the damage
-is analyzed and the damage is reported (stderr and the report's stats).
+is analyzed and the damage is reported (stderr and the report's stats). A
+file that is missing, unreadable, a directory, not a capture, or a capture
+whose file header is damaged is bad input (exit 2), named with the reason.
+
+Outputs (--out, the streams, --evidence, --cpuprofile) are checked before
+the analysis starts: a path that is a symbolic link, a directory, one of
+the inputs or another output, or in a missing directory is refused (exit
+2). Each file is written beside its target under a temporary name and
+renamed into place once complete: a failed write (a full disk) leaves the
+previous file as it was, and says so. A stream file thus takes its name at
+the end of the run; to follow a stream live, give "-" or a named pipe
+(written in place, as devices such as /dev/null are).
 
 Streams for a SIEM, written while the capture is read (JSON lines; "-" is
 standard output; docs/formats/): --events FILE, the protocol events in
@@ -119,7 +132,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.observations, "observations", "", "write news of devices as JSON lines to `FILE` as it comes: addresses seen for the first time, what devices say of themselves, discovery stations")
 	fs.StringVar(&o.flows, "flows", "", "write one JSON line per flow to `FILE` when it ends, and each minute of packet time while a long flow lasts (the fields of Zeek's conn.log, with zones and assets)")
 	fs.StringVar(&o.failOn, "fail-on", e.getenv("HARBORWATCH_FAIL_ON"), "exit 3 when a finding of this `SEVERITY` or higher exists (low, medium, high, critical)")
-	fs.IntVar(&o.workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers (0 = one per CPU)")
+	fs.IntVar(&o.workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers (0 = one per CPU; at most 4 a CPU)")
 	fs.StringVar(&o.flowMemory, "flow-memory", envOr(e, "HARBORWATCH_FLOW_MEMORY", "256MiB"), "`SIZE` bound of the flow tables' memory (e.g. 64MiB, 1GiB); the least recently used flows are evicted, and counted, beyond it")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the analysis to `FILE` (go tool pprof)")
 	logOpts := logFlags(fs, e)
@@ -149,6 +162,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if o.workers < 0 {
 		return usagef("analyze: %s: must be 0 or more", given(e, fs, "workers", strconv.Itoa(o.workers)))
 	}
+	o.workers = capWorkers(e, fs, o.workers)
 	mem, err := parseBytes(o.flowMemory)
 	if err != nil {
 		return usagef("analyze: %s: %v", given(e, fs, "flow-memory", o.flowMemory), err)
@@ -161,22 +175,35 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		}
 	}
 
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
-	ev, err := startEvidence(o.evidence, files)
+	// Every output is checked, and its temporary file created, before the
+	// analysis: a bad path fails at once.
+	outs := newOutputs(e, "analyze", files...)
+	outs.input(o.site)
+	defer outs.abort()
+	rep, err := outs.create("out", cmp.Or(o.out, "-"))
 	if err != nil {
 		return err
 	}
-	out, err := openStreams(e, streamFiles{o.events, o.findings, o.flows, o.observations})
+	if o.cpuProfile != "" {
+		prof, err := outs.create("cpuprofile", o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(prof); err != nil {
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			if err := prof.commit(); err != nil {
+				e.logger().Error(err.Error())
+			}
+		}()
+	}
+	ev, err := startEvidence(outs, o.evidence, files)
+	if err != nil {
+		return err
+	}
+	out, err := openStreams(outs, streamFiles{o.events, o.findings, o.flows, o.observations})
 	if err != nil {
 		return err
 	}
@@ -204,7 +231,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	} else if ev != nil {
 		fmt.Fprintf(e.stderr, "harborwatch: evidence: not written to %s (the run was stopped; writing it would read the captures again)\n", ev.dir)
 	}
-	if err := writeTo(e, o.out, func(w io.Writer) error {
+	if err := writeOut(rep, func(w io.Writer) error {
 		if o.format == "json" {
 			return report.JSON(w, doc)
 		}
@@ -222,34 +249,6 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 				return exitError{ExitFailOn}
 			}
 		}
-	}
-	return nil
-}
-
-// writeTo writes through a buffer to path, or to stdout when path is "" or "-".
-func writeTo(e *env, path string, fn func(io.Writer) error) error {
-	if path == "" || path == "-" {
-		bw := bufio.NewWriter(e.stdout)
-		if err := fn(bw); err != nil {
-			return err
-		}
-		return bw.Flush()
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriter(f)
-	if err := fn(bw); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }
@@ -326,8 +325,28 @@ func parseBytes(s string) (int64, error) {
 		}
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(strings.TrimSpace(s), "-") || err == nil && n > math.MaxInt64/mul {
+		return 0, errors.New("too large")
+	}
 	if err != nil || n <= 0 {
 		return 0, errors.New("not a size (e.g. 256MiB, 1GiB)")
 	}
 	return n * mul, nil
+}
+
+// maxWorkersPerCPU bounds --workers: each worker owns a flow table and
+// queues, and more workers than this many per CPU only cost memory.
+const maxWorkersPerCPU = 4
+
+// capWorkers returns n, or maxWorkersPerCPU × NumCPU when n is above it,
+// with a warning naming where n came from.
+func capWorkers(e *env, fs *flag.FlagSet, n int) int {
+	limit := maxWorkersPerCPU * runtime.NumCPU()
+	if n <= limit {
+		return n
+	}
+	e.logger().Warn(fmt.Sprintf("%s is more than %d workers a CPU (%s); using %d",
+		given(e, fs, "workers", strconv.Itoa(n)), maxWorkersPerCPU, nouns(runtime.NumCPU(), "CPU", "CPUs"), limit),
+		"workers", n, "cpus", runtime.NumCPU(), "using", limit)
+	return limit
 }

@@ -46,6 +46,9 @@ type env struct {
 	getenv         func(string) string
 	stderrTTY      bool
 	log            *slog.Logger // set by the command from its log flags; see logger
+	// wrapOutput, when not nil, wraps the writer of every output file
+	// (tests: a disk that fills up).
+	wrapOutput func(io.Writer) io.Writer
 }
 
 type command struct {

@@ -254,6 +254,9 @@ func TestBadCaptures(t *testing.T) {
 		{"random bytes", write("random.pcap", random), ExitUsage, "not a capture"},
 		{"text file", write("notes.txt", []byte("crane maintenance notes\n")), ExitUsage, "not a capture"},
 		{"missing file", filepath.Join(dir, "nope.pcap"), ExitUsage, "no such file"},
+		{"damaged file header", write("header.pcap", example[:10]), ExitUsage, "header.pcap: damaged at byte 0 (before the first packet): truncated file header"},
+		{"bad version", write("version.pcap", append(append([]byte{}, example[:4]...), append([]byte{9, 0}, example[6:]...)...)), ExitUsage, "version.pcap: damaged at byte 0 (before the first packet): unsupported pcap version"},
+		{"directory", dir, ExitUsage, "open " + dir + ": is a directory, not a capture file"},
 		{"truncated capture", write("cut.pcap", example[:len(example)*2/3]), ExitOK, "damaged at byte"},
 	}
 	for _, tt := range tests {

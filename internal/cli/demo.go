@@ -97,7 +97,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		all = append(all, sc.Name)
 	}
 	fmt.Fprintf(e.stderr, "harborwatch demo: simulating a terminal of %s with %s…\n", nouns(demoCranes, "crane", "cranes"), nouns(len(all), "scenario", "scenarios"))
-	sim, err := simulateFiles(ctx, e, filepath.Join(dir, "terminal.pcap"), "pcap", synth.TerminalOptions{Cranes: demoCranes, Scenarios: all})
+	outs := newOutputs(e, "demo")
+	defer outs.abort()
+	sim, err := simulateFiles(ctx, e, outs, filepath.Join(dir, "terminal.pcap"), "pcap", synth.TerminalOptions{Cranes: demoCranes, Scenarios: all})
 	if err != nil {
 		return err
 	}
@@ -123,7 +125,11 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err := report.JSON(&doc, res.Document); err != nil {
 		return err
 	}
-	if err := os.WriteFile(reportPath, doc.Bytes(), 0o644); err != nil {
+	rep, err := outs.create("", reportPath)
+	if err != nil {
+		return err
+	}
+	if err := writeOut(rep, func(w io.Writer) error { _, err := w.Write(doc.Bytes()); return err }); err != nil {
 		return err
 	}
 	closing := e.stdout
@@ -132,7 +138,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		closing = e.stderr
-	} else if err := writeTo(e, "", func(w io.Writer) error { return report.Text(w, res.Document) }); err != nil {
+	} else if err := writeOut(outs.stdout(), func(w io.Writer) error { return report.Text(w, res.Document) }); err != nil {
 		return err
 	}
 

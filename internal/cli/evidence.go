@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"strconv"
 
 	"harborwatch/evidence"
@@ -21,22 +19,15 @@ type evidenceRun struct {
 }
 
 // startEvidence checks DIR before the analysis, so that a bad one fails
-// at once: it is created when missing, and refused when it is a file.
-// It returns nil when dir is "".
-func startEvidence(dir string, files []string) (*evidenceRun, error) {
+// at once: it is created when missing, and refused when it is a file, a
+// symbolic link, or cannot be written to (see outputs.dir). It returns
+// nil when dir is "".
+func startEvidence(outs *outputs, dir string, files []string) (*evidenceRun, error) {
 	if dir == "" {
 		return nil, nil
 	}
-	fi, err := os.Stat(dir)
-	switch {
-	case err == nil && !fi.IsDir():
-		return nil, usagef("analyze: --evidence %s: not a directory", dir)
-	case errors.Is(err, os.ErrNotExist):
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("analyze: --evidence: %w", err)
-		}
-	case err != nil:
-		return nil, fmt.Errorf("analyze: --evidence: %w", err)
+	if err := outs.dir("evidence", dir); err != nil {
+		return nil, err
 	}
 	return &evidenceRun{dir: dir, files: files, sums: make([]string, len(files))}, nil
 }

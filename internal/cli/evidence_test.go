@@ -168,7 +168,7 @@ func TestEvidenceMissing(t *testing.T) {
 	dir := t.TempDir()
 	var stderr bytes.Buffer
 	e := &env{stdout: &stderr, stderr: &stderr, getenv: func(string) string { return "" }}
-	ev, err := startEvidence(dir, []string{examplePcap})
+	ev, err := startEvidence(newOutputs(e, "analyze", examplePcap), dir, []string{examplePcap})
 	if err != nil {
 		t.Fatal(err)
 	}

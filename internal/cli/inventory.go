@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -109,7 +110,7 @@ func runInventory(ctx context.Context, e *env, args []string) error {
 	fs.Var(&o.jsons, "json", "asset list `FILE` in JSON (repeatable)")
 	fs.StringVar(&o.format, "format", envOr(e, "HARBORWATCH_FORMAT", "text"), "output `FORMAT`: text, json, csv, cyclonedx or cyclonedx-xml (cranes: text, json or csv)")
 	fs.StringVar(&o.out, "out", "", "write to `FILE` instead of standard output")
-	fs.IntVar(&o.workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers for the captures (0 = one per CPU)")
+	fs.IntVar(&o.workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers for the captures (0 = one per CPU; at most 4 a CPU)")
 	logOpts := logFlags(fs, e)
 	if helpRequested(args) {
 		printHelp(e.stdout, c, fs)
@@ -140,6 +141,7 @@ func runInventory(ctx context.Context, e *env, args []string) error {
 	if o.workers < 0 {
 		return usagef("inventory: %s: must be 0 or more", given(e, fs, "workers", strconv.Itoa(o.workers)))
 	}
+	o.workers = capWorkers(e, fs, o.workers)
 	if o.site == "" && len(o.boms)+len(o.csvs)+len(o.jsons)+len(files) == 0 {
 		return usagef("inventory: nothing to inventory: give --site, --bom, --csv, --json or a capture (see 'harborwatch inventory --help')")
 	}
@@ -149,6 +151,16 @@ func runInventory(ctx context.Context, e *env, args []string) error {
 			return siteProblems(e, err)
 		}
 	}
+	outs := newOutputs(e, "inventory", files...)
+	outs.input(o.site)
+	outs.input(o.csvs...)
+	outs.input(o.jsons...)
+	outs.input(o.boms...)
+	defer outs.abort()
+	out, err := outs.create("out", cmp.Or(o.out, "-"))
+	if err != nil {
+		return err
+	}
 	var imports []declared.Result
 	for _, group := range []struct {
 		flag  string
@@ -156,9 +168,9 @@ func runInventory(ctx context.Context, e *env, args []string) error {
 		read  func(string, io.Reader) declared.Result
 	}{{"csv", o.csvs, declared.ReadCSV}, {"json", o.jsons, declared.ReadJSON}, {"bom", o.boms, declared.ReadCycloneDX}} {
 		for _, path := range group.files {
-			f, err := os.Open(path)
+			f, err := openInput("inventory", group.flag, path)
 			if err != nil {
-				return usageError{err}
+				return err
 			}
 			r := group.read(path, f)
 			f.Close()
@@ -186,7 +198,7 @@ func runInventory(ctx context.Context, e *env, args []string) error {
 	e.logger().Info(fmt.Sprintf("inventory of %s, %s", nouns(inv.Summary.Assets, "asset", "assets"), nouns(inv.Summary.Cranes, "crane", "cranes")),
 		"assets", inv.Summary.Assets, "declared", inv.Summary.Declared, "observed", inv.Summary.Observed,
 		"of_concern", inv.Summary.OfConcern, "cranes", inv.Summary.Cranes, "findings", len(inv.Findings), "import_problems", len(inv.Problems))
-	return writeTo(e, o.out, func(w io.Writer) error {
+	return writeOut(out, func(w io.Writer) error {
 		switch {
 		case cranes && o.format == "json":
 			return writeJSON(w, struct {
@@ -207,6 +219,21 @@ func runInventory(ctx context.Context, e *env, args []string) error {
 		}
 		return inventory.Text(w, inv)
 	})
+}
+
+// openInput opens the file given to --flag for reading; a file that is
+// missing, cannot be read or is a directory is bad input (exit 2), named
+// with its flag.
+func openInput(command, flag, path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usagef("%s: --%s %s: cannot read it: %v", command, flag, path, unwrapPath(err))
+	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		return nil, usagef("%s: --%s %s: is a directory, not a file", command, flag, path)
+	}
+	return f, nil
 }
 
 // imported checks what a reader got from the file given to --flag: a file

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -150,7 +149,9 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	opts := synth.TerminalOptions{Seed: o.seed, Scenarios: names, Cranes: o.cranes, Duration: o.duration, Rate: o.rate}
 	e.logger().Info("simulation started", "out", o.out, "format", o.format, "cranes", o.cranes, "duration", o.duration.String(),
 		"rate", o.rate, "seed", o.seed, "scenarios", len(names))
-	r, err := simulateFiles(ctx, e, o.out, o.format, opts)
+	outs := newOutputs(e, "simulate")
+	defer outs.abort()
+	r, err := simulateFiles(ctx, e, outs, o.out, o.format, opts)
 	if err != nil {
 		return err
 	}
@@ -173,8 +174,10 @@ type simulation struct {
 }
 
 // simulateFiles writes the capture of opts to out in format, and its site
-// model, inventory and truth beside it. Bad options are usage errors.
-func simulateFiles(ctx context.Context, e *env, out, format string, opts synth.TerminalOptions) (simulation, error) {
+// model, inventory and truth beside it, as outputs of outs (the capture
+// as --out): every path is checked before the generation starts, and each
+// file is put in place once written. Bad options are usage errors.
+func simulateFiles(ctx context.Context, e *env, outs *outputs, out, format string, opts synth.TerminalOptions) (simulation, error) {
 	tr, err := synth.TerminalTruth(opts.Scenarios)
 	if err != nil {
 		if errors.Is(err, synth.ErrUnknownScenario) {
@@ -204,11 +207,21 @@ func simulateFiles(ctx context.Context, e *env, out, format string, opts synth.T
 	base := strings.TrimSuffix(out, filepath.Ext(out))
 	r := simulation{capture: out, site: base + ".site.yaml", inventory: base + ".inventory.csv", truthFile: base + ".truth.json",
 		cranes: max(opts.Cranes, 2)}
+	capFile, err := outs.create("out", out)
+	if err != nil {
+		return r, err
+	}
+	side := make([]*outFile, 3)
+	for i, p := range []string{r.site, r.inventory, r.truthFile} {
+		if side[i], err = outs.create("", p); err != nil {
+			return r, err
+		}
+	}
 	var packets, bytes atomic.Int64
 	opts.Progress = func(s synth.TerminalStats) { packets.Store(s.Packets); bytes.Store(s.Bytes) }
 	start := time.Now()
 	stop := simulateProgress(e, &packets, &bytes, 2*time.Second)
-	err = writeFile(out, func(w io.Writer) error {
+	err = writeOut(capFile, func(w io.Writer) error {
 		r.stats, err = writeTerminal(ctx, w, format, opts)
 		return err
 	})
@@ -217,14 +230,14 @@ func simulateFiles(ctx context.Context, e *env, out, format string, opts synth.T
 	if err != nil {
 		return r, err
 	}
-	if err := os.WriteFile(r.site, siteYAML, 0o644); err != nil {
+	if err := writeOut(side[0], func(w io.Writer) error { _, err := w.Write(siteYAML); return err }); err != nil {
 		return r, err
 	}
 	assets, err := declaredAssets(rows)
 	if err != nil {
 		return r, err
 	}
-	if err := writeFile(r.inventory, func(w io.Writer) error { return declared.WriteCSV(w, assets) }); err != nil {
+	if err := writeOut(side[1], func(w io.Writer) error { return declared.WriteCSV(w, assets) }); err != nil {
 		return r, err
 	}
 	d := opts.Duration
@@ -240,7 +253,7 @@ func simulateFiles(ctx context.Context, e *env, out, format string, opts synth.T
 	if err != nil {
 		return r, err
 	}
-	return r, os.WriteFile(r.truthFile, append(b, '\n'), 0o644)
+	return r, writeOut(side[2], func(w io.Writer) error { _, err := w.Write(append(b, '\n')); return err })
 }
 
 // ngWriter adapts a one-interface pcapng writer to synth.PacketWriter.
@@ -330,22 +343,6 @@ func grouped(n int64) string {
 		b.WriteRune(c)
 	}
 	return b.String()
-}
-
-// writeFile creates path and writes it with fn.
-func writeFile(path string, fn func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := fn(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
 
 // declaredAssets turns the generator's inventory rows into declared assets

@@ -5,21 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"harborwatch/analysis"
 	"harborwatch/sink/jsonl"
 )
 
 // streams are the JSON-lines outputs a run writes as it goes: --events,
-// --findings and --flows. Each is a file ("-" is standard output) written
-// through a buffer while the capture is read, so nothing of it waits in
-// memory for the end of the run.
+// --findings, --flows and --observations. Each is an output ("-" is
+// standard output) written through a buffer while the capture is read, so
+// nothing of it waits in memory for the end of the run; a file is put in
+// place when the stream is closed (see outputs).
 type streams struct {
 	w     *jsonl.Writer
-	files []*os.File
+	files []*outFile
 	bufs  []*bufio.Writer
-	names []string
 	want  streamFiles
 }
 
@@ -29,40 +28,29 @@ type streamFiles struct {
 	events, findings, flows, observations string
 }
 
-// openStreams creates the files named. On error, the files already
-// created are closed.
-func openStreams(e *env, names streamFiles) (*streams, error) {
+// openStreams creates the outputs named, checking their paths (see
+// outputs.create). On error, the outputs already created are dropped.
+func openStreams(outs *outputs, names streamFiles) (*streams, error) {
 	s := &streams{}
-	open := func(path string) (io.Writer, error) {
-		if path == "" {
-			return nil, nil
-		}
-		var out io.Writer = e.stdout
-		var f *os.File
-		if path != "-" {
-			var err error
-			if f, err = os.Create(path); err != nil {
-				return nil, err
-			}
-			out = f
-		}
-		bw := bufio.NewWriterSize(out, 256<<10)
-		s.files = append(s.files, f)
-		s.bufs = append(s.bufs, bw)
-		s.names = append(s.names, path)
-		return bw, nil
-	}
 	var w jsonl.Streams
 	for _, x := range []struct {
-		path string
-		to   *io.Writer
-	}{{names.events, &w.Events}, {names.findings, &w.Findings}, {names.flows, &w.Flows}, {names.observations, &w.Observations}} {
-		out, err := open(x.path)
+		flag, path string
+		to         *io.Writer
+	}{{"events", names.events, &w.Events}, {"findings", names.findings, &w.Findings}, {"flows", names.flows, &w.Flows}, {"observations", names.observations, &w.Observations}} {
+		f, err := outs.create(x.flag, x.path)
 		if err != nil {
-			s.close()
+			for _, f := range s.files {
+				f.abort()
+			}
 			return nil, err
 		}
-		*x.to = out
+		if f == nil {
+			continue
+		}
+		bw := bufio.NewWriterSize(f, 256<<10)
+		s.files = append(s.files, f)
+		s.bufs = append(s.bufs, bw)
+		*x.to = bw
 	}
 	if len(s.bufs) > 0 {
 		s.w = jsonl.New(w)
@@ -82,34 +70,26 @@ func (s *streams) options(o *analysis.Options, files []string) {
 	o.Flows, o.Observations = s.want.flows != "", s.want.observations != ""
 }
 
-// close flushes and closes every stream, and returns the first error of
-// writing any of them, naming the file.
+// close flushes every stream and puts its file in place, and returns the
+// errors of writing any of them, naming the file. When one stream fails
+// the writer stops them all: then none is put in place, and each file
+// written before is left as it was.
 func (s *streams) close() error {
-	var errs []error
-	if s.w != nil && s.w.Err() != nil {
-		errs = append(errs, fmt.Errorf("write %s: %w", joinNames(s.names), s.w.Err()))
+	var werr error
+	if s.w != nil {
+		werr = s.w.Err()
 	}
+	var errs []error
 	for i, bw := range s.bufs {
-		if err := bw.Flush(); err != nil {
-			errs = append(errs, fmt.Errorf("write %s: %w", s.names[i], err))
+		f := s.files[i]
+		bw.Flush() // an error is kept by f
+		if werr != nil && f.err == nil {
+			f.err = fmt.Errorf("stopped with the other streams: %w", werr)
 		}
-		if f := s.files[i]; f != nil {
-			if err := f.Close(); err != nil {
-				errs = append(errs, fmt.Errorf("write %s: %w", s.names[i], err))
-			}
+		if err := f.commit(); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	s.bufs, s.files = nil, nil
 	return errors.Join(errs...)
-}
-
-func joinNames(names []string) string {
-	out := ""
-	for i, n := range names {
-		if i > 0 {
-			out += ", "
-		}
-		out += n
-	}
-	return out
 }
