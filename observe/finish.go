@@ -169,6 +169,7 @@ func (e *Engine) Finish(states []*State) *Result {
 			macUse[ms.mac]++
 		}
 	}
+	res.Assets = make([]Asset, 0, len(hosts))
 	for _, h := range hosts {
 		if external(h.zone) && (!h.hasMAC || macUse[h.mac] != 1) {
 			continue
