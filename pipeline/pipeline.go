@@ -15,7 +15,6 @@ import (
 	"harborwatch/detect"
 	"harborwatch/event"
 	"harborwatch/finding"
-	"harborwatch/flow"
 	"harborwatch/observe"
 	"harborwatch/runstats"
 	"harborwatch/site"
@@ -128,20 +127,13 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
-	mem := opts.FlowMemory
-	if mem <= 0 {
-		mem = 256 << 20
-	}
-	maxFlows := int(mem / int64(flow.EntrySize[flowX]()) / int64(workers))
-	if maxFlows < minFlowsPerShard {
-		maxFlows = minFlowsPerShard
-	}
+	bud := budgetOf(opts.FlowMemory, workers)
 	names := make([]string, len(srcs))
 	for i, s := range srcs {
 		names[i] = s.Name()
 	}
 	eng := detect.New(detect.Options{Site: opts.Site})
-	oe := observe.New(observe.Options{Site: opts.Site})
+	oe := observe.New(observe.Options{Site: opts.Site, MaxBytes: bud.hostBytes})
 	var out *syncSink
 	var col *collector
 	var mg *merger
@@ -156,7 +148,7 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 	}
 	shards := make([]*shard, workers)
 	for i := range shards {
-		shards[i] = newShard(eng, oe, maxFlows, opts.Events, names)
+		shards[i] = newShard(eng, oe, bud, opts.Events, names)
 		shards[i].onFlow = opts.OnFlow
 		if out != nil {
 			shards[i].stream(i, out, mg, &opts)
@@ -538,6 +530,7 @@ func finish(eng *detect.Engine, oe *observe.Engine, shards []*shard, rd *reader,
 		}
 		st.TCPGaps += s.tcpGaps
 		st.TCPDroppedBytes += s.tcpDropped
+		st.TCPShedBytes += s.shedBytes
 	}
 	if rd.packets > 0 {
 		f, l := time.Unix(0, rd.first).UTC(), time.Unix(0, rd.last).UTC()
