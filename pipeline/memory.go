@@ -160,3 +160,38 @@ func (l *lru) remove(st *anState) {
 	}
 	st.prev, st.next, st.listed = nil, nil, false
 }
+
+// What a run takes besides its memory budget (Options.FlowMemory): the
+// program, the merged results and the report built from them
+// (RunOverhead), and per shard its batches of packets in flight and its
+// decode and analyzer state (ShardOverhead). A run's peak memory stays
+// under MemoryLimit when the Go runtime is held to it
+// (runtime/debug.SetMemoryLimit): the garbage collector then works harder
+// rather than let the heap double.
+const (
+	RunOverhead   = 64 << 20
+	ShardOverhead = 16 << 20
+)
+
+// binarySlack is what the process holds outside the Go runtime's memory
+// limit (program text, data, the runtime's own maps): GCLimit leaves room
+// for it under MemoryLimit.
+const binarySlack = 16 << 20
+
+// GCLimit is the limit to hold the Go runtime to
+// (runtime/debug.SetMemoryLimit) so that a run stays under MemoryLimit.
+func GCLimit(mem int64, workers int) int64 { return MemoryLimit(mem, workers) - binarySlack }
+
+// MemoryLimit returns the memory a run over workers shards (0 → one per
+// CPU) with the memory budget mem (0 → DefaultFlowMemory; raised to
+// FlowMemoryFloor) stays under.
+func MemoryLimit(mem int64, workers int) int64 {
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	if mem <= 0 {
+		mem = DefaultFlowMemory
+	}
+	mem = max(mem, FlowMemoryFloor(workers))
+	return mem + RunOverhead + ShardOverhead*int64(workers)
+}

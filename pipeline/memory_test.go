@@ -33,3 +33,15 @@ func TestBudgetFloor(t *testing.T) {
 		}
 	}
 }
+
+func TestMemoryLimit(t *testing.T) {
+	if got, want := MemoryLimit(64<<20, 2), int64(64<<20+RunOverhead+2*ShardOverhead); got != want {
+		t.Errorf("MemoryLimit(64MiB, 2) = %d, want %d", got, want)
+	}
+	if got, want := MemoryLimit(0, 1), int64(DefaultFlowMemory+RunOverhead+ShardOverhead); got != want {
+		t.Errorf("MemoryLimit(0, 1) = %d, want %d", got, want)
+	}
+	if got, want := MemoryLimit(1, 1), FlowMemoryFloor(1)+RunOverhead+ShardOverhead; got != want {
+		t.Errorf("MemoryLimit(1, 1) = %d, want the floor's %d", got, want)
+	}
+}

@@ -27,9 +27,15 @@ type Options struct {
 	Site *site.Site
 	// Workers is the number of shards working in parallel (0 → NumCPU).
 	Workers int
-	// FlowMemory bounds the flow tables' memory in bytes, over all shards
-	// (0 → 256 MiB). When full, the least recently used flow is evicted and
-	// counted in Result.Stats.EvictedFlows.
+	// FlowMemory is the run's memory budget in bytes, over all shards
+	// (0 → DefaultFlowMemory): the flow tables, the TCP reassembly charged
+	// against them and the host tables (see memory.go). When the flow
+	// table is full the least recently used flow is evicted
+	// (Stats.EvictedFlows); when reassembly is, the pending bytes of the
+	// stream that waited longest are dropped (Stats.TCPShedBytes); when
+	// the host tables are, new entries are not remembered
+	// (Stats.HostsDropped). MemoryLimit is what the whole run then stays
+	// under.
 	FlowMemory int64
 	// Events asks for protocol events in Result.Events.
 	Events bool
