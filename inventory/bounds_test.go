@@ -1,11 +1,15 @@
 package inventory
 
 import (
+	"bytes"
+	"context"
 	"net/netip"
 	"testing"
 
+	"harborwatch/capture"
 	"harborwatch/finding"
 	"harborwatch/observe"
+	"harborwatch/pipeline"
 )
 
 // behindOneMAC observes n addresses announced by ARP from one MAC, as
@@ -64,4 +68,55 @@ func fmtInt(n int) string {
 		return string(rune('0' + n))
 	}
 	return fmtInt(n/10) + string(rune('0'+n%10))
+}
+
+// arpCapture is a capture of n ARP requests from one MAC, each announcing
+// another address.
+func arpCapture(b testing.TB, n int) []byte {
+	var buf bytes.Buffer
+	w, err := capture.NewPcapWriter(&buf, capture.LinkEthernet, 65535, false)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mac := []byte{0x02, 0x30, 0, 0, 0, 1}
+	frame := append([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, mac...)
+	frame = append(frame, 0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1)
+	frame = append(frame, mac...)
+	ipAt := len(frame)
+	frame = append(frame, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 1)
+	frame = append(frame, make([]byte, 60-len(frame))...)
+	for i := range n {
+		copy(frame[ipAt:], []byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		if err := w.WritePacket(int64(1793700000+i)*1e9, frame, len(frame)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// BenchmarkOneMACCapture runs the packet path and the inventory over 50 k
+// and 200 k addresses announced by ARP from one MAC: time linear in
+// packets.
+func BenchmarkOneMACCapture(b *testing.B) {
+	for _, n := range []int{50000, 200000} {
+		data := arpCapture(b, n)
+		b.Run(itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				src, err := capture.NewReader(bytes.NewReader(data), "arp.pcap")
+				if err != nil {
+					b.Fatal(err)
+				}
+				res, err := pipeline.Run(context.Background(), []capture.Source{src}, pipeline.Options{Workers: 1, FlowMemory: 1 << 30}) // every address fits
+				if err != nil {
+					b.Fatal(err)
+				}
+				if inv := Build(Options{Observed: res.Observation}); len(inv.Assets) != 1 {
+					b.Fatalf("%d assets", len(inv.Assets))
+				}
+			}
+		})
+	}
 }

@@ -517,10 +517,16 @@ func (b *builder) finish(a *Asset) {
 		f, l := time.Unix(0, a.first).UTC(), time.Unix(0, a.last).UTC()
 		a.FirstSeen, a.LastSeen = &f, &l
 	}
-	for _, h := range a.obs {
+	// Sorted as pointers, in the order sorting the addresses would give:
+	// an Address is larger to move.
+	obs := slices.Clone(a.obs)
+	slices.SortFunc(obs, func(x, y *observe.Asset) int { return x.FirstSeen.Compare(y.FirstSeen) })
+	if len(obs) > 0 {
+		a.Addresses = make([]Address, 0, len(obs))
+	}
+	for _, h := range obs {
 		a.Addresses = append(a.Addresses, Address{IP: h.IP, VLANs: h.VLANs, FirstSeen: h.FirstSeen, LastSeen: h.LastSeen, Packets: h.Packets})
 	}
-	slices.SortFunc(a.Addresses, func(x, y Address) int { return x.FirstSeen.Compare(y.FirstSeen) })
 	if a.IPs == nil {
 		a.IPs = []netip.Addr{}
 	}

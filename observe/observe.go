@@ -201,11 +201,10 @@ type hostObs struct {
 	last      int64
 	packets   uint64
 	bytes     uint64
-	apps      uint32               // bit per app.App
-	served    uint32               // bit per app.App the host answered as a server
-	ops       uint32               // ICS operations the host requested (event.OpBit)
-	peers     [maxPeers]netip.Addr // ICS servers the host polled, sorted
-	npeers    int
+	apps      uint32       // bit per app.App
+	served    uint32       // bit per app.App the host answered as a server
+	ops       uint32       // ICS operations the host requested (event.OpBit)
+	peers     []netip.Addr // ICS servers the host polled, sorted; at most maxPeers
 	morePeers bool
 	vlans     vlanSet
 	mark      finding.Mark
@@ -219,17 +218,15 @@ const (
 )
 
 func (h *hostObs) addPeer(a netip.Addr) {
-	i, found := slices.BinarySearchFunc(h.peers[:h.npeers], a, netip.Addr.Compare)
+	i, found := slices.BinarySearchFunc(h.peers, a, netip.Addr.Compare)
 	if found {
 		return
 	}
-	if h.npeers == maxPeers {
+	if len(h.peers) == maxPeers {
 		h.morePeers = true
 		return
 	}
-	copy(h.peers[i+1:h.npeers+1], h.peers[i:h.npeers])
-	h.peers[i] = a
-	h.npeers++
+	h.peers = slices.Insert(h.peers, i, a)
 }
 
 // vlanSet is a small sorted set of VLAN ids; ids beyond maxVLANs are
@@ -365,7 +362,7 @@ func (s *State) Flow(c *Conn) {
 	if h := s.host(c.Client, c, c.Packets[0], c.Bytes[0], first, "flow"); h != nil {
 		h.ops |= c.Ops
 		if c.App.ICS() && c.Packets[1] > 0 {
-			h.addPeer(c.Server.IP)
+			s.addPeer(h, c.Server.IP)
 		}
 	}
 	if c.Packets[1] > 0 {
@@ -374,6 +371,23 @@ func (s *State) Flow(c *Conn) {
 		}
 	}
 }
+
+// addPeer adds a to the ICS servers h polled, charging what its list
+// grows by; a list that cannot grow within MaxBytes is marked as having
+// more.
+func (s *State) addPeer(h *hostObs, a netip.Addr) {
+	before := cap(h.peers)
+	if len(h.peers) == before && s.mem+peerBytes*int64(max(4, 2*before)) > s.e.maxBytes {
+		if _, found := slices.BinarySearchFunc(h.peers, a, netip.Addr.Compare); !found {
+			h.morePeers = true
+		}
+		return
+	}
+	h.addPeer(a)
+	s.mem += peerBytes * int64(cap(h.peers)-before)
+}
+
+const peerBytes = int64(unsafe.Sizeof(netip.Addr{}))
 
 // ARP records an ARP sender's binding of MAC to address.
 func (s *State) ARP(mac [6]byte, ip netip.Addr, vlan uint16, m finding.Mark, ts int64) {
