@@ -1,5 +1,7 @@
 package flow
 
+import "unsafe"
+
 // Stream reassembles one direction of a TCP flow for analyzers that frame
 // PDUs by length (MBAP, TPKT, EtherNet/IP): it hands them the contiguous,
 // in-order bytes not yet consumed, drops retransmitted bytes, and counts
@@ -44,7 +46,7 @@ const MaxHeld = 8
 // StreamStats counts what a Stream could not deliver.
 type StreamStats struct {
 	Gaps          uint64 // segments after a hole (lost or reordered data)
-	DroppedBytes  uint64 // pending bytes dropped at a gap, a reset or the size bound
+	DroppedBytes  uint64 // pending bytes dropped at a gap, a reset, the size bound, the flow's end or Shed
 	Retransmitted uint64 // payload bytes already delivered and seen again
 }
 
@@ -145,11 +147,13 @@ func (s *Stream) gap() {
 }
 
 // Close ends the stream: segments still held behind a hole that never
-// filled are counted as a gap and dropped.
+// filled are counted as a gap and dropped, and the bytes of a PDU left
+// incomplete are counted as dropped (they were never parsed).
 func (s *Stream) Close() {
 	if len(s.held) > 0 {
 		s.gap()
 	}
+	s.Drop()
 }
 
 // Done records that n bytes of data (as returned by Add) were consumed and
@@ -181,6 +185,24 @@ func (s *Stream) Done(data []byte, n int) {
 func (s *Stream) Drop() {
 	s.stats.DroppedBytes += uint64(len(s.buf))
 	s.buf = s.buf[:0]
+}
+
+// Mem is the memory the Stream's buffers hold (their capacity), pending
+// bytes and held segments included.
+func (s *Stream) Mem() int {
+	return cap(s.buf) + cap(s.arena) + cap(s.held)*int(unsafe.Sizeof(heldSeg{}))
+}
+
+// Shed gives the Stream's buffers back, dropping (and counting) the bytes
+// pending and held: what a memory bound takes from a stream that waits
+// for the rest of a PDU. A hole counts as a gap; the stream goes on with
+// the next segment, whose parser resynchronises on the next PDU boundary
+// it can frame.
+func (s *Stream) Shed() {
+	if len(s.buf) > 0 || len(s.held) > 0 {
+		s.gap()
+	}
+	s.buf, s.arena, s.held = nil, nil, nil
 }
 
 // Pending is the number of bytes kept for an incomplete PDU.

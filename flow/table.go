@@ -187,6 +187,14 @@ func EntrySize[X any]() uintptr {
 	return unsafe.Sizeof(f) + 2*unsafe.Sizeof(int32(0))
 }
 
+// Mem returns the bytes the table has allocated: its flows (live or free,
+// allocated a slab at a time) and its buckets. It does not count memory X
+// points to.
+func (t *Table[X]) Mem() int64 {
+	var f Flow[X]
+	return int64(t.nalloc)*int64(unsafe.Sizeof(f)) + int64(len(t.buckets))*int64(unsafe.Sizeof(int32(0)))
+}
+
 // Len returns the number of flows in the table.
 func (t *Table[X]) Len() int { return int(t.n) }
 

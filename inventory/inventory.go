@@ -88,8 +88,9 @@ type Asset struct {
 	Sources      []string       `json:"sources"` // where it was declared (file:line) and "capture"
 
 	macs     [][6]byte
-	obs      []*observe.Asset   // the observed hosts (one per address)
-	stations []*observe.Station // its discovery messages
+	ipset    map[netip.Addr]struct{} // IPs as a set: a router's MAC carries thousands
+	obs      []*observe.Asset        // the observed hosts (one per address)
+	stations []*observe.Station      // its discovery messages
 	evidence []finding.Mark
 	first    int64
 	last     int64
@@ -260,9 +261,7 @@ func (b *builder) add(d decl) {
 		}
 	}
 	for _, ip := range x.IPs {
-		if !slices.Contains(a.IPs, ip) {
-			a.IPs = append(a.IPs, ip)
-		}
+		a.addIP(ip)
 	}
 	for _, m := range x.MACs {
 		if !slices.Contains(a.macs, [6]byte(m)) {
@@ -367,9 +366,7 @@ func (b *builder) newObserved(mac [6]byte, hasMAC bool, ip netip.Addr) *Asset {
 func (b *builder) merge(a *Asset, h *observe.Asset) {
 	a.Observed = true
 	a.Sources = appendUnique(a.Sources, "capture")
-	if !slices.Contains(a.IPs, h.IP) {
-		a.IPs = append(a.IPs, h.IP)
-	}
+	a.addIP(h.IP)
 	for _, v := range h.VLANs {
 		if !slices.Contains(a.VLANs, v) {
 			a.VLANs = append(a.VLANs, v)
@@ -389,6 +386,22 @@ func (b *builder) merge(a *Asset, h *observe.Asset) {
 	a.obs = append(a.obs, h)
 }
 
+// addIP adds ip to the asset's addresses unless it holds it already, in
+// constant time: one MAC may carry every address routed through it.
+func (a *Asset) addIP(ip netip.Addr) {
+	if a.ipset == nil {
+		a.ipset = make(map[netip.Addr]struct{}, len(a.IPs)+1)
+		for _, x := range a.IPs {
+			a.ipset[x] = struct{}{}
+		}
+	}
+	if _, ok := a.ipset[ip]; ok {
+		return
+	}
+	a.ipset[ip] = struct{}{}
+	a.IPs = append(a.IPs, ip)
+}
+
 // evidence is the evidence of a finding on device a: the earliest packets
 // it was observed in.
 func (b *builder) evidence(a *Asset) []finding.Evidence {
@@ -402,9 +415,7 @@ func (b *builder) mergeStation(a *Asset, s *observe.Station) {
 		a.macs = append(a.macs, s.MACBytes)
 	}
 	for _, ip := range s.IPs {
-		if !slices.Contains(a.IPs, ip) {
-			a.IPs = append(a.IPs, ip)
-		}
+		a.addIP(ip)
 	}
 	for _, v := range s.VLANs {
 		if !slices.Contains(a.VLANs, v) {
@@ -506,10 +517,16 @@ func (b *builder) finish(a *Asset) {
 		f, l := time.Unix(0, a.first).UTC(), time.Unix(0, a.last).UTC()
 		a.FirstSeen, a.LastSeen = &f, &l
 	}
-	for _, h := range a.obs {
+	// Sorted as pointers, in the order sorting the addresses would give:
+	// an Address is larger to move.
+	obs := slices.Clone(a.obs)
+	slices.SortFunc(obs, func(x, y *observe.Asset) int { return x.FirstSeen.Compare(y.FirstSeen) })
+	if len(obs) > 0 {
+		a.Addresses = make([]Address, 0, len(obs))
+	}
+	for _, h := range obs {
 		a.Addresses = append(a.Addresses, Address{IP: h.IP, VLANs: h.VLANs, FirstSeen: h.FirstSeen, LastSeen: h.LastSeen, Packets: h.Packets})
 	}
-	slices.SortFunc(a.Addresses, func(x, y Address) int { return x.FirstSeen.Compare(y.FirstSeen) })
 	if a.IPs == nil {
 		a.IPs = []netip.Addr{}
 	}

@@ -169,7 +169,14 @@ func (e *Engine) Finish(states []*State) *Result {
 			macUse[ms.mac]++
 		}
 	}
+	// Sorted by address as pointers: an Asset is large to move.
+	order := make([]*hostObs, 0, len(hosts))
 	for _, h := range hosts {
+		order = append(order, h)
+	}
+	slices.SortFunc(order, func(a, b *hostObs) int { return a.ip.Compare(b.ip) })
+	res.Assets = make([]Asset, 0, len(hosts))
+	for _, h := range order {
 		if external(h.zone) && (!h.hasMAC || macUse[h.mac] != 1) {
 			continue
 		}
@@ -189,7 +196,6 @@ func (e *Engine) Finish(states []*State) *Result {
 		a.Identity = ids[h.ip]
 		res.Assets = append(res.Assets, a)
 	}
-	slices.SortFunc(res.Assets, func(a, b Asset) int { return a.IP.Compare(b.IP) })
 	for _, st := range stns {
 		res.Stations = append(res.Stations, st.export())
 	}
@@ -250,7 +256,7 @@ func (h *hostObs) merge(o *hostObs) {
 	h.apps |= o.apps
 	h.served |= o.served
 	h.ops |= o.ops
-	for _, p := range o.peers[:o.npeers] {
+	for _, p := range o.peers {
 		h.addPeer(p)
 	}
 	h.morePeers = h.morePeers || o.morePeers
@@ -320,7 +326,7 @@ func (e *Engine) asset(h *hostObs) Asset {
 		Packets: h.packets, Bytes: h.bytes,
 		FirstSeen: ts(h.first), LastSeen: ts(h.last), Evidence: h.mark,
 	}
-	for _, p := range h.peers[:h.npeers] {
+	for _, p := range h.peers {
 		a.Polled = append(a.Polled, p)
 	}
 	a.PolledMore = h.morePeers

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"net/netip"
 	"time"
+	"unsafe"
 
 	"harborwatch/finding"
 	"harborwatch/site"
@@ -97,9 +98,10 @@ func (s *State) sight(ep Endpoint, c *Conn, m finding.Mark, via string) {
 	if external(z) && !ep.HasMAC {
 		return // an Internet peer behind a router: never a device of the site
 	}
-	if len(s.sighted) >= s.e.maxHosts {
+	if len(s.sighted) >= s.e.maxHosts || s.mem+sightBytes > s.e.maxBytes {
 		return
 	}
+	s.mem += sightBytes
 	s.sighted[ep.IP] = struct{}{}
 	o := Observation{Kind: KindHost, Seen: ts(c.First), IP: ep.IP, VLAN: c.VLAN, Via: via, Mark: m}
 	h := ep.Host(s.e.site, z)
@@ -116,6 +118,7 @@ func (s *State) newHost(h *hostObs, ep Endpoint, c *Conn, via string) {
 		return // reported while its flow was open
 	}
 	s.sighted[h.ip] = struct{}{}
+	s.mem += sightBytes // the host was charged already; its sight is small
 	o := Observation{Kind: KindHost, Seen: ts(h.first), IP: h.ip, VLAN: c.VLAN, Via: via, Mark: h.mark}
 	hh := ep.Host(s.e.site, h.zone)
 	o.MAC, o.Zone, o.Asset = hh.MAC, hh.Zone, hh.Asset
@@ -155,3 +158,6 @@ func (s *State) newStation(st *station, ip netip.Addr, vlan uint16, source strin
 	}
 	s.news = append(s.news, o)
 }
+
+// sightBytes is what one address in the sighted set takes.
+const sightBytes = int64(unsafe.Sizeof(netip.Addr{})) + 16

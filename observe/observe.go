@@ -1,8 +1,10 @@
 package observe
 
 import (
+	"math"
 	"net/netip"
 	"slices"
+	"unsafe"
 
 	"harborwatch/app"
 	"harborwatch/finding"
@@ -69,12 +71,36 @@ type Options struct {
 	// remembers (0 → 1<<20). Those beyond it are counted in
 	// Stats.HostsDropped, not remembered.
 	MaxHosts int
+	// MaxBytes bounds the memory each State's tables take (0: only
+	// MaxHosts bounds them), counted as the entries are made (see
+	// HostBytes, MACBytes, StationBytes and IdentityBytes). An entry that
+	// would go beyond it is counted in Stats.HostsDropped, not remembered.
+	MaxBytes int64
 }
+
+// What the entries of a State's tables take, in bytes, as MaxBytes counts
+// them: the record, its map slot and the map's growth slack.
+var (
+	HostBytes     = int64(unsafe.Sizeof(hostObs{})) + 2*int64(unsafe.Sizeof(netip.Addr{})+16) + mapSlack
+	MACBytes      = int64(unsafe.Sizeof(macObs{})) + 2*int64(unsafe.Sizeof([6]byte{})+16) + mapSlack
+	BindingBytes  = int64(unsafe.Sizeof(binding{}))
+	StationBytes  = int64(unsafe.Sizeof(station{})) + 2*int64(unsafe.Sizeof([6]byte{})+16) + mapSlack + emptyMapBytes + maxStationIPs*int64(unsafe.Sizeof(netip.Addr{}))
+	IdentityBytes = 2*int64(unsafe.Sizeof(netip.Addr{})+16) + mapSlack + emptyMapBytes
+	// FieldBytes is the cost of one identity field beyond its key's and
+	// value's text.
+	FieldBytes = int64(2*unsafe.Sizeof("")+unsafe.Sizeof(any(nil))) + mapSlack
+)
+
+const (
+	mapSlack      = 32  // control bytes and load-factor slack of a Go map slot
+	emptyMapBytes = 256 // a small map's first group
+)
 
 // Engine holds what is shared, read-only, by every State of a run.
 type Engine struct {
 	site     *site.Site
 	maxHosts int
+	maxBytes int64
 }
 
 // New returns an Engine for the site in opts.
@@ -87,7 +113,11 @@ func New(opts Options) *Engine {
 	if mh <= 0 {
 		mh = 1 << 20
 	}
-	return &Engine{site: s, maxHosts: mh}
+	mb := opts.MaxBytes
+	if mb <= 0 {
+		mb = math.MaxInt64
+	}
+	return &Engine{site: s, maxHosts: mh, maxBytes: mb}
 }
 
 // Stats counts what a State could not keep.
@@ -116,6 +146,7 @@ type State struct {
 	ids       map[netip.Addr]map[string]any // device identities from ICS analyzers
 	stns      map[[6]byte]*station          // devices that described themselves at layer 2 or by DHCP
 	externals int                           // external addresses in hosts
+	mem       int64                         // bytes of the tables, as Options.MaxBytes counts them
 	stats     Stats
 
 	// News of devices (news.go), kept only when tracking.
@@ -138,6 +169,22 @@ func (e *Engine) NewState() *State {
 // Stats returns what the State could not keep.
 func (s *State) Stats() Stats { return s.stats }
 
+// Mem returns the bytes the State's tables take, as Options.MaxBytes
+// counts them.
+func (s *State) Mem() int64 { return s.mem }
+
+// room charges n bytes to the State's tables and reports whether they fit
+// in Options.MaxBytes; when they do not, nothing is charged and the entry
+// is counted as dropped.
+func (s *State) room(n int64) bool {
+	if s.mem+n > s.e.maxBytes {
+		s.stats.HostsDropped++
+		return false
+	}
+	s.mem += n
+	return true
+}
+
 // maxHostMACs is how many MACs a host keeps: its own and, when it is also
 // seen behind a gateway, the gateway's.
 const maxHostMACs = 4
@@ -154,11 +201,10 @@ type hostObs struct {
 	last      int64
 	packets   uint64
 	bytes     uint64
-	apps      uint32               // bit per app.App
-	served    uint32               // bit per app.App the host answered as a server
-	ops       uint32               // ICS operations the host requested (event.OpBit)
-	peers     [maxPeers]netip.Addr // ICS servers the host polled, sorted
-	npeers    int
+	apps      uint32       // bit per app.App
+	served    uint32       // bit per app.App the host answered as a server
+	ops       uint32       // ICS operations the host requested (event.OpBit)
+	peers     []netip.Addr // ICS servers the host polled, sorted; at most maxPeers
 	morePeers bool
 	vlans     vlanSet
 	mark      finding.Mark
@@ -172,17 +218,15 @@ const (
 )
 
 func (h *hostObs) addPeer(a netip.Addr) {
-	i, found := slices.BinarySearchFunc(h.peers[:h.npeers], a, netip.Addr.Compare)
+	i, found := slices.BinarySearchFunc(h.peers, a, netip.Addr.Compare)
 	if found {
 		return
 	}
-	if h.npeers == maxPeers {
+	if len(h.peers) == maxPeers {
 		h.morePeers = true
 		return
 	}
-	copy(h.peers[i+1:h.npeers+1], h.peers[i:h.npeers])
-	h.peers[i] = a
-	h.npeers++
+	h.peers = slices.Insert(h.peers, i, a)
 }
 
 // vlanSet is a small sorted set of VLAN ids; ids beyond maxVLANs are
@@ -270,22 +314,24 @@ type macObs struct {
 	more     bool // bindings beyond maxBindings were not kept
 }
 
-// add records b, keeping the earliest sight of each address and VLAN.
-func (mo *macObs) add(b binding) {
+// add records b, keeping the earliest sight of each address and VLAN, and
+// reports whether it took a new binding.
+func (mo *macObs) add(b binding) bool {
 	for i := range mo.bindings {
 		x := &mo.bindings[i]
 		if x.ip == b.ip && x.vlan == b.vlan {
 			if b.ts < x.ts || (b.ts == x.ts && b.mark.Compare(x.mark) < 0) {
 				x.ts, x.mark = b.ts, b.mark
 			}
-			return
+			return false
 		}
 	}
 	if len(mo.bindings) >= maxBindings {
 		mo.more = true
-		return
+		return false
 	}
 	mo.bindings = append(mo.bindings, b)
+	return true
 }
 
 func external(z *site.Zone) bool { return z.Kind == site.KindExternal }
@@ -316,7 +362,7 @@ func (s *State) Flow(c *Conn) {
 	if h := s.host(c.Client, c, c.Packets[0], c.Bytes[0], first, "flow"); h != nil {
 		h.ops |= c.Ops
 		if c.App.ICS() && c.Packets[1] > 0 {
-			h.addPeer(c.Server.IP)
+			s.addPeer(h, c.Server.IP)
 		}
 	}
 	if c.Packets[1] > 0 {
@@ -325,6 +371,23 @@ func (s *State) Flow(c *Conn) {
 		}
 	}
 }
+
+// addPeer adds a to the ICS servers h polled, charging what its list
+// grows by; a list that cannot grow within MaxBytes is marked as having
+// more.
+func (s *State) addPeer(h *hostObs, a netip.Addr) {
+	before := cap(h.peers)
+	if len(h.peers) == before && s.mem+peerBytes*int64(max(4, 2*before)) > s.e.maxBytes {
+		if _, found := slices.BinarySearchFunc(h.peers, a, netip.Addr.Compare); !found {
+			h.morePeers = true
+		}
+		return
+	}
+	h.addPeer(a)
+	s.mem += peerBytes * int64(cap(h.peers)-before)
+}
+
+const peerBytes = int64(unsafe.Sizeof(netip.Addr{}))
 
 // ARP records an ARP sender's binding of MAC to address.
 func (s *State) ARP(mac [6]byte, ip netip.Addr, vlan uint16, m finding.Mark, ts int64) {
@@ -360,6 +423,8 @@ func (s *State) host(ep Endpoint, c *Conn, pkts, bytes uint64, m finding.Mark, v
 			return nil
 		case len(s.hosts) >= s.e.maxHosts:
 			s.stats.HostsDropped++
+			return nil
+		case !s.room(HostBytes):
 			return nil
 		}
 		if ext {
@@ -397,10 +462,15 @@ func (s *State) host(ep Endpoint, c *Conn, pkts, bytes uint64, m finding.Mark, v
 			s.stats.HostsDropped++
 			return h
 		}
+		if !s.room(MACBytes) {
+			return h
+		}
 		mo = &macObs{}
 		s.macs[ep.MAC] = mo
 	}
-	mo.add(binding{ip: ep.IP, zone: z, vlan: c.VLAN, mark: m, ts: c.First})
+	if mo.add(binding{ip: ep.IP, zone: z, vlan: c.VLAN, mark: m, ts: c.First}) {
+		s.mem += BindingBytes // at most maxBindings per MAC, charged without refusal
+	}
 	return h
 }
 
@@ -425,12 +495,18 @@ func (s *State) Identity(ip netip.Addr, id map[string]any, m finding.Mark, at in
 			s.stats.HostsDropped++
 			return
 		}
+		if !s.room(IdentityBytes) {
+			return
+		}
 		known = map[string]any{}
 		s.ids[ip] = known
 	}
 	var news map[string]any
 	for k, v := range id {
 		if _, ok := known[k]; !ok {
+			if !s.room(fieldBytes(k, v)) {
+				continue
+			}
 			known[k] = v
 			if s.track {
 				if news == nil {
@@ -441,4 +517,14 @@ func (s *State) Identity(ip netip.Addr, id map[string]any, m finding.Mark, at in
 		}
 	}
 	s.newIdentity(ip, news, m, at)
+}
+
+// fieldBytes is what an identity field takes: its key, its value's text
+// and FieldBytes.
+func fieldBytes(k string, v any) int64 {
+	n := FieldBytes + int64(len(k))
+	if t, ok := v.(string); ok {
+		n += int64(len(t))
+	}
+	return n
 }

@@ -69,6 +69,9 @@ func (s *State) Station(mac [6]byte, ip netip.Addr, vlan uint16, source string, 
 			s.stats.HostsDropped++
 			return
 		}
+		if !s.room(StationBytes) {
+			return
+		}
 		st = &station{mac: mac, first: ts, last: ts, mark: m, id: map[string]any{}}
 		s.stns[mac] = st
 	}
@@ -79,7 +82,7 @@ func (s *State) Station(mac [6]byte, ip netip.Addr, vlan uint16, source string, 
 	st.sources |= sourceBit(source)
 	st.frames++
 	for k, v := range id {
-		if _, ok := st.id[k]; !ok {
+		if _, ok := st.id[k]; !ok && s.room(fieldBytes(k, v)) {
 			st.id[k] = v
 		}
 	}

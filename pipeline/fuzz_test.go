@@ -51,7 +51,7 @@ func FuzzHandle(f *testing.F) {
 	oe := observe.New(observe.Options{Site: st})
 	f.Fuzz(func(t *testing.T, frame []byte, link uint8) {
 		links := []capture.LinkType{capture.LinkEthernet, capture.LinkRaw, capture.LinkLinuxSLL, capture.LinkLinuxSLL2}
-		s := newShard(eng, oe, 64, true, []string{"fuzz"})
+		s := newShard(eng, oe, budget{flows: 64, flowBytes: 64 << 20}, true, []string{"fuzz"})
 		// Stream as a run with a Sink does, on an epoch of 1.5 ms so that
 		// flows are judged open, findings handed on at epochs, and events
 		// merged.

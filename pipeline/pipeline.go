@@ -15,7 +15,6 @@ import (
 	"harborwatch/detect"
 	"harborwatch/event"
 	"harborwatch/finding"
-	"harborwatch/flow"
 	"harborwatch/observe"
 	"harborwatch/runstats"
 	"harborwatch/site"
@@ -28,9 +27,15 @@ type Options struct {
 	Site *site.Site
 	// Workers is the number of shards working in parallel (0 → NumCPU).
 	Workers int
-	// FlowMemory bounds the flow tables' memory in bytes, over all shards
-	// (0 → 256 MiB). When full, the least recently used flow is evicted and
-	// counted in Result.Stats.EvictedFlows.
+	// FlowMemory is the run's memory budget in bytes, over all shards
+	// (0 → DefaultFlowMemory): the flow tables, the TCP reassembly charged
+	// against them and the host tables (see memory.go). When the flow
+	// table is full the least recently used flow is evicted
+	// (Stats.EvictedFlows); when reassembly is, the pending bytes of the
+	// stream that waited longest are dropped (Stats.TCPShedBytes); when
+	// the host tables are, new entries are not remembered
+	// (Stats.HostsDropped). MemoryLimit is what the whole run then stays
+	// under.
 	FlowMemory int64
 	// Events asks for protocol events in Result.Events.
 	Events bool
@@ -142,20 +147,13 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
-	mem := opts.FlowMemory
-	if mem <= 0 {
-		mem = 256 << 20
-	}
-	maxFlows := int(mem / int64(flow.EntrySize[flowX]()) / int64(workers))
-	if maxFlows < minFlowsPerShard {
-		maxFlows = minFlowsPerShard
-	}
+	bud := budgetOf(opts.FlowMemory, workers)
 	names := make([]string, len(srcs))
 	for i, s := range srcs {
 		names[i] = s.Name()
 	}
 	eng := detect.New(detect.Options{Site: opts.Site})
-	oe := observe.New(observe.Options{Site: opts.Site})
+	oe := observe.New(observe.Options{Site: opts.Site, MaxBytes: bud.hostBytes})
 	var out *syncSink
 	var col *collector
 	var mg *merger
@@ -170,7 +168,7 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 	}
 	shards := make([]*shard, workers)
 	for i := range shards {
-		shards[i] = newShard(eng, oe, maxFlows, opts.Events, names)
+		shards[i] = newShard(eng, oe, bud, opts.Events, names)
 		shards[i].onFlow = opts.OnFlow
 		if out != nil {
 			shards[i].stream(i, out, mg, &opts)
@@ -595,6 +593,7 @@ func finish(eng *detect.Engine, oe *observe.Engine, shards []*shard, rd *reader,
 		}
 		st.TCPGaps += s.tcpGaps
 		st.TCPDroppedBytes += s.tcpDropped
+		st.TCPShedBytes += s.shedBytes
 	}
 	if rd.packets > 0 {
 		f, l := time.Unix(0, rd.first).UTC(), time.Unix(0, rd.last).UTC()

@@ -173,7 +173,7 @@ func TestNoAllocs(t *testing.T) {
 			pkts = append(pkts, p)
 		}
 	}
-	s := newShard(detect.New(detect.Options{}), observe.New(observe.Options{}), 1<<12, false, []string{"a"})
+	s := newShard(detect.New(detect.Options{}), observe.New(observe.Options{}), budget{flows: 1 << 12, flowBytes: 64 << 20}, false, []string{"a"})
 	// Keep the flows alive across rounds: only established, payload-bearing
 	// packets (no SYN/FIN/RST would restart or close a flow).
 	var steady []capture.Packet

@@ -24,6 +24,13 @@ type anState struct {
 	spec    int // index in the shard's analyzers
 	stream  bool
 	streams [2]flow.Stream
+
+	// Reassembly memory (memory.go): what the streams' buffers hold, as
+	// charged to the shard, and the links of the shard's list of states
+	// whose streams hold buffers.
+	mem        int64
+	prev, next *anState
+	listed     bool
 }
 
 // feed gives a payload to the flow's analyzer: through the direction's
@@ -62,9 +69,10 @@ func (s *shard) feed(f *flow.Flow[flowX], dir flow.Dir, pl []byte) {
 	if err != nil {
 		r.framing()
 		str.Drop()
-		return
+	} else {
+		str.Done(data, n)
 	}
-	str.Done(data, n)
+	s.charge(st)
 }
 
 func (s *shard) open(f *flow.Flow[flowX], spec int) *anState {
@@ -74,6 +82,7 @@ func (s *shard) open(f *flow.Flow[flowX], spec int) *anState {
 		s.an.free = s.an.free[:n-1]
 	} else {
 		st = new(anState)
+		s.reasm += anStateBytes
 	}
 	st.spec = spec
 	st.stream = s.an.specs[spec].Stream && f.Proto == decode.ProtoTCP
@@ -99,6 +108,7 @@ func (s *shard) release(f *flow.Flow[flowX]) {
 			s.tcpDropped += ss.DroppedBytes
 			str.Reset()
 		}
+		s.waiting.remove(st)
 	}
 	s.an.ans[st.spec].Close(st.fl)
 	st.fl = nil

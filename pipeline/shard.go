@@ -96,16 +96,24 @@ type shard struct {
 	tcpGaps    uint64
 	tcpDropped uint64
 
+	// Memory (memory.go): the bytes of the flow table and reassembly,
+	// what reassembly holds, the states whose streams hold buffers (least
+	// recently fed last), and the bytes dropped to keep within them.
+	flowBytes int64
+	reasm     int64
+	waiting   lru
+	shedBytes uint64
+
 	cur    *capture.Packet // packet being handled
 	conn   observe.Conn
 	onFlow func(*FlowRecord)
 	rec    FlowRecord
 }
 
-func newShard(eng *detect.Engine, oe *observe.Engine, maxFlows int, emit bool, names []string) *shard {
+func newShard(eng *detect.Engine, oe *observe.Engine, b budget, emit bool, names []string) *shard {
 	s := &shard{det: eng.NewState(), obs: oe.NewState(), expect: make(map[pairKey]expectation), names: names, emit: emit,
-		site: eng.Site(), epoch: int64(defaultEpoch)}
-	s.flows = flow.New(flow.Options[flowX]{MaxFlows: maxFlows, OnEnd: s.end})
+		site: eng.Site(), epoch: int64(defaultEpoch), flowBytes: b.flowBytes}
+	s.flows = flow.New(flow.Options[flowX]{MaxFlows: b.flows, OnEnd: s.end})
 	s.an = newAnalyzers(registry)
 	s.rep.s = s
 	return s

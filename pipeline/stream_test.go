@@ -507,7 +507,7 @@ func TestNoAllocsMessages(t *testing.T) {
 	}
 	// The measured packets carry messages: with events on, they make one
 	// event per PDU.
-	ev := newShard(detect.New(detect.Options{}), observe.New(observe.Options{}), 1<<12, true, []string{"a"})
+	ev := newShard(detect.New(detect.Options{}), observe.New(observe.Options{}), budget{flows: 1 << 12, flowBytes: 64 << 20}, true, []string{"a"})
 	for i := range pkts {
 		ev.seq = uint64(i + 1)
 		ev.handle(&pkts[i])
@@ -523,7 +523,7 @@ func TestNoAllocsMessages(t *testing.T) {
 			t.Fatalf("the measured packets make %v events, want ≥ %d %s PDUs", counts, polls/2, p)
 		}
 	}
-	s := newShard(detect.New(detect.Options{}), observe.New(observe.Options{}), 1<<12, false, []string{"a"})
+	s := newShard(detect.New(detect.Options{}), observe.New(observe.Options{}), budget{flows: 1 << 12, flowBytes: 64 << 20}, false, []string{"a"})
 	for i := range pkts[:warm] {
 		s.handle(&pkts[i])
 	}

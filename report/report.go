@@ -189,6 +189,10 @@ func (t *textWriter) header(d *Document) {
 	if st.HostsDropped > 0 {
 		t.printf("note     %s not remembered (host table full)\n", nouns(st.HostsDropped, "host", "hosts"))
 	}
+	if st.MemoryDropped() {
+		t.printf("memory   budget full, dropped: %s, %s of reassembly, %s (raise --flow-memory)\n",
+			nouns(st.EvictedFlows, "flow", "flows"), nouns(st.TCPShedBytes, "byte", "bytes"), nouns(st.HostsDropped, "host table entry", "host table entries"))
+	}
 	t.printf("\n")
 }
 

@@ -176,15 +176,24 @@ func TestTextLosses(t *testing.T) {
 		"note     1 IP fragment (not reassembled), 1 packet cut by the snap length\n",
 		"note     1 external address not remembered",
 		"note     1 host not remembered",
+		"memory   budget full, dropped: 1 flow, 0 bytes of reassembly, 1 host table entry (raise --flow-memory)\n",
 		"ASSETS: 1 device, 1 declared, 0 seen\n",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("text report lacks %q:\n%s", want, b.String())
 		}
 	}
+	shed := &Document{Stats: runstats.Stats{TCPGaps: 3, TCPDroppedBytes: 70000, TCPShedBytes: 65536}}
+	b.Reset()
+	if err := Text(&b, shed); err != nil {
+		t.Fatal(err)
+	}
+	if want := "memory   budget full, dropped: 0 flows, 65,536 bytes of reassembly, 0 host table entries (raise --flow-memory)\n"; !strings.Contains(b.String(), want) {
+		t.Errorf("text report lacks %q:\n%s", want, b.String())
+	}
 	// Nothing lost, nothing said.
 	b.Reset()
-	if err := Text(&b, &Document{}); err != nil || strings.Contains(b.String(), "lost") || strings.Contains(b.String(), "damaged") {
+	if err := Text(&b, &Document{}); err != nil || strings.Contains(b.String(), "lost") || strings.Contains(b.String(), "damaged") || strings.Contains(b.String(), "memory") {
 		t.Errorf("clean report: %v\n%s", err, b.String())
 	}
 }

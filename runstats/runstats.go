@@ -34,8 +34,14 @@ type Stats struct {
 	// TCPGaps counts holes in the reassembled streams of ICS flows (lost
 	// or reordered segments); TCPDroppedBytes the pending bytes dropped at
 	// them.
-	TCPGaps         uint64     `json:"tcp_gaps"`
-	TCPDroppedBytes uint64     `json:"tcp_dropped_bytes"`
+	TCPGaps         uint64 `json:"tcp_gaps"`
+	TCPDroppedBytes uint64 `json:"tcp_dropped_bytes"`
+	// TCPShedBytes counts, of TCPDroppedBytes, the pending bytes dropped
+	// to keep reassembly within the memory budget (--flow-memory).
+	TCPShedBytes uint64 `json:"tcp_shed_bytes"`
+	// HostsDropped counts the hosts, MACs, identities and stations not
+	// remembered because the observation tables were full (their share of
+	// the memory budget).
 	HostsDropped    uint64     `json:"hosts_dropped"`
 	ExternalDropped uint64     `json:"external_dropped"` // external addresses not remembered as asset candidates (observe.MaxExternalHosts)
 	Routers         []string   `json:"routers,omitempty"`
@@ -65,6 +71,12 @@ type Stats struct {
 type Analyzer struct {
 	Confirmed  uint64 `json:"confirmed"`
 	Violations uint64 `json:"violations"`
+}
+
+// MemoryDropped reports whether the memory budget made the run drop
+// anything: flows evicted, reassembly bytes shed, hosts not remembered.
+func (s *Stats) MemoryDropped() bool {
+	return s.EvictedFlows > 0 || s.TCPShedBytes > 0 || s.HostsDropped > 0
 }
 
 // Damaged returns how many captures were damaged.

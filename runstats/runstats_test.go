@@ -40,7 +40,7 @@ func TestJSONNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `{"captures":[{"file":"a.pcap","packets":3,"bytes":180}],"packets":3,"bytes":180,"flows":1,"evicted_flows":0,` +
-		`"decode_errors":{},"fragments":0,"truncated":0,"non_ip":0,"tcp_gaps":0,"tcp_dropped_bytes":0,"hosts_dropped":0,` +
+		`"decode_errors":{},"fragments":0,"truncated":0,"non_ip":0,"tcp_gaps":0,"tcp_dropped_bytes":0,"tcp_shed_bytes":0,"hosts_dropped":0,` +
 		`"external_dropped":0,"first_ts":"2026-11-03T09:00:00Z","last_ts":"2026-11-03T09:00:00Z",` +
 		`"analyzers":{"modbus":{"confirmed":2,"violations":1}}}`
 	if string(b) != want {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -82,8 +83,18 @@ the fields of Zeek's conn.log and the zones and assets of both ends;
 --observations FILE, news of devices as it comes (an address seen for the
 first time, what a device says of itself, a discovery station).
 
-A --flow-memory too small for the flow tables' floor (1,024 flows a
-worker) is raised to that floor, with a warning naming it.
+Memory: --flow-memory is the run's one memory budget, shared evenly by the
+workers. In each worker a quarter holds the host tables (hosts, MACs,
+device identities, discovery stations: entries beyond it are not
+remembered, counted in hosts_dropped), the rest the flow table and the TCP
+reassembly buffers charged against it (the least recently used flow is
+evicted beyond it, counted in evicted_flows; the incomplete PDU of the
+stream that waited longest is dropped, counted in tcp_shed_bytes). The text
+report says what the budget dropped. The whole process stays under the
+budget + 64 MiB + 16 MiB a worker (the Go runtime is held to it, unless
+GOMEMLIMIT says otherwise). A --flow-memory too small for the flow tables'
+floor (1,024 flows a worker) is raised to that floor, with a warning naming
+it.
 
 Logs: --log-level info says when the run starts, each capture opened, and
 the counts at the end; warnings (damaged captures, the flow-memory floor)
@@ -133,7 +144,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.flows, "flows", "", "write one JSON line per flow to `FILE` when it ends, and each minute of packet time while a long flow lasts (the fields of Zeek's conn.log, with zones and assets)")
 	fs.StringVar(&o.failOn, "fail-on", e.getenv("HARBORWATCH_FAIL_ON"), "exit 3 when a finding of this `SEVERITY` or higher exists (low, medium, high, critical)")
 	fs.IntVar(&o.workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers (0 = one per CPU; at most 4 a CPU)")
-	fs.StringVar(&o.flowMemory, "flow-memory", envOr(e, "HARBORWATCH_FLOW_MEMORY", "256MiB"), "`SIZE` bound of the flow tables' memory (e.g. 64MiB, 1GiB); the least recently used flows are evicted, and counted, beyond it")
+	fs.StringVar(&o.flowMemory, "flow-memory", envOr(e, "HARBORWATCH_FLOW_MEMORY", "256MiB"), "`SIZE` memory budget of the run (e.g. 64MiB, 1GiB): flow tables, TCP reassembly, host tables; what does not fit is dropped and counted")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the analysis to `FILE` (go tool pprof)")
 	logOpts := logFlags(fs, e)
 	fs.StringVar(&o.evidence, "evidence", "", "write each finding's evidence packets to `DIR`/<finding id>.pcap (created if missing) and name the captures by SHA-256")
@@ -167,6 +178,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usagef("analyze: %s: %v", given(e, fs, "flow-memory", o.flowMemory), err)
 	}
+	defer holdMemory(e, mem, o.workers)()
 
 	var st *site.Site // nil: site.Default(), and no facility in the report
 	if o.site != "" {
@@ -295,6 +307,18 @@ func showProgress[N int64 | uint64](e *env, what string, after time.Duration, pa
 		}
 	}()
 	return func() { close(done); <-finished }
+}
+
+// holdMemory holds the Go runtime to the memory limit that keeps a run
+// with the budget mem over workers shards under pipeline.MemoryLimit
+// (pipeline.GCLimit), unless GOMEMLIMIT sets a limit of its own; it
+// returns the function that lifts the hold.
+func holdMemory(e *env, mem int64, workers int) func() {
+	if e.getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	prev := debug.SetMemoryLimit(pipeline.GCLimit(mem, workers))
+	return func() { debug.SetMemoryLimit(prev) }
 }
 
 func envOr(e *env, key, def string) string {
