@@ -316,7 +316,18 @@ func writeFile(dir string, f *File, pkts []held) error {
 		f.Format = "pcapng"
 	}
 	path := filepath.Join(dir, f.ID+"."+f.Format)
-	out, err := os.Create(path)
+	// Never through a link planted in the directory: a file is created
+	// anew (a symbolic link or any other existing file at the name is
+	// removed first, not followed).
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.IsDir() {
+			return fmt.Errorf("evidence: %s is a directory", path)
+		}
+		if err := os.Remove(path); err != nil {
+			return fmt.Errorf("evidence: %w", err)
+		}
+	}
+	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}

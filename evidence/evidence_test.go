@@ -394,3 +394,33 @@ func TestWriteErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestPlantedLink: a symbolic link planted at a finding's file name in the
+// evidence directory is replaced by the evidence file, never followed: the
+// file it pointed at is left as it was.
+func TestPlantedLink(t *testing.T) {
+	dir := t.TempDir()
+	paths := fixtures(t, dir)
+	out := filepath.Join(dir, "out")
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	victim := filepath.Join(dir, "victim.txt")
+	if err := os.WriteFile(victim, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, filepath.Join(out, "HW-LINK.pcap")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Write(out, []Capture{{Path: paths[0]}}, []Request{{ID: "HW-LINK", Packets: []Ref{{0, 1}, {0, 2}}}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(victim); err != nil || string(b) != "keep me" {
+		t.Errorf("the link's target now holds %q (%v)", b, err)
+	}
+	fi, err := os.Lstat(filepath.Join(out, "HW-LINK.pcap"))
+	if err != nil || !fi.Mode().IsRegular() || res.Files[0].Packets != 2 {
+		t.Errorf("evidence file %v (%v), %d packets: want a regular file of 2", fi, err, res.Files[0].Packets)
+	}
+}

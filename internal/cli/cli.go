@@ -8,6 +8,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"harborwatch/internal/textsafe"
 	"io"
 	"log/slog"
 	"os"
@@ -164,13 +165,13 @@ func exitCode(e *env, err error) int {
 	case errors.As(err, &ee):
 		return ee.code
 	case errors.As(err, &se):
-		fmt.Fprintf(e.stderr, "harborwatch: %v\n", err)
+		fmt.Fprintf(e.stderr, "harborwatch: %s\n", textsafe.String(err.Error()))
 		return stoppedCode(err)
 	case errors.As(err, &ue):
-		fmt.Fprintf(e.stderr, "harborwatch: %v\n", err)
+		fmt.Fprintf(e.stderr, "harborwatch: %s\n", textsafe.String(err.Error()))
 		return ExitUsage
 	default:
-		fmt.Fprintf(e.stderr, "harborwatch: %v\n", err)
+		fmt.Fprintf(e.stderr, "harborwatch: %s\n", textsafe.String(err.Error()))
 		return ExitFailure
 	}
 }

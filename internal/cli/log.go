@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"harborwatch/internal/textsafe"
 	"io"
 	"log/slog"
 	"strconv"
@@ -104,7 +105,7 @@ func (h *consoleHandler) Handle(_ context.Context, r slog.Record) error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	_, err := io.WriteString(h.w, prefix+r.Message+"\n")
+	_, err := io.WriteString(h.w, prefix+textsafe.String(r.Message)+"\n")
 	return err
 }
 
