@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -93,19 +92,7 @@ func state(a Asset) string {
 // format itself is ours and is written as it is; errors are the writer's
 // (errWriter keeps the first).
 func printf(w io.Writer, format string, args ...any) {
-	for i, a := range args {
-		if s, ok := a.(string); ok {
-			args[i] = textsafe.String(s)
-			continue
-		}
-		switch reflect.ValueOf(a).Kind() {
-		case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint,
-			reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
-			// numbers keep their verb (%d)
-		default:
-			args[i] = textsafe.String(fmt.Sprint(a))
-		}
-	}
+	textsafe.Args(args)
 	fmt.Fprintf(w, format, args...)
 }
 

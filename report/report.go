@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -112,19 +111,7 @@ func (t *textWriter) printf(format string, args ...any) {
 	if t.err != nil {
 		return
 	}
-	for i, a := range args {
-		if s, ok := a.(string); ok {
-			args[i] = textsafe.String(s)
-			continue
-		}
-		switch reflect.ValueOf(a).Kind() {
-		case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint,
-			reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
-			// numbers keep their verb (%d)
-		default:
-			args[i] = textsafe.String(fmt.Sprint(a))
-		}
-	}
+	textsafe.Args(args)
 	_, t.err = fmt.Fprintf(t.w, format, args...)
 }
 

@@ -1,6 +1,8 @@
 package textsafe
 
 import (
+	"fmt"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 )
@@ -137,4 +139,22 @@ func Row(row []string) []string {
 		row[i] = Cell(s)
 	}
 	return row
+}
+
+// Args makes printf arguments safe in place: strings and every value that
+// is not a number or a bool are replaced by their escaped text; numbers and
+// bools keep their verbs (%d, %t).
+func Args(args []any) {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = String(s)
+			continue
+		}
+		switch reflect.ValueOf(a).Kind() {
+		case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint,
+			reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		default:
+			args[i] = String(fmt.Sprint(a))
+		}
+	}
 }

@@ -163,3 +163,17 @@ func unescape(t *testing.T, s string) string {
 	}
 	return b.String()
 }
+
+// TestArgs: strings and other values are escaped in place, numbers and
+// bools are left for their verbs.
+func TestArgs(t *testing.T) {
+	type named string
+	args := []any{"a\x1bb", 42, uint16(7), true, 1.5, named("x\u202ey"), []string{"\x07"}}
+	Args(args)
+	want := []any{`a\x1bb`, 42, uint16(7), true, 1.5, `x\u202ey`, `[\x07]`}
+	for i := range want {
+		if args[i] != want[i] {
+			t.Errorf("arg %d = %#v, want %#v", i, args[i], want[i])
+		}
+	}
+}
