@@ -198,3 +198,28 @@ func TestExpectData(t *testing.T) {
 		}
 	}
 }
+
+// TestExpectBound: the live announcements are bounded (maxExpect per
+// worker); one more is dropped and counted, and its data flow is not
+// joined.
+func TestExpectBound(t *testing.T) {
+	cl := func(d []byte) synth.Exchange { return synth.Exchange{Data: d} }
+	sv := func(d []byte) synth.Exchange { return synth.Exchange{Data: d, FromServer: true} }
+	var ex []synth.Exchange
+	for i := range maxExpect + 1 {
+		ex = append(ex, cl(synth.FTPCommand("PASV", "")), sv(synth.FTPPassive(hPLC.IP, uint16(10000+i))))
+	}
+	file := []byte("twistlock.a.torque_limit=900\n")
+	fs, _, res := expectRun(t, 1, func(b *synth.Builder) {
+		ftpLogin(b, hEWS, hPLC, 40001, ex...)
+		b.Advance(5 * time.Second)
+		b.TCPSession(hEWS, hPLC, 40002, 10000, cl(file))           // announced
+		b.TCPSession(hEWS, hPLC, 40003, 10000+maxExpect, cl(file)) // dropped
+	})
+	if res.Stats.ExpectDropped != 1 {
+		t.Errorf("%d announcements dropped, want 1", res.Stats.ExpectDropped)
+	}
+	if !slices.Contains(fs, "file-transfer.insecure ftp 2") {
+		t.Errorf("findings %q, want the control flow and one data flow joined", fs)
+	}
+}
