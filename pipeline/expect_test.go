@@ -223,3 +223,20 @@ func TestExpectBound(t *testing.T) {
 		t.Errorf("findings %q, want the control flow and one data flow joined", fs)
 	}
 }
+
+// TestExpectSameProtocol: a flow to an announced endpoint that a probe is
+// sure of is that protocol's flow like any other, even of the announcing
+// protocol: a second FTP control connection to a port 21 a 227 named is
+// a control connection, counted by the analyzer, not a data flow.
+func TestExpectSameProtocol(t *testing.T) {
+	cl := func(d []byte) synth.Exchange { return synth.Exchange{Data: d} }
+	sv := func(d []byte) synth.Exchange { return synth.Exchange{Data: d, FromServer: true} }
+	_, _, res := expectRun(t, 1, func(b *synth.Builder) {
+		ftpLogin(b, hEWS, hPLC, 40001, cl(synth.FTPCommand("PASV", "")), sv(synth.FTPPassive(hPLC.IP, 21)))
+		b.Advance(time.Second)
+		ftpLogin(b, hEWS, hPLC, 40002)
+	})
+	if a := res.Stats.Analyzers["ftp"]; a.Confirmed != 2 {
+		t.Errorf("ftp analyzer %+v, want both control connections confirmed", a)
+	}
+}

@@ -284,11 +284,12 @@ func (s *shard) inspect(f *flow.Flow[flowX], dir flow.Dir) {
 	x := &f.X
 	pl := s.pkt.Payload
 	if x.expected && x.probes < maxProbes {
-		// A flow labelled by an announcement is the announcing
-		// protocol's unless one of its first payloads is surely
-		// another's (a probe sure of it by its bytes).
+		// A flow labelled by an announcement is a data flow of the
+		// announcing protocol unless a probe is sure of one of its first
+		// payloads: then it is that protocol's flow like any other (a
+		// TFTP request sent again from the announced port is a request).
 		x.probes++
-		if line, sure := s.identify(f, dir, pl); line >= 0 && sure && s.an.specOf[line] != s.an.specOf[x.line-1] {
+		if line, sure := s.identify(f, dir, pl); line >= 0 && sure {
 			x.expected, x.swapped = false, false
 			s.attach(f, line)
 		}
