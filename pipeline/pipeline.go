@@ -593,6 +593,7 @@ func finish(eng *detect.Engine, oe *observe.Engine, shards []*shard, rd *reader,
 		}
 		st.TCPGaps += s.tcpGaps
 		st.TCPDroppedBytes += s.tcpDropped
+		st.ExpectDropped += s.expectDropped
 		st.TCPShedBytes += s.shedBytes
 	}
 	if rd.packets > 0 {

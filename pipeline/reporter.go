@@ -195,9 +195,20 @@ func (r *reporter) Session(se proto.Session) {
 }
 
 func (r *reporter) Expect(e proto.Expect) {
+	if r.f.X.expected {
+		return // a data flow announces none
+	}
 	s := r.s
 	c := s.fill(r.f)
-	s.expectData(r.f, c.Client.IP, r.f.X.line, uint8(e.Transport), e.Within)
+	to, once := e.Server, true
+	switch {
+	case !to.Addr().IsValid() && to.Port() == 0:
+		to, once = netip.AddrPortFrom(c.Client.IP, c.Client.Port), false
+	case !to.Addr().IsValid():
+		to = netip.AddrPortFrom(c.Server.IP, to.Port())
+	}
+	k := expectKey{vlan: r.f.VLAN, transport: uint8(e.Transport), addr: to.Addr().Unmap(), port: to.Port()}
+	s.expectData(k, expectation{line: r.f.X.line, once: once, client: c.Client.IP, until: s.cur.TS + e.Within})
 }
 
 func (r *reporter) State() *uint8 { return &r.f.X.state }
@@ -279,10 +290,10 @@ func (s *shard) analyzerStats(st *runstats.Stats) {
 	}
 }
 
-// expectData announces a data flow between the flow's two hosts, to be
-// analyzed as registry line (1-based) line.
-func (s *shard) expectData(f *flow.Flow[flowX], client netip.Addr, line uint8, transport uint8, d int64) {
-	k := pairOf(f.VLAN, f.Client.Addr, f.Server.Addr)
+// expectData records the announcement of a data flow to k's endpoint;
+// one that finds the table full of live announcements is dropped and
+// counted.
+func (s *shard) expectData(k expectKey, e expectation) {
 	if _, ok := s.expect[k]; !ok && len(s.expect) >= maxExpect {
 		for k, e := range s.expect { // drop stale announcements
 			if e.until < s.cur.TS {
@@ -290,8 +301,9 @@ func (s *shard) expectData(f *flow.Flow[flowX], client netip.Addr, line uint8, t
 			}
 		}
 		if len(s.expect) >= maxExpect {
+			s.expectDropped++
 			return
 		}
 	}
-	s.expect[k] = expectation{line: line, transport: transport, client: client, until: s.cur.TS + d}
+	s.expect[k] = e
 }

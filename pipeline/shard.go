@@ -37,24 +37,21 @@ type flowX struct {
 	marks     [observe.MaxConnMarks]finding.Mark
 }
 
-type pairKey struct {
-	vlan   uint16
-	lo, hi netip.Addr
-}
-
-func pairOf(vlan uint16, a, b netip.Addr) pairKey {
-	if b.Less(a) {
-		a, b = b, a
-	}
-	return pairKey{vlan: vlan, lo: a, hi: b}
-}
-
-// expectation announces a data flow between two hosts (TFTP, FTP data).
-type expectation struct {
-	line      uint8 // registry line (1-based) of the announcing flow
+// expectKey names the responder of an announced data flow (TFTP, FTP
+// data): the address and port the flow is opened to.
+type expectKey struct {
+	vlan      uint16
 	transport uint8
-	client    netip.Addr
-	until     int64
+	port      uint16
+	addr      netip.Addr
+}
+
+// expectation announces a data flow to the endpoint of its key.
+type expectation struct {
+	line   uint8 // registry line (1-based) of the announcing flow
+	once   bool  // used up by the first flow it labels (FTP)
+	client netip.Addr
+	until  int64
 }
 
 const maxExpect = 4096
@@ -67,7 +64,7 @@ type shard struct {
 	flows  *flow.Table[flowX]
 	det    *detect.State
 	obs    *observe.State
-	expect map[pairKey]expectation
+	expect map[expectKey]expectation
 	names  []string
 	emit   bool
 	site   *site.Site
@@ -90,11 +87,12 @@ type shard struct {
 	live     *liveShard // counters published for Progress.Snapshot, when asked
 	sincePub int
 
-	disc       discoveryState
-	an         analyzers // the registry's analyzers, their flow states and counters
-	rep        reporter  // what analyzers report to, pointed at each Feed's flow
-	tcpGaps    uint64
-	tcpDropped uint64
+	disc          discoveryState
+	an            analyzers // the registry's analyzers, their flow states and counters
+	rep           reporter  // what analyzers report to, pointed at each Feed's flow
+	tcpGaps       uint64
+	tcpDropped    uint64
+	expectDropped uint64 // announcements of data flows dropped, the table being full
 
 	// Memory (memory.go): the bytes of the flow table and reassembly,
 	// what reassembly holds, the states whose streams hold buffers (least
@@ -111,7 +109,7 @@ type shard struct {
 }
 
 func newShard(eng *detect.Engine, oe *observe.Engine, b budget, emit bool, names []string) *shard {
-	s := &shard{det: eng.NewState(), obs: oe.NewState(), expect: make(map[pairKey]expectation), names: names, emit: emit,
+	s := &shard{det: eng.NewState(), obs: oe.NewState(), expect: make(map[expectKey]expectation), names: names, emit: emit,
 		site: eng.Site(), epoch: int64(defaultEpoch), flowBytes: b.flowBytes}
 	s.flows = flow.New(flow.Options[flowX]{MaxFlows: b.flows, OnEnd: s.end})
 	s.an = newAnalyzers(registry)
@@ -199,18 +197,25 @@ func (s *shard) newFlow(f *flow.Flow[flowX]) {
 	if len(s.expect) == 0 {
 		return
 	}
-	k := pairOf(f.VLAN, f.Client.Addr, f.Server.Addr)
+	// The announced endpoint is the flow's responder; the flow table
+	// may have taken the other end for it (a flow seen without its
+	// opening), so both ends are looked up.
+	k := expectKey{vlan: f.VLAN, transport: f.Proto, addr: f.Server.Addr, port: f.Server.Port}
 	e, ok := s.expect[k]
 	if !ok {
-		return
+		k.addr, k.port = f.Client.Addr, f.Client.Port
+		if e, ok = s.expect[k]; !ok {
+			return
+		}
+	}
+	if e.until < s.cur.TS || e.once {
+		delete(s.expect, k)
 	}
 	if e.until < s.cur.TS {
-		delete(s.expect, k)
 		return
 	}
-	if e.transport != f.Proto {
-		return
-	}
+	// Labelled before any payload; a probe sure of another protocol on
+	// one of the first payloads takes the flow back (inspect).
 	f.X.app, f.X.line, f.X.done, f.X.expected = s.an.reg[e.line-1].app, e.line, true, true
 	f.X.swapped = f.Client.Addr != e.client
 }
@@ -278,6 +283,17 @@ func (s *shard) end(f *flow.Flow[flowX], why flow.EndReason) {
 func (s *shard) inspect(f *flow.Flow[flowX], dir flow.Dir) {
 	x := &f.X
 	pl := s.pkt.Payload
+	if x.expected && x.probes < maxProbes {
+		// A flow labelled by an announcement is a data flow of the
+		// announcing protocol unless a probe is sure of one of its first
+		// payloads: then it is that protocol's flow like any other (a
+		// TFTP request sent again from the announced port is a request).
+		x.probes++
+		if line, sure := s.identify(f, dir, pl); line >= 0 && sure {
+			x.expected, x.swapped = false, false
+			s.attach(f, line)
+		}
+	}
 	if !x.done {
 		x.probes++
 		if line, sure := s.identify(f, dir, pl); line >= 0 {

@@ -1,5 +1,7 @@
 package proto
 
+import "net/netip"
+
 // Transport is the IP protocol a Probe applies to.
 type Transport uint8
 
@@ -121,8 +123,11 @@ type Reporter interface {
 	// Session records a remote-access session; only the first of a flow
 	// becomes an event.
 	Session(Session)
-	// Expect announces a data flow of the same protocol between the same
-	// two hosts, whose requester is this flow's client (TFTP, FTP data).
+	// Expect announces a data flow of the same protocol, whose requester
+	// is this flow's client (TFTP, FTP data): a flow that starts towards
+	// the announced address and port, or (no address announced) one that
+	// answers this flow's client at its address and port, within the
+	// announced time. A flow attached so announces nothing.
 	Expect(Expect)
 	// Service returns the name of the flow's application ("https",
 	// "teamviewer", …; "" when unknown).
@@ -256,6 +261,14 @@ type Session struct {
 // Expect announces a data flow (see Reporter.Expect).
 type Expect struct {
 	Transport Transport
+	// Server is the address and port the data flow is opened to (FTP:
+	// the PORT or EPRT argument, the 227 or 229 reply); the first flow
+	// it labels uses the announcement up. A port without an address
+	// names that port of this flow's server (EPSV). The zero value names
+	// this flow's client, answered from any port (TFTP: the server
+	// answers the request from a port of its own, RFC 1350 §4), for as
+	// long as the announcement holds.
+	Server netip.AddrPort
 	// Within is how long, in nanoseconds of packet time, the announcement
 	// holds.
 	Within int64

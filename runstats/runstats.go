@@ -60,6 +60,10 @@ type Stats struct {
 	// a capture whose timestamps go back by more than the events' merge
 	// window (a few thousand packets).
 	EventsLate uint64 `json:"events_late,omitempty"`
+	// ExpectDropped counts announcements of data flows (FTP PORT, EPRT,
+	// PASV, EPSV; TFTP requests) not remembered because the table of live
+	// announcements was full: their data flows stay unidentified.
+	ExpectDropped uint64 `json:"expect_dropped,omitempty"`
 }
 
 // Analyzer counts, for one protocol analyzer, the flows it confirmed

@@ -3,6 +3,7 @@ package xfer
 import (
 	"bytes"
 	"errors"
+	"net/netip"
 )
 
 // Errors of NextFTPCommand and ParseFTPCommand.
@@ -157,4 +158,95 @@ func IsFTPTransferVerb(verb []byte) (dir string, ok bool) {
 		return DirDownload, true
 	}
 	return "", false
+}
+
+// FTPHostPort parses the six decimal numbers "h1,h2,h3,h4,p1,p2" of a PORT
+// argument (RFC 959 §4.1.2) or of a 227 reply to PASV (§4.2.2: "Entering
+// Passive Mode (h1,h2,h3,h4,p1,p2)"; servers vary the words and the
+// brackets, so the numbers are looked for after the first digit). It
+// returns the IPv4 address and port they name.
+func FTPHostPort(b []byte) (netip.AddrPort, bool) {
+	i := 0
+	for i < len(b) && (b[i] < '0' || b[i] > '9') {
+		i++
+	}
+	var v [6]int
+	for n := range v {
+		if n > 0 {
+			if i >= len(b) || b[i] != ',' {
+				return netip.AddrPort{}, false
+			}
+			i++
+		}
+		j := i
+		for i < len(b) && i-j < 4 && b[i] >= '0' && b[i] <= '9' {
+			v[n] = v[n]*10 + int(b[i]-'0')
+			i++
+		}
+		if i == j || v[n] > 255 {
+			return netip.AddrPort{}, false
+		}
+	}
+	a := netip.AddrFrom4([4]byte{byte(v[0]), byte(v[1]), byte(v[2]), byte(v[3])})
+	port := uint16(v[4])<<8 | uint16(v[5])
+	if port == 0 {
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(a, port), true
+}
+
+// FTPExtended parses the argument of EPRT (RFC 2428 §2: "|1|132.235.1.2|6275|",
+// "|2|1080::8:800:200C:417A|5282|") or the text of a 229 reply to EPSV
+// (§3: "Entering Extended Passive Mode (|||6446|)"), whose address is
+// empty: the caller knows it (the control connection's server). The
+// delimiter is the argument's first character, any printable ASCII
+// character; in a reply the argument is inside the first brackets. It
+// returns the address (invalid when empty) and the port.
+func FTPExtended(b []byte, reply bool) (addr netip.Addr, port uint16, ok bool) {
+	if reply {
+		i := bytes.IndexByte(b, '(')
+		j := bytes.LastIndexByte(b, ')')
+		if i < 0 || j < i {
+			return netip.Addr{}, 0, false
+		}
+		b = b[i+1 : j]
+	}
+	if len(b) < 5 || b[0] < 33 || b[0] > 126 {
+		return netip.Addr{}, 0, false
+	}
+	d, rest := b[0], b[1:]
+	var f [3][]byte
+	for n := range f {
+		i := bytes.IndexByte(rest, d)
+		if i < 0 {
+			return netip.Addr{}, 0, false
+		}
+		f[n], rest = rest[:i], rest[i+1:]
+	}
+	if len(rest) != 0 || len(f[2]) == 0 || len(f[2]) > 5 {
+		return netip.Addr{}, 0, false
+	}
+	p := 0
+	for _, c := range f[2] {
+		if c < '0' || c > '9' {
+			return netip.Addr{}, 0, false
+		}
+		p = p*10 + int(c-'0')
+	}
+	if p == 0 || p > 65535 {
+		return netip.Addr{}, 0, false
+	}
+	if len(f[1]) > 0 {
+		a, err := netip.ParseAddr(string(f[1]))
+		if err != nil || a.Zone() != "" {
+			return netip.Addr{}, 0, false
+		}
+		if (string(f[0]) == "1") != a.Is4() || (string(f[0]) != "1" && string(f[0]) != "2") {
+			return netip.Addr{}, 0, false
+		}
+		addr = a
+	} else if !reply || (len(f[0]) != 0) {
+		return netip.Addr{}, 0, false
+	}
+	return addr, uint16(p), true
 }

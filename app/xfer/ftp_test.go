@@ -3,6 +3,7 @@ package xfer
 import (
 	"encoding/hex"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -192,5 +193,59 @@ func TestIsFTPTransferVerb(t *testing.T) {
 				t.Fatalf("IsFTPTransferVerb(%q) = %q %v, want %q", tc.verb, dir, ok, tc.dir)
 			}
 		})
+	}
+}
+
+func TestFTPHostPort(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want string
+	}{
+		{"10,10,1,20,196,34", "10.10.1.20:50210"},
+		{"Entering Passive Mode (10,10,1,20,196,34).", "10.10.1.20:50210"},
+		{"Entering Passive Mode 192,168,0,1,0,21", "192.168.0.1:21"},
+		{"10,10,1,20,196", ""},
+		{"10,10,1,256,1,1", ""},
+		{"10,10,1,20,0,0", ""},
+		{"10,10,1,20,1,1000", ""},
+		{"no numbers", ""},
+	} {
+		ap, ok := FTPHostPort([]byte(tt.in))
+		got := ""
+		if ok {
+			got = ap.String()
+		}
+		if got != tt.want {
+			t.Errorf("FTPHostPort(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestFTPExtended(t *testing.T) {
+	for _, tt := range []struct {
+		in    string
+		reply bool
+		want  string
+	}{
+		{"|1|132.235.1.2|6275|", false, "132.235.1.2 6275"},
+		{"|2|1080::8:800:200C:417A|5282|", false, "1080::8:800:200c:417a 5282"},
+		{"!1!10.0.0.1!21!", false, "10.0.0.1 21"},
+		{"Entering Extended Passive Mode (|||6446|)", true, "invalid IP 6446"},
+		{"|2|10.0.0.1|21|", false, ""},
+		{"|1|10.0.0.1|70000|", false, ""},
+		{"|1|10.0.0.1|0|", false, ""},
+		{"|1|10.0.0.1|21", false, ""},
+		{"|||6446|", false, ""},
+		{"Entering Extended Passive Mode |||6446|", true, ""},
+		{"Entering Extended Passive Mode (|||64a6|)", true, ""},
+	} {
+		a, port, ok := FTPExtended([]byte(tt.in), tt.reply)
+		got := ""
+		if ok {
+			got = a.String() + " " + strconv.Itoa(int(port))
+		}
+		if got != tt.want {
+			t.Errorf("FTPExtended(%q, %v) = %q, want %q", tt.in, tt.reply, got, tt.want)
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package xfer
 
 import (
+	"bytes"
+	"net/netip"
 	"time"
 
 	"harborwatch/proto"
@@ -34,15 +36,16 @@ func probeTFTP(pl []byte, _ bool) proto.Verdict { return proto.SureIf(ProbeTFTPR
 
 // How long an announced data flow is expected.
 const (
-	ftpExpect  = int64(5 * time.Minute)
+	ftpExpect  = int64(60 * time.Second)
 	tftpExpect = int64(60 * time.Second)
 )
 
 // Specs of the file-transfer analyzers for the pipeline's registry. Each
 // reports the transfers (proto.File: download, upload, open, share) and,
 // with events, one event per command or request. FTP and TFTP announce
-// their data flows (proto.Expect), which they analyze too. None keeps
-// per-flow state.
+// their data flows (proto.Expect), which they analyze too: FTP the data
+// connection a PORT or EPRT command or a 227 or 229 reply names, TFTP the
+// server's answer to a request. None keeps per-flow state.
 var (
 	FTPSpec  = proto.Spec{Name: "ftp", New: func() proto.Analyzer { return proto.NewShared(ftp{}) }}
 	TFTPSpec = proto.Spec{Name: "tftp", New: func() proto.Analyzer { return proto.NewShared(tftp{}) }}
@@ -51,9 +54,11 @@ var (
 
 type ftp struct{ cmd FTPCommand }
 
-// Feed reads the client's commands, several per segment.
+// Feed reads the client's commands, several per segment, and the
+// server's replies that announce a passive data connection.
 func (a *ftp) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
 	if !fromClient {
+		ftpReplies(r, pl)
 		return 0, nil
 	}
 	c := &a.cmd
@@ -68,9 +73,18 @@ func (a *ftp) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
 		}
 		pl = rest
 		r.Confirm()
-		// Data connections (PASV or PORT) open before STOR/RETR is sent:
-		// every command of the control session announces them.
-		r.Expect(proto.Expect{Transport: proto.TCP, Within: ftpExpect})
+		// An active data connection is announced by the client (PORT,
+		// EPRT): the server connects to the address and port it names.
+		switch string(c.Verb) {
+		case "PORT":
+			if ap, ok := FTPHostPort(c.Arg); ok {
+				r.Expect(proto.Expect{Transport: proto.TCP, Server: ap, Within: ftpExpect})
+			}
+		case "EPRT":
+			if ad, port, ok := FTPExtended(c.Arg, false); ok {
+				r.Expect(proto.Expect{Transport: proto.TCP, Server: netip.AddrPortFrom(ad, port), Within: ftpExpect})
+			}
+		}
 		op, transfer := IsFTPTransferVerb(c.Verb)
 		if transfer {
 			r.File(proto.File{Op: op, Name: c.Arg})
@@ -88,6 +102,31 @@ func (a *ftp) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
 		}
 	}
 	return 0, nil
+}
+
+// ftpReplies announces the passive data connection a 227 (PASV) or 229
+// (EPSV) reply names: the client connects to the port the server names,
+// at the address the 227 names or, for a 229, the server's own.
+func ftpReplies(r proto.Reporter, pl []byte) {
+	for n := 0; len(pl) > 0 && n < 16; n++ {
+		code, text, ok := FTPReply(pl)
+		switch {
+		case !ok:
+		case code == 227:
+			if ap, ok := FTPHostPort(text); ok {
+				r.Expect(proto.Expect{Transport: proto.TCP, Server: ap, Within: ftpExpect})
+			}
+		case code == 229:
+			if _, port, ok := FTPExtended(text, true); ok {
+				r.Expect(proto.Expect{Transport: proto.TCP, Server: netip.AddrPortFrom(netip.Addr{}, port), Within: ftpExpect})
+			}
+		}
+		i := bytes.IndexByte(pl, '\n')
+		if i < 0 {
+			return
+		}
+		pl = pl[i+1:]
+	}
 }
 
 type tftp struct{ pkt TFTPPacket }
