@@ -127,11 +127,11 @@ func (t *textWriter) header(d *Document) {
 	}
 	st := &d.Stats
 	if st.Partial {
-		t.printf("PARTIAL REPORT (%s): only the first %s were analyzed\n\n", st.PartialReason, nouns(st.Packets, "packet", "packets"))
+		t.printf("PARTIAL REPORT (%s): only the first %s were analyzed\n\n", st.PartialReason, Nouns(st.Packets, "packet", "packets"))
 	}
 	t.printf("%s\n%s\n\n", title, strings.Repeat("=", len([]rune(title))))
 	for _, c := range st.Captures {
-		t.printf("capture  %s: %s packets, %s bytes\n", c.File, count(c.Packets), count(c.Bytes))
+		t.printf("capture  %s: %s packets, %s bytes\n", c.File, Count(c.Packets), Count(c.Bytes))
 		if c.Error != "" {
 			t.printf("         DAMAGED: %s (packets before the damage were analyzed)\n", c.Error)
 		}
@@ -139,25 +139,25 @@ func (t *textWriter) header(d *Document) {
 	if st.FirstTS != nil {
 		t.printf("time     %s → %s\n", stamp(*st.FirstTS), stamp(*st.LastTS))
 	}
-	t.printf("packets  %s (%s bytes), flows %s", count(st.Packets), count(st.Bytes), count(st.Flows))
+	t.printf("packets  %s (%s bytes), flows %s", Count(st.Packets), Count(st.Bytes), Count(st.Flows))
 	if st.EvictedFlows > 0 {
-		t.printf(", %s EVICTED (flow memory full: raise --flow-memory)", count(st.EvictedFlows))
+		t.printf(", %s EVICTED (flow memory full: raise --flow-memory)", Count(st.EvictedFlows))
 	}
 	t.printf("\n")
 	if st.EvictedFlows > 0 {
 		t.printf("lost     %s before %s end: later packets start new flows, so findings on %s may be split or missed\n",
-			nouns(st.EvictedFlows, "flow evicted", "flows evicted"), pick(st.EvictedFlows, "its", "their"), pick(st.EvictedFlows, "it", "them"))
+			Nouns(st.EvictedFlows, "flow evicted", "flows evicted"), pick(st.EvictedFlows, "its", "their"), pick(st.EvictedFlows, "it", "them"))
 	}
 	if st.TCPGaps > 0 {
 		cost := "ICS operations across them may be missed"
 		if st.TCPDroppedBytes > 0 {
-			cost = count(st.TCPDroppedBytes) + " bytes not analyzed: ICS operations in them may be missed"
+			cost = Count(st.TCPDroppedBytes) + " bytes not analyzed: ICS operations in them may be missed"
 		}
-		t.printf("lost     tcp gaps %s (%s)\n", count(st.TCPGaps), cost)
+		t.printf("lost     tcp gaps %s (%s)\n", Count(st.TCPGaps), cost)
 	}
 	for _, k := range sortedKeys(st.UnknownLinkTypes) {
 		n := st.UnknownLinkTypes[k]
-		t.printf("unknown  link type %s: %s not analyzed (no decoder for it)\n", k, nouns(n, "packet", "packets"))
+		t.printf("unknown  link type %s: %s not analyzed (no decoder for it)\n", k, Nouns(n, "packet", "packets"))
 	}
 	var errs []string
 	for _, k := range sortedKeys(st.DecodeErrors) {
@@ -168,17 +168,17 @@ func (t *textWriter) header(d *Document) {
 		t.printf("         (those packets were analyzed only up to the damage: what they carried may be missed)\n")
 	}
 	if st.Fragments > 0 || st.Truncated > 0 {
-		t.printf("note     %s (not reassembled), %s by the snap length\n", nouns(st.Fragments, "IP fragment", "IP fragments"), nouns(st.Truncated, "packet cut", "packets cut"))
+		t.printf("note     %s (not reassembled), %s by the snap length\n", Nouns(st.Fragments, "IP fragment", "IP fragments"), Nouns(st.Truncated, "packet cut", "packets cut"))
 	}
 	if st.ExternalDropped > 0 {
-		t.printf("note     %s not remembered as device candidates\n", nouns(st.ExternalDropped, "external address", "external addresses"))
+		t.printf("note     %s not remembered as device candidates\n", Nouns(st.ExternalDropped, "external address", "external addresses"))
 	}
 	if st.HostsDropped > 0 {
-		t.printf("note     %s not remembered (host table full)\n", nouns(st.HostsDropped, "host", "hosts"))
+		t.printf("note     %s not remembered (host table full)\n", Nouns(st.HostsDropped, "host", "hosts"))
 	}
 	if st.MemoryDropped() {
 		t.printf("memory   budget full, dropped: %s, %s of reassembly, %s (raise --flow-memory)\n",
-			nouns(st.EvictedFlows, "flow", "flows"), nouns(st.TCPShedBytes, "byte", "bytes"), nouns(st.HostsDropped, "host table entry", "host table entries"))
+			Nouns(st.EvictedFlows, "flow", "flows"), Nouns(st.TCPShedBytes, "byte", "bytes"), Nouns(st.HostsDropped, "host table entry", "host table entries"))
 	}
 	t.printf("\n")
 }
@@ -192,12 +192,12 @@ func sortedKeys(m map[string]uint64) []string {
 	return keys
 }
 
-// nouns formats a count of things: "1 device", "1,207 devices".
-func nouns(n uint64, one, many string) string {
+// Nouns formats a count of things: "1 device", "1,207 devices".
+func Nouns(n uint64, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
-	return count(n) + " " + many
+	return Count(n) + " " + many
 }
 
 // pick returns one when n is 1, else many.
@@ -208,7 +208,8 @@ func pick(n uint64, one, many string) string {
 	return many
 }
 
-func count(n uint64) string {
+// Count formats n with thousands separators: "21,448".
+func Count(n uint64) string {
 	s := fmt.Sprint(n)
 	var b strings.Builder
 	for i, r := range s {
@@ -368,7 +369,7 @@ func (t *textWriter) finding(f finding.Finding) {
 		t.printf("        evidence %s%s packets %s\n", e.Capture, sum, strings.Join(nums, " "))
 	}
 	if p := f.Pcap; p != nil {
-		t.printf("        pcap %s (%d packets, %d bytes, sha256 %s)\n", p.Path, p.Packets, p.Bytes, p.SHA256)
+		t.printf("        pcap %s (%s, %s, sha256 %s)\n", p.Path, Nouns(uint64(p.Packets), "packet", "packets"), Nouns(uint64(p.Bytes), "byte", "bytes"), p.SHA256)
 	}
 	t.printf("        controls %s\n", strings.Join(f.Controls, ", "))
 }
@@ -393,7 +394,7 @@ func counted(f finding.Finding) string {
 
 func (t *textWriter) assets(d *Document) {
 	s := d.Inventory
-	t.printf("ASSETS: %s, %d declared, %d seen", nouns(uint64(s.Assets), "device", "devices"), s.Declared, s.Observed)
+	t.printf("ASSETS: %s, %d declared, %d seen", Nouns(uint64(s.Assets), "device", "devices"), s.Declared, s.Observed)
 	if s.OfConcern > 0 {
 		t.printf("; %d tied to suppliers of concern (%s)", s.OfConcern, inventory.Counts(s.BySupplier))
 		if n := s.ByIsolation["not-isolated"]; n > 0 {

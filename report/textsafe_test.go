@@ -73,7 +73,7 @@ func TestTextEscapes(t *testing.T) {
 		"        file  upload " + shown + "\n",
 		"        names " + shown + "\n",
 		"        evidence " + shown + ".pcap (sha256 " + shown + ") packets 1\n",
-		"        pcap " + shown + " (1 packets, 60 bytes, sha256 " + shown + ")\n",
+		"        pcap " + shown + " (1 packet, 60 bytes, sha256 " + shown + ")\n",
 		"        addresses " + shown + " (" + shown + ", vlan 1)\n",
 		"        " + shown + " declared [" + shown + "], observed " + shown + "\n",
 		"  mac " + shown + "\n",

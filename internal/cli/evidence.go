@@ -109,21 +109,14 @@ func (ev *evidenceRun) write(e *env, findings []finding.Finding) error {
 			packets += w.Packets
 		}
 	}
-	fmt.Fprintf(e.stderr, "harborwatch: evidence: %s of %s written to %s\n", plural(written, "file"), plural(packets, "packet"), ev.dir)
+	fmt.Fprintf(e.stderr, "harborwatch: evidence: %s of %s written to %s\n", nouns(written, "file", "files"), nouns(packets, "packet", "packets"), ev.dir)
 	if res.OverBudget > 0 || res.Capped > 0 {
 		fmt.Fprintf(e.stderr, "harborwatch: warning: evidence: %s left out (%d over the %d MiB bound on all files, %d over %d per finding)\n",
-			plural(res.OverBudget+res.Capped, "packet"), res.OverBudget, evidence.DefaultMaxBytes>>20, res.Capped, finding.MaxEvidence)
+			nouns(res.OverBudget+res.Capped, "packet", "packets"), res.OverBudget, evidence.DefaultMaxBytes>>20, res.Capped, finding.MaxEvidence)
 	}
 	if res.Missing > 0 {
 		fmt.Fprintf(e.stderr, "harborwatch: warning: evidence: %s not found in the captures (did a capture change since it was analyzed?)\n",
-			plural(res.Missing, "packet"))
+			nouns(res.Missing, "packet", "packets"))
 	}
 	return nil
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return strconv.Itoa(n) + " " + noun + "s"
 }

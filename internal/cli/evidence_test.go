@@ -116,7 +116,7 @@ func TestAnalyzeEvidence(t *testing.T) {
 			}
 		})
 	}
-	if want := "harborwatch: evidence: " + plural(len(doc.Findings), "file") + " of " + plural(packets, "packet") + " written to " + dir; !strings.Contains(r.stderr, want) {
+	if want := "harborwatch: evidence: " + nouns(len(doc.Findings), "file", "files") + " of " + nouns(packets, "packet", "packets") + " written to " + dir; !strings.Contains(r.stderr, want) {
 		t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
 	}
 	if strings.Contains(r.stderr, "warning") {
@@ -129,7 +129,7 @@ func TestAnalyzeEvidence(t *testing.T) {
 	f := doc.Findings[0]
 	for _, want := range []string{
 		"evidence " + s.pcap + " (sha256 " + captureSum + ") packets ",
-		"pcap " + f.Pcap.Path + " (" + plural(f.Pcap.Packets, "packet") + ", ",
+		"pcap " + f.Pcap.Path + " (" + nouns(f.Pcap.Packets, "packet", "packets") + ", ",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("text report lacks %q", want)

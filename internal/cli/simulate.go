@@ -18,6 +18,7 @@ import (
 	"harborwatch/capture"
 	"harborwatch/declared"
 	"harborwatch/internal/synth"
+	"harborwatch/report"
 	"harborwatch/site"
 )
 
@@ -320,29 +321,10 @@ func simulateProgress(e *env, packets, bytes *atomic.Int64, after time.Duration)
 	return showProgress(e, "simulating", after, packets.Load, bytes.Load)
 }
 
-// nouns formats a count of things, with thousands separators: "1 crane",
+// nouns formats a count of things as the report does: "1 crane",
 // "4 cranes", "21,448 packets".
-func nouns[N int | int64](n N, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return grouped(int64(n)) + " " + many
-}
-
-// grouped formats n with thousands separators.
-func grouped(n int64) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return s
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
+func nouns[N int | int64 | uint64](n N, one, many string) string {
+	return report.Nouns(uint64(n), one, many)
 }
 
 // declaredAssets turns the generator's inventory rows into declared assets
