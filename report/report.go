@@ -73,18 +73,6 @@ func JSON(w io.Writer, d *Document) error {
 	return enc.Encode(d)
 }
 
-// Events writes events as JSON lines.
-func Events(w io.Writer, evs []event.Event) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	for i := range evs {
-		if err := enc.Encode(&evs[i]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // Text writes the report for people: totals, then findings grouped by
 // severity (highest first) and by zone pair, each with its evidence and
 // the controls it bears on.
