@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"net/netip"
 	"testing"
@@ -64,19 +63,6 @@ func pcapOf(t testing.TB, gen func(write func(ts int64, frame []byte))) []byte {
 	return buf.Bytes()
 }
 
-func runBytes(t testing.TB, data []byte, opts Options) *Result {
-	t.Helper()
-	src, err := capture.NewReader(bytes.NewReader(data), "gen.pcap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Run(context.Background(), []capture.Source{src}, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
-}
-
 const t0 = int64(1793700000) * 1e9
 
 // synFlood: n SYNs, each from its own MAC and address, to one server.
@@ -121,7 +107,7 @@ func TestHostsBudget(t *testing.T) {
 	const n = 20000
 	data := pcapOf(t, synFlood(n))
 	mem := FlowMemoryFloor(1)
-	res := runBytes(t, data, Options{Workers: 1, FlowMemory: mem})
+	res := runBytes(t, data, "gen.pcap", Options{Workers: 1, FlowMemory: mem})
 	st := res.Stats
 	share := budgetOf(mem, 1).hostBytes
 	if max := int(share / observe.HostBytes); len(res.Assets) > max {
@@ -133,7 +119,7 @@ func TestHostsBudget(t *testing.T) {
 	if st.Packets != n {
 		t.Errorf("%d packets, want %d", st.Packets, n)
 	}
-	roomy := runBytes(t, data, Options{Workers: 1, FlowMemory: 256 << 20})
+	roomy := runBytes(t, data, "gen.pcap", Options{Workers: 1, FlowMemory: 256 << 20})
 	if roomy.Stats.HostsDropped != 0 || len(roomy.Assets) < n {
 		t.Errorf("256 MiB: %d hosts dropped, %d assets", roomy.Stats.HostsDropped, len(roomy.Assets))
 	}
@@ -165,7 +151,7 @@ func TestReassemblyBudget(t *testing.T) {
 	}
 	t.Logf("reassembly peak %d bytes, limit %d, shed %d", peak, s.reasmLimit(), s.shedBytes)
 
-	res := runBytes(t, data, Options{Workers: 1, FlowMemory: 2 << 20})
+	res := runBytes(t, data, "gen.pcap", Options{Workers: 1, FlowMemory: 2 << 20})
 	st := res.Stats
 	if st.TCPShedBytes == 0 || st.TCPDroppedBytes < st.TCPShedBytes || st.TCPGaps == 0 {
 		t.Errorf("shed %d, dropped %d, gaps %d", st.TCPShedBytes, st.TCPDroppedBytes, st.TCPGaps)
@@ -177,7 +163,7 @@ func TestReassemblyBudget(t *testing.T) {
 	}
 	// With room, every byte sent waits for the rest of its PDU and is
 	// dropped (counted) at the flow's end.
-	roomy := runBytes(t, data, Options{Workers: 1, FlowMemory: 256 << 20})
+	roomy := runBytes(t, data, "gen.pcap", Options{Workers: 1, FlowMemory: 256 << 20})
 	if roomy.Stats.TCPShedBytes != 0 || roomy.Stats.TCPDroppedBytes != uint64(flows*segs*1400) {
 		t.Errorf("256 MiB: shed %d, dropped %d", roomy.Stats.TCPShedBytes, roomy.Stats.TCPDroppedBytes)
 	}

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -35,14 +34,7 @@ func expectRun(t *testing.T, workers int, gen func(b *synth.Builder)) ([]string,
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	src, err := capture.NewReader(bytes.NewReader(buf.Bytes()), "expect.pcap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Run(context.Background(), []capture.Source{src}, Options{Site: st, Workers: workers, Events: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runBytes(t, buf.Bytes(), "expect.pcap", Options{Site: st, Workers: workers, Events: true})
 	var fs, evs []string
 	for _, f := range res.Findings {
 		fs = append(fs, fmt.Sprintf("%s %s %d", f.Rule, f.App, f.Count))

@@ -146,14 +146,7 @@ func TestFlowMemoryBound(t *testing.T) {
 	}
 	data := buf.Bytes()
 	run := func(mem int64) runstats.Stats {
-		src, err := capture.NewReader(bytes.NewReader(data), "mix.pcap")
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := Run(context.Background(), []capture.Source{src}, Options{Workers: 1, FlowMemory: mem})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := runBytes(t, data, "mix.pcap", Options{Workers: 1, FlowMemory: mem})
 		return res.Stats
 	}
 	roomy, tight := run(256<<20), run(1)

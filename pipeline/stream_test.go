@@ -274,14 +274,7 @@ func TestStreamFoldIsReport(t *testing.T) {
 	inputs = append(inputs, input{"terminal", ts, data})
 	run := func(t *testing.T, in input, workers int, sink Sink, events bool) *Result {
 		t.Helper()
-		src, err := capture.NewReader(bytes.NewReader(in.data), in.name+".pcap")
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := Run(context.Background(), []capture.Source{src}, Options{Site: in.site, Workers: workers, Sink: sink, Events: events, Findings: sink != nil, Observations: sink != nil})
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := runBytes(t, in.data, in.name+".pcap", Options{Site: in.site, Workers: workers, Sink: sink, Events: events, Findings: sink != nil, Observations: sink != nil})
 		return res
 	}
 	for _, in := range inputs {

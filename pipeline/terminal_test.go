@@ -55,19 +55,26 @@ func terminalCapture(t *testing.T, opts synth.TerminalOptions) (*site.Site, []by
 	return st, buf.Bytes()
 }
 
+// runBytes analyzes a capture held in memory.
+func runBytes(t testing.TB, data []byte, name string, opts Options) *Result {
+	t.Helper()
+	src, err := capture.NewReader(bytes.NewReader(data), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), []capture.Source{src}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 // analyzeTerminal generates a terminal capture in memory and analyzes it
 // against the site model generated with it.
 func analyzeTerminal(t *testing.T, opts synth.TerminalOptions, workers int) (*site.Site, *Result) {
 	t.Helper()
 	st, data := terminalCapture(t, opts)
-	src, err := capture.NewReader(bytes.NewReader(data), "terminal.pcap")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Run(context.Background(), []capture.Source{src}, Options{Site: st, Workers: workers})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runBytes(t, data, "terminal.pcap", Options{Site: st, Workers: workers})
 	if res.Stats.Packets < 5000 || res.Stats.EvictedFlows != 0 || len(res.Stats.DecodeErrors) != 0 {
 		t.Fatalf("%d packets, %d evicted flows, decode errors %v", res.Stats.Packets, res.Stats.EvictedFlows, res.Stats.DecodeErrors)
 	}

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -36,14 +35,7 @@ func TestTFTPControlName(t *testing.T) {
 	}
 	for _, workers := range []int{1, 2} {
 		t.Run(fmt.Sprintf("workers=%d", workers), func(t *testing.T) {
-			src, err := capture.NewReader(bytes.NewReader(buf.Bytes()), "tftp.pcap")
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := Run(context.Background(), []capture.Source{src}, Options{Site: st, Workers: workers})
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := runBytes(t, buf.Bytes(), "tftp.pcap", Options{Site: st, Workers: workers})
 			var got []string
 			for _, f := range res.Findings {
 				got = append(got, fmt.Sprintf("%s %s %v", f.Rule, f.App, f.Detail["files"]))
