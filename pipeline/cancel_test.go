@@ -66,11 +66,11 @@ func TestCancelPartial(t *testing.T) {
 				var mu sync.Mutex
 				ends := map[string]int{}
 				res, err := Run(ctx, []capture.Source{&cancelAt{Source: src, n: at, cancel: func() { cancel(stop) }}},
-					Options{Workers: workers, OnFlow: func(r *FlowRecord) {
+					Options{Workers: workers, Flows: true, FlowInterval: -1, Sink: SinkFuncs{OnFlow: func(r *FlowRecord) {
 						mu.Lock()
 						ends[r.End]++
 						mu.Unlock()
-					}})
+					}}})
 				if err != nil {
 					t.Fatalf("Run: %v (a cancelled run ends with its partial result, not an error)", err)
 				}

@@ -12,8 +12,8 @@ import (
 	"harborwatch/flow"
 )
 
-// record fills the shard's flow record from f and hands it to OnFlow and
-// the Sink. why is the end reason ("" for an open flow).
+// record fills the shard's flow record from f and hands it to the Sink.
+// why is the end reason ("" for an open flow).
 func (s *shard) record(f *flow.Flow[flowX], why string, open bool) {
 	c := s.fill(f)
 	r := &s.rec
@@ -33,10 +33,6 @@ func (s *shard) record(f *flow.Flow[flowX], why string, open bool) {
 	}
 	r.Handshake = f.Handshake
 	r.Open, r.End = open, why
-	if !s.flowLog {
-		s.onFlow(r)
-		return
-	}
 	r.UID = flowUID(r)
 	zc, zs := s.site.Zone(c.Client.IP, c.VLAN), s.site.Zone(c.Server.IP, c.VLAN)
 	r.ClientZone, r.ServerZone = zc.ID, zs.ID
@@ -46,9 +42,6 @@ func (s *shard) record(f *flow.Flow[flowX], why string, open bool) {
 	}
 	if a := s.site.AssetByIP(c.Server.IP); a != nil {
 		r.ServerAsset = a.ID
-	}
-	if s.onFlow != nil {
-		s.onFlow(r)
 	}
 	s.out.flow(r)
 }

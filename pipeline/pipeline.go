@@ -50,10 +50,6 @@ type Options struct {
 	OnUnknownLink func(link capture.LinkType, file string)
 	// Progress, when not nil, is updated as packets are read.
 	Progress *Progress
-	// OnFlow, when not nil, is called with every flow as it ends (a
-	// connection log). It is called from the shard goroutines, concurrently
-	// when Workers > 1; the record is reused after the call returns.
-	OnFlow func(*FlowRecord)
 	// Sink, when not nil, receives events (with Events), finding updates
 	// (with Findings) and flows (with Flows) as they happen. Result.Events
 	// stays empty then: the events went to the Sink.
@@ -169,7 +165,6 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 	shards := make([]*shard, workers)
 	for i := range shards {
 		shards[i] = newShard(eng, oe, bud, opts.Events, names)
-		shards[i].onFlow = opts.OnFlow
 		if out != nil {
 			shards[i].stream(i, out, mg, &opts)
 		}

@@ -102,10 +102,9 @@ type shard struct {
 	waiting   lru
 	shedBytes uint64
 
-	cur    *capture.Packet // packet being handled
-	conn   observe.Conn
-	onFlow func(*FlowRecord)
-	rec    FlowRecord
+	cur  *capture.Packet // packet being handled
+	conn observe.Conn
+	rec  FlowRecord
 }
 
 func newShard(eng *detect.Engine, oe *observe.Engine, b budget, emit bool, names []string) *shard {
@@ -275,7 +274,7 @@ func (s *shard) end(f *flow.Flow[flowX], why flow.EndReason) {
 		s.det.Flow(c)
 	}
 	s.release(f)
-	if s.onFlow != nil || s.flowLog {
+	if s.flowLog {
 		s.record(f, why.String(), false)
 	}
 }

@@ -80,7 +80,7 @@ func TestFlowsMatchZeek(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			want := readConnLog(t, "testdata/zeek/"+name+".conn.log")
 			got := map[[2]netip.AddrPort]FlowRecord{}
-			opts := Options{Workers: 1, OnFlow: func(r *FlowRecord) { got[[2]netip.AddrPort{r.Client, r.Server}] = *r }}
+			opts := Options{Workers: 1, Flows: true, FlowInterval: -1, Sink: SinkFuncs{OnFlow: func(r *FlowRecord) { got[[2]netip.AddrPort{r.Client, r.Server}] = *r }}}
 			if _, err := Run(context.Background(), open(t, name+".pcap"), opts); err != nil {
 				t.Fatal(err)
 			}
