@@ -16,20 +16,7 @@ import (
 
 // tcp4 is an IPv4 TCP segment (header checksum set, TCP checksum zero).
 func tcp4(src, dst netip.Addr, sport, dport uint16, seq uint32, flags uint8, payload []byte) []byte {
-	s, d := src.As4(), dst.As4()
-	ip := binary.BigEndian.AppendUint16(nil, 0x4500)
-	ip = binary.BigEndian.AppendUint16(ip, uint16(20+20+len(payload)))
-	ip = append(ip, 0, 1, 0x40, 0, 64, 6, 0, 0)
-	ip = append(ip, s[:]...)
-	ip = append(ip, d[:]...)
-	var sum uint32
-	for i := 0; i < 20; i += 2 {
-		sum += uint32(binary.BigEndian.Uint16(ip[i:]))
-	}
-	for sum > 0xffff {
-		sum = sum&0xffff + sum>>16
-	}
-	binary.BigEndian.PutUint16(ip[10:], ^uint16(sum))
+	ip := ipv4Header(src, dst, 6, 0x40, 20+len(payload))
 	ip = binary.BigEndian.AppendUint16(ip, sport)
 	ip = binary.BigEndian.AppendUint16(ip, dport)
 	ip = binary.BigEndian.AppendUint32(ip, seq)

@@ -95,20 +95,7 @@ func eth(dst, src [6]byte, typ uint16, payload []byte) []byte {
 
 func udp4(t testing.TB, src, dst string, sport, dport uint16, payload []byte) []byte {
 	t.Helper()
-	s, d := netip.MustParseAddr(src).As4(), netip.MustParseAddr(dst).As4()
-	ip := binary.BigEndian.AppendUint16(nil, 0x4500)
-	ip = binary.BigEndian.AppendUint16(ip, uint16(20+8+len(payload)))
-	ip = append(ip, 0, 1, 0, 0, 64, 17, 0, 0)
-	ip = append(ip, s[:]...)
-	ip = append(ip, d[:]...)
-	var sum uint32
-	for i := 0; i < 20; i += 2 {
-		sum += uint32(binary.BigEndian.Uint16(ip[i:]))
-	}
-	for sum > 0xffff {
-		sum = sum&0xffff + sum>>16
-	}
-	binary.BigEndian.PutUint16(ip[10:], ^uint16(sum))
+	ip := ipv4Header(netip.MustParseAddr(src), netip.MustParseAddr(dst), 17, 0, 8+len(payload))
 	ip = binary.BigEndian.AppendUint16(ip, sport)
 	ip = binary.BigEndian.AppendUint16(ip, dport)
 	ip = binary.BigEndian.AppendUint16(ip, uint16(8+len(payload)))
@@ -201,4 +188,25 @@ func discoveryFrames(t testing.TB) [][]byte {
 	frames = append(frames, eth([6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, cam, 0x0800, udp4(t, "0.0.0.0", "255.255.255.255", 68, 67, bootp)))
 
 	return frames
+}
+
+// ipv4Header builds an IPv4 header (id 1, TTL 64, no options) with its
+// checksum, for a transport of l4 bytes; flags is the flags byte (0x40:
+// don't fragment).
+func ipv4Header(src, dst netip.Addr, proto, flags uint8, l4 int) []byte {
+	s, d := src.As4(), dst.As4()
+	ip := binary.BigEndian.AppendUint16(nil, 0x4500)
+	ip = binary.BigEndian.AppendUint16(ip, uint16(20+l4))
+	ip = append(ip, 0, 1, flags, 0, 64, proto, 0, 0)
+	ip = append(ip, s[:]...)
+	ip = append(ip, d[:]...)
+	var sum uint32
+	for i := 0; i < 20; i += 2 {
+		sum += uint32(binary.BigEndian.Uint16(ip[i:]))
+	}
+	for sum > 0xffff {
+		sum = sum&0xffff + sum>>16
+	}
+	binary.BigEndian.PutUint16(ip[10:], ^uint16(sum))
+	return ip
 }
