@@ -17,9 +17,10 @@ import (
 // Password Storage Cheat Sheet minimum for argon2id (19 MiB, t=2, p=1, or
 // an equivalent trade of memory for passes) and follow RFC 9106's second
 // recommended option (64 MiB, t=3) with two lanes instead of four, for
-// small servers: a hash costs 64 MiB of memory and about 50–100 ms of CPU
-// on one core. Hashes made with other parameters still verify: the
-// parameters are read from each stored string.
+// small servers: a hash costs 64 MiB of memory and on the order of 150 ms
+// on an idle core, so a server bounds how many it computes at once.
+// Hashes made with other parameters still verify: the parameters are read
+// from each stored string.
 const (
 	PasswordMemory  = 64 * 1024 // KiB
 	PasswordTime    = 3         // passes
