@@ -47,7 +47,8 @@ var allowed = map[string][]string{
 	"internal/synth":    {"capture", "finding"},
 	"internal/yamlfile": {"gopkg.in/yaml.v3"},
 	"internal/textsafe": {},
-	"internal/cli":      {"analysis", "capture", "declared", "detect", "evidence", "finding", "inventory", "oui", "pipeline", "report", "site", "supplier", "internal/synth", "internal/textsafe", "sink/jsonl"},
+	"internal/cli": {"analysis", "capture", "declared", "detect", "evidence", "finding", "inventory", "oui", "pipeline", "report", "site", "supplier", "internal/synth", "internal/textsafe", "sink/jsonl",
+		"auth", "export", "internal/tlsself", "server", "store", "store/sqlstore", "golang.org/x/term"},
 	"sink/jsonl":        {"app", "event", "finding", "observe", "pipeline"},
 	"cmd/harborwatch":   {"internal/cli"},
 	"bench/gen":         {"capture", "internal/synth"},
@@ -56,6 +57,11 @@ var allowed = map[string][]string{
 	"internal/arch":     {},
 	"auth":              {"store", "golang.org/x/crypto/argon2"},
 	"internal/tlsself":  {},
+	"store":             {"event", "finding"},
+	"export":            {"finding", "store"},
+	"store/":            {"event", "finding", "store", "github.com/jackc/pgx/v5/stdlib", "github.com/pressly/goose/v3", "github.com/pressly/goose/v3/lock", "modernc.org/sqlite"},
+	"server": {"analysis", "auth", "event", "export", "finding", "inventory", "pipeline", "site", "store",
+		"github.com/prometheus/client_golang/prometheus", "github.com/prometheus/client_golang/prometheus/collectors", "github.com/prometheus/client_golang/prometheus/promhttp"},
 }
 
 func rule(pkg string) ([]string, bool) {

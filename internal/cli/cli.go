@@ -43,6 +43,7 @@ func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 
 // env gives a command its streams and environment.
 type env struct {
+	stdin          io.Reader // nil: nothing to read
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	stderrTTY      bool
@@ -61,7 +62,7 @@ type command struct {
 }
 
 func commands() []*command {
-	return []*command{analyzeCommand(), demoCommand(), inventoryCommand(), siteCommand(), simulateCommand(), versionCommand()}
+	return []*command{analyzeCommand(), auditCommand(), demoCommand(), inventoryCommand(), serveCommand(), siteCommand(), simulateCommand(), tokenCommand(), userCommand(), versionCommand()}
 }
 
 // Version is the program version, set at build time with
@@ -119,7 +120,7 @@ Exit codes: 0 done, 1 failure, 2 bad usage or input, 3 --fail-on met,
 // Run runs harborwatch with args (without the program name) and returns the
 // process exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv}
+	e := &env{stdin: os.Stdin, stdout: stdout, stderr: stderr, getenv: os.Getenv}
 	if f, ok := stderr.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			e.stderrTTY = true

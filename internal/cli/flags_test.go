@@ -23,6 +23,9 @@ func TestSynopsisListsFlags(t *testing.T) {
 			}
 			lines := strings.Split(r.stdout, "\n")
 			usage := strings.TrimPrefix(lines[0], "Usage: ")
+			for i := 1; i < len(lines) && strings.HasPrefix(lines[i], "       harborwatch "); i++ {
+				usage += "\n" + lines[i] // further forms of a command with subcommands
+			}
 			if usage != c.usage {
 				t.Fatalf("first line %q", lines[0])
 			}
