@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -332,6 +333,22 @@ func TestFileECS(t *testing.T) {
 		if got := lookup(docs[3], k); got != v {
 			t.Errorf("line 4: %s = %#v, want %#v", k, got, v)
 		}
+	}
+}
+
+func TestFileUnencodableDetail(t *testing.T) {
+	ex, err := Open("file:"+filepath.Join(t.TempDir(), "f.jsonl"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ex.Close()
+	c := change(KindNew, "HW-NAN")
+	c.F.Detail = map[string]any{"ratio": math.NaN()}
+	if err := ex.Export(context.Background(), c); err == nil || !strings.Contains(err.Error(), "finding HW-NAN") {
+		t.Errorf("Export of a NaN detail: %v", err)
+	}
+	if s := ex.Stats(); s.Queued != 0 || s.Sent != 0 {
+		t.Errorf("stats %+v", s)
 	}
 }
 

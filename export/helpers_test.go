@@ -137,6 +137,8 @@ type syslogMsg struct {
 	PRI, Version, Timestamp, Hostname, AppName, ProcID, MsgID, SD, Msg string
 }
 
+var keyRE = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+
 var headerRE = regexp.MustCompile(`^<(\d{1,3})>(\d) (\S+) (\S+) (\S+) (\S+) (\S+) (-) (.*)$`)
 
 func parseSyslog(t *testing.T, m string) syslogMsg {
@@ -195,7 +197,7 @@ func parseCEF(s string) (cef, error) {
 	start := 0
 	for k, eq := range eqs {
 		key := ext[start:eq]
-		if !regexp.MustCompile(`^[A-Za-z0-9_]+$`).MatchString(key) {
+		if !keyRE.MatchString(key) {
 			return cef{}, fmt.Errorf("bad extension key %q", key)
 		}
 		end := len(ext)
