@@ -150,18 +150,6 @@ func (s *netSink) connect(ctx context.Context) error {
 	return nil
 }
 
-// alive tells whether the server has not closed c: a syslog server sends
-// nothing, so a read that does not time out at once means EOF or an error.
-func alive(c net.Conn) bool {
-	if err := c.SetReadDeadline(time.Now()); err != nil {
-		return false
-	}
-	var b [1]byte
-	_, err := c.Read(b[:])
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
 func (s *netSink) write(b []byte) error {
 	s.mu.Lock()
 	c := s.conn
