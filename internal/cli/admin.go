@@ -272,6 +272,9 @@ func runAudit(ctx context.Context, e *env, args []string) error {
 			break
 		}
 		if prev, err = store.VerifyChain(prev, seq, es); err != nil {
+			if ce, ok := errors.AsType[*store.ChainError](err); ok {
+				n += max(0, ce.Seq-1-seq)
+			}
 			fmt.Fprintf(e.stdout, "audit log: BROKEN after %d intact entries: %v\n", n, err)
 			return exitError{ExitFailure}
 		}
