@@ -266,6 +266,9 @@ func (db *DB) Findings(ctx context.Context, q store.FindingQuery) ([]store.Findi
 		add(`f.state = ? AND NOT `+activeSQL, q.State, atUS)
 	}
 	if q.Text != "" {
+		if clean(q.Text) != q.Text {
+			return nil, "", nil // stored text holds no NUL and no invalid UTF-8
+		}
 		add(`f.search LIKE ? ESCAPE '\'`, "%"+likeEscape(clean(strings.ToLower(q.Text)))+"%")
 	}
 	if q.Cursor != "" {
