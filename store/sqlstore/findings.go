@@ -40,7 +40,12 @@ func (db *DB) FinishRun(ctx context.Context, r store.Run) (store.RunSummary, err
 			return fmt.Errorf("capture %q is of site %q, not %q: %w", r.Capture, site, r.Site, store.ErrConflict)
 		}
 		if db.backend == Postgres {
-			// Runs of one site merge their findings one after the other.
+			// Runs of one site merge their findings one after the other,
+			// and not while suppressions change (new findings must see
+			// the suppressions of the moment).
+			if _, err := db.exec(ctx, tx, `SELECT pg_advisory_xact_lock_shared(?)`, suppressionsLock); err != nil {
+				return err
+			}
 			if _, err := db.exec(ctx, tx, `SELECT pg_advisory_xact_lock(hashtext(?))`, "harborwatch.site:"+site); err != nil {
 				return err
 			}
