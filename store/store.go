@@ -51,7 +51,8 @@ type Store interface {
 	CaptureBySHA(ctx context.Context, site, sha256 string) (Capture, error)
 	// Capture returns one capture (ErrNotFound).
 	Capture(ctx context.Context, id string) (Capture, error)
-	// Captures lists a site's captures ("" → all), newest first.
+	// Captures lists a site's captures ("" → all), newest first, at most
+	// limit (0 → all).
 	Captures(ctx context.Context, site string, limit int) ([]Capture, error)
 	// ClaimCapture moves the oldest queued capture to running and returns
 	// it; ok is false when none is queued. Its events from an earlier,
@@ -186,7 +187,10 @@ type AssetData struct {
 	Fields map[string]string
 }
 
-// RunSummary says what FinishRun did.
+// RunSummary says what FinishRun did: New findings stored, findings
+// already stored and Seen again (Reopened: those of them that were
+// resolved), new ones Suppressed at once; Assets merged and the
+// AssetChanges recorded.
 type RunSummary struct {
 	New, Seen, Reopened, Suppressed int
 	Assets, AssetChanges            int
@@ -229,7 +233,7 @@ type Change struct {
 // come ordered by severity (highest first), then site, then id; Cursor is
 // the opaque next of the previous page.
 type FindingQuery struct {
-	Site, Rule, Severity, State string
+	Site, Rule, Severity, State string // Severity: exactly that one ("high")
 	Text                        string // substring of title, rule, id, addresses, zones, assets
 	Limit                       int    // 0 → 100; at most 1000
 	Cursor                      string

@@ -40,7 +40,12 @@ func (db *DB) FinishRun(ctx context.Context, r store.Run) (store.RunSummary, err
 			return fmt.Errorf("capture %q is of site %q, not %q: %w", r.Capture, site, r.Site, store.ErrConflict)
 		}
 		if db.backend == Postgres {
-			// Runs of one site merge their findings one after the other.
+			// Runs of one site merge their findings one after the other,
+			// and not while suppressions change (new findings must see
+			// the suppressions of the moment).
+			if _, err := db.exec(ctx, tx, `SELECT pg_advisory_xact_lock_shared(?)`, suppressionsLock); err != nil {
+				return err
+			}
 			if _, err := db.exec(ctx, tx, `SELECT pg_advisory_xact_lock(hashtext(?))`, "harborwatch.site:"+site); err != nil {
 				return err
 			}
@@ -261,11 +266,16 @@ func (db *DB) Findings(ctx context.Context, q store.FindingQuery) ([]store.Findi
 	switch q.State {
 	case "":
 	case store.Suppressed:
-		add(activeSQL, atUS)
+		// Few findings are suppressed: reach them through the index on
+		// suppression, not by scanning the others.
+		add(`f.suppression IN (SELECT id FROM suppressions WHERE expires = 0 OR expires > ?)`, atUS)
 	default:
 		add(`f.state = ? AND NOT `+activeSQL, q.State, atUS)
 	}
 	if q.Text != "" {
+		if clean(q.Text) != q.Text {
+			return nil, "", nil // stored text holds no NUL and no invalid UTF-8
+		}
 		add(`f.search LIKE ? ESCAPE '\'`, "%"+likeEscape(clean(strings.ToLower(q.Text)))+"%")
 	}
 	if q.Cursor != "" {

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -240,11 +241,37 @@ func (db *DB) exec(ctx context.Context, x querier, query string, args ...any) (s
 }
 
 func (db *DB) query(ctx context.Context, x querier, query string, args ...any) (*sql.Rows, error) {
-	return x.QueryContext(ctx, db.q(query), args...)
+	return x.QueryContext(ctx, db.q(query), db.lookupArgs(args)...)
 }
 
 func (db *DB) queryRow(ctx context.Context, x querier, query string, args ...any) *sql.Row {
-	return x.QueryRowContext(ctx, db.q(query), args...)
+	return x.QueryRowContext(ctx, db.q(query), db.lookupArgs(args)...)
+}
+
+// lookupArgs makes the values a query looks up acceptable to the backend.
+// PostgreSQL refuses text with NUL bytes or invalid UTF-8 even as a
+// parameter; as no stored text holds either, such a value must match
+// nothing: it becomes its cleaned form marked with U+FFFF, a
+// noncharacter no stored name carries.
+func (db *DB) lookupArgs(args []any) []any {
+	if db.backend != Postgres {
+		return args
+	}
+	var out []any
+	for i, a := range args {
+		s, ok := a.(string)
+		if !ok || clean(s) == s {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(args)
+		}
+		out[i] = clean(s) + "\uFFFF"
+	}
+	if out == nil {
+		return args
+	}
+	return out
 }
 
 // tx runs fn in a write transaction, committed when fn returns nil and

@@ -12,6 +12,19 @@ import (
 	"harborwatch/store"
 )
 
+// suppressionsLock is the PostgreSQL advisory lock that changes of
+// suppressions take exclusively and runs (FinishRun) shared.
+const suppressionsLock int64 = 0x4857_5355_5050 // "HWSUPP"
+
+// lockSuppressions takes suppressionsLock exclusively in tx (PostgreSQL).
+func (db *DB) lockSuppressions(ctx context.Context, tx *sql.Tx) error {
+	if db.backend != Postgres {
+		return nil
+	}
+	_, err := db.exec(ctx, tx, `SELECT pg_advisory_xact_lock(?)`, suppressionsLock)
+	return err
+}
+
 const suppressionColumns = `id, site, rule, src, dst, zone, asset, reason, author, created, expires`
 
 func scanSuppression(sc interface{ Scan(...any) error }) (store.Suppression, error) {
@@ -50,6 +63,9 @@ func (db *DB) AddSuppression(ctx context.Context, s store.Suppression) (store.Su
 	at := time.Now()
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		s.Hidden = 0
+		if err := db.lockSuppressions(ctx, tx); err != nil {
+			return err
+		}
 		res, err := db.exec(ctx, tx, `INSERT INTO suppressions (`+suppressionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`,
 			s.ID, s.Site, s.Rule, s.Src, s.Dst, s.Zone, s.Asset, s.Reason, s.Author, micros(s.Created), micros(s.Expires))
@@ -158,6 +174,9 @@ func (db *DB) Suppressions(ctx context.Context) ([]store.Suppression, error) {
 func (db *DB) DeleteSuppression(ctx context.Context, id string) error {
 	at := time.Now()
 	err := db.tx(ctx, func(tx *sql.Tx) error {
+		if err := db.lockSuppressions(ctx, tx); err != nil {
+			return err
+		}
 		res, err := db.exec(ctx, tx, `DELETE FROM suppressions WHERE id = ?`, id)
 		if err != nil {
 			return err

@@ -62,11 +62,13 @@ CREATE TABLE findings (
     data        TEXT NOT NULL,
     PRIMARY KEY (site, id)
 );
-CREATE INDEX findings_order ON findings (severity DESC, site, id);
-CREATE INDEX findings_site ON findings (site, severity DESC, id);
-CREATE INDEX findings_site_state ON findings (site, state, severity DESC, id);
-CREATE INDEX findings_state ON findings (state, severity DESC, site, id);
-CREATE INDEX findings_rule ON findings (rule, severity DESC, site, id);
+-- The indexes that order findings end with suppression so that the
+-- effective state is judged from the index.
+CREATE INDEX findings_order ON findings (severity DESC, site, id, suppression);
+CREATE INDEX findings_site ON findings (site, severity DESC, id, suppression);
+CREATE INDEX findings_site_state ON findings (site, state, severity DESC, id, suppression);
+CREATE INDEX findings_state ON findings (state, severity DESC, site, id, suppression);
+CREATE INDEX findings_rule ON findings (rule, severity DESC, site, id, suppression);
 CREATE INDEX findings_id ON findings (id);
 CREATE INDEX findings_suppression ON findings (suppression);
 

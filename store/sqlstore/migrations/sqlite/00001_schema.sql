@@ -62,11 +62,14 @@ CREATE TABLE findings (
     data        TEXT NOT NULL,
     PRIMARY KEY (site, id)
 );
-CREATE INDEX findings_order ON findings (severity DESC, site, id);
-CREATE INDEX findings_site ON findings (site, severity DESC, id);
-CREATE INDEX findings_site_state ON findings (site, state, severity DESC, id);
-CREATE INDEX findings_state ON findings (state, severity DESC, site, id);
-CREATE INDEX findings_rule ON findings (rule, severity DESC, site, id);
+-- The indexes that order findings end with suppression (and search) so
+-- that the effective state (and the text filter) are judged from the
+-- index, without reading the rows with their JSON.
+CREATE INDEX findings_order ON findings (severity DESC, site, id, suppression, search);
+CREATE INDEX findings_site ON findings (site, severity DESC, id, suppression, search);
+CREATE INDEX findings_site_state ON findings (site, state, severity DESC, id, suppression);
+CREATE INDEX findings_state ON findings (state, severity DESC, site, id, suppression);
+CREATE INDEX findings_rule ON findings (rule, severity DESC, site, id, suppression);
 CREATE INDEX findings_id ON findings (id);
 CREATE INDEX findings_suppression ON findings (suppression);
 
