@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net"
@@ -32,6 +33,12 @@ type harness struct {
 
 func startServer(t *testing.T, dir string, mod func(*Config)) *harness {
 	t.Helper()
+	return startServerWith(t, dir, mod, nil)
+}
+
+// startServerWith starts the server behind TLS with tc (nil: plain HTTP).
+func startServerWith(t *testing.T, dir string, mod func(*Config), tc *tls.Config) *harness {
+	t.Helper()
 	st, err := sqlstore.Open(context.Background(), filepath.Join(dir, "harborwatch.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -49,8 +56,12 @@ func startServer(t *testing.T, dir string, mod func(*Config)) *harness {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	h := &harness{t: t, dir: dir, st: st, srv: srv, url: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1), tokens: map[string]string{}}
-	go func() { h.done <- srv.Serve(ctx, ln, nil) }()
+	scheme := "http://"
+	if tc != nil {
+		scheme = "https://"
+	}
+	h := &harness{t: t, dir: dir, st: st, srv: srv, url: scheme + ln.Addr().String(), cancel: cancel, done: make(chan error, 1), tokens: map[string]string{}}
+	go func() { h.done <- srv.Serve(ctx, ln, tc) }()
 	t.Cleanup(h.stop)
 	for _, role := range []string{store.Viewer, store.Analyst, store.Admin} {
 		h.tokens[role] = h.token(role, "test-"+role, "")

@@ -211,6 +211,8 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, err error) {
 		ae = &apiError{status: http.StatusRequestEntityTooLarge, msg: fmt.Sprintf("the body is larger than the limit of %d bytes", mbe.Limit)}
 	case errors.Is(err, store.ErrNotFound):
 		ae = &apiError{status: http.StatusNotFound, msg: err.Error()}
+	case errors.Is(err, store.ErrInvalid):
+		ae = &apiError{status: http.StatusBadRequest, msg: err.Error()}
 	case errors.Is(err, store.ErrConflict):
 		ae = &apiError{status: http.StatusConflict, msg: err.Error()}
 	case errors.Is(err, context.Canceled):

@@ -60,7 +60,7 @@ func (db *DB) AddSuppression(ctx context.Context, s store.Suppression) (store.Su
 	if s.Created.IsZero() {
 		s.Created = now()
 	}
-	at := time.Now()
+	at := s.Created // it applies as of when it was made
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		s.Hidden = 0
 		if err := db.lockSuppressions(ctx, tx); err != nil {
