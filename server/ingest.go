@@ -24,6 +24,7 @@ import (
 	"harborwatch/finding"
 	"harborwatch/inventory"
 	"harborwatch/pipeline"
+	"harborwatch/runstats"
 	"harborwatch/site"
 	"harborwatch/store"
 )
@@ -87,23 +88,26 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, p *principal) er
 		return err
 	}
 	c.Site, c.Name, c.By, c.Status, c.Created = siteID, uploadName(r, id), p.Actor, store.Queued, s.now().UTC()
+	path := c.Path
 	c, err = s.st.AddCapture(r.Context(), c)
 	if err != nil {
-		os.Remove(c.Path)
+		os.Remove(path)
 		return err
 	}
 	p.target = "capture:" + c.ID
 	p.detail = map[string]any{"site": siteID, "sha256": c.SHA256, "bytes": c.Size, "name": c.Name}
 	s.metrics.uploads.Inc()
-	s.kick()
+	s.kick() // the analysis starts while the file goes to disk
+	if err := durable(c.Path); err != nil {
+		return fmt.Errorf("capture %s: sync to disk: %w", c.ID, err)
+	}
 	w.Header().Set("Location", "/api/v1/captures/"+c.ID)
 	writeJSON(w, http.StatusAccepted, map[string]any{"id": c.ID, "status": c.Status, "sha256": c.SHA256, "size": c.Size})
 	return nil
 }
 
 // keep streams body to the data directory as capture id, checking its
-// first bytes with check, hashing it, and syncing it to disk before it
-// is renamed into place: once the store records it, it survives a crash.
+// first bytes with check and hashing it; the caller makes it durable.
 func (s *Server) keep(body io.Reader, id string, check func(head []byte) error) (store.Capture, error) {
 	dir := filepath.Join(s.cfg.Data, "captures")
 	final := filepath.Join(dir, id+".cap")
@@ -129,18 +133,28 @@ func (s *Server) keep(body io.Reader, id string, check func(head []byte) error) 
 	if err != nil {
 		return store.Capture{}, err
 	}
-	if err := f.Sync(); err != nil {
-		return store.Capture{}, err
-	}
-	if err := f.Close(); err != nil {
-		return store.Capture{}, err
-	}
 	if err := os.Rename(tmp, final); err != nil {
 		return store.Capture{}, err
 	}
 	ok = true
-	syncDir(dir)
 	return store.Capture{ID: id, Path: final, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
+}
+
+// durable syncs a kept capture file and its folder to disk. The upload
+// answers 202 only after it: the analysis, queued before, reads the file
+// from the page cache meanwhile.
+func durable(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	f.Close()
+	if err != nil {
+		return err
+	}
+	syncDir(filepath.Dir(path))
+	return nil
 }
 
 func syncDir(dir string) {
@@ -177,39 +191,87 @@ func (s *Server) ingestLoop(ctx context.Context) {
 	}
 }
 
-// eventBatcher stores a run's events in batches as the engine hands them on.
+// Event storage policies (Config.StoreEvents).
+const (
+	EventsAll     = "all"     // every event
+	EventsChanges = "changes" // every event but reads (polling) and their responses
+	EventsNone    = "none"    // none
+)
+
+// eventBatcher hands a run's events to a writer goroutine in batches, so
+// the engine does not wait on the database; the bounded queue of batches
+// slows the engine down rather than lose events when the database is
+// slower.
 type eventBatcher struct {
 	pipeline.SinkFuncs
 	ctx           context.Context
 	st            store.Store
 	site, capture string
+	policy        string
 	batch         []event.Event
-	n             int64
-	err           error
+	queue         chan []event.Event
+	done          chan struct{}
+	stored        int64
+	skipped       int64
+	err           error // the writer's; read after done
 }
 
 const eventBatch = 4096
 
+func newEventBatcher(ctx context.Context, st store.Store, site, capture, policy string) *eventBatcher {
+	b := &eventBatcher{ctx: ctx, st: st, site: site, capture: capture, policy: policy,
+		queue: make(chan []event.Event, 4), done: make(chan struct{})}
+	go func() {
+		defer close(b.done)
+		for batch := range b.queue {
+			if b.err != nil {
+				continue
+			}
+			if err := b.st.AddEvents(b.ctx, b.site, b.capture, batch); err != nil {
+				b.err = err
+			}
+		}
+	}()
+	return b
+}
+
 func (b *eventBatcher) Event(e *event.Event) {
-	if b.err != nil {
+	if b.policy == EventsChanges && e.Op == "read" {
+		b.skipped++
 		return
 	}
 	c := *e
 	c.Capture = b.capture
 	c.Detail = maps.Clone(e.Detail)
+	if b.batch == nil {
+		b.batch = make([]event.Event, 0, eventBatch)
+	}
 	b.batch = append(b.batch, c)
+	b.stored++
 	if len(b.batch) >= eventBatch {
-		b.flush()
+		b.queue <- b.batch
+		b.batch = nil
 	}
 }
 
-func (b *eventBatcher) flush() {
-	if len(b.batch) == 0 || b.err != nil {
-		return
+// close hands on the last batch, waits for the writer and returns its
+// error.
+func (b *eventBatcher) close() error {
+	if len(b.batch) > 0 {
+		b.queue <- b.batch
+		b.batch = nil
 	}
-	b.err = b.st.AddEvents(b.ctx, b.site, b.capture, b.batch)
-	b.n += int64(len(b.batch))
-	b.batch = b.batch[:0]
+	close(b.queue)
+	<-b.done
+	return b.err
+}
+
+// runStats is what a capture keeps of its run: the report's statistics
+// and how many events were stored.
+type runStats struct {
+	runstats.Stats
+	EventsStored    int64 `json:"events_stored"`
+	EventsNotStored int64 `json:"events_not_stored"` // reads, with --store-events changes
 }
 
 // analyze runs one claimed capture through the engine and records the
@@ -243,10 +305,11 @@ func (s *Server) analyze(ctx context.Context, c store.Capture) {
 		fail(fmt.Errorf("site %s: %w", c.Site, err))
 		return
 	}
-	b := &eventBatcher{ctx: ctx, st: s.st, site: c.Site, capture: c.ID}
+	b := newEventBatcher(ctx, s.st, c.Site, c.ID, s.cfg.StoreEvents)
 	log.Info(fmt.Sprintf("analyzing capture %s (%s, %d bytes) of site %s", c.ID, c.Name, c.Size, c.Site))
 	res, err := analysis.Run(ctx, analysis.Options{Files: []string{c.Path}, Site: model, Workers: s.cfg.Workers,
-		FlowMemory: s.cfg.FlowMemory, Sink: b, Events: true, Logger: log})
+		FlowMemory: s.cfg.FlowMemory, Sink: b, Events: s.cfg.StoreEvents != EventsNone, Logger: log})
+	eventsErr := b.close()
 	if ctx.Err() != nil {
 		log.Info(fmt.Sprintf("analysis of %s stopped by shutdown: it runs again at the next start", c.ID))
 		return
@@ -255,9 +318,8 @@ func (s *Server) analyze(ctx context.Context, c store.Capture) {
 		fail(err)
 		return
 	}
-	b.flush()
-	if b.err != nil {
-		fail(fmt.Errorf("store events: %w", b.err))
+	if eventsErr != nil {
+		fail(fmt.Errorf("store events: %w", eventsErr))
 		return
 	}
 	doc := res.Document
@@ -267,7 +329,7 @@ func (s *Server) analyze(ctx context.Context, c store.Capture) {
 			fs[i].Evidence[j].Capture, fs[i].Evidence[j].SHA256 = c.ID, c.SHA256
 		}
 	}
-	stats, _ := json.Marshal(doc.Stats)
+	stats, _ := json.Marshal(runStats{Stats: doc.Stats, EventsStored: b.stored, EventsNotStored: b.skipped})
 	run := store.Run{Capture: c.ID, Site: c.Site, At: s.now().UTC(), Stats: stats, Findings: fs, Assets: assetData(res.Inventory)}
 	sum, err := s.st.FinishRun(ctx, run)
 	if err != nil {
@@ -281,10 +343,10 @@ func (s *Server) analyze(ctx context.Context, c store.Capture) {
 	s.metrics.runs.WithLabelValues(store.Done).Inc()
 	s.metrics.runSeconds.Observe(took.Seconds())
 	s.metrics.packets.Add(float64(doc.Stats.Packets))
-	s.metrics.events.Add(float64(b.n))
-	log.Info(fmt.Sprintf("capture %s analyzed in %.1f s: %d packets, %d findings (%d new, %d seen again, %d reopened, %d suppressed), %d events, %d assets (%d changes)",
-		c.ID, took.Seconds(), doc.Stats.Packets, len(fs), sum.New, sum.Seen, sum.Reopened, sum.Suppressed, b.n, sum.Assets, sum.AssetChanges),
-		"packets", doc.Stats.Packets, "findings", len(fs), "new", sum.New, "events", b.n, "seconds", took.Seconds())
+	s.metrics.events.Add(float64(b.stored))
+	log.Info(fmt.Sprintf("capture %s analyzed in %.1f s: %d packets, %d findings (%d new, %d seen again, %d reopened, %d suppressed), %d events stored, %d assets (%d changes)",
+		c.ID, took.Seconds(), doc.Stats.Packets, len(fs), sum.New, sum.Seen, sum.Reopened, sum.Suppressed, b.stored, sum.Assets, sum.AssetChanges),
+		"packets", doc.Stats.Packets, "findings", len(fs), "new", sum.New, "events", b.stored, "events_not_stored", b.skipped, "seconds", took.Seconds())
 	if s.cfg.RetainEvents > 0 {
 		s.prune(ctx)
 	}

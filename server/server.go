@@ -36,6 +36,10 @@ type Config struct {
 	// analysis.Options); 0 → its defaults.
 	Workers    int
 	FlowMemory int64
+	// StoreEvents is which protocol events runs store: EventsAll,
+	// EventsChanges (the default: all but reads, the bulk of polling
+	// traffic, which are counted in the capture's stats) or EventsNone.
+	StoreEvents string
 	// RetainEvents, when positive, deletes events older than this (packet
 	// time, relative to the wall clock) once an hour and after each run.
 	RetainEvents time.Duration
@@ -85,6 +89,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxUpload <= 0 {
 		cfg.MaxUpload = 16 << 30
+	}
+	switch cfg.StoreEvents {
+	case "":
+		cfg.StoreEvents = EventsChanges
+	case EventsAll, EventsChanges, EventsNone:
+	default:
+		return nil, fmt.Errorf("server: store events %q: want all, changes or none", cfg.StoreEvents)
 	}
 	if cfg.WatchInterval <= 0 {
 		cfg.WatchInterval = 5 * time.Second

@@ -128,6 +128,10 @@ func (s *Server) ingestFile(ctx context.Context, siteID, path string) error {
 		return err
 	}
 	c.Site, c.Name, c.By, c.Status, c.Created = siteID, filepath.Base(path), "watch", store.Queued, s.now().UTC()
+	if err := durable(c.Path); err != nil {
+		os.Remove(c.Path)
+		return err
+	}
 	if _, err := s.st.AddCapture(ctx, c); err != nil {
 		os.Remove(c.Path)
 		return err

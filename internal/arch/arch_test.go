@@ -60,7 +60,7 @@ var allowed = map[string][]string{
 	"store":             {"event", "finding"},
 	"export":            {"finding", "store"},
 	"store/":            {"event", "finding", "store", "github.com/jackc/pgx/v5/stdlib", "github.com/pressly/goose/v3", "github.com/pressly/goose/v3/lock", "modernc.org/sqlite"},
-	"server": {"analysis", "auth", "event", "export", "finding", "inventory", "pipeline", "site", "store",
+	"server": {"analysis", "auth", "event", "export", "finding", "inventory", "pipeline", "runstats", "site", "store",
 		"github.com/prometheus/client_golang/prometheus", "github.com/prometheus/client_golang/prometheus/collectors", "github.com/prometheus/client_golang/prometheus/promhttp"},
 }
 

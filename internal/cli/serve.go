@@ -48,10 +48,10 @@ func (d *dataFlags) open(ctx context.Context) (store.Store, error) {
 }
 
 type serveOptions struct {
-	addr, tlsCert, tlsKey, watch, retain, maxUpload, metricsAddr, flowMemory, exportCA string
-	insecure                                                                           bool
-	workers                                                                            int
-	exports                                                                            multiFlag
+	addr, tlsCert, tlsKey, watch, retain, maxUpload, metricsAddr, flowMemory, exportCA, storeEvents string
+	insecure                                                                                        bool
+	workers                                                                                         int
+	exports                                                                                         multiFlag
 }
 
 // multiFlag is a flag given several times.
@@ -64,7 +64,7 @@ func serveCommand() *command {
 	return &command{
 		name:  "serve",
 		short: "run the server: store, REST API, capture ingest, audit log",
-		usage: "harborwatch serve [--data DIR] [--db postgres://…] [--addr HOST:PORT] [--tls-cert FILE --tls-key FILE] [--insecure-http] [--watch DIR] [--export SPEC]… [--export-ca FILE] [--retain-events D] [--max-upload SIZE] [--metrics-addr HOST:PORT] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
+		usage: "harborwatch serve [--data DIR] [--db postgres://…] [--addr HOST:PORT] [--tls-cert FILE --tls-key FILE] [--insecure-http] [--watch DIR] [--export SPEC]… [--export-ca FILE] [--store-events all|changes|none] [--retain-events D] [--max-upload SIZE] [--metrics-addr HOST:PORT] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
 		long: `
 Runs harborwatch as a server that remembers: sites (their site.yaml),
 captures uploaded through the API or dropped into a watch folder, and what
@@ -115,6 +115,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.watch, "watch", "", "ingest captures dropped into `DIR`/SITE/ once, then move them to DIR/SITE/.done/")
 	fs.Var(&o.exports, "export", "send finding changes to `SPEC`: syslog://HOST:PORT, syslog+tls://HOST:PORT or file:PATH (repeatable)")
 	fs.StringVar(&o.exportCA, "export-ca", "", "verify syslog+tls export servers with the CA certificates in `FILE` (PEM) instead of the system's")
+	fs.StringVar(&o.storeEvents, "store-events", envOr(e, "HARBORWATCH_STORE_EVENTS", server.EventsChanges), "which protocol events to keep: `WHICH` all, changes (all but reads: polling is most of an ICS network's events; they are counted) or none")
 	fs.StringVar(&o.retain, "retain-events", envOr(e, "HARBORWATCH_RETAIN_EVENTS", ""), "delete events older than `D` of packet time (e.g. 30d, 12w; default: keep)")
 	fs.StringVar(&o.maxUpload, "max-upload", "16GiB", "refuse uploads larger than `SIZE` with 413")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "also serve /metrics without a token on `HOST:PORT` (loopback only)")
@@ -209,8 +210,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		scheme = "https"
 		fmt.Fprintf(e.stderr, "harborwatch serve: TLS certificate SHA-256 fingerprint %s\n", fp)
 	}
+	switch o.storeEvents {
+	case server.EventsAll, server.EventsChanges, server.EventsNone:
+	default:
+		return usagef("serve: %s: want all, changes or none", given(e, fs, "store-events", o.storeEvents))
+	}
 	srv, err := server.New(server.Config{Store: st, Data: d.data, MaxUpload: maxUpload, Workers: o.workers, FlowMemory: flowMem,
-		RetainEvents: retain, Watch: o.watch, Exporters: exps, Logger: log})
+		StoreEvents: o.storeEvents, RetainEvents: retain, Watch: o.watch, Exporters: exps, Logger: log})
 	if err != nil {
 		return err
 	}
