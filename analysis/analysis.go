@@ -11,6 +11,7 @@ import (
 
 	"harborwatch/capture"
 	"harborwatch/declared"
+	"harborwatch/event"
 	"harborwatch/inventory"
 	"harborwatch/oui"
 	"harborwatch/pipeline"
@@ -46,6 +47,8 @@ type Options struct {
 	// new finding stamped with the time of the last packet.
 	Sink                                  pipeline.Sink
 	Events, Findings, Flows, Observations bool
+	// KeepEvent filters events in the shards, as pipeline.Options.KeepEvent.
+	KeepEvent func() func(*event.Event) bool
 	// Progress, when not nil, is updated as packets are read.
 	Progress *pipeline.Progress
 	// OnDamage, when not nil, is called with the *capture.DamageError of
@@ -134,7 +137,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 
 	popts := pipeline.Options{Site: opts.Site, Workers: opts.Workers, FlowMemory: opts.FlowMemory,
-		Sink: opts.Sink, Events: opts.Events, Findings: opts.Findings, Flows: opts.Flows, Observations: opts.Observations, Progress: opts.Progress}
+		Sink: opts.Sink, Events: opts.Events, KeepEvent: opts.KeepEvent, Findings: opts.Findings, Flows: opts.Flows, Observations: opts.Observations, Progress: opts.Progress}
 	if floor := pipeline.FlowMemoryFloor(opts.Workers); opts.FlowMemory > 0 && opts.FlowMemory < floor {
 		log.Warn(fmt.Sprintf("flow memory %s is below the floor of %s (1,024 flows a worker); using %s",
 			sizeString(opts.FlowMemory), sizeString(floor), sizeString(floor)),

@@ -41,7 +41,7 @@ read -r a_wall a_rss <"$out/serve.time"
 data=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$data"' EXIT
 token=$("$hw" token create --data "$data" --name bench --role admin 2>/dev/null)
-"$hw" serve --data "$data" --addr 127.0.0.1:0 --insecure-http --log-level warn 2>"$out/serve.log" &
+"$hw" serve --data "$data" --addr 127.0.0.1:0 --insecure-http --log-level warn ${SERVE_FLAGS:-} 2>"$out/serve.log" &
 pid=$!
 url=
 for _ in $(seq 1 100); do

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"strings"
 	"testing"
 
@@ -151,5 +152,44 @@ func TestICSReorderedSegments(t *testing.T) {
 	got, st := count(mixed)
 	if got != want || st.TCPGaps != 0 {
 		t.Errorf("reordered: %d modbus events (want %d), %d gaps", got, want, st.TCPGaps)
+	}
+}
+
+// TestKeepEvent: a per-shard filter sees every event of its shard once,
+// what it refuses is counted and goes no further, and the rest are the
+// unfiltered run's events in the same order.
+func TestKeepEvent(t *testing.T) {
+	all, err := Run(context.Background(), open(t, "snap7.pcap"), Options{Workers: 2, Events: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var made atomic.Int32
+	res, err := Run(context.Background(), open(t, "snap7.pcap"), Options{Workers: 2, Events: true,
+		KeepEvent: func() func(*event.Event) bool {
+			made.Add(1)
+			return func(e *event.Event) bool { return e.Op != event.OpRead && e.Op != event.OpProgramUpload }
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if made.Load() != 2 {
+		t.Errorf("KeepEvent made %d filters, want one a shard (2)", made.Load())
+	}
+	var want []event.Event
+	for _, e := range all.Events {
+		if e.Op != event.OpRead && e.Op != event.OpProgramUpload {
+			want = append(want, e)
+		}
+	}
+	if got := res.Stats.EventsFiltered; got != uint64(len(all.Events)-len(want)) || got != 2*(3+13) {
+		t.Errorf("EventsFiltered = %d, want %d", got, len(all.Events)-len(want))
+	}
+	if len(res.Events) != len(want) {
+		t.Fatalf("%d events kept, want %d", len(res.Events), len(want))
+	}
+	for i := range want {
+		if res.Events[i].Packet != want[i].Packet || res.Events[i].Op != want[i].Op || res.Events[i].Dir != want[i].Dir {
+			t.Fatalf("event %d: %+v, want %+v", i, res.Events[i], want[i])
+		}
 	}
 }

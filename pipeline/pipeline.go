@@ -39,6 +39,13 @@ type Options struct {
 	FlowMemory int64
 	// Events asks for protocol events in Result.Events.
 	Events bool
+	// KeepEvent, when not nil, makes for each shard a filter of its
+	// events, called in packet-time order from the shard's goroutine
+	// (the events of a pair of addresses all go to one shard): events it
+	// refuses are counted (Stats.EventsFiltered) and go no further,
+	// which spares the merge across shards. The event is valid only
+	// during the call.
+	KeepEvent func() func(*event.Event) bool
 	// OnDamage is called (from the reading goroutine) for each damaged
 	// capture, with the *capture.DamageError.
 	OnDamage func(error)
@@ -165,6 +172,9 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 	shards := make([]*shard, workers)
 	for i := range shards {
 		shards[i] = newShard(eng, oe, bud, opts.Events, names)
+		if opts.KeepEvent != nil {
+			shards[i].keep = opts.KeepEvent()
+		}
 		if out != nil {
 			shards[i].stream(i, out, mg, &opts)
 		}
@@ -216,6 +226,9 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 	if mg != nil {
 		mg.flush()
 		res.Stats.EventsLate = mg.late
+	}
+	for _, s := range shards {
+		res.Stats.EventsFiltered += s.filtered
 	}
 	if col != nil {
 		res.Events = col.events

@@ -270,6 +270,10 @@ func (s *shard) newEvent(response bool, e *proto.Event) event.Event {
 
 // addEvent records an event of this shard.
 func (s *shard) addEvent(ev event.Event) {
+	if s.keep != nil && !s.keep(&ev) {
+		s.filtered++
+		return
+	}
 	s.evbuf = append(s.evbuf, seqd[event.Event]{seq: s.seq, v: ev})
 }
 

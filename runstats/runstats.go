@@ -60,6 +60,9 @@ type Stats struct {
 	// a capture whose timestamps go back by more than the events' merge
 	// window (a few thousand packets).
 	EventsLate uint64 `json:"events_late,omitempty"`
+	// EventsFiltered counts events the caller's filter
+	// (pipeline.Options.KeepEvent) did not want: not handed on.
+	EventsFiltered uint64 `json:"events_filtered,omitempty"`
 	// ExpectDropped counts announcements of data flows (FTP PORT, EPRT,
 	// PASV, EPSV; TFTP requests) not remembered because the table of live
 	// announcements was full: their data flows stay unidentified.

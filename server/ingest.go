@@ -13,12 +13,14 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"harborwatch/analysis"
+	"harborwatch/capture"
 	"harborwatch/event"
 	"harborwatch/export"
 	"harborwatch/finding"
@@ -78,32 +80,112 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, p *principal) er
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxUpload)
 	id := newID("C")
-	c, err := s.keep(r.Body, id, func(head []byte) error {
+	c := store.Capture{ID: id, Site: siteID, Name: uploadName(r, id), By: p.Actor, Created: s.now().UTC()}
+	check := func(head []byte) error {
 		if !isCapture(head) {
 			return errorf(http.StatusUnsupportedMediaType, "the body is not a pcap or pcapng capture (first bytes % x)", head)
 		}
 		return nil
-	})
+	}
+	// With the analysis slot free, the capture is analyzed as it arrives;
+	// otherwise it is kept and queued.
+	var kept store.Capture
+	select {
+	case s.slot <- struct{}{}:
+		kept, err = s.receiveLive(r, c, check)
+	default:
+		kept, err = s.keep(r.Body, id, check)
+		if err == nil {
+			kept.Site, kept.Name, kept.By, kept.Status, kept.Created = c.Site, c.Name, c.By, store.Queued, c.Created
+			path := kept.Path
+			if kept, err = s.st.AddCapture(r.Context(), kept); err != nil {
+				os.Remove(path)
+				return err
+			}
+			s.kick() // the analysis may start while the file goes to disk
+			if err = durable(kept.Path); err != nil {
+				err = fmt.Errorf("capture %s: sync to disk: %w", kept.ID, err)
+			}
+		}
+	}
 	if err != nil {
 		return err
 	}
-	c.Site, c.Name, c.By, c.Status, c.Created = siteID, uploadName(r, id), p.Actor, store.Queued, s.now().UTC()
-	path := c.Path
-	c, err = s.st.AddCapture(r.Context(), c)
-	if err != nil {
-		os.Remove(path)
-		return err
-	}
-	p.target = "capture:" + c.ID
-	p.detail = map[string]any{"site": siteID, "sha256": c.SHA256, "bytes": c.Size, "name": c.Name}
+	p.target = "capture:" + kept.ID
+	p.detail = map[string]any{"site": siteID, "sha256": kept.SHA256, "bytes": kept.Size, "name": kept.Name}
 	s.metrics.uploads.Inc()
-	s.kick() // the analysis starts while the file goes to disk
-	if err := durable(c.Path); err != nil {
-		return fmt.Errorf("capture %s: sync to disk: %w", c.ID, err)
-	}
-	w.Header().Set("Location", "/api/v1/captures/"+c.ID)
-	writeJSON(w, http.StatusAccepted, map[string]any{"id": c.ID, "status": c.Status, "sha256": c.SHA256, "size": c.Size})
+	w.Header().Set("Location", "/api/v1/captures/"+kept.ID)
+	writeJSON(w, http.StatusAccepted, map[string]any{"id": kept.ID, "status": store.Queued, "sha256": kept.SHA256, "size": kept.Size})
 	return nil
+}
+
+// receiveLive receives an upload while the analysis reads it: the
+// capture is recorded as receiving, the body goes to its file and to the
+// analysis, and once the file is complete and synced the capture is
+// running. An upload cut off drops the capture, its file and its events.
+// It holds the analysis slot (taken by the caller) until the run is
+// recorded.
+func (s *Server) receiveLive(r *http.Request, c store.Capture, check func([]byte) error) (store.Capture, error) {
+	release := func() { <-s.slot }
+	br := bufio.NewReaderSize(r.Body, 1<<20)
+	head, _ := br.Peek(4)
+	if err := check(head); err != nil {
+		release()
+		return c, err
+	}
+	dir := filepath.Join(s.cfg.Data, "captures")
+	c.Path = filepath.Join(dir, c.ID+".cap")
+	tmp := c.Path + ".part"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	if err != nil {
+		release()
+		return c, err
+	}
+	c.Status = store.Receiving
+	if c, err = s.st.AddCapture(r.Context(), c); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		release()
+		return c, err
+	}
+	pr, pw := io.Pipe()
+	received := make(chan bool, 1)
+	finished := make(chan struct{})
+	s.lives.Add(1)
+	go func() {
+		defer s.lives.Done()
+		defer release()
+		defer close(finished)
+		s.runCapture(s.bg, c, &live{src: pr, received: received})
+	}()
+	h := sha256.New()
+	n, err := io.CopyBuffer(io.MultiWriter(f, h, pw), br, make([]byte, 1<<20))
+	if err == nil {
+		pw.Close()
+		err = f.Sync()
+	} else {
+		pw.CloseWithError(err)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, c.Path)
+	}
+	if err == nil {
+		syncDir(dir)
+		c.SHA256, c.Size = hex.EncodeToString(h.Sum(nil)), n
+		err = s.st.Received(context.WithoutCancel(r.Context()), c.ID, c.SHA256, c.Size)
+	}
+	if err != nil {
+		received <- false
+		<-finished // the capture and its events are gone before the answer
+		os.Remove(tmp)
+		os.Remove(c.Path)
+		return c, err
+	}
+	received <- true
+	return c, nil
 }
 
 // keep streams body to the data directory as capture id, checking its
@@ -170,17 +252,21 @@ func (s *Server) ingestLoop(ctx context.Context) {
 	defer tick.Stop()
 	for {
 		for ctx.Err() == nil {
+			select {
+			case s.slot <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
 			c, ok, err := s.st.ClaimCapture(ctx)
-			if err != nil {
-				if ctx.Err() == nil {
+			if err != nil || !ok {
+				<-s.slot
+				if err != nil && ctx.Err() == nil {
 					s.log.Error("claim a queued capture: "+err.Error(), "error", err.Error())
 				}
 				break
 			}
-			if !ok {
-				break
-			}
 			s.analyze(ctx, c)
+			<-s.slot
 		}
 		select {
 		case <-ctx.Done():
@@ -194,7 +280,7 @@ func (s *Server) ingestLoop(ctx context.Context) {
 // Event storage policies (Config.StoreEvents).
 const (
 	EventsAll     = "all"     // every event
-	EventsChanges = "changes" // every event but reads (polling) and their responses
+	EventsChanges = "changes" // operations in full; polling reads not; routine events once a minute
 	EventsNone    = "none"    // none
 )
 
@@ -207,19 +293,17 @@ type eventBatcher struct {
 	ctx           context.Context
 	st            store.Store
 	site, capture string
-	policy        string
 	batch         []event.Event
 	queue         chan []event.Event
 	done          chan struct{}
 	stored        int64
-	skipped       int64
 	err           error // the writer's; read after done
 }
 
 const eventBatch = 4096
 
-func newEventBatcher(ctx context.Context, st store.Store, site, capture, policy string) *eventBatcher {
-	b := &eventBatcher{ctx: ctx, st: st, site: site, capture: capture, policy: policy,
+func newEventBatcher(ctx context.Context, st store.Store, site, capture string) *eventBatcher {
+	b := &eventBatcher{ctx: ctx, st: st, site: site, capture: capture,
 		queue: make(chan []event.Event, 4), done: make(chan struct{})}
 	go func() {
 		defer close(b.done)
@@ -235,11 +319,58 @@ func newEventBatcher(ctx context.Context, st store.Store, site, capture, policy 
 	return b
 }
 
-func (b *eventBatcher) Event(e *event.Event) {
-	if b.policy == EventsChanges && e.Op == "read" {
-		b.skipped++
-		return
+// routineKey is what makes a routine event the same as an earlier one.
+type routineKey struct {
+	src, dst       netip.Addr
+	proto, op, dir string
+	name           string
+}
+
+// routine tells the events that repeat all day on an OT network and say
+// little each time: session set-up, identity and diagnostics polls,
+// cyclic I/O, name lookups and TLS hellos.
+func routine(e *event.Event) bool {
+	switch e.Op {
+	case event.OpSession, event.OpIdentity, event.OpDiagnostics, event.OpIO, "query", "answer", "client-hello":
+		return true
 	}
+	return false
+}
+
+// eventFilter returns the analysis's per-shard event filter for policy
+// (nil: keep every event). With EventsChanges, reads (polling) are not
+// stored, and a routine event is stored once a minute of packet time per
+// source, destination, protocol, operation, direction and name; the
+// events of one pair of addresses all reach one shard's filter, in
+// packet-time order.
+func eventFilter(policy string) func() func(*event.Event) bool {
+	if policy != EventsChanges {
+		return nil
+	}
+	return func() func(*event.Event) bool {
+		var recent map[routineKey]int64 // routine events: when each was last kept (ns)
+		return func(e *event.Event) bool {
+			if e.Op == event.OpRead {
+				return false
+			}
+			if !routine(e) {
+				return true
+			}
+			k := routineKey{e.Src, e.Dst, e.Proto, e.Op, e.Dir, e.Name}
+			ts := e.TS.UnixNano()
+			if last, ok := recent[k]; ok && ts >= last && ts-last < int64(time.Minute) {
+				return false
+			}
+			if recent == nil || len(recent) >= 1<<16 {
+				recent = make(map[routineKey]int64) // bounded: start over
+			}
+			recent[k] = ts
+			return true
+		}
+	}
+}
+
+func (b *eventBatcher) Event(e *event.Event) {
 	c := *e
 	c.Capture = b.capture
 	c.Detail = maps.Clone(e.Detail)
@@ -270,14 +401,29 @@ func (b *eventBatcher) close() error {
 // and how many events were stored.
 type runStats struct {
 	runstats.Stats
-	EventsStored    int64 `json:"events_stored"`
-	EventsNotStored int64 `json:"events_not_stored"` // reads, with --store-events changes
+	// EventsStored counts the events stored; Stats.EventsFiltered those
+	// the policy (--store-events changes) left out.
+	EventsStored int64 `json:"events_stored"`
 }
 
 // analyze runs one claimed capture through the engine and records the
 // result. A run stopped by shutdown is left running: the next start
 // queues it again (its events are deleted when it is claimed).
 func (s *Server) analyze(ctx context.Context, c store.Capture) {
+	s.runCapture(ctx, c, nil)
+}
+
+// live is a capture analyzed as it arrives: the analysis reads it from
+// src while the upload writes it to disk, and records its run only once
+// the upload says the file is complete and durable (received true).
+type live struct {
+	src      io.Reader
+	received <-chan bool
+}
+
+// runCapture analyzes a capture — its file, or lv's stream — and records
+// the run.
+func (s *Server) runCapture(ctx context.Context, c store.Capture, lv *live) {
 	start := time.Now()
 	log := s.log.With("capture", c.ID, "site", c.Site)
 	s.mu.Lock()
@@ -305,11 +451,32 @@ func (s *Server) analyze(ctx context.Context, c store.Capture) {
 		fail(fmt.Errorf("site %s: %w", c.Site, err))
 		return
 	}
-	b := newEventBatcher(ctx, s.st, c.Site, c.ID, s.cfg.StoreEvents)
+	b := newEventBatcher(ctx, s.st, c.Site, c.ID)
 	log.Info(fmt.Sprintf("analyzing capture %s (%s, %d bytes) of site %s", c.ID, c.Name, c.Size, c.Site))
-	res, err := analysis.Run(ctx, analysis.Options{Files: []string{c.Path}, Site: model, Workers: s.cfg.Workers,
-		FlowMemory: s.cfg.FlowMemory, Sink: b, Events: s.cfg.StoreEvents != EventsNone, Logger: log})
+	opts := analysis.Options{Site: model, Workers: s.cfg.Workers,
+		FlowMemory: s.cfg.FlowMemory, Sink: b, Events: s.cfg.StoreEvents != EventsNone,
+		KeepEvent: eventFilter(s.cfg.StoreEvents), Logger: log}
+	var res *analysis.Result
+	if lv == nil {
+		opts.Files = []string{c.Path}
+		res, err = analysis.Run(ctx, opts)
+	} else {
+		var src capture.Source
+		if src, err = capture.NewReader(lv.src, c.Name); err == nil {
+			opts.Sources = []capture.Source{src}
+			res, err = analysis.Run(ctx, opts)
+			src.Close()
+		}
+		io.Copy(io.Discard, lv.src) // let the upload finish whatever happened here
+	}
 	eventsErr := b.close()
+	if lv != nil && !<-lv.received {
+		log.Info(fmt.Sprintf("upload of %s did not complete: its analysis is dropped", c.ID))
+		if err := s.st.DropCapture(context.WithoutCancel(ctx), c.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			log.Error("drop the incomplete capture: "+err.Error(), "error", err.Error())
+		}
+		return
+	}
 	if ctx.Err() != nil {
 		log.Info(fmt.Sprintf("analysis of %s stopped by shutdown: it runs again at the next start", c.ID))
 		return
@@ -329,7 +496,7 @@ func (s *Server) analyze(ctx context.Context, c store.Capture) {
 			fs[i].Evidence[j].Capture, fs[i].Evidence[j].SHA256 = c.ID, c.SHA256
 		}
 	}
-	stats, _ := json.Marshal(runStats{Stats: doc.Stats, EventsStored: b.stored, EventsNotStored: b.skipped})
+	stats, _ := json.Marshal(runStats{Stats: doc.Stats, EventsStored: b.stored})
 	run := store.Run{Capture: c.ID, Site: c.Site, At: s.now().UTC(), Stats: stats, Findings: fs, Assets: assetData(res.Inventory)}
 	sum, err := s.st.FinishRun(ctx, run)
 	if err != nil {
@@ -346,7 +513,7 @@ func (s *Server) analyze(ctx context.Context, c store.Capture) {
 	s.metrics.events.Add(float64(b.stored))
 	log.Info(fmt.Sprintf("capture %s analyzed in %.1f s: %d packets, %d findings (%d new, %d seen again, %d reopened, %d suppressed), %d events stored, %d assets (%d changes)",
 		c.ID, took.Seconds(), doc.Stats.Packets, len(fs), sum.New, sum.Seen, sum.Reopened, sum.Suppressed, b.stored, sum.Assets, sum.AssetChanges),
-		"packets", doc.Stats.Packets, "findings", len(fs), "new", sum.New, "events", b.stored, "events_not_stored", b.skipped, "seconds", took.Seconds())
+		"packets", doc.Stats.Packets, "findings", len(fs), "new", sum.New, "events", b.stored, "events_not_stored", doc.Stats.EventsFiltered, "seconds", took.Seconds())
 	if s.cfg.RetainEvents > 0 {
 		s.prune(ctx)
 	}

@@ -71,6 +71,11 @@ type Server struct {
 	metrics *metrics
 
 	wake chan struct{} // an upload was queued
+	// slot is held by the one analysis that runs at a time: the queue's,
+	// or an upload's analyzed as it arrives.
+	slot  chan struct{}
+	bg    context.Context // the server's background work: cancelled at shutdown
+	lives sync.WaitGroup  // analyses of uploads as they arrive
 	// hashing bounds the password checks running at once: each takes
 	// 64 MiB and a core for a fraction of a second.
 	hashing chan struct{}
@@ -105,7 +110,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("server: data directory: %w", err)
 		}
 	}
-	s := &Server{cfg: cfg, st: cfg.Store, log: cfg.Logger, now: cfg.Now, limiter: cfg.Login, wake: make(chan struct{}, 1), hashing: make(chan struct{}, 2)}
+	s := &Server{cfg: cfg, st: cfg.Store, log: cfg.Logger, now: cfg.Now, limiter: cfg.Login, wake: make(chan struct{}, 1), slot: make(chan struct{}, 1), bg: context.Background(), hashing: make(chan struct{}, 2)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -162,6 +167,15 @@ func (s *Server) HTTPServer(addr string, tc *tls.Config) *http.Server {
 // requests, lets requests in flight finish (up to 30 s) and stops the
 // run in progress, which is analyzed again at the next start.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, tc *tls.Config) error {
+	dropped, err := s.st.DropReceiving(ctx)
+	if err != nil {
+		return fmt.Errorf("server: drop uploads cut by a crash: %w", err)
+	}
+	for _, c := range dropped {
+		os.Remove(c.Path)
+		os.Remove(c.Path + ".part")
+		s.log.Warn(fmt.Sprintf("capture %s (%s) was being uploaded when the server stopped: dropped (its upload was not answered)", c.ID, c.Name), "capture", c.ID)
+	}
 	if n, err := s.st.RequeueRunning(ctx); err != nil {
 		return fmt.Errorf("server: requeue interrupted runs: %w", err)
 	} else if n > 0 {
@@ -170,6 +184,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tc *tls.Config) err
 	hs := s.HTTPServer(ln.Addr().String(), tc)
 	bg, stop := context.WithCancel(ctx)
 	defer stop()
+	s.bg = bg
 	var wg sync.WaitGroup
 	wg.Go(func() { s.ingestLoop(bg) })
 	if s.cfg.Watch != "" {
@@ -186,7 +201,6 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tc *tls.Config) err
 			errc <- hs.Serve(ln)
 		}
 	}()
-	var err error
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
@@ -196,6 +210,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tc *tls.Config) err
 	}
 	stop()
 	wg.Wait()
+	s.lives.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}

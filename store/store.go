@@ -42,7 +42,9 @@ type Store interface {
 	// Sites lists the sites by id.
 	Sites(ctx context.Context) ([]Site, error)
 
-	// AddCapture records an uploaded capture as queued; its ID is
+	// AddCapture records an uploaded capture as queued — or, when its
+	// Status is Receiving, as being received and analyzed at once (one
+	// attempt, started now: ClaimCapture does not take it); its ID is
 	// assigned when empty. The same file uploaded twice is two captures
 	// (and two runs): findings seen again grow their counts.
 	AddCapture(ctx context.Context, c Capture) (Capture, error)
@@ -61,6 +63,16 @@ type Store interface {
 	// RequeueRunning moves every running capture back to queued (at start:
 	// a run that was interrupted by a crash is analyzed again).
 	RequeueRunning(ctx context.Context) (int, error)
+	// Received moves a receiving capture — one analyzed as it arrives —
+	// to running once its file is complete and on disk, with its SHA-256
+	// and size (ErrNotFound when it is not receiving).
+	Received(ctx context.Context, id, sha256 string, size int64) error
+	// DropCapture deletes a capture and its events (an upload that did
+	// not complete); ErrNotFound when there is none.
+	DropCapture(ctx context.Context, id string) error
+	// DropReceiving deletes every receiving capture and its events (at
+	// start: uploads cut by a crash, never answered) and returns them.
+	DropReceiving(ctx context.Context) ([]Capture, error)
 	// FailCapture marks a capture failed with the error.
 	FailCapture(ctx context.Context, id string, msg string) error
 	// AddEvents stores events of a running capture.
@@ -140,10 +152,11 @@ type Site struct {
 
 // Capture states.
 const (
-	Queued  = "queued"
-	Running = "running"
-	Done    = "done"
-	Failed  = "failed"
+	Receiving = "receiving" // being uploaded and analyzed as it arrives
+	Queued    = "queued"
+	Running   = "running"
+	Done      = "done"
+	Failed    = "failed"
 )
 
 // Capture is an uploaded capture file and its analysis run.

@@ -85,15 +85,21 @@ func (db *DB) AddCapture(ctx context.Context, c store.Capture) (store.Capture, e
 	if c.Site == "" {
 		return c, fmt.Errorf("store: add capture: no site: %w", store.ErrInvalid)
 	}
-	c.Status = store.Queued
 	c.Created = trunc(c.Created)
 	if c.Created.IsZero() {
 		c.Created = now()
 	}
 	c.Attempts, c.Started, c.Finished, c.Error, c.Stats = 0, nil, nil, "", nil
-	res, err := db.exec(ctx, db.w, `INSERT INTO captures (id, site, name, path, sha256, size, status, by_user, created)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-		c.ID, c.Site, c.Name, c.Path, c.SHA256, c.Size, c.Status, c.By, micros(c.Created))
+	var started any
+	if c.Status == store.Receiving {
+		t := c.Created
+		c.Attempts, c.Started, started = 1, &t, micros(t)
+	} else {
+		c.Status = store.Queued
+	}
+	res, err := db.exec(ctx, db.w, `INSERT INTO captures (id, site, name, path, sha256, size, status, by_user, created, attempts, started)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		c.ID, c.Site, c.Name, c.Path, c.SHA256, c.Size, c.Status, c.By, micros(c.Created), c.Attempts, started)
 	if err != nil {
 		return c, fmt.Errorf("store: add capture %q: %w", c.ID, err)
 	}
@@ -213,6 +219,65 @@ func (db *DB) RequeueRunning(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("store: requeue running captures: %w", err)
 	}
 	return int(rowsAffected(res)), nil
+}
+
+// Received moves a receiving capture to running with its SHA-256 and
+// size (store.ErrNotFound when it is not receiving).
+func (db *DB) Received(ctx context.Context, id, sha256 string, size int64) error {
+	res, err := db.exec(ctx, db.w, `UPDATE captures SET status = ?, sha256 = ?, size = ? WHERE id = ? AND status = ?`,
+		store.Running, sha256, size, id, store.Receiving)
+	if err != nil {
+		return fmt.Errorf("store: capture %q received: %w", id, err)
+	}
+	if rowsAffected(res) == 0 {
+		return notFound("receiving capture", id)
+	}
+	return nil
+}
+
+// DropCapture deletes a capture and its events (store.ErrNotFound).
+func (db *DB) DropCapture(ctx context.Context, id string) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := db.exec(ctx, tx, `DELETE FROM events WHERE capture_id = ?`, id); err != nil {
+			return err
+		}
+		res, err := db.exec(ctx, tx, `DELETE FROM captures WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if rowsAffected(res) == 0 {
+			return notFound("capture", id)
+		}
+		return nil
+	})
+}
+
+// DropReceiving deletes the receiving captures and their events and
+// returns them.
+func (db *DB) DropReceiving(ctx context.Context) ([]store.Capture, error) {
+	var cs []store.Capture
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := db.query(ctx, tx, `SELECT `+captureColumns+` FROM captures WHERE status = ?`, store.Receiving)
+		if err != nil {
+			return err
+		}
+		if cs, err = collect(rows, scanCapture, "captures"); err != nil {
+			return err
+		}
+		for _, c := range cs {
+			if _, err := db.exec(ctx, tx, `DELETE FROM events WHERE capture_id = ?`, c.ID); err != nil {
+				return err
+			}
+			if _, err := db.exec(ctx, tx, `DELETE FROM captures WHERE id = ?`, c.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: drop receiving captures: %w", err)
+	}
+	return cs, nil
 }
 
 // FailCapture marks a capture failed with msg, finished now

@@ -31,6 +31,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Sites", testSites},
 		{"Captures", testCaptures},
 		{"ClaimCapture", testClaim},
+		{"Receiving", testReceiving},
 		{"FinishRunNewAndSeen", testFinishRun},
 		{"FinishRunReopensResolved", testReopen},
 		{"FinishRunAssets", testAssets},
@@ -228,6 +229,47 @@ func testClaim(t *testing.T, s store.Store) {
 	}
 	if n := must(s.RequeueRunning(ctx))(t); n != 2 {
 		t.Fatalf("RequeueRunning = %d, want 2", n)
+	}
+}
+
+// testReceiving: a capture analyzed as it arrives is not claimed; once
+// received it is running (and queued again by RequeueRunning); an upload
+// cut off is dropped with its events, at once or at the next start.
+func testReceiving(t *testing.T, s store.Store) {
+	rc := must(s.AddCapture(ctx, store.Capture{Site: "a", Status: store.Receiving}))(t)
+	if rc.Status != store.Receiving || rc.Attempts != 1 || rc.Started == nil {
+		t.Fatalf("AddCapture receiving = %+v", rc)
+	}
+	if _, ok, _ := s.ClaimCapture(ctx); ok {
+		t.Fatal("ClaimCapture took a capture still being received")
+	}
+	check(t, s.AddEvents(ctx, "a", rc.ID, []event.Event{ev(1, "modbus", "write")}))
+	check(t, s.Received(ctx, rc.ID, strings.Repeat("ab", 32), 1234))
+	got := must(s.Capture(ctx, rc.ID))(t)
+	if got.Status != store.Running || got.SHA256 != strings.Repeat("ab", 32) || got.Size != 1234 {
+		t.Fatalf("after Received: %+v", got)
+	}
+	wantErr(t, s.Received(ctx, rc.ID, "", 0), store.ErrNotFound, "Received of a running capture")
+	if n := must(s.RequeueRunning(ctx))(t); n != 1 {
+		t.Fatalf("RequeueRunning after Received = %d, want 1", n)
+	}
+
+	cut := must(s.AddCapture(ctx, store.Capture{Site: "a", Status: store.Receiving}))(t)
+	check(t, s.AddEvents(ctx, "a", cut.ID, []event.Event{ev(2, "modbus", "write"), ev(3, "modbus", "write")}))
+	check(t, s.DropCapture(ctx, cut.ID))
+	wantErr(t, s.DropCapture(ctx, cut.ID), store.ErrNotFound, "DropCapture twice")
+	crashed := must(s.AddCapture(ctx, store.Capture{Site: "a", Status: store.Receiving, Path: "p"}))(t)
+	check(t, s.AddEvents(ctx, "a", crashed.ID, []event.Event{ev(4, "modbus", "write")}))
+	dropped := must(s.DropReceiving(ctx))(t)
+	if len(dropped) != 1 || dropped[0].ID != crashed.ID || dropped[0].Path != "p" {
+		t.Fatalf("DropReceiving = %+v, want %s", dropped, crashed.ID)
+	}
+	if _, err := s.Capture(ctx, crashed.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a dropped capture is still there: %v", err)
+	}
+	evs, _ := must2(s.Events(ctx, store.EventQuery{}))(t)
+	if len(evs) != 1 || evs[0].CaptureID != rc.ID {
+		t.Fatalf("events after the drops: %+v, want only %s's", evs, rc.ID)
 	}
 }
 
