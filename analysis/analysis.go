@@ -49,6 +49,9 @@ type Options struct {
 	Events, Findings, Flows, Observations bool
 	// KeepEvent filters events in the shards, as pipeline.Options.KeepEvent.
 	KeepEvent func() func(*event.Event) bool
+	// SkipEventOps leaves out the events of these operations, as
+	// pipeline.Options.SkipEventOps.
+	SkipEventOps []string
 	// Progress, when not nil, is updated as packets are read.
 	Progress *pipeline.Progress
 	// OnDamage, when not nil, is called with the *capture.DamageError of
@@ -137,7 +140,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	}
 
 	popts := pipeline.Options{Site: opts.Site, Workers: opts.Workers, FlowMemory: opts.FlowMemory,
-		Sink: opts.Sink, Events: opts.Events, KeepEvent: opts.KeepEvent, Findings: opts.Findings, Flows: opts.Flows, Observations: opts.Observations, Progress: opts.Progress}
+		Sink: opts.Sink, Events: opts.Events, KeepEvent: opts.KeepEvent, SkipEventOps: opts.SkipEventOps, Findings: opts.Findings, Flows: opts.Flows, Observations: opts.Observations, Progress: opts.Progress}
 	if floor := pipeline.FlowMemoryFloor(opts.Workers); opts.FlowMemory > 0 && opts.FlowMemory < floor {
 		log.Warn(fmt.Sprintf("flow memory %s is below the floor of %s (1,024 flows a worker); using %s",
 			sizeString(opts.FlowMemory), sizeString(floor), sizeString(floor)),

@@ -5,8 +5,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync/atomic"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"harborwatch/capture"
@@ -155,7 +155,8 @@ func TestICSReorderedSegments(t *testing.T) {
 	}
 }
 
-// TestKeepEvent: a per-shard filter sees every event of its shard once,
+// TestKeepEvent: operations skipped are not made (SkipEventOps); a
+// per-shard filter sees every other event of its shard once,
 // what it refuses is counted and goes no further, and the rest are the
 // unfiltered run's events in the same order.
 func TestKeepEvent(t *testing.T) {
@@ -165,9 +166,15 @@ func TestKeepEvent(t *testing.T) {
 	}
 	var made atomic.Int32
 	res, err := Run(context.Background(), open(t, "snap7.pcap"), Options{Workers: 2, Events: true,
+		SkipEventOps: []string{event.OpRead},
 		KeepEvent: func() func(*event.Event) bool {
 			made.Add(1)
-			return func(e *event.Event) bool { return e.Op != event.OpRead && e.Op != event.OpProgramUpload }
+			return func(e *event.Event) bool {
+				if e.Op == event.OpRead {
+					t.Error("a skipped operation reached the filter")
+				}
+				return e.Op != event.OpProgramUpload
+			}
 		}})
 	if err != nil {
 		t.Fatal(err)

@@ -46,6 +46,11 @@ type Options struct {
 	// which spares the merge across shards. The event is valid only
 	// during the call.
 	KeepEvent func() func(*event.Event) bool
+	// SkipEventOps are industrial operations (event.Ops) whose events are
+	// not made at all — not even their details — and are counted in
+	// Stats.EventsFiltered: polling reads, for a store that keeps
+	// operations.
+	SkipEventOps []string
 	// OnDamage is called (from the reading goroutine) for each damaged
 	// capture, with the *capture.DamageError.
 	OnDamage func(error)
@@ -174,6 +179,9 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 		shards[i] = newShard(eng, oe, bud, opts.Events, names)
 		if opts.KeepEvent != nil {
 			shards[i].keep = opts.KeepEvent()
+		}
+		for _, op := range opts.SkipEventOps {
+			shards[i].skipOps |= event.OpBit(op)
 		}
 		if out != nil {
 			shards[i].stream(i, out, mg, &opts)

@@ -129,6 +129,16 @@ var _ proto.Reporter = (*reporter)(nil)
 
 func (r *reporter) Events() bool { return r.s.emit }
 
+// EventOp implements proto.Reporter: false for the operations of
+// Options.SkipEventOps, counted in Stats.EventsFiltered.
+func (r *reporter) EventOp(op string) bool {
+	if r.s.skipOps&event.OpBit(op) != 0 {
+		r.s.filtered++
+		return false
+	}
+	return true
+}
+
 func (r *reporter) Event(e proto.Event) {
 	r.s.addEvent(r.s.newEvent(e.Response, &e))
 }

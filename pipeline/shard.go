@@ -76,7 +76,8 @@ type shard struct {
 	mg        *merger
 	evbuf     []seqd[event.Event]         // events not yet handed to the merger
 	keep      func(*event.Event) bool     // Options.KeepEvent's filter (nil: every event)
-	filtered  uint64                      // events keep refused
+	filtered  uint64                      // events keep refused, and of skipOps
+	skipOps   uint32                      // Options.SkipEventOps as event.OpBit bits
 	upbuf     []seqd[FindingUpdate]       // finding updates not yet handed to the merger
 	obsbuf    []seqd[observe.Observation] // observations not yet handed to the merger
 	news      bool                        // observations are handed to the Sink

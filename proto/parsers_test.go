@@ -63,6 +63,7 @@ type got struct {
 }
 
 func (g *got) Events() bool          { return true }
+func (g *got) EventOp(string) bool   { return true }
 func (g *got) Event(e Event)         { g.events = append(g.events, e) }
 func (g *got) Name(Name)             {}
 func (g *got) File(File)             {}

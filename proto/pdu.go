@@ -36,7 +36,7 @@ func ReportPDU(r Reporter, m PDU, fromClient bool, protoName string, container, 
 		m.Detail(d)
 		r.Identity(Identity{Server: true, Fields: record(d["identity"])})
 	}
-	if !r.Events() {
+	if !r.Events() || !r.EventOp(op) {
 		return
 	}
 	if d == nil {

@@ -110,6 +110,10 @@ type Reporter interface {
 	// Events reports whether events are wanted: build Event details only
 	// then (they allocate).
 	Events() bool
+	// EventOp reports whether events of industrial operation op are
+	// wanted: a run may leave out whole operations (polling reads), and
+	// their details need not be built either. It counts what it refuses.
+	EventOp(op string) bool
 	// Event records an event.
 	Event(Event)
 	// Name records a name the flow's client asked for.

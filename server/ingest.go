@@ -456,6 +456,9 @@ func (s *Server) runCapture(ctx context.Context, c store.Capture, lv *live) {
 	opts := analysis.Options{Site: model, Workers: s.cfg.Workers,
 		FlowMemory: s.cfg.FlowMemory, Sink: b, Events: s.cfg.StoreEvents != EventsNone,
 		KeepEvent: eventFilter(s.cfg.StoreEvents), Logger: log}
+	if s.cfg.StoreEvents == EventsChanges {
+		opts.SkipEventOps = []string{event.OpRead}
+	}
 	var res *analysis.Result
 	if lv == nil {
 		opts.Files = []string{c.Path}
