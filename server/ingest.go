@@ -149,7 +149,7 @@ func (s *Server) receiveLive(r *http.Request, c store.Capture, check func([]byte
 		return c, err
 	}
 	pr, pw := io.Pipe()
-	received := make(chan bool, 1)
+	received := make(chan *store.Capture, 1)
 	finished := make(chan struct{})
 	s.lives.Add(1)
 	go func() {
@@ -178,13 +178,13 @@ func (s *Server) receiveLive(r *http.Request, c store.Capture, check func([]byte
 		err = s.st.Received(context.WithoutCancel(r.Context()), c.ID, c.SHA256, c.Size)
 	}
 	if err != nil {
-		received <- false
+		received <- nil
 		<-finished // the capture and its events are gone before the answer
 		os.Remove(tmp)
 		os.Remove(c.Path)
 		return c, err
 	}
-	received <- true
+	received <- &c
 	return c, nil
 }
 
@@ -418,7 +418,7 @@ func (s *Server) analyze(ctx context.Context, c store.Capture) {
 // the upload says the file is complete and durable (received true).
 type live struct {
 	src      io.Reader
-	received <-chan bool
+	received <-chan *store.Capture // the capture complete (with its SHA-256), or nil: dropped
 }
 
 // runCapture analyzes a capture — its file, or lv's stream — and records
@@ -452,7 +452,11 @@ func (s *Server) runCapture(ctx context.Context, c store.Capture, lv *live) {
 		return
 	}
 	b := newEventBatcher(ctx, s.st, c.Site, c.ID)
-	log.Info(fmt.Sprintf("analyzing capture %s (%s, %d bytes) of site %s", c.ID, c.Name, c.Size, c.Site))
+	if lv != nil {
+		log.Info(fmt.Sprintf("analyzing capture %s (%s) of site %s as it is uploaded", c.ID, c.Name, c.Site))
+	} else {
+		log.Info(fmt.Sprintf("analyzing capture %s (%s, %d bytes) of site %s", c.ID, c.Name, c.Size, c.Site))
+	}
 	opts := analysis.Options{Site: model, Workers: s.cfg.Workers,
 		FlowMemory: s.cfg.FlowMemory, Sink: b, Events: s.cfg.StoreEvents != EventsNone,
 		KeepEvent: eventFilter(s.cfg.StoreEvents), Logger: log}
@@ -473,7 +477,15 @@ func (s *Server) runCapture(ctx context.Context, c store.Capture, lv *live) {
 		io.Copy(io.Discard, lv.src) // let the upload finish whatever happened here
 	}
 	eventsErr := b.close()
-	if lv != nil && !<-lv.received {
+	if lv != nil {
+		if rc := <-lv.received; rc != nil {
+			c = *rc
+		} else {
+			c.ID = "" // dropped below
+		}
+	}
+	if lv != nil && c.ID == "" {
+		c.ID = b.capture
 		log.Info(fmt.Sprintf("upload of %s did not complete: its analysis is dropped", c.ID))
 		if err := s.st.DropCapture(context.WithoutCancel(ctx), c.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			log.Error("drop the incomplete capture: "+err.Error(), "error", err.Error())

@@ -79,14 +79,19 @@ func TestEndToEnd(t *testing.T) {
 	if !slices.Equal(slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want))) {
 		t.Fatalf("served finding ids differ from analyze's:\n got %v\nwant %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
 	}
-	for id, w := range want {
-		g := got[id]
+	for fid, w := range want {
+		g := got[fid]
 		if g.Rule != w.Rule || g.Severity != w.Severity || g.Count != w.Count || g.Site != "t3" || g.State != store.Open || g.Occurrences != 1 {
 			t.Errorf("%s: got rule %s sev %s count %d site %q state %s occ %d; want rule %s sev %s count %d, t3, open, 1",
-				id, g.Rule, g.Severity, g.Count, g.Site, g.State, g.Occurrences, w.Rule, w.Severity, w.Count)
+				fid, g.Rule, g.Severity, g.Count, g.Site, g.State, g.Occurrences, w.Rule, w.Severity, w.Count)
+		}
+		for _, ev := range g.Evidence {
+			if ev.Capture != id || ev.SHA256 != c.SHA256 {
+				t.Errorf("%s: evidence names %s (sha256 %q), want capture %s with its SHA-256", g.ID, ev.Capture, ev.SHA256, id)
+			}
 		}
 		if !g.FirstSeen.Equal(w.FirstSeen) || !g.LastSeen.Equal(w.LastSeen) {
-			t.Errorf("%s: seen %v..%v, want %v..%v", id, g.FirstSeen, g.LastSeen, w.FirstSeen, w.LastSeen)
+			t.Errorf("%s: seen %v..%v, want %v..%v", fid, g.FirstSeen, g.LastSeen, w.FirstSeen, w.LastSeen)
 		}
 	}
 
