@@ -174,7 +174,7 @@ func phcParam(s, name string, max uint32) (uint32, error) {
 // phcBytes decodes unpadded standard base64 of min to max bytes.
 func phcBytes(s, what string, min, max int) ([]byte, error) {
 	b, err := b64.Strict().DecodeString(s)
-	if err != nil {
+	if err != nil || strings.ContainsAny(s, "\r\n") { // the decoder skips line breaks
 		return nil, fmt.Errorf("%s is not unpadded base64", what)
 	}
 	if len(b) < min || len(b) > max {
