@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -131,21 +132,37 @@ func (s *Server) listSites(w http.ResponseWriter, r *http.Request, _ *principal)
 	for i, x := range ss {
 		out[i] = siteSummary{x.ID, x.Updated, x.By}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sites": out})
+	writeList(w, "sites", out)
 	return nil
 }
 
-func (s *Server) getSite(w http.ResponseWriter, r *http.Request, _ *principal) error {
-	id, err := pathID(r, "site")
-	if err != nil {
-		return err
+// getByID answers the object get returns for the id in the path value
+// name.
+func getByID[T any](name string, get func(context.Context, string) (T, error)) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, _ *principal) error {
+		id, err := pathID(r, name)
+		if err != nil {
+			return err
+		}
+		x, err := get(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, x)
+		return nil
 	}
-	x, err := s.st.Site(r.Context(), id)
-	if err != nil {
-		return err
+}
+
+// writeList answers {key: xs, …extra}, an empty list rather than null.
+func writeList[T any](w http.ResponseWriter, key string, xs []T, extra ...any) {
+	if xs == nil {
+		xs = []T{}
 	}
-	writeJSON(w, http.StatusOK, x)
-	return nil
+	m := map[string]any{key: xs}
+	for i := 0; i+1 < len(extra); i += 2 {
+		m[extra[i].(string)] = extra[i+1]
+	}
+	writeJSON(w, http.StatusOK, m)
 }
 
 // problem is one problem of a site model, as the API answers it.
@@ -215,20 +232,7 @@ func (s *Server) listCaptures(w http.ResponseWriter, r *http.Request, _ *princip
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"captures": cs})
-	return nil
-}
-
-func (s *Server) getCapture(w http.ResponseWriter, r *http.Request, _ *principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	c, err := s.st.Capture(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, c)
+	writeList(w, "captures", cs)
 	return nil
 }
 
@@ -254,10 +258,7 @@ func (s *Server) listFindings(w http.ResponseWriter, r *http.Request, _ *princip
 	if err != nil {
 		return err
 	}
-	if fs == nil {
-		fs = []store.Finding{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"findings": fs, "next": next})
+	writeList(w, "findings", fs, "next", next)
 	return nil
 }
 
@@ -436,10 +437,7 @@ func (s *Server) listAssets(w http.ResponseWriter, r *http.Request, _ *principal
 	if err != nil {
 		return err
 	}
-	if as == nil {
-		as = []store.Asset{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"assets": as})
+	writeList(w, "assets", as)
 	return nil
 }
 
@@ -452,10 +450,7 @@ func (s *Server) assetChanges(w http.ResponseWriter, r *http.Request, _ *princip
 	if err != nil {
 		return err
 	}
-	if cs == nil {
-		cs = []store.AssetChange{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"changes": cs})
+	writeList(w, "changes", cs)
 	return nil
 }
 
@@ -488,10 +483,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, _ *principal
 	if err != nil {
 		return err
 	}
-	if evs == nil {
-		evs = []store.StoredEvent{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": evs, "next": next})
+	writeList(w, "events", evs, "next", next)
 	return nil
 }
 
@@ -508,10 +500,7 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, _ *principal) 
 	if err != nil {
 		return err
 	}
-	if es == nil {
-		es = []store.AuditEntry{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"entries": es})
+	writeList(w, "entries", es)
 	return nil
 }
 
@@ -520,10 +509,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, _ *principal
 	if err != nil {
 		return err
 	}
-	if ts == nil {
-		ts = []store.Token{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"tokens": ts})
+	writeList(w, "tokens", ts)
 	return nil
 }
 

@@ -189,16 +189,5 @@ func (db *DB) eventsTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("store: events: %w", err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA synchronous = FULL`)
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
-	}
-	return nil
+	return txOn(ctx, conn, fn)
 }

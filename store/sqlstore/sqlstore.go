@@ -277,7 +277,15 @@ func (db *DB) lookupArgs(args []any) []any {
 // tx runs fn in a write transaction, committed when fn returns nil and
 // rolled back otherwise.
 func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
+	return txOn(ctx, db.w, fn)
+}
+
+// txOn runs fn in a transaction begun on b (the writer pool, or one of
+// its connections).
+func txOn(ctx context.Context, b interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, fn func(tx *sql.Tx) error) error {
+	tx, err := b.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
