@@ -98,7 +98,12 @@ func TestSuppressions(t *testing.T) {
 // TestResolvedReopens: a resolved finding seen again in a later capture
 // is open again, with the reopening in its history.
 func TestResolvedReopens(t *testing.T) {
-	h, fs := loaded(t, nil)
+	out := filepath.Join(t.TempDir(), "ecs.jsonl")
+	x, err := export.Open("file:"+out, export.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, fs := loaded(t, func(c *Config) { c.Exporters = []export.Exporter{x} })
 	id := fs[0].ID
 	h.must(200, "POST", "/api/v1/findings/"+id+"/state", store.Analyst, map[string]string{"state": "resolved", "reason": "firewall rule 12 added"}, nil)
 	if c := h.waitCapture(upload(h, "t3", examplePcap)); c.Status != store.Done {
@@ -119,6 +124,24 @@ func TestResolvedReopens(t *testing.T) {
 	}
 	if !reopened {
 		t.Errorf("history lacks the reopening: %+v", hist.History)
+	}
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(readFile(t, out))), "\n")
+	kinds := map[string]int{}
+	for _, l := range lines {
+		var line struct {
+			Event struct{ Action, ID string } `json:"event"`
+		}
+		json.Unmarshal([]byte(l), &line)
+		kinds[line.Event.Action]++
+		if line.Event.Action == "reopened" && line.Event.ID != id {
+			t.Errorf("reopened %s, want %s", line.Event.ID, id)
+		}
+	}
+	if kinds["new"] != len(fs) || kinds["reopened"] != 1 || kinds["seen"] != len(fs)-1 || kinds["state"] != 1 {
+		t.Errorf("exported %v; want %d new, 1 state, 1 reopened, %d seen", kinds, len(fs), len(fs)-1)
 	}
 }
 

@@ -532,7 +532,7 @@ func (s *Server) runCapture(ctx context.Context, c store.Capture, lv *live) {
 	if s.cfg.RetainEvents > 0 {
 		s.prune(ctx)
 	}
-	s.exportRun(ctx, c, fs)
+	s.exportRun(ctx, c, fs, sum.ReopenedIDs)
 }
 
 // assetData is a run's inventory as the store keeps it.
@@ -571,19 +571,26 @@ func joinStrings[T fmt.Stringer](xs []T) string {
 }
 
 // exportRun hands the run's findings, as now stored, to the exporters.
-func (s *Server) exportRun(ctx context.Context, c store.Capture, fs []finding.Finding) {
+func (s *Server) exportRun(ctx context.Context, c store.Capture, fs []finding.Finding, reopened []string) {
 	if len(s.cfg.Exporters) == 0 {
 		return
 	}
 	now := s.now().UTC()
+	re := make(map[string]bool, len(reopened))
+	for _, id := range reopened {
+		re[id] = true
+	}
 	for i := range fs {
 		f, err := s.st.Finding(ctx, c.Site, fs[i].ID)
 		if err != nil {
 			continue
 		}
-		kind := "seen"
-		if f.Occurrences == 1 {
-			kind = "new"
+		kind := export.KindSeen
+		switch {
+		case f.Occurrences == 1:
+			kind = export.KindNew
+		case re[f.ID]:
+			kind = export.KindReopened
 		}
 		s.export(export.Change{Kind: kind, At: now, Actor: "system", F: f})
 	}

@@ -207,6 +207,7 @@ type AssetData struct {
 type RunSummary struct {
 	New, Seen, Reopened, Suppressed int
 	Assets, AssetChanges            int
+	ReopenedIDs                     []string // the findings Reopened counts
 }
 
 // Finding states.

@@ -102,6 +102,7 @@ func (db *DB) mergeFinding(ctx context.Context, tx *sql.Tx, site, capture string
 		ch.From, ch.To, ch.Reason = store.Resolved, store.Open, "seen again in capture "+capture
 		reason, setReason = ch.Reason, true
 		sum.Reopened++
+		sum.ReopenedIDs = append(sum.ReopenedIDs, f.ID)
 	}
 	sum.Seen++
 	b, err := json.Marshal(&m)

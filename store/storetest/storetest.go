@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -291,7 +292,7 @@ func testFinishRun(t *testing.T, s store.Store) {
 	stats := json.RawMessage(`{"packets":10}`)
 	id1 := capture(t, s, "a")
 	sum := must(s.FinishRun(ctx, store.Run{Capture: id1, Site: "a", At: at1, Stats: stats, Findings: []finding.Finding{f1, f2}}))(t)
-	if sum != (store.RunSummary{New: 2}) {
+	if !reflect.DeepEqual(sum, store.RunSummary{New: 2}) {
 		t.Fatalf("first run summary %+v, want 2 new", sum)
 	}
 	c := must(s.Capture(ctx, id1))(t)
@@ -311,7 +312,7 @@ func testFinishRun(t *testing.T, s store.Store) {
 	at2 := at1.Add(time.Hour)
 	id2 := capture(t, s, "a")
 	sum = must(s.FinishRun(ctx, store.Run{Capture: id2, Site: "a", At: at2, Findings: []finding.Finding{f1b}}))(t)
-	if sum != (store.RunSummary{Seen: 1}) {
+	if !reflect.DeepEqual(sum, store.RunSummary{Seen: 1}) {
 		t.Fatalf("second run summary %+v, want 1 seen", sum)
 	}
 	got = must(s.Finding(ctx, "a", f1.ID))(t)
@@ -343,7 +344,7 @@ func testReopen(t *testing.T, s store.Store) {
 	run(t, s, "a", time.Time{}, f)
 	check2(t, s, "a", f.ID, store.Change{Actor: "user:ann", To: store.Resolved, Reason: "fixed the firewall"})
 	sum, id := run(t, s, "a", time.Time{}, f)
-	if sum != (store.RunSummary{Seen: 1, Reopened: 1}) {
+	if !reflect.DeepEqual(sum, store.RunSummary{Seen: 1, Reopened: 1, ReopenedIDs: []string{f.ID}}) {
 		t.Fatalf("summary %+v, want seen 1 reopened 1", sum)
 	}
 	got := must(s.Finding(ctx, "a", f.ID))(t)
