@@ -88,6 +88,10 @@ type Store interface {
 	Findings(ctx context.Context, q FindingQuery) (fs []Finding, next string, err error)
 	// Finding returns one finding of a site (ErrNotFound).
 	Finding(ctx context.Context, site, id string) (Finding, error)
+	// FindingCounts counts a site's findings ("" → every site) by site,
+	// rule, severity, effective state (at now) and the zones of their two
+	// sides, with the latest last seen of each group.
+	FindingCounts(ctx context.Context, site string, now time.Time) ([]FindingCount, error)
 	// FindingSites returns the sites that hold a finding with this id.
 	FindingSites(ctx context.Context, id string) ([]string, error)
 	// SetState changes a finding's state to open, acknowledged or
@@ -122,6 +126,8 @@ type Store interface {
 	AddUser(ctx context.Context, u User) error
 	// User returns one user (ErrNotFound).
 	User(ctx context.Context, name string) (User, error)
+	// Users lists the users by name.
+	Users(ctx context.Context) ([]User, error)
 
 	// AddToken stores a token (by the hash of its secret).
 	AddToken(ctx context.Context, t Token) error
@@ -232,6 +238,17 @@ type Finding struct {
 	Updated     time.Time `json:"updated"`
 }
 
+// FindingCount is how many findings share a site, rule, severity,
+// effective state and pair of zones.
+type FindingCount struct {
+	Site, Rule       string
+	Severity         finding.Severity
+	State            string
+	SrcZone, DstZone string
+	N                int
+	LastSeen         time.Time
+}
+
 // Change is one entry of a finding's history: a state change by a person,
 // or the finding seen (again) in a run.
 type Change struct {
@@ -247,9 +264,10 @@ type Change struct {
 // come ordered by severity (highest first), then site, then id; Cursor is
 // the opaque next of the previous page.
 type FindingQuery struct {
-	Site, Rule, Severity, State string // Severity: exactly that one ("high")
-	Text                        string // substring of title, rule, id, addresses, zones, assets
-	Limit                       int    // 0 → 100; at most 1000
+	Site, Rule, Severity, State string   // Severity: exactly that one ("high")
+	Zones                       []string // either side in one of these zones
+	Text                        string   // substring of title, rule, id, addresses, zones, assets
+	Limit                       int      // 0 → 100; at most 1000
 	Cursor                      string
 	Now                         time.Time // for suppression expiry (zero → time.Now())
 }

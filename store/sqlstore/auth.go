@@ -48,6 +48,21 @@ func (db *DB) User(ctx context.Context, name string) (store.User, error) {
 	return u, nil
 }
 
+// Users lists the users by name.
+func (db *DB) Users(ctx context.Context) ([]store.User, error) {
+	rows, err := db.query(ctx, db.r, `SELECT name, role, password, created FROM users ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("store: users: %w", err)
+	}
+	return collect(rows, func(sc interface{ Scan(...any) error }) (store.User, error) {
+		var u store.User
+		var created int64
+		err := sc.Scan(&u.Name, &u.Role, &u.Password, &created)
+		u.Created = fromMicros(created)
+		return u, err
+	}, "users")
+}
+
 // AddToken stores a token; an empty ID is assigned ("T" and 16 hex
 // digits), a zero Created is now. A token with the same ID or hash is
 // store.ErrConflict.

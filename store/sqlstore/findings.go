@@ -110,9 +110,9 @@ func (db *DB) mergeFinding(ctx context.Context, tx *sql.Tx, site, capture string
 		return err
 	}
 	query := `UPDATE findings SET rule = ?, severity = ?, state = ?, first_seen = ?, last_seen = ?, count = ?,
-		occurrences = occurrences + 1, search = ?, updated = ?, data = ?`
+		occurrences = occurrences + 1, search = ?, updated = ?, data = ?, src_zone = ?, dst_zone = ?`
 	args := []any{m.Rule, int(m.Severity), ch.To, micros(m.FirstSeen), micros(m.LastSeen), int64(m.Count),
-		searchText(&m), micros(at), string(b)}
+		searchText(&m), micros(at), string(b), m.Src.Zone, m.Dst.Zone}
 	if setReason {
 		query += `, reason = ?`
 		args = append(args, reason)
@@ -145,9 +145,9 @@ func (db *DB) insertFinding(ctx context.Context, tx *sql.Tx, site, capture strin
 		return err
 	}
 	_, err = db.exec(ctx, tx, `INSERT INTO findings (site, id, rule, severity, state, first_seen, last_seen, count,
-		occurrences, reason, suppression, search, updated, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, '', ?, ?, ?, ?)`,
+		occurrences, reason, suppression, search, updated, data, src_zone, dst_zone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, '', ?, ?, ?, ?, ?, ?)`,
 		site, n.ID, n.Rule, int(n.Severity), store.Open, micros(n.FirstSeen), micros(n.LastSeen), int64(n.Count),
-		sup, searchText(&n), micros(at), string(b))
+		sup, searchText(&n), micros(at), string(b), n.Src.Zone, n.Dst.Zone)
 	if err != nil {
 		return err
 	}
@@ -272,6 +272,10 @@ func (db *DB) Findings(ctx context.Context, q store.FindingQuery) ([]store.Findi
 		add(`f.suppression IN (SELECT id FROM suppressions WHERE expires = 0 OR expires > ?)`, atUS)
 	default:
 		add(`f.state = ? AND NOT `+activeSQL, q.State, atUS)
+	}
+	if len(q.Zones) > 0 {
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(q.Zones)), ", ")
+		add(`(f.src_zone IN (`+marks+`) OR f.dst_zone IN (`+marks+`))`, append(zoneArgs(q.Zones), zoneArgs(q.Zones)...)...)
 	}
 	if q.Text != "" {
 		if clean(q.Text) != q.Text {
@@ -411,4 +415,49 @@ func (db *DB) History(ctx context.Context, site, id string) ([]store.Change, err
 		}
 	}
 	return chs, err
+}
+
+func zoneArgs(zs []string) []any {
+	out := make([]any, len(zs))
+	for i, z := range zs {
+		out[i] = z
+	}
+	return out
+}
+
+// FindingCounts counts a site's findings ("" → every site) by site,
+// rule, severity, effective state and the zones of their two sides.
+func (db *DB) FindingCounts(ctx context.Context, site string, now time.Time) ([]store.FindingCount, error) {
+	if now.IsZero() {
+		now = time.Now()
+	}
+	query := `SELECT f.site, f.rule, f.severity, CASE WHEN ` + activeSQL + ` THEN 'suppressed' ELSE f.state END AS st,
+		f.src_zone, f.dst_zone, COUNT(*), MAX(f.last_seen)
+		FROM findings f LEFT JOIN suppressions s ON s.id = f.suppression`
+	args := []any{now.UnixMicro()}
+	if site != "" {
+		query += ` WHERE f.site = ?`
+		args = append(args, site)
+	}
+	query += ` GROUP BY f.site, f.rule, f.severity, st, f.src_zone, f.dst_zone ORDER BY f.site, f.rule, f.severity, st, f.src_zone, f.dst_zone`
+	rows, err := db.query(ctx, db.r, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: finding counts: %w", err)
+	}
+	defer rows.Close()
+	var out []store.FindingCount
+	for rows.Next() {
+		var c store.FindingCount
+		var sev int
+		var last int64
+		if err := rows.Scan(&c.Site, &c.Rule, &sev, &c.State, &c.SrcZone, &c.DstZone, &c.N, &last); err != nil {
+			return nil, fmt.Errorf("store: finding counts: %w", err)
+		}
+		c.Severity, c.LastSeen = finding.Severity(sev), fromMicros(last)
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: finding counts: %w", err)
+	}
+	return out, nil
 }

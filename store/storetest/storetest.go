@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FindingsOrderAndPages", testFindingPages},
 		{"FindingsLimit", testFindingLimit},
 		{"FindingsFilters", testFindingFilters},
+		{"ZonesAndCounts", testZonesAndCounts},
 		{"FiltersAreNotSQL", testInjection},
 		{"Events", testEvents},
 		{"PruneEvents", testPrune},
@@ -1066,5 +1067,57 @@ func testConcurrentWriters(t *testing.T, s store.Store) {
 	}
 	if occ != workers {
 		t.Fatalf("occurrences %d, want %d (every run merged)", occ, workers)
+	}
+}
+
+// testZonesAndCounts: the zone filter matches either side; counts group
+// by site, rule, severity, effective state and zones; users list.
+func testZonesAndCounts(t *testing.T, s store.Store) {
+	mk := func(rule string, sev finding.Severity, src, dst, sz, dz string) finding.Finding {
+		f := fnd(rule, sev, src, dst, 2, 1, 9, "z.pcap")
+		f.Src.Zone, f.Dst.Zone = sz, dz
+		f.ID = finding.NewID(rule, f.Src.IP, f.Dst.IP, sz+dz, "")
+		return f
+	}
+	a := mk(finding.RuleCrossZone, finding.High, "10.1.0.1", "10.2.0.1", "crane1", "office")
+	b := mk(finding.RuleCrossZone, finding.High, "10.1.0.2", "10.2.0.1", "crane1", "office")
+	c := mk(finding.RuleICSWrite, finding.Critical, "10.3.0.1", "10.1.0.5", "office", "crane2")
+	run(t, s, "z", time.Time{}, a, b, c)
+	got := ids(t, s, store.FindingQuery{Site: "z", Zones: []string{"crane2"}})
+	if !slices.Equal(got, []string{"z/" + c.ID}) {
+		t.Errorf("zone crane2: %v, want %s", got, c.ID)
+	}
+	if got := ids(t, s, store.FindingQuery{Site: "z", Zones: []string{"office"}}); len(got) != 3 {
+		t.Errorf("zone office (either side): %d findings, want 3", len(got))
+	}
+	if got := ids(t, s, store.FindingQuery{Zones: []string{"crane1", "nowhere' OR 1=1 --"}}); len(got) != 2 {
+		t.Errorf("zones crane1 or a hostile name: %d findings, want 2", len(got))
+	}
+	check2(t, s, "z", a.ID, store.Change{Actor: "user:ann", To: store.Acknowledged, Reason: "known"})
+	counts := must(s.FindingCounts(ctx, "z", time.Time{}))(t)
+	type key struct{ rule, state, sz, dz string }
+	n := map[key]int{}
+	for _, fc := range counts {
+		if fc.Site != "z" || fc.LastSeen.IsZero() {
+			t.Errorf("count %+v", fc)
+		}
+		n[key{fc.Rule, fc.State, fc.SrcZone, fc.DstZone}] += fc.N
+	}
+	want := map[key]int{
+		{finding.RuleCrossZone, store.Open, "crane1", "office"}:         1,
+		{finding.RuleCrossZone, store.Acknowledged, "crane1", "office"}: 1,
+		{finding.RuleICSWrite, store.Open, "office", "crane2"}:          1,
+	}
+	if !reflect.DeepEqual(n, want) {
+		t.Errorf("counts %v, want %v", n, want)
+	}
+	if all := must(s.FindingCounts(ctx, "", time.Time{}))(t); len(all) != len(counts) {
+		t.Errorf("counts of every site: %d groups, want %d", len(all), len(counts))
+	}
+	check(t, s.AddUser(ctx, store.User{Name: "zed", Role: store.Viewer, Password: "x"}))
+	check(t, s.AddUser(ctx, store.User{Name: "amy", Role: store.Admin, Password: "y"}))
+	us := must(s.Users(ctx))(t)
+	if len(us) != 2 || us[0].Name != "amy" || us[1].Name != "zed" || us[1].Role != store.Viewer {
+		t.Errorf("users %+v", us)
 	}
 }
