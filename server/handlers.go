@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"harborwatch/auth"
-	"harborwatch/export"
 	"harborwatch/finding"
 	"harborwatch/site"
 	"harborwatch/store"
@@ -35,12 +34,12 @@ func pathID(r *http.Request, name string) (string, error) {
 	return v, nil
 }
 
-func (s *Server) healthz(w http.ResponseWriter, _ *http.Request, _ *principal) error {
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request, _ *Principal) error {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil
 }
 
-func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request, _ *principal) error {
+func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request, _ *Principal) error {
 	s.metrics.handler(s).ServeHTTP(w, r)
 	return nil
 }
@@ -50,57 +49,21 @@ type loginRequest struct {
 	Password string `json:"password"`
 }
 
-func (s *Server) login(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (s *Server) login(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	var req loginRequest
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	now := s.now()
-	keys := []string{"user:" + req.Username, "ip:" + remote(r)}
-	p.target = "user:" + req.Username
-	p.Actor = "anonymous"
-	for _, k := range keys {
-		if d := s.limiter.Delay(k, now); d > 0 {
-			secs := int(d.Seconds() + 0.999)
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			return errorf(http.StatusTooManyRequests, "too many failed logins: try again in %d s", secs)
-		}
-	}
-	select {
-	case s.hashing <- struct{}{}:
-		defer func() { <-s.hashing }()
-	case <-r.Context().Done():
-		return r.Context().Err()
-	}
-	u, err := s.st.User(r.Context(), req.Username)
-	ok := false
-	if err == nil {
-		ok, err = auth.CheckPassword(u.Password, req.Password)
-	} else if errors.Is(err, store.ErrNotFound) {
-		// Spend the same work as for a real user, so timing does not tell
-		// which names exist.
-		_, _ = auth.CheckPassword(dummyHash, req.Password)
-		err = nil
-	}
-	if err != nil {
-		return err
-	}
-	if !ok {
-		for _, k := range keys {
-			s.limiter.Failure(k, now)
-		}
-		return errorf(http.StatusUnauthorized, "wrong username or password")
-	}
-	for _, k := range keys {
-		s.limiter.Success(k, now)
-	}
-	secret, hash, err := auth.NewToken()
-	if err != nil {
-		return err
-	}
-	exp := now.Add(SessionTTL).UTC()
-	tok := store.Token{Name: sessionPrefix + u.Name, Role: u.Role, Hash: hash, Created: now.UTC(), Expires: &exp, By: "user:" + u.Name}
-	if err := s.st.AddToken(r.Context(), tok); err != nil {
+	p.target, p.Actor = "user:"+req.Username, "anonymous"
+	secret, u, exp, err := s.login0(r.Context(), req.Username, req.Password, remote(r))
+	var te *ThrottledError
+	switch {
+	case errors.As(err, &te):
+		w.Header().Set("Retry-After", strconv.Itoa(int(te.Wait.Seconds()+0.999)))
+		return &apiError{status: http.StatusTooManyRequests, msg: te.Error()}
+	case errors.Is(err, ErrBadLogin):
+		return errorf(http.StatusUnauthorized, "%v", err)
+	case err != nil:
 		return err
 	}
 	p.Actor, p.Role = "user:"+u.Name, u.Role
@@ -123,7 +86,7 @@ type siteSummary struct {
 	By      string    `json:"by"`
 }
 
-func (s *Server) listSites(w http.ResponseWriter, r *http.Request, _ *principal) error {
+func (s *Server) listSites(w http.ResponseWriter, r *http.Request, _ *Principal) error {
 	ss, err := s.st.Sites(r.Context())
 	if err != nil {
 		return err
@@ -139,7 +102,7 @@ func (s *Server) listSites(w http.ResponseWriter, r *http.Request, _ *principal)
 // getByID answers the object get returns for the id in the path value
 // name.
 func getByID[T any](name string, get func(context.Context, string) (T, error)) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request, _ *principal) error {
+	return func(w http.ResponseWriter, r *http.Request, _ *Principal) error {
 		id, err := pathID(r, name)
 		if err != nil {
 			return err
@@ -183,7 +146,7 @@ type modelSummary struct {
 	Gateways      int           `json:"remote_access_gateways"`
 }
 
-func (s *Server) putSite(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (s *Server) putSite(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	id, err := pathID(r, "site")
 	if err != nil {
 		return err
@@ -223,7 +186,7 @@ func (s *Server) putSite(w http.ResponseWriter, r *http.Request, p *principal) e
 	return nil
 }
 
-func (s *Server) listCaptures(w http.ResponseWriter, r *http.Request, _ *principal) error {
+func (s *Server) listCaptures(w http.ResponseWriter, r *http.Request, _ *Principal) error {
 	limit, err := queryInt(r, "limit", 100, 1000)
 	if err != nil {
 		return err
@@ -236,7 +199,7 @@ func (s *Server) listCaptures(w http.ResponseWriter, r *http.Request, _ *princip
 	return nil
 }
 
-func (s *Server) listFindings(w http.ResponseWriter, r *http.Request, _ *principal) error {
+func (s *Server) listFindings(w http.ResponseWriter, r *http.Request, _ *Principal) error {
 	q := r.URL.Query()
 	fq := store.FindingQuery{Site: q.Get("site"), Rule: q.Get("rule"), State: q.Get("state"), Text: q.Get("q"), Cursor: q.Get("cursor"), Now: s.now()}
 	if v := q.Get("severity"); v != "" {
@@ -281,7 +244,7 @@ func (s *Server) findingSite(r *http.Request, id string) (string, error) {
 	return "", errorf(http.StatusConflict, "finding %s is in several sites (%s): say which with ?site=", id, strings.Join(sites, ", "))
 }
 
-func (s *Server) getFinding(w http.ResponseWriter, r *http.Request, _ *principal) error {
+func (s *Server) getFinding(w http.ResponseWriter, r *http.Request, _ *Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -298,7 +261,7 @@ func (s *Server) getFinding(w http.ResponseWriter, r *http.Request, _ *principal
 	return nil
 }
 
-func (s *Server) findingHistory(w http.ResponseWriter, r *http.Request, _ *principal) error {
+func (s *Server) findingHistory(w http.ResponseWriter, r *http.Request, _ *Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -321,7 +284,7 @@ type stateRequest struct {
 	Site   string `json:"site,omitempty"`
 }
 
-func (s *Server) setState(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (s *Server) setState(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -331,30 +294,24 @@ func (s *Server) setState(w http.ResponseWriter, r *http.Request, p *principal) 
 	if err := readJSON(w, r, &req); err != nil {
 		return err
 	}
-	if !store.ValidState(req.State) {
-		return errorf(http.StatusBadRequest, "state %q: a person sets open, acknowledged or resolved (suppressed comes from suppressions)", req.State)
-	}
-	if req.State != store.Open && strings.TrimSpace(req.Reason) == "" {
-		return errorf(http.StatusBadRequest, "a reason is required to set %s", req.State)
-	}
 	st := req.Site
 	if st == "" {
 		if st, err = s.findingSite(r, id); err != nil {
 			return err
 		}
 	}
-	p.target = "finding:" + st + "/" + id
-	p.detail = map[string]any{"state": req.State, "reason": req.Reason}
-	f, err := s.st.SetState(r.Context(), st, id, store.Change{At: s.now().UTC(), Actor: p.Actor, To: req.State, Reason: req.Reason})
+	// ChangeState writes its own audit entry; this request's would repeat it.
+	f, err := s.ChangeState(r.Context(), p, remote(r), st, id, req.State, req.Reason)
+	var ae *apiError
+	p.audited = !errors.As(err, &ae) // refused before the store: this request's entry says so
 	if err != nil {
 		return err
 	}
-	s.export(export.Change{Kind: "state", At: s.now().UTC(), Actor: p.Actor, F: f})
 	writeJSON(w, http.StatusOK, f)
 	return nil
 }
 
-func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request, _ *principal) error {
+func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request, _ *Principal) error {
 	ss, err := s.st.Suppressions(r.Context())
 	if err != nil {
 		return err
@@ -387,7 +344,7 @@ type suppressionRequest struct {
 	ExpiresIn string    `json:"expires_in"` // e.g. 30d, 12h
 }
 
-func (s *Server) addSuppression(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (s *Server) addSuppression(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	var req suppressionRequest
 	if err := readJSON(w, r, &req); err != nil {
 		return err
@@ -419,7 +376,7 @@ func (s *Server) addSuppression(w http.ResponseWriter, r *http.Request, p *princ
 	return nil
 }
 
-func (s *Server) deleteSuppression(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (s *Server) deleteSuppression(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -432,7 +389,7 @@ func (s *Server) deleteSuppression(w http.ResponseWriter, r *http.Request, p *pr
 	return nil
 }
 
-func (s *Server) listAssets(w http.ResponseWriter, r *http.Request, _ *principal) error {
+func (s *Server) listAssets(w http.ResponseWriter, r *http.Request, _ *Principal) error {
 	as, err := s.st.Assets(r.Context(), r.URL.Query().Get("site"))
 	if err != nil {
 		return err
@@ -441,7 +398,7 @@ func (s *Server) listAssets(w http.ResponseWriter, r *http.Request, _ *principal
 	return nil
 }
 
-func (s *Server) assetChanges(w http.ResponseWriter, r *http.Request, _ *principal) error {
+func (s *Server) assetChanges(w http.ResponseWriter, r *http.Request, _ *Principal) error {
 	st, err := pathID(r, "site")
 	if err != nil {
 		return err
@@ -466,7 +423,7 @@ func parseTime(r *http.Request, name string) (time.Time, error) {
 	return t, nil
 }
 
-func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, _ *principal) error {
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, _ *Principal) error {
 	q := r.URL.Query()
 	eq := store.EventQuery{Site: q.Get("site"), Proto: q.Get("proto"), Op: q.Get("op"), Cursor: q.Get("cursor")}
 	var err error
@@ -487,7 +444,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, _ *principal
 	return nil
 }
 
-func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, _ *principal) error {
+func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, _ *Principal) error {
 	after, err := queryInt(r, "after", 0, 1<<62)
 	if err != nil {
 		return err
@@ -504,7 +461,7 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request, _ *principal) 
 	return nil
 }
 
-func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, _ *principal) error {
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request, _ *Principal) error {
 	ts, err := s.st.Tokens(r.Context())
 	if err != nil {
 		return err
@@ -519,7 +476,7 @@ type tokenRequest struct {
 	Expires string `json:"expires"` // duration: 90d, 12h
 }
 
-func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	var req tokenRequest
 	if err := readJSON(w, r, &req); err != nil {
 		return err
@@ -563,7 +520,7 @@ func NewToken(name, role, expires, actor string, now time.Time) (store.Token, st
 	return t, secret, nil
 }
 
-func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -582,7 +539,7 @@ type userRequest struct {
 	Password string `json:"password"`
 }
 
-func (s *Server) addUser(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (s *Server) addUser(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	var req userRequest
 	if err := readJSON(w, r, &req); err != nil {
 		return err

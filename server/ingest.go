@@ -64,7 +64,7 @@ func uploadName(r *http.Request, id string) string {
 	return n
 }
 
-func (s *Server) upload(w http.ResponseWriter, r *http.Request, p *principal) error {
+func (s *Server) upload(w http.ResponseWriter, r *http.Request, p *Principal) error {
 	siteID, err := pathID(r, "site")
 	if err != nil {
 		return err

@@ -75,7 +75,7 @@ func operationID(method, path string) string {
 	return strings.ToLower(method) + "_" + strings.Trim(p, "_")
 }
 
-func (s *Server) openapi(w http.ResponseWriter, _ *http.Request, _ *principal) error {
+func (s *Server) openapi(w http.ResponseWriter, _ *http.Request, _ *Principal) error {
 	writeJSON(w, http.StatusOK, s.OpenAPI())
 	return nil
 }

@@ -29,16 +29,20 @@ type route struct {
 
 // handlerFunc handles an authenticated request; it writes the response
 // itself or returns an error (an *apiError, or anything else → 500).
-type handlerFunc func(w http.ResponseWriter, r *http.Request, p *principal) error
+type handlerFunc func(w http.ResponseWriter, r *http.Request, p *Principal) error
 
-// principal is who makes a request.
-type principal struct {
+// Principal is who makes a request.
+type Principal struct {
 	Actor string // user:NAME or token:NAME
 	Role  string
 	Token string // token id
+	// Session is the secret of a console session (cookie), "" for a
+	// bearer token: writes with it need the CSRF header.
+	Session string
 	// audit fields a handler may set for the audit entry of its request
-	target string
-	detail map[string]any
+	target  string
+	detail  map[string]any
+	audited bool // the handler wrote the audit entry itself
 }
 
 // apiError is an error answered with its status and a JSON body
@@ -94,9 +98,17 @@ func (s *Server) mux() http.Handler {
 		rt := &s.routes[i]
 		m.Handle(rt.method+" "+rt.path, s.wrap(rt))
 	}
-	m.Handle("/", s.wrap(&route{path: "/", role: store.Viewer, h: func(http.ResponseWriter, *http.Request, *principal) error {
+	notFound := s.wrap(&route{path: "/", role: store.Viewer, h: func(http.ResponseWriter, *http.Request, *Principal) error {
 		return errorf(http.StatusNotFound, "no such route")
-	}}))
+	}})
+	m.Handle("/api/", notFound)
+	m.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := s.console; h != nil {
+			h.ServeHTTP(w, r)
+			return
+		}
+		notFound.ServeHTTP(w, r)
+	}))
 	return securityHeaders(m)
 }
 
@@ -141,7 +153,7 @@ func (s *Server) wrap(rt *route) http.Handler {
 	return http.HandlerFunc(func(w0 http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		w := &statusWriter{ResponseWriter: w0}
-		p := &principal{}
+		p := &Principal{}
 		err := s.authorize(r, rt, p)
 		if err == nil {
 			err = rt.h(w, r, p)
@@ -155,43 +167,63 @@ func (s *Server) wrap(rt *route) http.Handler {
 		}
 		s.metrics.request(rt.method+" "+rt.path, status, time.Since(start))
 		denied := status == http.StatusUnauthorized || status == http.StatusForbidden
-		if rt.action != "" || denied {
+		if (rt.action != "" || denied) && !p.audited {
 			s.auditRequest(r, rt, p, status)
 		}
 	})
 }
 
-// authorize finds the principal of r and checks it may use rt.
-func (s *Server) authorize(r *http.Request, rt *route, p *principal) error {
+// authorize finds the principal of r and checks it may use rt: a bearer
+// token, or the console's session cookie (whose writes must carry the
+// session's CSRF token in the X-CSRF-Token header).
+func (s *Server) authorize(r *http.Request, rt *route, p *Principal) error {
 	if rt.public {
 		return nil
 	}
-	h := r.Header.Get("Authorization")
-	secret, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || secret == "" {
+	secret, bearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	secret = strings.TrimSpace(secret)
+	if !bearer && r.Header.Get("Authorization") == "" {
+		if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+			secret = c.Value
+			p.Session = secret
+		}
+	}
+	if secret == "" {
 		return &apiError{status: http.StatusUnauthorized, msg: "a token is required: Authorization: Bearer TOKEN"}
 	}
-	tok, err := s.st.TokenByHash(r.Context(), auth.HashToken(strings.TrimSpace(secret)))
+	if err := s.authenticate(r.Context(), secret, p); err != nil {
+		return err
+	}
+	if p.Session != "" && r.Method != http.MethodGet && r.Method != http.MethodHead && !s.CheckCSRF(p.Session, r.Header.Get(CSRFHeader)) {
+		return errorf(http.StatusForbidden, "a console session's write needs its CSRF token in the %s header", CSRFHeader)
+	}
+	if !auth.RoleAllows(p.Role, rt.role) {
+		return errorf(http.StatusForbidden, "role %s may not do this (needs %s)", p.Role, rt.role)
+	}
+	return nil
+}
+
+// authenticate fills p from the token whose secret is given; a token
+// unknown, revoked or expired is 401.
+func (s *Server) authenticate(ctx context.Context, secret string, p *Principal) error {
+	h := auth.HashToken(secret)
+	tok, err := s.st.TokenByHash(ctx, h)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return errorf(http.StatusUnauthorized, "the token is not valid")
 	case err != nil:
 		return err
 	}
-	now := s.now()
-	if subtle.ConstantTimeCompare(tok.Hash, auth.HashToken(strings.TrimSpace(secret))) != 1 {
+	if subtle.ConstantTimeCompare(tok.Hash, h) != 1 {
 		return errorf(http.StatusUnauthorized, "the token is not valid")
 	}
 	if tok.Revoked != nil {
 		return errorf(http.StatusUnauthorized, "the token was revoked")
 	}
-	if tok.Expires != nil && !now.Before(*tok.Expires) {
+	if tok.Expires != nil && !s.now().Before(*tok.Expires) {
 		return errorf(http.StatusUnauthorized, "the token expired")
 	}
 	p.Actor, p.Role, p.Token = tokenActor(tok), tok.Role, tok.ID
-	if !auth.RoleAllows(tok.Role, rt.role) {
-		return errorf(http.StatusForbidden, "role %s may not do this (needs %s)", tok.Role, rt.role)
-	}
 	return nil
 }
 
@@ -249,7 +281,7 @@ func remote(r *http.Request) string {
 }
 
 // auditRequest appends the audit entry of a write or a denial.
-func (s *Server) auditRequest(r *http.Request, rt *route, p *principal, status int) {
+func (s *Server) auditRequest(r *http.Request, rt *route, p *Principal, status int) {
 	action := rt.action
 	result := "ok"
 	switch {

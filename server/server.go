@@ -57,6 +57,9 @@ type Config struct {
 	Now func() time.Time
 	// Login throttles failed logins (nil → auth defaults).
 	Login *auth.Limiter
+	// TLS says the server is served over TLS (console cookies are then
+	// Secure).
+	TLS bool
 }
 
 // Server is a configured harborwatch server.
@@ -73,9 +76,11 @@ type Server struct {
 	wake chan struct{} // an upload was queued
 	// slot is held by the one analysis that runs at a time: the queue's,
 	// or an upload's analyzed as it arrives.
-	slot  chan struct{}
-	bg    context.Context // the server's background work: cancelled at shutdown
-	lives sync.WaitGroup  // analyses of uploads as they arrive
+	slot    chan struct{}
+	bg      context.Context // the server's background work: cancelled at shutdown
+	console http.Handler    // serves what the API does not (Mount)
+	csrfKey []byte          // signs console CSRF tokens
+	lives   sync.WaitGroup  // analyses of uploads as they arrive
 	// hashing bounds the password checks running at once: each takes
 	// 64 MiB and a core for a fraction of a second.
 	hashing chan struct{}
@@ -120,6 +125,11 @@ func New(cfg Config) (*Server, error) {
 	if s.limiter == nil {
 		s.limiter = auth.NewLimiter(auth.LimiterOptions{})
 	}
+	key, err := consoleKey(cfg.Data)
+	if err != nil {
+		return nil, fmt.Errorf("server: console key: %w", err)
+	}
+	s.csrfKey = key
 	s.metrics = newMetrics()
 	s.routes = s.table()
 	s.handler = s.mux()
