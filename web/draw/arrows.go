@@ -106,7 +106,7 @@ func (l *layout) resolve(end string) []*zoneBox {
 func (w *writer) conduits(st *arrowState, s *site.Site) {
 	for i, c := range s.Conduits {
 		w.raw(`<g class="conduit" data-conduit="`, strconv.Itoa(i), `" data-from="`, esc(c.From), `" data-to="`, esc(c.To), `">`,
-			"<title>", esc(conduitTip(i, c)), "</title>\n")
+			"<title>", escLines(conduitTip(i, c)), "</title>\n")
 		for _, a := range st.l.resolve(c.From) {
 			for _, b := range st.l.resolve(c.To) {
 				g := st.next(a, b)
@@ -180,7 +180,7 @@ func (w *writer) flows(st *arrowState, flows []Flow, allowed bool) {
 			w.raw(`<a href="`, esc(href), `">`)
 		}
 		w.raw(`<g class="`, class, `" data-from="`, esc(f.From), `" data-to="`, esc(f.To), `" data-count="`, count, `">`,
-			"<title>", esc(tip), "</title>",
+			"<title>", escLines(tip), "</title>",
 			`<path class="arrow" d="`, g.d, `" marker-end="url(#`, marker, `)"/>`)
 		if !allowed {
 			lw := 10 + 7*float64(len(count))

@@ -142,7 +142,7 @@ func (w *writer) header(l *layout, s *site.Site, in Input) {
 	if f := s.Facility; f.Name != "" || f.ID != "" {
 		title += " of " + joinNonEmpty(" ", f.Name, paren(f.ID))
 	}
-	w.raw("<title>", esc(title), "</title>\n")
+	w.raw("<title>", escLines(title), "</title>\n")
 	w.raw("<style>\n",
 		"text{font:12px sans-serif;fill:#222}\n",
 		".title{font-size:16px;font-weight:bold}\n",
@@ -211,7 +211,7 @@ func (w *writer) groupsAndZones(l *layout) {
 		if g.detail != "" {
 			tip += "\n" + g.detail
 		}
-		w.raw("<title>", esc(tip), "</title>\n")
+		w.raw("<title>", escLines(tip), "</title>\n")
 		w.raw(`<rect class="gbox`, strings.TrimPrefix(class, "group"), `" x="`, num(g.r.x), `" y="`, num(g.r.y), `" width="`, num(g.r.w),
 			`" height="`, num(g.r.h), `" rx="10"/>`, "\n")
 		chars := int((g.r.w - 2*groupPad) / charW)
@@ -262,7 +262,7 @@ func (w *writer) zone(b *zoneBox) {
 		}
 	}
 	chars := int((boxW - 16) / charW)
-	w.raw(`<g class="zone" data-zone="`, esc(b.id), `">`, "<title>", esc(tip), "</title>",
+	w.raw(`<g class="zone" data-zone="`, esc(b.id), `">`, "<title>", escLines(tip), "</title>",
 		`<rect class="zbox `, kindClass(b.kind()), `" x="`, num(b.r.x), `" y="`, num(b.r.y), `" width="`, num(b.r.w),
 		`" height="`, num(b.r.h), `" rx="8"/>`,
 		`<text x="`, num(b.r.x+8), `" y="`, num(b.r.y+19), `">`, esc(fit(first, chars)), "</text>",
@@ -313,9 +313,9 @@ func legendItems(l *layout) []legendItem {
 		}
 	}
 	items = append(items,
-		legendItem{class: "conduit", marker: "hwd-ah-c", text: "conduit (allowed by the site model)"},
-		legendItem{class: "flow denied", marker: "hwd-ah-d", text: "flows seen that no conduit allows (count)"},
-		legendItem{class: "flow allowed", marker: "hwd-ah-a", text: "flows seen that a conduit allows"},
+		legendItem{class: "sample conduit", marker: "hwd-ah-c", text: "conduit (allowed by the site model)"},
+		legendItem{class: "sample flow denied", marker: "hwd-ah-d", text: "flows seen that no conduit allows (count)"},
+		legendItem{class: "sample flow allowed", marker: "hwd-ah-a", text: "flows seen that a conduit allows"},
 	)
 	x, y := margin, l.legendY
 	for i := range items {
@@ -362,6 +362,18 @@ func clean(s string) string {
 func esc(s string) string {
 	var b strings.Builder
 	_ = xml.EscapeText(&b, []byte(clean(s))) // a strings.Builder never fails
+	return b.String()
+}
+
+// escLines is esc for a tooltip: its lines stay apart, each cleaned and
+// escaped.
+func escLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = clean(l)
+	}
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(strings.Join(lines, "\n"))) // a strings.Builder never fails
 	return b.String()
 }
 
