@@ -274,7 +274,7 @@ func TestDeterministic(t *testing.T) {
 func hostile() *site.Site {
 	return &site.Site{
 		Facility: site.Facility{ID: `t"1`, Name: `<script>alert("f")</script>`},
-		Cranes: []site.Crane{{ID: `C&1`, Name: `Crane "A" & <B>`, Manufacturer: "ZP\x00MC\u202e", Model: "x'y"}},
+		Cranes:   []site.Crane{{ID: `C&1`, Name: `Crane "A" & <B>`, Manufacturer: "ZP\x00MC\u202e", Model: "x'y"}},
 		Zones: []*site.Zone{
 			{ID: `z"><script>alert(1)</script>`, Kind: site.KindCraneControl, Crane: `C&1`,
 				Name: "<script>alert(1)</script>", Description: "a\x1b[31mb\r\nc & ]]> d",
@@ -319,7 +319,9 @@ func TestHostile(t *testing.T) {
 	if !slices.Contains(names, "<script>alert(1)</scr…") {
 		t.Errorf("zone name not drawn (cut) as text; texts %q", names)
 	}
-	tips := root.all(func(n *node) bool { return n.name == "title" && strings.Contains(n.text, "\n<script>alert(1)</script>\n") })
+	tips := root.all(func(n *node) bool {
+		return n.name == "title" && strings.Contains(n.text, "\n<script>alert(1)</script>\n")
+	})
 	if len(tips) != 1 {
 		t.Errorf("zone name not in full in its tooltip")
 	}
