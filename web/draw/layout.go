@@ -112,7 +112,7 @@ func place(in Input, s *site.Site) *layout {
 	cranes := craneGroups(s, zones, l.byID)
 	kinds := kindGroups(zones, l.byID)
 	if len(unknown) > 0 {
-		kinds = append(kinds, &group{id: string(kindUnknown), label: "zones not in the site model", boxes: unknown})
+		kinds = append(kinds, &group{id: string(kindUnknown), label: "not in the site model", boxes: unknown})
 	}
 
 	y := margin + titleH
