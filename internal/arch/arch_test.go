@@ -55,6 +55,7 @@ var allowed = map[string][]string{
 	"bench/baseline":    {"github.com/gopacket/gopacket", "github.com/gopacket/gopacket/layers", "github.com/gopacket/gopacket/pcapgo"},
 	"internal/testutil": {"capture", "decode", "flow"},
 	"internal/arch":     {},
+	"web/draw":          {"site"},
 	"auth":              {"store", "golang.org/x/crypto/argon2"},
 	"internal/tlsself":  {},
 	"store":             {"event", "finding"},
