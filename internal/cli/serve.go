@@ -18,6 +18,7 @@ import (
 	"harborwatch/server"
 	"harborwatch/store"
 	"harborwatch/store/sqlstore"
+	"harborwatch/web"
 )
 
 // dataFlags binds --data and --db, shared by serve, token, user and audit.
@@ -66,7 +67,8 @@ func serveCommand() *command {
 		short: "run the server: store, REST API, capture ingest, audit log",
 		usage: "harborwatch serve [--data DIR] [--db postgres://…] [--addr HOST:PORT] [--tls-cert FILE --tls-key FILE] [--insecure-http] [--watch DIR] [--export SPEC]… [--export-ca FILE] [--store-events all|changes|none] [--retain-events D] [--max-upload SIZE] [--metrics-addr HOST:PORT] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
 		long: `
-Runs harborwatch as a server that remembers: sites (their site.yaml),
+Runs harborwatch as a server that remembers — with its web console at the
+same address (log in as a user made with 'harborwatch user add'): sites (their site.yaml),
 captures uploaded through the API or dropped into a watch folder, and what
 their analysis found — findings that persist across captures (a finding
 seen again keeps its id; its count, last seen and evidence grow), their
@@ -216,10 +218,15 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return usagef("serve: %s: want all, changes or none", given(e, fs, "store-events", o.storeEvents))
 	}
 	srv, err := server.New(server.Config{Store: st, Data: d.data, MaxUpload: maxUpload, Workers: o.workers, FlowMemory: flowMem,
-		StoreEvents: o.storeEvents, RetainEvents: retain, Watch: o.watch, Exporters: exps, Logger: log})
+		StoreEvents: o.storeEvents, RetainEvents: retain, Watch: o.watch, Exporters: exps, Logger: log, TLS: tc != nil})
 	if err != nil {
 		return err
 	}
+	console, err := web.New(srv, log)
+	if err != nil {
+		return err
+	}
+	srv.Mount(console)
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
