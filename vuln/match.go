@@ -222,6 +222,11 @@ func matchOne(d *Device, a *Advisory) (Result, bool) {
 		}
 	}
 	slices.Sort(r.CVEs)
+	// Fixes first: vendor_fix, then mitigations and workarounds, in the
+	// advisory's order within each.
+	slices.SortStableFunc(r.Remediations, func(a, b string) int {
+		return cmp.Compare(remRank(a), remRank(b))
+	})
 	return r, true
 }
 
@@ -372,9 +377,26 @@ func vendorKey(s string) string {
 	return f[0]
 }
 
-// SortResults orders results by crane, asset, then advisory.
+// SortResults orders results by crane (assets on no crane last), asset,
+// then advisory.
 func SortResults(rs []Result) {
 	slices.SortFunc(rs, func(a, b Result) int {
-		return cmp.Or(cmp.Compare(a.Crane, b.Crane), cmp.Compare(a.Asset, b.Asset), cmp.Compare(a.Advisory, b.Advisory))
+		return cmp.Or(cmp.Compare(noCrane(a.Crane), noCrane(b.Crane)), cmp.Compare(a.Crane, b.Crane), cmp.Compare(a.Asset, b.Asset), cmp.Compare(a.Advisory, b.Advisory))
 	})
+}
+
+func remRank(text string) int {
+	for i, c := range []string{"vendor_fix:", "mitigation:", "workaround:"} {
+		if strings.HasPrefix(text, c) {
+			return i
+		}
+	}
+	return 3
+}
+
+func noCrane(c string) int {
+	if c == "" {
+		return 1
+	}
+	return 0
 }

@@ -123,7 +123,7 @@ func wildcards(s string) string {
 	for i, c := range r {
 		out[i] = c
 		switch {
-		case (c == 'x' || c == 'z') && (i > 0 && (unicode.IsDigit(r[i-1]) || out[i-1] == '?') || i == len(r)-1 && i > 0):
+		case (c == 'x' || c == 'z') && i > 0 && (unicode.IsDigit(r[i-1]) || out[i-1] == '?' || i == len(r)-1 && unicode.IsUpper(r[i-1])):
 			out[i] = '?'
 		case c == 'X' && (i+1 < len(r) && r[i+1] == 'X' || i > 0 && r[i-1] == 'X' && out[i-1] == '?'):
 			out[i] = '?'
