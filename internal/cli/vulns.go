@@ -14,8 +14,8 @@ import (
 	"harborwatch/analysis"
 	"harborwatch/declared"
 	"harborwatch/finding"
-	"harborwatch/inventory"
 	"harborwatch/internal/textsafe"
+	"harborwatch/inventory"
 	"harborwatch/site"
 	"harborwatch/vuln"
 )
