@@ -269,7 +269,6 @@ func newVulnView(inv *inventory.Inventory, st *site.Site, advs []*vuln.Advisory,
 		if c == nil {
 			c = &vulnCrane{Crane: r.Crane, Assets: []string{}, Advisories: []string{}}
 			byCrane[r.Crane] = c
-			v.Cranes = append(v.Cranes, vulnCrane{})
 		}
 		c.Assets = appendUniq(c.Assets, r.Asset)
 		c.Advisories = appendUniq(c.Advisories, r.Advisory)
@@ -279,7 +278,6 @@ func newVulnView(inv *inventory.Inventory, st *site.Site, advs []*vuln.Advisory,
 		}
 	}
 	v.Summary.Assets, v.Summary.Advisories = len(assets), len(advisories)
-	v.Cranes = v.Cranes[:0]
 	seen := map[string]bool{}
 	for _, r := range rs { // results are sorted by crane
 		if !seen[r.Crane] {
