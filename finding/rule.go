@@ -30,6 +30,10 @@ const (
 	RuleMissingDevice = "inventory.missing-device"
 	RuleMismatch      = "inventory.mismatch"
 	RuleNotIsolated   = "supplier.not-isolated"
+
+	// RuleVulnKnown is a device that a published advisory (CSAF) lists
+	// as affected by a known vulnerability.
+	RuleVulnKnown = "vulnerability.known"
 )
 
 // Rule is what a rule says, which controls it bears on and what it judges.
@@ -78,6 +82,7 @@ var techniques = map[string]string{
 	"T0862": "Supply Chain Compromise",
 	"T0864": "Transient Cyber Asset",
 	"T0867": "Lateral Tool Transfer",
+	"T0866": "Exploitation of Remote Services",
 	"T0869": "Standard Application Layer Protocol",
 	"T0881": "Service Stop",
 	"T0883": "Internet Accessible Device",
@@ -145,6 +150,10 @@ var rules = []Rule{
 	{ID: RuleNotIsolated, Title: "Device of a supplier of concern not segmented from crane control",
 		Controls:   []string{"MSCI-VLAN-2", "MSCI-VLAN-1", "MSCI-SEG-1", "USCG-SEG-1"},
 		Techniques: []string{"T0862"}, Device: true, Counts: "packet"},
+	{ID: RuleVulnKnown, Title: "Device affected by a known vulnerability (published advisory)",
+		Controls: []string{"USCG-DEV-1", "USCG-DEV-3", "USCG-RISK-4", "MSCI-SEG-1"},
+		// What the advisories' network-reachable flaws let an adversary do.
+		Techniques: []string{"T0866"}, Device: true, Counts: "packet"},
 }
 
 // byOp maps an ICS operation to the rule judging it.

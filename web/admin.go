@@ -11,12 +11,12 @@ import (
 	"strconv"
 	"strings"
 
-	"harborwatch/web/draw"
 	"harborwatch/evidence"
 	"harborwatch/finding"
 	"harborwatch/server"
 	"harborwatch/site"
 	"harborwatch/store"
+	"harborwatch/web/draw"
 )
 
 // zoneFlows are the findings between zones as the drawing's red arrows.
