@@ -125,6 +125,7 @@ func TestResolvedReopens(t *testing.T) {
 	if !reopened {
 		t.Errorf("history lacks the reopening: %+v", hist.History)
 	}
+	waitSent(t, x, uint64(2*len(fs)+1)) // new, state, then reopened or seen: exported after the run is recorded
 	if err := x.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -202,6 +203,7 @@ func TestExportAndRetention(t *testing.T) {
 	if len(evs.Events) != 0 {
 		t.Errorf("%d events kept beyond the retention", len(evs.Events))
 	}
+	waitSent(t, x, uint64(len(fs)+1))
 	if err := x.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -275,4 +277,17 @@ func startServerTLS(t *testing.T, dir string, tc *tls.Config) *harness {
 	t.Helper()
 	h := startServerWith(t, dir, nil, tc)
 	return h
+}
+
+// waitSent waits until the exporter has sent n changes: a run's are
+// exported after its capture reads done.
+func waitSent(t *testing.T, x export.Exporter, n uint64) {
+	t.Helper()
+	for range 600 {
+		if x.Stats().Sent >= n {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the exporter sent %d changes, want %d", x.Stats().Sent, n)
 }
