@@ -21,13 +21,15 @@ import (
 type demoOptions struct {
 	keep   string
 	format string
+	serve  bool
+	addr   string
 }
 
 func demoCommand() *command {
 	return &command{
 		name:  "demo",
 		short: "simulate a terminal with every scenario, analyze it and show the report",
-		usage: "harborwatch demo [--keep DIR] [--format text|json] [--log-level LEVEL] [--log-format text|json]",
+		usage: "harborwatch demo [--keep DIR] [--format text|json] [--serve [--addr HOST:PORT]] [--log-level LEVEL] [--log-format text|json]",
 		long: `
 Runs the whole path on a simulated container terminal: it generates a minute
 of the OT traffic of four ship-to-shore cranes with every scenario injected
@@ -47,8 +49,13 @@ to a temporary folder removed at the end — so the evidence paths of the
 report point into a folder that is gone once the demo ends — or to DIR with
 --keep, kept, with the command to analyze them again.
 
+With --serve it then loads the terminal (its site model and capture) into a
+temporary data directory and serves the web console on loopback, printing
+its address and a one-time login, until Ctrl-C.
+
 Examples:
   harborwatch demo
+  harborwatch demo --serve
   harborwatch demo --keep demo
   harborwatch demo --format json > report.json`,
 		run: runDemo,
@@ -67,6 +74,8 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fs := newFlags(c, e)
 	fs.StringVar(&o.keep, "keep", "", "write the files to `DIR` and keep them (default: a temporary folder, removed)")
 	fs.StringVar(&o.format, "format", "text", "report `FORMAT`: text or json")
+	fs.BoolVar(&o.serve, "serve", false, "then serve the terminal in the web console on loopback until Ctrl-C")
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "with --serve: listen on `HOST:PORT` (loopback only; a busy port → any free one)")
 	logOpts := logFlags(fs, e)
 	pos, err := parseCommand(e, c, fs, args)
 	if err != nil {
@@ -168,10 +177,16 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		fmt.Fprint(closing, "Files: written to a temporary folder, now removed; keep them with 'harborwatch demo --keep DIR'.\n"+
 			"Analyze again: harborwatch analyze --site DIR/terminal.site.yaml DIR/terminal.pcap\n")
 	}
+	var differs error
 	if len(chk.Missing)+len(chk.Unexpected) > 0 {
-		return fmt.Errorf("demo: the analysis differs from the ground truth (%d missing, %d unexpected)", len(chk.Missing), len(chk.Unexpected))
+		differs = fmt.Errorf("demo: the analysis differs from the ground truth (%d missing, %d unexpected)", len(chk.Missing), len(chk.Unexpected))
 	}
-	return nil
+	if o.serve {
+		if err := demoServe(ctx, e, dir, sim.site, sim.capture, o.addr, logOpts.logger("serve")); err != nil {
+			return err
+		}
+	}
+	return differs
 }
 
 // demoCheck is the comparison of a JSON report with the truth.
