@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"net/http"
 	"net/url"
@@ -54,8 +55,22 @@ func (c *Console) zones(w http.ResponseWriter, r *http.Request, p *server.Princi
 	if siteID == "" && len(ids) > 0 {
 		siteID = ids[0]
 	}
+	var svg template.HTML
+	if siteID != "" {
+		m, _, err := c.model(r, siteID)
+		if err != nil {
+			return err
+		}
+		flows, err := c.zoneFlows(r, siteID)
+		if err != nil {
+			return err
+		}
+		// draw.SVG escapes every text and keeps only relative links: its
+		// output goes into the page as it is.
+		svg = template.HTML(draw.SVG(draw.Input{Site: m, Flows: flows}))
+	}
 	pg := c.base(r, p, "Zones and conduits", "zones")
-	pg.Data = map[string]any{"Site": siteID, "Sites": ids}
+	pg.Data = map[string]any{"Site": siteID, "Sites": ids, "SVG": svg}
 	c.render(w, http.StatusOK, "zones", pg)
 	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -88,12 +87,15 @@ func newEnv(t *testing.T, captures ...[]byte) *env {
 		}
 	}
 	e.api("PUT", "/api/v1/sites/t3", readFile(t, exampleSite), 200)
+	name := "terminal.pcap"
 	if len(captures) == 0 {
 		captures = [][]byte{readFile(t, examplePcap)}
+	} else {
+		name = "<b>x</b><script>alert(0)<\\script>.pcap" // hostile, and no '/' that would cut it
 	}
-	for i, cp := range captures {
+	for _, cp := range captures {
 		var r struct{ ID string }
-		json.Unmarshal(e.api("POST", fmt.Sprintf("/api/v1/sites/t3/captures?name=%s", url.QueryEscape(fmt.Sprintf("<script>alert(%d)</script>.pcap", i))), cp, 202), &r)
+		json.Unmarshal(e.api("POST", "/api/v1/sites/t3/captures?name="+url.QueryEscape(name), cp, 202), &r)
 		e.wait(r.ID)
 	}
 	return e
