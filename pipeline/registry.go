@@ -8,6 +8,7 @@ import (
 	"harborwatch/app/remote"
 	apptls "harborwatch/app/tls"
 	"harborwatch/app/xfer"
+	"harborwatch/ics/bacnet"
 	"harborwatch/ics/enip"
 	"harborwatch/ics/modbus"
 	"harborwatch/ics/s7"
@@ -59,6 +60,7 @@ var registry = []entry{
 	{app.NTP, ntp.Probe, nil},
 	{app.ENIP, enip.ProbeIO, &enip.Spec},
 	{app.ENIP, enip.ProbeUDP, &enip.Spec},
+	{app.BACnet, bacnet.Probe, &bacnet.Spec},
 	{app.TeamViewer, remote.TeamViewerUDPProbe, &apptls.Spec},
 	{app.RDP, remote.RDPUDPProbe, &remote.RDPSpec},
 }
