@@ -17,6 +17,7 @@ type record struct {
 	Request    bool
 	Type       int // APDU type, -1 without APDU
 	Invoke     int
+	Sequence   int // segment sequence number of a segmented message, else 0
 	Func       int
 	Name       string
 	Op         string
@@ -55,6 +56,9 @@ func replay(t testing.TB, path string, details bool) replayResult {
 				r.Type = int(m.Type)
 				if m.Type != UnconfirmedRequest {
 					r.Invoke = int(m.Invoke)
+				}
+				if m.Segmented() {
+					r.Sequence = int(m.Sequence)
 				}
 			}
 			if details {
