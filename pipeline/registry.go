@@ -11,6 +11,7 @@ import (
 	"harborwatch/ics/bacnet"
 	"harborwatch/ics/enip"
 	"harborwatch/ics/modbus"
+	"harborwatch/ics/opcua"
 	"harborwatch/ics/s7"
 	"harborwatch/proto"
 )
@@ -51,6 +52,7 @@ var registry = []entry{
 	{app.TeamViewer, remote.TeamViewerProbe, &apptls.Spec},
 	{app.Modbus, modbus.Probe, &modbus.Spec},
 	{app.ENIP, enip.Probe, &enip.Spec},
+	{app.OPCUA, opcua.Probe, &opcua.Spec},
 	{app.FTP, xfer.FTPProbe, &xfer.FTPSpec},
 	{app.Telnet, remote.TelnetProbe, &remote.TelnetSpec},
 	{app.DNS, dns.TCPProbe, &dns.Spec},
