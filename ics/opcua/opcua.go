@@ -74,10 +74,13 @@ type pending struct {
 // continued is a message whose intermediate chunks have been seen in one
 // direction.
 type continued struct {
-	active  bool
-	service uint32
-	known   bool
-	chunks  int
+	active     bool
+	service    uint32
+	known      bool
+	chunks     int
+	result     uint32 // a response's service result
+	paired     bool
+	reqService uint32
 }
 
 // Analyzer is the OPC UA TCP state of one flow: the secure channel's
@@ -246,15 +249,21 @@ func (a *Analyzer) secure(m *Message, r *reader) bool {
 		return true
 	}
 	if m.Chunk == 'C' {
-		c.active, c.service, c.known = true, m.Service, m.HasService
+		if !c.active {
+			// The first chunk: its body starts with the service's header.
+			a.service(m, r)
+			*c = continued{active: true, service: m.Service, known: m.HasService, result: m.ServiceResult,
+				paired: m.Paired, reqService: m.reqService}
+		}
 		c.chunks++
 		return false
 	}
+	m.Body = r.b
 	if c.active {
 		m.Chunks += c.chunks
+		m.ServiceResult, m.Paired, m.reqService = c.result, c.paired, c.reqService
 		*c = continued{}
 	}
-	m.Body = r.b
 	if m.Chunk == 'A' {
 		m.ErrorCode = r.u32()
 		m.Reason = r.bytes()
