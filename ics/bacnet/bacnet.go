@@ -237,7 +237,9 @@ func (a *Analyzer) apdu(m *Message, b []byte) string {
 			m.Sequence, m.Window, b = b[0], b[1], b[2:]
 		}
 		m.Service, m.HasService, m.Body = b[0], true, b[1:]
-		a.answer(m, !m.MoreFollows())
+		// A segmented answer is kept for the Segment-ACK of its last
+		// segment; the request's slot goes when its invoke id is reused.
+		a.answer(m, !m.Segmented())
 	case SegmentACK:
 		m.Invoke, m.Sequence, m.Window = b[1], b[2], b[3]
 		a.answer(m, false)
