@@ -438,7 +438,6 @@ func endpointsDetail(d map[string]any, r *reader) {
 			}
 			if v, ok := app["application_name"]; ok {
 				id["application_name"] = v
-				id["model"] = v
 			}
 			if len(id) > 0 {
 				d["identity"] = id
