@@ -33,6 +33,8 @@ const (
 	S7comm
 	S7commPlus
 	ENIP
+	BACnet
+	OPCUA
 	numApps
 )
 
@@ -56,6 +58,8 @@ var names = [numApps]string{
 	S7comm:     "s7comm",
 	S7commPlus: "s7comm-plus",
 	ENIP:       "enip",
+	BACnet:     "bacnet",
+	OPCUA:      "opcua",
 }
 
 // String returns the protocol name ("" for Unknown).
@@ -119,10 +123,10 @@ func Transport(proto uint8) string {
 // RemoteAccess reports whether a is an interactive remote-access protocol
 // (the advisory's vendor remote sessions).
 // ICS reports whether a is an industrial control protocol (Modbus/TCP,
-// S7comm, S7comm-plus, EtherNet/IP).
+// S7comm, S7comm-plus, EtherNet/IP, BACnet/IP, OPC UA).
 func (a App) ICS() bool {
 	switch a {
-	case Modbus, S7comm, S7commPlus, ENIP:
+	case Modbus, S7comm, S7commPlus, ENIP, BACnet, OPCUA:
 		return true
 	}
 	return false
@@ -177,6 +181,8 @@ func ByPort(transport uint8, port uint16) App {
 			return S7comm
 		case 44818:
 			return ENIP
+		case 4840:
+			return OPCUA
 		}
 	case udp:
 		switch port {
@@ -192,6 +198,8 @@ func ByPort(transport uint8, port uint16) App {
 			return TeamViewer
 		case 2222, 44818:
 			return ENIP
+		case 47808:
+			return BACnet
 		}
 	}
 	return Unknown

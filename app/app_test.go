@@ -51,7 +51,7 @@ func TestByPort(t *testing.T) {
 		port      uint16
 		want      App
 	}{
-		{tcp, 102, S7comm}, {tcp, 502, Modbus}, {tcp, 44818, ENIP}, {udp, 2222, ENIP},
+		{tcp, 102, S7comm}, {tcp, 502, Modbus}, {tcp, 44818, ENIP}, {udp, 2222, ENIP}, {udp, 47808, BACnet}, {tcp, 4840, OPCUA},
 		{tcp, 3389, RDP}, {udp, 69, TFTP}, {tcp, 69, Unknown}, {udp, 53, DNS}, {tcp, 9999, Unknown},
 	}
 	for _, tt := range tests {

@@ -8,8 +8,10 @@ import (
 	"harborwatch/app/remote"
 	apptls "harborwatch/app/tls"
 	"harborwatch/app/xfer"
+	"harborwatch/ics/bacnet"
 	"harborwatch/ics/enip"
 	"harborwatch/ics/modbus"
+	"harborwatch/ics/opcua"
 	"harborwatch/ics/s7"
 	"harborwatch/proto"
 )
@@ -50,6 +52,7 @@ var registry = []entry{
 	{app.TeamViewer, remote.TeamViewerProbe, &apptls.Spec},
 	{app.Modbus, modbus.Probe, &modbus.Spec},
 	{app.ENIP, enip.Probe, &enip.Spec},
+	{app.OPCUA, opcua.Probe, &opcua.Spec},
 	{app.FTP, xfer.FTPProbe, &xfer.FTPSpec},
 	{app.Telnet, remote.TelnetProbe, &remote.TelnetSpec},
 	{app.DNS, dns.TCPProbe, &dns.Spec},
@@ -59,6 +62,7 @@ var registry = []entry{
 	{app.NTP, ntp.Probe, nil},
 	{app.ENIP, enip.ProbeIO, &enip.Spec},
 	{app.ENIP, enip.ProbeUDP, &enip.Spec},
+	{app.BACnet, bacnet.Probe, &bacnet.Spec},
 	{app.TeamViewer, remote.TeamViewerUDPProbe, &apptls.Spec},
 	{app.RDP, remote.RDPUDPProbe, &remote.RDPSpec},
 }

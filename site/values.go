@@ -14,6 +14,7 @@ import (
 var apps = []string{
 	"dns", "http", "https", "ssh", "telnet", "rdp", "vnc", "teamviewer", "anydesk",
 	"ftp", "tftp", "smb", "ntp", "rtsp", "modbus", "s7comm", "s7comm-plus", "enip",
+	"bacnet", "opcua",
 }
 
 // appAliases maps accepted aliases to canonical names.
