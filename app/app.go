@@ -33,6 +33,8 @@ const (
 	S7comm
 	S7commPlus
 	ENIP
+	IEC104
+	DNP3
 	numApps
 )
 
@@ -56,6 +58,8 @@ var names = [numApps]string{
 	S7comm:     "s7comm",
 	S7commPlus: "s7comm-plus",
 	ENIP:       "enip",
+	IEC104:     "iec104",
+	DNP3:       "dnp3",
 }
 
 // String returns the protocol name ("" for Unknown).
@@ -119,10 +123,10 @@ func Transport(proto uint8) string {
 // RemoteAccess reports whether a is an interactive remote-access protocol
 // (the advisory's vendor remote sessions).
 // ICS reports whether a is an industrial control protocol (Modbus/TCP,
-// S7comm, S7comm-plus, EtherNet/IP).
+// S7comm, S7comm-plus, EtherNet/IP, IEC 60870-5-104, DNP3).
 func (a App) ICS() bool {
 	switch a {
-	case Modbus, S7comm, S7commPlus, ENIP:
+	case Modbus, S7comm, S7commPlus, ENIP, IEC104, DNP3:
 		return true
 	}
 	return false
@@ -177,6 +181,10 @@ func ByPort(transport uint8, port uint16) App {
 			return S7comm
 		case 44818:
 			return ENIP
+		case 2404:
+			return IEC104
+		case 20000:
+			return DNP3
 		}
 	case udp:
 		switch port {

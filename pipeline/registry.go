@@ -9,6 +9,7 @@ import (
 	apptls "harborwatch/app/tls"
 	"harborwatch/app/xfer"
 	"harborwatch/ics/enip"
+	"harborwatch/ics/iec104"
 	"harborwatch/ics/modbus"
 	"harborwatch/ics/s7"
 	"harborwatch/proto"
@@ -50,6 +51,7 @@ var registry = []entry{
 	{app.TeamViewer, remote.TeamViewerProbe, &apptls.Spec},
 	{app.Modbus, modbus.Probe, &modbus.Spec},
 	{app.ENIP, enip.Probe, &enip.Spec},
+	{app.IEC104, iec104.Probe, &iec104.Spec},
 	{app.FTP, xfer.FTPProbe, &xfer.FTPSpec},
 	{app.Telnet, remote.TelnetProbe, &remote.TelnetSpec},
 	{app.DNS, dns.TCPProbe, &dns.Spec},
