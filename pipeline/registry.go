@@ -8,6 +8,7 @@ import (
 	"harborwatch/app/remote"
 	apptls "harborwatch/app/tls"
 	"harborwatch/app/xfer"
+	"harborwatch/ics/dnp3"
 	"harborwatch/ics/enip"
 	"harborwatch/ics/iec104"
 	"harborwatch/ics/modbus"
@@ -52,6 +53,7 @@ var registry = []entry{
 	{app.Modbus, modbus.Probe, &modbus.Spec},
 	{app.ENIP, enip.Probe, &enip.Spec},
 	{app.IEC104, iec104.Probe, &iec104.Spec},
+	{app.DNP3, dnp3.Probe, &dnp3.Spec},
 	{app.FTP, xfer.FTPProbe, &xfer.FTPSpec},
 	{app.Telnet, remote.TelnetProbe, &remote.TelnetSpec},
 	{app.DNS, dns.TCPProbe, &dns.Spec},
