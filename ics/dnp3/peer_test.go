@@ -107,3 +107,127 @@ func TestPeerICSNPP(t *testing.T) {
 		t.Errorf("baseline has %d records, want 368", total)
 	}
 }
+
+// zeekObjects names the object types of the baseline as dnp3_objects.log
+// and dnp3_control.log write them.
+var zeekObjects = map[string]string{
+	"g60v1": "Class 0 Data", "g60v2": "Class 1 Data", "g60v3": "Class 2 Data", "g60v4": "Class 3 Data",
+	"g1v2": "Binary Input With Status", "g10v2": "Binary Output Status", "g30v2": "16-Bit Analog Input",
+	"g40v2": "16-Bit Analog Output Status", "g12v1": "Control Relay Output Block",
+}
+
+// logRows reads a baseline log's rows per connection, keeping the
+// columns cols (after ts and uid, indexes into the whole row).
+func logRows(t *testing.T, path string, cols ...int) map[string][]string {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string][]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "#") {
+			continue
+		}
+		c := strings.Split(sc.Text(), "\t")
+		var keep []string
+		for _, i := range cols {
+			keep = append(keep, c[i])
+		}
+		conn := c[2] + ":" + c[3] + " " + c[4] + ":" + c[5]
+		out[conn] = append(out[conn], strings.Join(keep, " "))
+	}
+	return out
+}
+
+func compareRows(t *testing.T, what string, got, want map[string][]string) {
+	t.Helper()
+	n := 0
+	for conn, w := range want {
+		n += len(w)
+		if !slices.Equal(got[conn], w) {
+			g := got[conn]
+			for i := range min(len(g), len(w)) {
+				if g[i] != w[i] {
+					t.Errorf("%s %s row %d: ours %q, baseline %q", what, conn, i, g[i], w[i])
+					break
+				}
+			}
+			t.Errorf("%s %s: ours %d rows, baseline %d", what, conn, len(g), len(w))
+		}
+	}
+	for conn, g := range got {
+		if _, ok := want[conn]; !ok {
+			t.Errorf("%s %s: ours %d rows, none in the baseline", what, conn, len(g))
+		}
+	}
+	if n == 0 {
+		t.Fatalf("%s: empty baseline", what)
+	}
+}
+
+// TestPeerObjects compares the object headers of every fragment with
+// dnp3_objects.log (function, object type, count, range; "-" where Zeek
+// logs none: class data) for the object types the baseline names.
+func TestPeerObjects(t *testing.T) {
+	want := logRows(t, "testdata/baseline-dnp3/analyzer.basic/dnp3_objects.log", 6, 11, 12, 13, 14, 15)
+	recs, _, _ := replay(t, "testdata/dnp3_example.pcap")
+	got := map[string][]string{}
+	for _, r := range recs {
+		objs, _ := r.detail["objects"].([]map[string]any)
+		for _, o := range objs {
+			name, ok := zeekObjects[o["object"].(string)]
+			if !ok || name == "Control Relay Output Block" {
+				continue // dnp3_control.log's
+			}
+			count, low, high := "-", "-", "-"
+			if q := o["qualifier"].(int) & 0x0F; q <= 5 {
+				s := o["start"].(int)
+				c := o["count"].(int)
+				count, low, high = itoa(c), itoa(s), itoa(s+c-1)
+			}
+			got[r.conn] = append(got[r.conn], strings.Join([]string{tf(r.fromClient), zeekName(r.code), name, count, low, high}, " "))
+		}
+	}
+	compareRows(t, "objects", got, want)
+}
+
+// TestPeerControl compares the control relay output blocks of Select,
+// Operate and their responses with dnp3_control.log.
+func TestPeerControl(t *testing.T) {
+	want := logRows(t, "testdata/baseline-dnp3/analyzer.basic/dnp3_control.log", 6, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20)
+	recs, _, _ := replay(t, "testdata/dnp3_example.pcap")
+	got := map[string][]string{}
+	tcc := []string{"Nul", "Close", "Trip", "Reserved"}
+	ops := []string{"Nul", "Pulse On", "Pulse Off", "Latch On", "Latch Off"}
+	for _, r := range recs {
+		c, ok := r.detail["crob"].(map[string]any)
+		if !ok {
+			continue
+		}
+		code := c["code"].(int)
+		op := "Unknown"
+		if code&0x0F < len(ops) {
+			op = ops[code&0x0F]
+		}
+		status := "-"
+		if !r.request {
+			status = "Success"
+			if c["status"].(int) != 0 {
+				status = "status-" + itoa(c["status"].(int))
+			}
+		}
+		got[r.conn] = append(got[r.conn], strings.Join([]string{tf(r.fromClient), "Control Relay Output Block",
+			zeekName(r.code), itoa(c["index"].(int)), tcc[code>>6], op, tf(code&0x20 != 0), itoa(c["count"].(int)),
+			itoa(c["on_ms"].(int)), itoa(c["off_ms"].(int)), status}, " "))
+	}
+	compareRows(t, "control", got, want)
+}
+
+func tf(b bool) string {
+	if b {
+		return "T"
+	}
+	return "F"
+}
