@@ -299,6 +299,20 @@ func dataLen(o Object, b []byte) (n int, ok bool) {
 	case 7:
 		return 0, false
 	}
+	if o.Group == 0 && prefix <= 4 && (o.Qualifier>>4)&0x07 < 4 {
+		// Device attributes (g0, §A.1): each a data type, a length and
+		// the value.
+		for range o.Count {
+			if len(b) < n+prefix+2 {
+				return -1, false
+			}
+			n += prefix + 2 + int(b[n+prefix+1])
+			if n > len(b) {
+				return -1, false
+			}
+		}
+		return n, true
+	}
 	if code := (o.Qualifier >> 4) & 0x07; code >= 4 {
 		// Each object is preceded by its size.
 		for range o.Count {

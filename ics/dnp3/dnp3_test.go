@@ -129,3 +129,28 @@ func TestCapture(t *testing.T) {
 		t.Fatalf("response %+v", r)
 	}
 }
+
+// TestDeviceAttributes reads the manufacturer's name and model (g0v252,
+// g0v250): an identity exchange whose response carries the identity.
+func TestDeviceAttributes(t *testing.T) {
+	var a Analyzer
+	req := feedAll(t, &a, linkFrame(0xC4, 10, 1, []byte{0xC0, 0xC3, FuncRead, 0, 252, 0x00, 0, 0, 0, 250, 0x00, 0, 0}), true)
+	if len(req) != 1 || req[0].Op() != event.OpIdentity || req[0].Objects != 2 {
+		t.Fatalf("request %+v", req)
+	}
+	resp := []byte{0xC0, 0xC3, FuncResponse, 0, 0, 0, 252, 0x00, 0, 0, 1, 4, 'A', 'c', 'm', 'e', 0, 250, 0x00, 0, 0, 1, 5, 'R', 'T', 'U', '-', '9'}
+	var d map[string]any
+	var op string
+	n, err := a.Feed(linkFrame(0x44, 1, 10, resp), false, func(m *Message) {
+		op = m.Op()
+		d = map[string]any{}
+		m.Detail(d)
+	})
+	if err != nil || n == 0 {
+		t.Fatalf("Feed: %d, %v", n, err)
+	}
+	want := map[string]any{"vendor": "Acme", "model": "RTU-9"}
+	if op != event.OpIdentity || !reflect.DeepEqual(d["identity"], want) {
+		t.Fatalf("op %s identity %v, want %v", op, d["identity"], want)
+	}
+}

@@ -11,7 +11,8 @@
 // Response, Unsolicited Response, …), an operation of the event
 // vocabulary and a status, and on demand the detail of its event.
 //
-// Operations: Read and Get File Info read; Write, Select, Operate, Direct
+// Operations: Read of device attributes (group 0) identity, other Reads
+// and Get File Info read; Write, Select, Operate, Direct
 // Operate (with or without acknowledgement) and the freeze functions
 // write; Cold Restart, Warm Restart and Stop Application plc-stop (a
 // restart takes the outstation out of control of its process until it

@@ -96,6 +96,8 @@ func (m *Message) Op() string {
 		return event.OpRead
 	case m.Code == FuncOpenFile:
 		return m.openFileOp()
+	case m.Code == FuncRead && m.Objects > 0 && m.objects[0].Group == 0:
+		return event.OpIdentity // device attributes
 	}
 	return funcs[m.Code].op
 }
@@ -201,6 +203,11 @@ func (m *Message) Detail(d map[string]any) {
 		}
 	}
 	d["objects"] = objs
+	if m.HasIIN {
+		if id := m.attributes(); len(id) > 0 {
+			d["identity"] = id
+		}
+	}
 	if m.Objects > maxObjects {
 		d["objects_truncated"] = true
 	}
@@ -244,4 +251,41 @@ func crob(o Object) (map[string]any, bool) {
 	c["off_ms"] = int(binary.LittleEndian.Uint32(b[6:]))
 	c["status"] = int(b[10])
 	return c, true
+}
+
+// attributeKeys are the device attributes (g0 variations, §A.1) a
+// response's identity carries, under the keys of the asset records.
+var attributeKeys = map[uint8]string{
+	242: "firmware", 243: "hardware", 245: "location", 246: "id_code", 247: "name", 248: "serial",
+	250: "model", 252: "vendor",
+}
+
+// attributes returns the visible-string device attributes of a response
+// (one object each, unprefixed), keyed by attributeKeys.
+func (m *Message) attributes() map[string]any {
+	var id map[string]any
+	for i := range min(m.Objects, maxObjects) {
+		o := m.objects[i]
+		k, ok := attributeKeys[o.Variation]
+		if o.Group != 0 || !ok || (o.Qualifier>>4)&0x07 != 0 || len(o.Data) < 2 || o.Data[0] != 1 {
+			continue
+		}
+		v := o.Data[2:min(len(o.Data), 2+int(o.Data[1]))]
+		if id == nil {
+			id = map[string]any{}
+		}
+		id[k] = printable(v)
+	}
+	return id
+}
+
+// printable keeps v's printable ASCII.
+func printable(v []byte) string {
+	out := make([]byte, 0, len(v))
+	for _, c := range v {
+		if c >= 0x20 && c < 0x7F {
+			out = append(out, c)
+		}
+	}
+	return string(out)
 }
