@@ -26,7 +26,11 @@
 // Authenticate File and the secure authentication functions (32, 33,
 // 131) auth; Confirm session; Unsolicited Response io; a Response has the
 // operation of the request with its application sequence number (read
-// when none was seen). A link frame whose CRCs fail is emitted as a
+// when none was seen). A response carrying device attributes (g0:
+// manufacturer's name, product and model, software and hardware
+// versions, serial number, device name) carries them as the identity of
+// its event detail, which the report records as the outstation's
+// identity. A link frame whose CRCs fail is emitted as a
 // Malformed Message named "bad CRC" (operation other); its fragment is
 // dropped.
 //
