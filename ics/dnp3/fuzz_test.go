@@ -17,7 +17,8 @@ func seeds(f *testing.F) [][]byte {
 		}
 	}
 	return append(out, linkFrame(0xC4, 1, 2, []byte{0xC0, 0xC1, 13}),
-		linkFrame(0xC4, 1, 2, append([]byte{0xC0, 0xC2, FuncOpenFile}, openFileObject(2)...)))
+		linkFrame(0xC4, 1, 2, append([]byte{0xC0, 0xC2, FuncOpenFile}, openFileObject(2)...)),
+		linkFrame(0x44, 2, 1, []byte{0xC0, 0xC3, FuncResponse, 0, 0, 0, 252, 0x00, 0, 0, 1, 4, 'A', 'c', 'm', 'e'}))
 }
 
 // emitted is one Message as the fuzz target keeps it.

@@ -1,6 +1,10 @@
 package dnp3
 
-import "harborwatch/event"
+import (
+	"strconv"
+
+	"harborwatch/event"
+)
 
 // Application function codes (IEEE 1815-2012 §4.2.2.5).
 const (
@@ -78,7 +82,7 @@ var funcs = func() [256]function {
 	set(131, "Authentication Response", event.OpAuth)
 	for i := range f {
 		if f[i].name == "" {
-			f[i] = function{"unknown-" + itoa(i), event.OpOther}
+			f[i] = function{"unknown-" + strconv.Itoa(i), event.OpOther}
 		}
 	}
 	return f
@@ -152,11 +156,4 @@ var sizes = [...][]uint8{
 	50: {0, 6, 10, 6, 11},
 	51: {0, 6, 6},
 	52: {0, 2, 2},
-}
-
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
 }

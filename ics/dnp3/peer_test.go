@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -41,7 +42,7 @@ func peerRecords(recs []record) map[string][]string {
 		if req == "" {
 			req = "-"
 		}
-		out[r.conn] = append(out[r.conn], req+" "+zeekName(r.code)+" "+itoa(r.iin))
+		out[r.conn] = append(out[r.conn], req+" "+zeekName(r.code)+" "+strconv.Itoa(r.iin))
 		pending[r.conn] = ""
 	}
 	for _, c := range order {
@@ -185,7 +186,7 @@ func TestPeerObjects(t *testing.T) {
 			if q := o["qualifier"].(int) & 0x0F; q <= 5 {
 				s := o["start"].(int)
 				c := o["count"].(int)
-				count, low, high = itoa(c), itoa(s), itoa(s+c-1)
+				count, low, high = strconv.Itoa(c), strconv.Itoa(s), strconv.Itoa(s+c-1)
 			}
 			got[r.conn] = append(got[r.conn], strings.Join([]string{tf(r.fromClient), zeekName(r.code), name, count, low, high}, " "))
 		}
@@ -215,12 +216,12 @@ func TestPeerControl(t *testing.T) {
 		if !r.request {
 			status = "Success"
 			if c["status"].(int) != 0 {
-				status = "status-" + itoa(c["status"].(int))
+				status = "status-" + strconv.Itoa(c["status"].(int))
 			}
 		}
 		got[r.conn] = append(got[r.conn], strings.Join([]string{tf(r.fromClient), "Control Relay Output Block",
-			zeekName(r.code), itoa(c["index"].(int)), tcc[code>>6], op, tf(code&0x20 != 0), itoa(c["count"].(int)),
-			itoa(c["on_ms"].(int)), itoa(c["off_ms"].(int)), status}, " "))
+			zeekName(r.code), strconv.Itoa(c["index"].(int)), tcc[code>>6], op, tf(code&0x20 != 0), strconv.Itoa(c["count"].(int)),
+			strconv.Itoa(c["on_ms"].(int)), strconv.Itoa(c["off_ms"].(int)), status}, " "))
 	}
 	compareRows(t, "control", got, want)
 }

@@ -2,6 +2,7 @@ package iec104
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"math"
 
@@ -196,7 +197,7 @@ func (m *Message) Detail(d map[string]any) {
 	}
 	if m.Malformed {
 		d["malformed"] = true
-		d["asdu"] = fmt.Sprintf("%x", m.ASDU[:min(len(m.ASDU), 64)])
+		d["asdu"] = hex.EncodeToString(m.ASDU[:min(len(m.ASDU), 64)])
 	}
 	if !m.HasType || len(m.ASDU) < asduHead {
 		return

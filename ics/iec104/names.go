@@ -1,6 +1,10 @@
 package iec104
 
-import "harborwatch/event"
+import (
+	"strconv"
+
+	"harborwatch/event"
+)
 
 // class groups ASDU types by what they do to the controlled station.
 type class uint8
@@ -112,7 +116,7 @@ var types = func() [256]typeInfo {
 	}
 	for id := range t {
 		if t[id].name == "" {
-			t[id] = typeInfo{"unknown-" + itoa(id), -1, classUnknown}
+			t[id] = typeInfo{"unknown-" + strconv.Itoa(id), -1, classUnknown}
 		}
 	}
 	return t
@@ -151,16 +155,16 @@ var causeNames = func() [64]string {
 	}
 	c[20] = "Inrogen"
 	for i := 1; i <= 16; i++ {
-		c[20+i] = "Inro" + itoa(i)
+		c[20+i] = "Inro" + strconv.Itoa(i)
 	}
 	c[37] = "Reqcogen"
 	for i := 1; i <= 4; i++ {
-		c[37+i] = "Reqco" + itoa(i)
+		c[37+i] = "Reqco" + strconv.Itoa(i)
 	}
 	c[44], c[45], c[46], c[47] = "UkTypeId", "UkCauseTx", "UkComAdrASDU", "UkIOA"
 	for i := range c {
 		if c[i] == "" {
-			c[i] = "cause-" + itoa(i)
+			c[i] = "cause-" + strconv.Itoa(i)
 		}
 	}
 	return c
@@ -194,13 +198,4 @@ func uName(f uint8) string {
 		return "TESTFR con"
 	}
 	return "U unknown"
-}
-
-// itoa formats a small non-negative int without strconv's allocations
-// mattering (the tables are built once).
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
 }

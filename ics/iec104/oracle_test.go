@@ -182,3 +182,76 @@ func TestOracleTshark(t *testing.T) {
 		})
 	}
 }
+
+// TestOracleASDUs compares every ASDU's data unit identifier and object
+// addresses with tshark's on the captures without stray bytes: per frame,
+// in order, type, cause, P/N and test bits, object count, common address
+// and information object addresses (the first 16 of each ASDU, as the
+// detail keeps them).
+func TestOracleASDUs(t *testing.T) {
+	bin := testutil.Tshark(t)
+	for _, name := range []string{"iec104.pcap", "58_59.pcap", "104deneme2.pcap", "IEC104_SQ.pcapng"} {
+		t.Run(name, func(t *testing.T) {
+			out, err := exec.Command(bin, "-r", "testdata/"+name, "-Y", "iec60870_asdu", "-T", "fields",
+				"-E", "occurrence=a", "-e", "frame.number", "-e", "iec60870_asdu.typeid", "-e", "iec60870_asdu.causetx",
+				"-e", "iec60870_asdu.nega", "-e", "iec60870_asdu.test", "-e", "iec60870_asdu.numix",
+				"-e", "iec60870_asdu.addr", "-e", "iec60870_asdu.ioa").Output()
+			if err != nil {
+				t.Fatalf("tshark: %v", err)
+			}
+			want := map[string][]string{}
+			for line := range strings.Lines(string(out)) {
+				f := strings.Split(strings.TrimRight(line, "\n"), "\t")
+				if len(f) != 8 {
+					t.Fatalf("tshark line %q", line)
+				}
+				typ, cause, neg, test, num, ca := split(f[1]), split(f[2]), split(f[3]), split(f[4]), split(f[5]), split(f[6])
+				ioas := split(f[7])
+				for i := range typ {
+					n, _ := strconv.Atoi(num[i])
+					k := min(n, maxObjects)
+					want[f[0]] = append(want[f[0]], strings.Join([]string{typ[i], cause[i], neg[i], test[i], num[i], ca[i],
+						strings.Join(ioas[:k], ",")}, " "))
+					ioas = ioas[n:]
+				}
+			}
+			recs, _, _ := replay(t, "testdata/"+name)
+			got := map[string][]string{}
+			b := func(v any) string {
+				if v == true {
+					return "1"
+				}
+				return "0"
+			}
+			for _, r := range recs {
+				if r.format != FormatI || r.detail["type_id"] == nil {
+					continue
+				}
+				d := r.detail
+				var ioas []string
+				for _, a := range d["ioa"].([]int) {
+					ioas = append(ioas, strconv.Itoa(a))
+				}
+				k := strconv.FormatInt(r.packet, 10)
+				got[k] = append(got[k], strings.Join([]string{strconv.Itoa(d["type_id"].(int)), strconv.Itoa(d["cot_code"].(int)),
+					b(d["negative"]), b(d["test"]), strconv.Itoa(d["objects"].(int)), strconv.Itoa(d["common_address"].(int)),
+					strings.Join(ioas, ",")}, " "))
+			}
+			if len(want) == 0 {
+				t.Fatal("tshark dissected no ASDU")
+			}
+			if !reflect.DeepEqual(got, want) {
+				for k, w := range want {
+					if !reflect.DeepEqual(got[k], w) {
+						t.Errorf("frame %s: ours %q, tshark %q", k, got[k], w)
+					}
+				}
+				for k, g := range got {
+					if _, ok := want[k]; !ok {
+						t.Errorf("frame %s: ours %q, tshark none", k, g)
+					}
+				}
+			}
+		})
+	}
+}
