@@ -35,6 +35,8 @@ const (
 	ENIP
 	BACnet
 	OPCUA
+	IEC104
+	DNP3
 	numApps
 )
 
@@ -60,6 +62,8 @@ var names = [numApps]string{
 	ENIP:       "enip",
 	BACnet:     "bacnet",
 	OPCUA:      "opcua",
+	IEC104:     "iec104",
+	DNP3:       "dnp3",
 }
 
 // String returns the protocol name ("" for Unknown).
@@ -123,10 +127,11 @@ func Transport(proto uint8) string {
 // RemoteAccess reports whether a is an interactive remote-access protocol
 // (the advisory's vendor remote sessions).
 // ICS reports whether a is an industrial control protocol (Modbus/TCP,
-// S7comm, S7comm-plus, EtherNet/IP, BACnet/IP, OPC UA).
+// S7comm, S7comm-plus, EtherNet/IP, BACnet/IP, OPC UA, IEC 60870-5-104,
+// DNP3).
 func (a App) ICS() bool {
 	switch a {
-	case Modbus, S7comm, S7commPlus, ENIP, BACnet, OPCUA:
+	case Modbus, S7comm, S7commPlus, ENIP, BACnet, OPCUA, IEC104, DNP3:
 		return true
 	}
 	return false
@@ -183,6 +188,10 @@ func ByPort(transport uint8, port uint16) App {
 			return ENIP
 		case 4840:
 			return OPCUA
+		case 2404:
+			return IEC104
+		case 20000:
+			return DNP3
 		}
 	case udp:
 		switch port {

@@ -13,7 +13,7 @@
 // sender of the first packet, unless that packet goes from a server port to
 // a port that is not one; server ports are the ports below 1024 and the
 // registered ports of the services seen on port OT networks (1433, 1883,
-// 2222, 3306, 3389, 4840, 5432, 5900-5910, 5938, 7070, 8080, 8443, 20000,
+// 2222, 2404, 3306, 3389, 4840, 5432, 5900-5910, 5938, 7070, 8080, 8443, 20000,
 // 34962-34964, 44818, 47808; Modbus/TCP 502 and ISO-TSAP 102 are below 1024).
 // A TCP flow without a handshake in the capture is Midstream and has
 // Handshake false.

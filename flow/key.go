@@ -120,6 +120,7 @@ func serverPort(port uint16) bool {
 	case port == 1433, // Microsoft SQL Server
 		port == 1883,                   // MQTT
 		port == 2222,                   // EtherNet/IP implicit I/O
+		port == 2404,                   // IEC 60870-5-104
 		port == 3306,                   // MySQL
 		port == 3389,                   // RDP
 		port == 4840,                   // OPC UA

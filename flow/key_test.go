@@ -165,6 +165,7 @@ func TestServerPort(t *testing.T) {
 		{"first user port", 1024, false},
 		{"enip explicit", 44818, true},
 		{"enip io", 2222, true},
+		{"iec 104", 2404, true},
 		{"vnc low", 5900, true},
 		{"vnc high", 5910, true},
 		{"past vnc", 5911, false},

@@ -9,7 +9,9 @@ import (
 	apptls "harborwatch/app/tls"
 	"harborwatch/app/xfer"
 	"harborwatch/ics/bacnet"
+	"harborwatch/ics/dnp3"
 	"harborwatch/ics/enip"
+	"harborwatch/ics/iec104"
 	"harborwatch/ics/modbus"
 	"harborwatch/ics/opcua"
 	"harborwatch/ics/s7"
@@ -52,7 +54,9 @@ var registry = []entry{
 	{app.TeamViewer, remote.TeamViewerProbe, &apptls.Spec},
 	{app.Modbus, modbus.Probe, &modbus.Spec},
 	{app.ENIP, enip.Probe, &enip.Spec},
-	{app.OPCUA, opcua.Probe, &opcua.Spec},
+	{app.IEC104, iec104.Probe, &iec104.Spec},
+	{app.DNP3, dnp3.Probe, &dnp3.Spec},
+	{app.OPCUA, opcua.Probe, &opcua.Spec}, // any port, by its message header: after the port-bound ones
 	{app.FTP, xfer.FTPProbe, &xfer.FTPSpec},
 	{app.Telnet, remote.TelnetProbe, &remote.TelnetSpec},
 	{app.DNS, dns.TCPProbe, &dns.Spec},

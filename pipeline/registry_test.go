@@ -155,9 +155,16 @@ func TestAnalyzerStats(t *testing.T) {
 		{"modbus_example.pcap", map[string]runstats.Analyzer{"modbus": {Confirmed: 2, Violations: 0}}},
 		{"s7comm_plus.pcap", map[string]runstats.Analyzer{"s7comm": {Confirmed: 2, Violations: 0}}},
 		{"enip_cip_example.pcap", map[string]runstats.Analyzer{"enip": {Confirmed: 3, Violations: 0}}},
+		{"../ics/iec104/testdata/iec104.pcap", map[string]runstats.Analyzer{"iec104": {Confirmed: 1, Violations: 0}}},
+		{"../ics/dnp3/testdata/dnp3_example.pcap", map[string]runstats.Analyzer{"dnp3": {Confirmed: 11, Violations: 0}}},
 	} {
 		t.Run(tt.file, func(t *testing.T) {
-			res, err := Run(context.Background(), open(t, tt.file), Options{Workers: 2})
+			path := tt.file
+			if !strings.HasPrefix(path, "../") { // the analyzers' own fixtures
+				path = "testdata/" + path
+			}
+			src := openFile(t, path)
+			res, err := Run(context.Background(), src, Options{Workers: 2})
 			if err != nil {
 				t.Fatal(err)
 			}

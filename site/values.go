@@ -15,6 +15,7 @@ var apps = []string{
 	"dns", "http", "https", "ssh", "telnet", "rdp", "vnc", "teamviewer", "anydesk",
 	"ftp", "tftp", "smb", "ntp", "rtsp", "modbus", "s7comm", "s7comm-plus", "enip",
 	"bacnet", "opcua",
+	"iec104", "dnp3",
 }
 
 // appAliases maps accepted aliases to canonical names.
@@ -34,7 +35,8 @@ func canonicalApp(app string) string {
 
 // NormalizeApp returns the canonical form of a protocol name as a conduit
 // lists it: one of dns, http, https, ssh, telnet, rdp, vnc, teamviewer,
-// anydesk, ftp, tftp, smb, ntp, rtsp, modbus, s7comm, s7comm-plus, enip, or
+// anydesk, ftp, tftp, smb, ntp, rtsp, modbus, s7comm, s7comm-plus, enip,
+// iec104, dnp3, or
 // tcp/PORT or udp/PORT with PORT in 1..65535 written without leading zeros.
 // Case is ignored; the aliases tls (https) and cip (enip) are resolved. ok is
 // false for anything else.
