@@ -93,6 +93,32 @@ func (c *Console) siteAssets(r *http.Request, siteID string) ([]slimAsset, error
 	return out, nil
 }
 
+// overviewAsset is what the overview reads of an asset.
+type overviewAsset struct {
+	Crane     string              `json:"crane"`
+	Concern   []inventory.Concern `json:"concern"`
+	Isolation string              `json:"isolation"`
+	LastSeen  *time.Time          `json:"-"`
+}
+
+// craneAssets reads only what the overview needs of a site's assets.
+func (c *Console) craneAssets(r *http.Request, siteID string) ([]overviewAsset, error) {
+	rows, err := c.st.Assets(r.Context(), siteID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]overviewAsset, 0, len(rows))
+	for _, a := range rows {
+		var x overviewAsset
+		if err := json.Unmarshal(a.Data, &x); err != nil {
+			continue
+		}
+		x.LastSeen = a.LastSeen
+		out = append(out, x)
+	}
+	return out, nil
+}
+
 func (c *Console) overview(w http.ResponseWriter, r *http.Request, p *server.Principal) error {
 	sites, err := c.st.Sites(r.Context())
 	if err != nil {
@@ -142,7 +168,7 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, p *server.Pri
 				ov.Suppressed += fc.N
 			}
 		}
-		assets, err := c.siteAssets(r, s.ID)
+		assets, err := c.craneAssets(r, s.ID)
 		if err != nil {
 			return err
 		}
