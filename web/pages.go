@@ -793,3 +793,25 @@ func (c *Console) captures(w http.ResponseWriter, r *http.Request, p *server.Pri
 	c.render(w, http.StatusOK, "captures", pg)
 	return nil
 }
+
+// asset shows one asset: identity, roles and their evidence, supplier of
+// concern with its citations, addresses over time, what changed.
+func (c *Console) asset(w http.ResponseWriter, r *http.Request, p *server.Principal) error {
+	siteID, id := r.PathValue("site"), r.PathValue("id")
+	all, err := c.siteAssets(r, siteID)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(all, func(a slimAsset) bool { return a.ID == id })
+	if i < 0 {
+		return errorf(http.StatusNotFound, "asset %s of site %s: not found", id, siteID)
+	}
+	changes, err := c.st.AssetChanges(r.Context(), siteID, id)
+	if err != nil {
+		return err
+	}
+	pg := c.base(r, p, "Asset "+id, "assets")
+	pg.Data = map[string]any{"A": all[i], "Changes": changes}
+	c.render(w, http.StatusOK, "asset", pg)
+	return nil
+}

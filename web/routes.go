@@ -27,6 +27,7 @@ func (c *Console) routes() {
 	m.Handle("POST /suppressions/{id}/delete", c.post(store.Analyst, c.deleteSuppression))
 	m.Handle("GET /assets", c.get(store.Viewer, c.assets))
 	m.Handle("GET /assets/export", c.get(store.Viewer, c.assetsExport))
+	m.Handle("GET /assets/{site}/{id}", c.get(store.Viewer, c.asset))
 	m.Handle("GET /cranes", c.get(store.Viewer, c.cranes))
 	m.Handle("GET /zones", c.get(store.Viewer, c.zones))
 	m.Handle("GET /zones/drawing.svg", c.get(store.Viewer, c.zonesSVG))
@@ -48,7 +49,7 @@ func (c *Console) Routes() []string {
 	return []string{"GET /login", "POST /login", "POST /logout", "GET /{$}", "GET /findings", "POST /findings/bulk",
 		"GET /findings/{site}/{id}", "POST /findings/{site}/{id}/state", "GET /findings/{site}/{id}/authorize",
 		"POST /findings/{site}/{id}/authorize", "GET /findings/{site}/{id}/evidence/{capture}", "GET /suppressions",
-		"POST /suppressions/{id}/delete", "GET /assets", "GET /assets/export", "GET /cranes", "GET /zones",
+		"POST /suppressions/{id}/delete", "GET /assets", "GET /assets/export", "GET /assets/{site}/{id}", "GET /cranes", "GET /zones",
 		"GET /zones/drawing.svg", "GET /events", "GET /captures", "GET /admin", "POST /admin/users", "POST /admin/tokens",
 		"POST /admin/tokens/{id}/revoke", "GET /admin/sites/{site}", "POST /admin/sites/{site}", "GET /admin/audit"}
 }

@@ -350,7 +350,12 @@ func TestEveryPage(t *testing.T) {
 		if method != "GET" {
 			continue
 		}
-		p := strings.NewReplacer("{$}", "", "{site}", "t3", "{id}", id, "{capture}", f.Evidence[0].Capture+".pcap").Replace(path)
+		rid := id
+		if strings.HasPrefix(path, "/assets/") {
+			as, _ := e.st.Assets(context.Background(), "t3")
+			rid = as[0].ID
+		}
+		p := strings.NewReplacer("{$}", "", "{site}", "t3", "{id}", rid, "{capture}", f.Evidence[0].Capture+".pcap").Replace(path)
 		if p == "/findings/t3/"+id+"/authorize" {
 			p += "?reason=planned"
 		}
