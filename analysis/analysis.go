@@ -18,6 +18,7 @@ import (
 	"harborwatch/report"
 	"harborwatch/site"
 	"harborwatch/supplier"
+	"harborwatch/vuln"
 )
 
 // Options configure a run. The zero value reads nothing (Run then fails);
@@ -61,6 +62,10 @@ type Options struct {
 	// Declared are imported asset lists (CSV, JSON, CycloneDX BOMs) the
 	// inventory reconciles with what the captures show.
 	Declared []declared.Result
+	// Advisories are CSAF advisories (vuln.Load) the inventory's assets
+	// are matched against: each match is a vulnerability.known finding,
+	// among the inventory's.
+	Advisories []*vuln.Advisory
 	// Logger receives the run's records (nil → discard).
 	Logger *slog.Logger
 }
@@ -181,6 +186,13 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		"damaged_captures", st.Damaged(), "findings", len(res.Findings), "seconds", time.Since(start).Seconds())
 
 	inv := inventory.Build(inventory.Options{Site: opts.Site, Declared: opts.Declared, Observed: res.Observation, Captures: names})
+	if len(opts.Advisories) > 0 {
+		vf := vuln.Findings(inv, opts.Advisories, opts.Site)
+		inv.Findings = append(inv.Findings, vf...)
+		log.Info(fmt.Sprintf("matched %s against %s: %s", nouns(uint64(len(inv.Assets)), "asset", "assets"),
+			nouns(uint64(len(opts.Advisories)), "advisory", "advisories"), nouns(uint64(len(vf)), "known vulnerability finding", "known vulnerability findings")),
+			"advisories", len(opts.Advisories), "findings", len(vf))
+	}
 	if opts.Sink != nil && opts.Findings {
 		var last time.Time
 		if st.LastTS != nil {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"harborwatch/export"
+	"harborwatch/finding"
+	"harborwatch/vuln"
 	"harborwatch/internal/tlsself"
 	"harborwatch/store"
 )
@@ -290,4 +292,23 @@ func waitSent(t *testing.T, x export.Exporter, n uint64) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("the exporter sent %d changes, want %d", x.Stats().Sent, n)
+}
+
+// TestAdvisories: a server with CSAF advisories stores the runs'
+// vulnerability.known findings like the others.
+func TestAdvisories(t *testing.T) {
+	advs, err := vuln.Load("../vuln/testdata/advisories")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, fs := loaded(t, func(c *Config) { c.Advisories = advs })
+	n := 0
+	for _, f := range fs {
+		if f.Rule == finding.RuleVulnKnown {
+			n++
+		}
+	}
+	if n == 0 {
+		t.Error("no vulnerability.known finding stored")
+	}
 }

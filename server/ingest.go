@@ -459,7 +459,7 @@ func (s *Server) runCapture(ctx context.Context, c store.Capture, lv *live) {
 	}
 	opts := analysis.Options{Site: model, Workers: s.cfg.Workers,
 		FlowMemory: s.cfg.FlowMemory, Sink: b, Events: s.cfg.StoreEvents != EventsNone,
-		KeepEvent: eventFilter(s.cfg.StoreEvents), Logger: log}
+		KeepEvent: eventFilter(s.cfg.StoreEvents), Advisories: s.cfg.Advisories, Logger: log}
 	if s.cfg.StoreEvents == EventsChanges {
 		opts.SkipEventOps = []string{event.OpRead}
 	}

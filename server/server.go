@@ -20,6 +20,7 @@ import (
 	"harborwatch/auth"
 	"harborwatch/export"
 	"harborwatch/store"
+	"harborwatch/vuln"
 )
 
 // Config configures a Server. Store and Data are required.
@@ -49,6 +50,9 @@ type Config struct {
 	Watch string
 	// WatchInterval is how often Watch is scanned (0 → 5 s).
 	WatchInterval time.Duration
+	// Advisories are matched against every run's inventory
+	// (vulnerability.known findings).
+	Advisories []*vuln.Advisory
 	// Exporters receive every finding change (new, seen again, state).
 	Exporters []export.Exporter
 	// Logger receives the server's records (nil → discard).

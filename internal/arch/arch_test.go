@@ -43,7 +43,7 @@ var allowed = map[string][]string{
 	"detect":            {"app", "event", "finding", "observe", "site"},
 	"pipeline":          {"app", "app/dns", "app/http", "app/remote", "app/tls", "app/xfer", "capture", "decode", "detect", "event", "flow", "ics/bacnet", "ics/dnp3", "ics/enip", "ics/iec104", "ics/modbus", "ics/opcua", "ics/s7", "site", "app/discovery", "app/ntp", "finding", "observe", "proto", "runstats"},
 	"report":            {"declared", "event", "finding", "inventory", "runstats", "internal/textsafe"},
-	"analysis":          {"capture", "declared", "event", "inventory", "oui", "pipeline", "report", "site", "supplier"},
+	"analysis":          {"capture", "declared", "event", "inventory", "oui", "pipeline", "report", "site", "supplier", "vuln"},
 	"internal/synth":    {"capture", "finding"},
 	"internal/yamlfile": {"gopkg.in/yaml.v3"},
 	"internal/textsafe": {},
@@ -63,7 +63,7 @@ var allowed = map[string][]string{
 	"store":             {"event", "finding"},
 	"export":            {"finding", "store"},
 	"store/":            {"event", "finding", "store", "github.com/jackc/pgx/v5/stdlib", "github.com/pressly/goose/v3", "github.com/pressly/goose/v3/lock", "modernc.org/sqlite"},
-	"server": {"analysis", "auth", "capture", "event", "export", "finding", "inventory", "pipeline", "runstats", "site", "store",
+	"server": {"analysis", "auth", "capture", "event", "vuln", "export", "finding", "inventory", "pipeline", "runstats", "site", "store",
 		"github.com/prometheus/client_golang/prometheus", "github.com/prometheus/client_golang/prometheus/collectors", "github.com/prometheus/client_golang/prometheus/promhttp"},
 }
 

@@ -20,6 +20,7 @@ import (
 	"harborwatch/pipeline"
 	"harborwatch/report"
 	"harborwatch/site"
+	"harborwatch/vuln"
 )
 
 type analyzeOptions struct {
@@ -35,13 +36,14 @@ type analyzeOptions struct {
 	flowMemory   string
 	cpuProfile   string
 	evidence     string
+	csaf         listFlag
 }
 
 func analyzeCommand() *command {
 	return &command{
 		name:  "analyze",
 		short: "analyze packet captures against the site model and report findings",
-		usage: "harborwatch analyze [--site FILE] [--format text|json] [--out FILE] [--events FILE] [--findings FILE] [--flows FILE] [--observations FILE] [--evidence DIR] [--fail-on SEVERITY] [--workers N] [--flow-memory SIZE] [--cpuprofile FILE] [--log-level LEVEL] [--log-format text|json] CAPTURE...",
+		usage: "harborwatch analyze [--site FILE] [--format text|json] [--out FILE] [--events FILE] [--findings FILE] [--flows FILE] [--observations FILE] [--evidence DIR] [--csaf FILE|DIR]... [--fail-on SEVERITY] [--workers N] [--flow-memory SIZE] [--cpuprofile FILE] [--log-level LEVEL] [--log-format text|json] CAPTURE...",
 		long: `
 Reads pcap and pcapng captures of the port's OT networks (several files are one
 timeline, merged by time), follows every flow, identifies the applications and
@@ -147,6 +149,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.flowMemory, "flow-memory", envOr(e, "HARBORWATCH_FLOW_MEMORY", "256MiB"), "`SIZE` memory budget of the run (e.g. 64MiB, 1GiB): flow tables, TCP reassembly, host tables; what does not fit is dropped and counted")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the analysis to `FILE` (go tool pprof)")
 	logOpts := logFlags(fs, e)
+	fs.Var(&o.csaf, "csaf", "match the assets against the CSAF 2.0 advisories in `FILE|DIR` (repeatable): known vulnerabilities become vulnerability.known findings")
 	fs.StringVar(&o.evidence, "evidence", "", "write each finding's evidence packets to `DIR`/<finding id>.pcap (created if missing) and name the captures by SHA-256")
 	files, err := parseCommand(e, c, fs, args)
 	if err != nil {
@@ -221,6 +224,11 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	}
 	defer out.close()
 	aopts := analysis.Options{Site: st, Workers: o.workers, FlowMemory: mem}
+	if len(o.csaf) > 0 {
+		if aopts.Advisories, err = vuln.Load(o.csaf...); err != nil {
+			return usagef("analyze: --csaf: %v", err)
+		}
+	}
 	out.options(&aopts, files)
 	res, err := analyzeFiles(ctx, e, files, aopts, ev.captureSums())
 	// A stopped run (SIGINT, SIGTERM) still has its report: what was read,

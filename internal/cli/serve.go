@@ -18,6 +18,7 @@ import (
 	"harborwatch/server"
 	"harborwatch/store"
 	"harborwatch/store/sqlstore"
+	"harborwatch/vuln"
 	"harborwatch/web"
 )
 
@@ -53,6 +54,7 @@ type serveOptions struct {
 	insecure                                                                                        bool
 	workers                                                                                         int
 	exports                                                                                         multiFlag
+	csaf                                                                                            listFlag
 }
 
 // multiFlag is a flag given several times.
@@ -65,7 +67,7 @@ func serveCommand() *command {
 	return &command{
 		name:  "serve",
 		short: "run the server: store, REST API, capture ingest, audit log",
-		usage: "harborwatch serve [--data DIR] [--db postgres://…] [--addr HOST:PORT] [--tls-cert FILE --tls-key FILE] [--insecure-http] [--watch DIR] [--export SPEC]… [--export-ca FILE] [--store-events all|changes|none] [--retain-events D] [--max-upload SIZE] [--metrics-addr HOST:PORT] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
+		usage: "harborwatch serve [--data DIR] [--db postgres://…] [--addr HOST:PORT] [--tls-cert FILE --tls-key FILE] [--insecure-http] [--watch DIR] [--export SPEC]… [--export-ca FILE] [--store-events all|changes|none] [--csaf FILE|DIR]... [--retain-events D] [--max-upload SIZE] [--metrics-addr HOST:PORT] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
 		long: `
 Runs harborwatch as a server that remembers — with its web console at the
 same address (log in as a user made with 'harborwatch user add'): sites (their site.yaml),
@@ -118,6 +120,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.Var(&o.exports, "export", "send finding changes to `SPEC`: syslog://HOST:PORT, syslog+tls://HOST:PORT or file:PATH (repeatable)")
 	fs.StringVar(&o.exportCA, "export-ca", "", "verify syslog+tls export servers with the CA certificates in `FILE` (PEM) instead of the system's")
 	fs.StringVar(&o.storeEvents, "store-events", envOr(e, "HARBORWATCH_STORE_EVENTS", server.EventsChanges), "which protocol events to keep: `WHICH` all, changes (all but reads: polling is most of an ICS network's events; they are counted) or none")
+	fs.Var(&o.csaf, "csaf", "match every run's assets against the CSAF 2.0 advisories in `FILE|DIR` (repeatable; read at start)")
 	fs.StringVar(&o.retain, "retain-events", envOr(e, "HARBORWATCH_RETAIN_EVENTS", ""), "delete events older than `D` of packet time (e.g. 30d, 12w; default: keep)")
 	fs.StringVar(&o.maxUpload, "max-upload", "16GiB", "refuse uploads larger than `SIZE` with 413")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "also serve /metrics without a token on `HOST:PORT` (loopback only)")
@@ -168,6 +171,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	log := e.logger()
+	var advs []*vuln.Advisory
+	if len(o.csaf) > 0 {
+		if advs, err = vuln.Load(o.csaf...); err != nil {
+			return usagef("serve: --csaf: %v", err)
+		}
+		log.Info(fmt.Sprintf("loaded %d CSAF advisories", len(advs)))
+	}
 	var exps []export.Exporter
 	defer func() {
 		for _, x := range exps {
@@ -218,7 +228,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return usagef("serve: %s: want all, changes or none", given(e, fs, "store-events", o.storeEvents))
 	}
 	srv, err := server.New(server.Config{Store: st, Data: d.data, MaxUpload: maxUpload, Workers: o.workers, FlowMemory: flowMem,
-		StoreEvents: o.storeEvents, RetainEvents: retain, Watch: o.watch, Exporters: exps, Logger: log, TLS: tc != nil})
+		StoreEvents: o.storeEvents, RetainEvents: retain, Watch: o.watch, Exporters: exps, Logger: log, TLS: tc != nil, Advisories: advs})
 	if err != nil {
 		return err
 	}

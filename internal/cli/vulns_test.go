@@ -145,3 +145,37 @@ func TestVulnsBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyzeCSAF: analyze --csaf adds vulnerability.known findings for
+// the example's assets that the shared advisories list, to the report.
+func TestAnalyzeCSAF(t *testing.T) {
+	r := runCLI(t, nil, "analyze", "--site", "../../examples/terminal/site.yaml", "--csaf", "../../vuln/testdata/advisories",
+		"--format", "json", "../../examples/terminal/terminal.pcap")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var doc struct {
+		Findings []struct {
+			Rule   string `json:"rule"`
+			Src    struct{ Asset string }
+			Detail map[string]any `json:"detail"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, f := range doc.Findings {
+		if f.Rule == "vulnerability.known" {
+			got[f.Src.Asset] = true
+		}
+	}
+	for _, want := range []string{"sts01-plc1", "sts02-plc1"} {
+		if !got[want] {
+			t.Errorf("no vulnerability.known finding for %s (got %v)", want, got)
+		}
+	}
+	if r := runCLI(t, nil, "analyze", "--csaf", "../../examples/terminal/site.yaml", "../../examples/terminal/terminal.pcap"); r.code != ExitUsage {
+		t.Errorf("--csaf with a file that is not CSAF: exit %d", r.code)
+	}
+}
