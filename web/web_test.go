@@ -451,3 +451,26 @@ func TestHostileNames(t *testing.T) {
 		t.Error("no page shows the hostile names at all (escaped): the test proves nothing")
 	}
 }
+
+// TestSiteEdit: an admin edits site.yaml in the console; a bad model is
+// refused with site check's line:column problems and nothing is saved.
+func TestSiteEdit(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	csrf := b.login("admin1")
+	bad := "version: 1\nzones:\n  - id: a\n    kind: business\n    cidrs: [10.0.0.0/33]\n"
+	code, body := b.post("/admin/sites/t3", url.Values{"csrf": {csrf}, "yaml": {bad}})
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "line 5, column") || !strings.Contains(body, "10.0.0.0/33") {
+		t.Fatalf("a bad site model: %d\n%.3000s", code, body)
+	}
+	if s, _ := e.st.Site(context.Background(), "t3"); strings.Contains(s.YAML, "10.0.0.0/33") {
+		t.Error("the bad model was saved")
+	}
+	good := string(readFile(t, exampleSite)) + "\n# edited in the console\n"
+	if code, loc := b.post("/admin/sites/t3", url.Values{"csrf": {csrf}, "yaml": {good}}); code != http.StatusSeeOther {
+		t.Fatalf("a good site model: %d %s", code, loc)
+	}
+	if s, _ := e.st.Site(context.Background(), "t3"); !strings.Contains(s.YAML, "edited in the console") || s.By != "user:admin1" {
+		t.Errorf("the site was not saved by admin1: by %q", s.By)
+	}
+}
