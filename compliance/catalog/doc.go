@@ -12,8 +12,15 @@
 //	    title: Segment cranes from other port networks
 //	    source: msci                   # msci, uscg or marsec
 //	    summary: …                     # our reading, never the source's text
-//	    citation: {document: …, paragraph: …, date: 2026-10-21, date_kind: expires, url: "https://…"}
-//	    evidence: {observed: rules, what: …}
+//	    citation:
+//	      document: MSCI Advisory 2026-007
+//	      paragraph: …
+//	      date: 2026-10-21             # YYYY-MM-DD
+//	      date_kind: expires           # published, effective, issued, due or expires
+//	      url: https://www.maritime.dot.gov/msci/
+//	    evidence:
+//	      observed: rules              # rules, inventory, integrity, coverage or attest
+//	      what: …
 //	    how: …
 //	    rules: [segmentation.cross-zone, …]   # optional; must match the rule table
 //	    attest_only: false             # true (and required) for marsec
