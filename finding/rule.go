@@ -40,9 +40,9 @@ const (
 type Rule struct {
 	ID    string
 	Title string // the title of a finding that has no more specific one
-	// Controls are ids of the project's control catalog: MSCI-* for the
-	// maritime advisory's crane mitigations, USCG-* for 33 CFR 101.650
-	// measures.
+	// Controls are ids of the project's control catalog
+	// (compliance/catalog/controls.yaml): MSCI-* for the maritime
+	// advisory's crane mitigations, USCG-* for 33 CFR 101.650 measures.
 	Controls []string
 	// Techniques are MITRE ATT&CK for ICS technique ids (T0xxx): what an
 	// adversary may be doing when the rule fires. Empty when none fits (a
