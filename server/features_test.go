@@ -15,9 +15,9 @@ import (
 
 	"harborwatch/export"
 	"harborwatch/finding"
-	"harborwatch/vuln"
 	"harborwatch/internal/tlsself"
 	"harborwatch/store"
+	"harborwatch/vuln"
 )
 
 // loaded is a server with the example site and capture analyzed.
