@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"harborwatch/compliance/catalog"
 	"harborwatch/finding"
 	"harborwatch/inventory"
 	"harborwatch/runstats"
@@ -813,5 +814,41 @@ func (c *Console) asset(w http.ResponseWriter, r *http.Request, p *server.Princi
 	pg := c.base(r, p, "Asset "+id, "assets")
 	pg.Data = map[string]any{"A": all[i], "Changes": changes}
 	c.render(w, http.StatusOK, "asset", pg)
+	return nil
+}
+
+// controls lists the control catalog: what each control id a finding
+// cites means, where it comes from and how to satisfy it, with the open
+// findings that bear on it.
+func (c *Console) controls(w http.ResponseWriter, r *http.Request, p *server.Principal) error {
+	cat, err := catalog.Load()
+	if err != nil {
+		return err
+	}
+	counts, err := c.st.FindingCounts(r.Context(), "", c.srv.Now())
+	if err != nil {
+		return err
+	}
+	open := map[string]int{} // rule → open findings
+	for _, fc := range counts {
+		if fc.State == store.Open {
+			open[fc.Rule] += fc.N
+		}
+	}
+	type row struct {
+		catalog.Control
+		Open int
+	}
+	var rows []row
+	for _, ct := range cat.Controls() {
+		n := 0
+		for _, rl := range ct.Rules {
+			n += open[rl]
+		}
+		rows = append(rows, row{ct, n})
+	}
+	pg := c.base(r, p, "Controls", "controls")
+	pg.Data = rows
+	c.render(w, http.StatusOK, "controls", pg)
 	return nil
 }

@@ -32,6 +32,7 @@ func (c *Console) routes() {
 	m.Handle("GET /zones", c.get(store.Viewer, c.zones))
 	m.Handle("GET /zones/drawing.svg", c.get(store.Viewer, c.zonesSVG))
 	m.Handle("GET /events", c.get(store.Viewer, c.events))
+	m.Handle("GET /controls", c.get(store.Viewer, c.controls))
 	m.Handle("GET /captures", c.get(store.Viewer, c.captures))
 	m.Handle("GET /admin", c.get(store.Admin, c.admin))
 	m.Handle("POST /admin/users", c.post(store.Admin, c.addUser))
@@ -50,7 +51,7 @@ func (c *Console) Routes() []string {
 		"GET /findings/{site}/{id}", "POST /findings/{site}/{id}/state", "GET /findings/{site}/{id}/authorize",
 		"POST /findings/{site}/{id}/authorize", "GET /findings/{site}/{id}/evidence/{capture}", "GET /suppressions",
 		"POST /suppressions/{id}/delete", "GET /assets", "GET /assets/export", "GET /assets/{site}/{id}", "GET /cranes", "GET /zones",
-		"GET /zones/drawing.svg", "GET /events", "GET /captures", "GET /admin", "POST /admin/users", "POST /admin/tokens",
+		"GET /zones/drawing.svg", "GET /events", "GET /controls", "GET /captures", "GET /admin", "POST /admin/users", "POST /admin/tokens",
 		"POST /admin/tokens/{id}/revoke", "GET /admin/sites/{site}", "POST /admin/sites/{site}", "GET /admin/audit"}
 }
 
