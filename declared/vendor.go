@@ -17,7 +17,7 @@ var propAliases = map[string]string{
 	"ipv4address": "ip", "ipv6address": "ip",
 	"mac": "mac", "macs": "mac", "macaddress": "mac", "macaddresses": "mac", "macaddr": "mac", "hwaddress": "mac",
 	"ethernetaddress": "mac",
-	"hostname": "hostname", "host": "hostname", "dnsname": "hostname", "fqdn": "hostname",
+	"hostname":        "hostname", "host": "hostname", "dnsname": "hostname", "fqdn": "hostname",
 	"firmware": "firmware", "firmwareversion": "firmware", "fwversion": "firmware", "fw": "firmware",
 	"serial": "serial", "serialnumber": "serial", "serialno": "serial", "sn": "serial",
 	"model": "model", "modelnumber": "model", "modelname": "model",
@@ -25,7 +25,7 @@ var propAliases = map[string]string{
 	"zone": "zone", "networkzone": "zone", "securityzone": "zone",
 	"vlan": "vlan", "vlanid": "vlan",
 	"criticality": "criticality",
-	"origin": "origin", "countryoforigin": "origin",
+	"origin":      "origin", "countryoforigin": "origin",
 	"notes": "notes", "note": "notes", "comment": "notes",
 	"vendor": "vendor", "manufacturer": "vendor",
 	"crane": "crane", "unit": "crane",
@@ -57,7 +57,7 @@ func propKey(name string) (harborwatch bool, field string) {
 // craneWord finds a crane designation or the word crane in a name: "STS-07",
 // "RTG 12", "Ship-to-Shore Crane".
 var (
-	craneWord = regexp.MustCompile(`(?i)\b(crane|gantry|ship-to-shore|STS|RTG|RMG|ASC|QC)\b`)
+	craneWord  = regexp.MustCompile(`(?i)\b(crane|gantry|ship-to-shore|STS|RTG|RMG|ASC|QC)\b`)
 	craneDesig = regexp.MustCompile(`\b(STS|RTG|RMG|ASC|QC)[- ]?[0-9]{1,4}[A-Z]?\b`)
 )
 
