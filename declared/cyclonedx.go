@@ -19,8 +19,10 @@ import (
 // ReadCycloneDX reads a CycloneDX BOM (docs/formats/inventory-cyclonedx.md)
 // in JSON or XML, told apart by the first byte that is not white space.
 // The subject of the BOM (metadata.component) is a Crane when it has the
-// property harborwatch:crane; every component, nested ones too, is an
-// Asset. A component that cannot be decoded is reported and skipped (its
+// property harborwatch:crane, a crane or unit property of another
+// namespace, or a device type and a name that says crane (STS-07); every
+// other component, nested ones too, is an Asset, but an assembly of devices
+// named as a crane is a Crane. A component that cannot be decoded is reported and skipped (its
 // own components are kept); a bad harborwatch property value is reported
 // and dropped, and the component kept.
 func ReadCycloneDX(name string, r io.Reader) Result {
