@@ -583,7 +583,7 @@ func (c *collector) bomCrane(meta *cdx.Metadata, s *bomComp, id, how string) (Cr
 		case p.Name == propCrane && how == "":
 			cr.ID = first(v, strings.TrimSpace(comp.BOMRef), cr.Name)
 			why = checkID(cr.ID)
-		case f == "crane" && !hw && how != "" && !seen[f]:
+		case f == "crane" && !hw && strings.HasPrefix(how, "by its property") && !seen[f]:
 			// the id craneOf took
 		case f == "model" && !seen[f]:
 			cr.Model, why = v, checkText(v)

@@ -156,6 +156,20 @@ func TestVendorShapes(t *testing.T) {
 			assets: []asset{{"a", "", "", ""}, {"b", "", "", ""}},
 		},
 		{
+			name: "xml: crane subject and vendor properties",
+			in: `<bom xmlns="http://cyclonedx.org/schema/bom/1.6"><metadata><component type="device"><name>QC 3</name>` +
+				`<properties><property name="acme:unit">QC-3</property></properties></component></metadata>` +
+				`<components><component type="device" bom-ref="plc"><name>PLC</name><cpe>cpe:2.3:h:siemens:s7-1500:-</cpe>` +
+				`<properties><property name="acme:ipAddress">10.0.3.5</property><property name="acme:slot">2</property></properties>` +
+				`</component></components></bom>`,
+			cranes: []string{"QC-3"},
+			notices: []string{
+				`t:1:60: component "QC 3" (metadata.component): read as crane "QC-3" by its property acme:unit (the property harborwatch:crane makes it explicit)`,
+				`t:1:360: component "plc" (components[0]): unknown property "acme:slot": not read`,
+			},
+			assets: []asset{{"plc", "QC-3", "QC-3", "siemens"}},
+		},
+		{
 			name: "supplier is the vendor only when nothing names the maker",
 			in: head + `"components": [{"type": "device", "name": "a", "supplier": {"name": "ZPMC"}, "cpe": "cpe:/h:hikvision:ds-2cd2143g2-i"},
 			 {"type": "device", "name": "b", "supplier": {"name": "ZPMC"}}]}`,
