@@ -19,8 +19,10 @@ import (
 // ReadCycloneDX reads a CycloneDX BOM (docs/formats/inventory-cyclonedx.md)
 // in JSON or XML, told apart by the first byte that is not white space.
 // The subject of the BOM (metadata.component) is a Crane when it has the
-// property harborwatch:crane; every component, nested ones too, is an
-// Asset. A component that cannot be decoded is reported and skipped (its
+// property harborwatch:crane, a crane or unit property of another
+// namespace, or a device type and a name that says crane (STS-07); every
+// other component, nested ones too, is an Asset, but an assembly of devices
+// named as a crane is a Crane. A component that cannot be decoded is reported and skipped (its
 // own components are kept); a bad harborwatch property value is reported
 // and dropped, and the component kept.
 func ReadCycloneDX(name string, r io.Reader) Result {
@@ -488,8 +490,9 @@ func (c *collector) bomAssets(b *bom, rootOff int) {
 	parent, crane := "", ""
 	top := b.comps
 	if s := b.subject; s != nil {
-		if s.err == "" && hasProp(&s.comp, propCrane) {
-			if cr, ok := c.bomCrane(b.meta, s); ok {
+		id, how := craneOf(s, true)
+		if s.err == "" && (hasProp(&s.comp, propCrane) || how != "") {
+			if cr, ok := c.bomCrane(b.meta, s, id, how); ok {
 				parent, crane = cr.ID, cr.ID
 			}
 			// The crane's own components are top-level components.
@@ -504,6 +507,35 @@ func (c *collector) bomAssets(b *bom, rootOff int) {
 	}
 }
 
+// craneOf tells whether a component is a crane without the property
+// harborwatch:crane, and returns its id and how that was told. The subject
+// of a BOM is a crane when it has a property crane or unit in any other
+// namespace (its value the id), or when its type is device (or machine,
+// assembly, equipment, none) and its name says crane, STS, RTG, …; any
+// other component is a crane (a unit) when its type and name say so and it
+// has devices among its components. The id is then the crane designation
+// in the name ("STS-07"), else the bom-ref, else the name.
+func craneOf(bc *bomComp, subject bool) (id, how string) {
+	if bc.err != "" {
+		return "", ""
+	}
+	comp := &bc.comp
+	if subject {
+		for _, p := range props(comp) {
+			if hw, f := propKey(p.Name); !hw && f == "crane" {
+				return first(p.Value, comp.BOMRef, comp.Name), fmt.Sprintf("by its property %s", clip(p.Name))
+			}
+		}
+	}
+	if !looksLikeCrane(string(comp.Type), comp.Name) || hasProp(comp, propCrane) {
+		return "", ""
+	}
+	if !subject && !slices.ContainsFunc(bc.kids, func(k *bomComp) bool { return k.comp.Type == cdx.ComponentTypeDevice }) {
+		return "", ""
+	}
+	return first(craneIDFromName(comp.Name), comp.BOMRef, comp.Name), "by its type and name"
+}
+
 func hasProp(comp *cdx.Component, name string) bool {
 	if comp.Properties == nil {
 		return false
@@ -516,8 +548,10 @@ func hasProp(comp *cdx.Component, name string) bool {
 	return false
 }
 
-// bomCrane reads the subject of a BOM that is a crane.
-func (c *collector) bomCrane(meta *cdx.Metadata, s *bomComp) (Crane, bool) {
+// bomCrane reads a component that is a crane: the subject of a BOM with
+// harborwatch:crane (how is ""), or a component craneOf tells is one, with
+// the id it gave. meta is the BOM's metadata for the subject, else nil.
+func (c *collector) bomCrane(meta *cdx.Metadata, s *bomComp, id, how string) (Crane, bool) {
 	comp := &s.comp
 	ctx := c.compCtx(s, "")
 	cr := Crane{Source: c.where(s.off, true)}
@@ -529,25 +563,39 @@ func (c *collector) bomCrane(meta *cdx.Metadata, s *bomComp) (Crane, bool) {
 		orgName(comp.Supplier), orgName(m.Supplier), comp.Author, firstAuthor(comp.Authors), comp.Publisher)
 	cr.Supplier = first(orgName(comp.Supplier), orgName(m.Supplier))
 	cr.Name = strings.TrimSpace(comp.Name)
+	because := "it has harborwatch:crane"
+	if how != "" {
+		because = "it is read as the crane"
+		cr.ID = strings.TrimSpace(id)
+		if why := checkID(cr.ID); why != "" {
+			c.problem(c.at(s.off, "%scrane id: %s", ctx, why))
+			return Crane{}, false
+		}
+		c.notice(c.at(s.off, "%sread as crane %q %s (the property harborwatch:crane makes it explicit)", ctx, clip(cr.ID), how))
+	}
+	seen := map[string]bool{}
 	for i, p := range props(comp) {
 		off := s.propOff(i)
 		v := strings.TrimSpace(p.Value)
+		hw, f := propKey(p.Name)
 		why := ""
-		switch p.Name {
-		case propCrane:
+		switch {
+		case p.Name == propCrane && how == "":
 			cr.ID = first(v, strings.TrimSpace(comp.BOMRef), cr.Name)
 			why = checkID(cr.ID)
-		case propPrefix + "model":
+		case f == "crane" && !hw && strings.HasPrefix(how, "by its property") && !seen[f]:
+			// the id craneOf took
+		case f == "model" && !seen[f]:
 			cr.Model, why = v, checkText(v)
-		case propPrefix + "origin":
+		case f == "origin" && !seen[f]:
 			if v != "" {
 				cr.Origin, why = parseOrigin(v)
 			}
 		default:
-			if strings.HasPrefix(p.Name, propPrefix) {
-				c.notice(c.at(off, "%sproperty %q is not read on the crane (it has harborwatch:crane)", ctx, clip(p.Name)))
-			}
+			c.notice(c.at(off, "%sproperty %q is not read on the crane (%s)", ctx, clip(p.Name), because))
+			continue
 		}
+		seen[f] = true
 		if why != "" {
 			c.problem(c.at(off, "%s%s: %s", ctx, p.Name, why))
 			if p.Name == propCrane {
@@ -625,6 +673,17 @@ func (c *collector) compCtx(bc *bomComp, id string) string {
 // A component that is skipped hands its components to its own parent. It
 // returns the asset's ID and whether it was kept.
 func (c *collector) walk(bc *bomComp, parent, crane string) (string, bool) {
+	if crane == "" {
+		// A unit among the components: a crane, and its parts on it.
+		if id, how := craneOf(bc, false); how != "" {
+			if cr, ok := c.bomCrane(nil, bc, id, how); ok {
+				for _, k := range bc.kids {
+					c.walk(k, cr.ID, cr.ID)
+				}
+				return cr.ID, true
+			}
+		}
+	}
 	id, kept := c.bomAsset(bc, parent, crane)
 	if !kept {
 		id = parent
@@ -674,14 +733,13 @@ func (c *collector) bomAsset(bc *bomComp, parent, crane string) (string, bool) {
 		return "", false
 	}
 	ctx = c.compCtx(bc, a.ID)
-	a.Vendor = first(a.Manufacturer, a.Supplier, a.Publisher, comp.Author, firstAuthor(comp.Authors))
 	for _, f := range []struct {
 		name string
 		v    *string
 	}{
 		{"name", &a.Name}, {"version", &a.Version}, {"manufacturer", &a.Manufacturer}, {"supplier", &a.Supplier},
 		{"publisher", &a.Publisher}, {"group", &a.Group}, {"purl", &a.PURL}, {"cpe", &a.CPE},
-		{"description", &a.Description}, {"vendor", &a.Vendor},
+		{"description", &a.Description},
 	} {
 		if why := checkText(*f.v); why != "" {
 			c.problem(c.at(bc.off, "%s%s: %s; value dropped", ctx, f.name, why))
@@ -698,6 +756,14 @@ func (c *collector) bomAsset(bc *bomComp, parent, crane string) (string, bool) {
 	model := c.bomProps(bc, &a, ctx)
 	if a.Model == "" && model {
 		a.Model = a.Name
+	}
+	// The maker comes first, then what a CPE or purl says, and the
+	// supplier, who may have only sold it, last.
+	a.Vendor = first(a.Manufacturer, a.Vendor, a.Publisher, comp.Author, firstAuthor(comp.Authors),
+		c.bomProduct(bc, &a, ctx), a.Supplier)
+	if why := checkText(a.Vendor); why != "" {
+		c.problem(c.at(bc.off, "%svendor: %s; value dropped", ctx, why))
+		a.Vendor = ""
 	}
 	if a.Firmware == "" {
 		for _, k := range bc.kids {
@@ -719,58 +785,52 @@ func (c *collector) bomAsset(bc *bomComp, parent, crane string) (string, bool) {
 	return a.ID, true
 }
 
-// bomProps reads the harborwatch properties of a component into a. It
-// reports whether the component is hardware with no harborwatch:model, whose
-// name then stands for its model.
+// bomProps reads the properties of a component into a: the harborwatch
+// ones by their names, any other namespace's by the common names of
+// propAliases; the harborwatch ones are read first, so that they win. An
+// unknown property is a notice. It reports whether the component is
+// hardware with no model property, whose name then stands for its model.
 func (c *collector) bomProps(bc *bomComp, a *Asset, ctx string) bool {
-	seen := map[string]int{}
-	for i, p := range props(&bc.comp) {
-		name, ok := strings.CutPrefix(p.Name, propPrefix)
-		if !ok {
-			continue // other namespaces' properties are the BOM's own business
+	type seenAt struct {
+		off int
+		v   string
+	}
+	seen := map[string]seenAt{}
+	ps := props(&bc.comp)
+	order := make([]int, 0, len(ps))
+	for pass := range 2 {
+		for i, p := range ps {
+			if hw := strings.HasPrefix(p.Name, propPrefix); hw == (pass == 0) {
+				order = append(order, i)
+			}
 		}
+	}
+	for _, i := range order {
+		p := ps[i]
 		off := bc.propOff(i)
-		if !slices.Contains(propNames, name) {
-			c.notice(c.at(off, "%sunknown property %q%s: ignored", ctx, clip(p.Name), suggestKey(name, propNames)))
+		hw, name := propKey(p.Name)
+		if name == "" {
+			if hw {
+				local := strings.TrimPrefix(p.Name, propPrefix)
+				c.notice(c.at(off, "%sunknown property %q%s: ignored", ctx, clip(p.Name), suggestKey(local, propNames)))
+			} else {
+				c.notice(c.at(off, "%sunknown property %q: not read", ctx, clip(p.Name)))
+			}
 			continue
 		}
 		v := strings.TrimSpace(p.Value)
 		var whys []string
-		if j, dup := seen[name]; dup && name != "ip" && name != "mac" {
-			line, col := c.t.pos(j)
+		if first, dup := seen[name]; dup && name != "ip" && name != "mac" {
+			if first.v == v {
+				continue // the same value under another name
+			}
+			line, col := c.t.pos(first.off)
 			whys = []string{fmt.Sprintf("given again (first at %d:%d)", line, col)}
 		} else if why := checkText(v); why != "" {
 			whys = []string{why}
 		} else {
-			seen[name] = off
-			switch name {
-			case "ip":
-				whys = a.addIPs(splitValues(v))
-			case "mac":
-				whys = a.addMACs(splitValues(v))
-			case "criticality":
-				if v != "" {
-					var why string
-					if a.Criticality, why = parseCriticality(v); why != "" {
-						whys = []string{why}
-					}
-				}
-			case "origin":
-				if v != "" {
-					var why string
-					if a.Origin, why = parseOrigin(v); why != "" {
-						whys = []string{why}
-					}
-				}
-			case "crane":
-				if why := checkID(v); why != "" {
-					whys = []string{why}
-				} else {
-					a.Crane = v
-				}
-			default:
-				*a.text(name) = v
-			}
+			seen[name] = seenAt{off, v}
+			whys = c.setProp(a, name, v, hw)
 		}
 		for _, why := range whys {
 			c.problem(c.at(off, "%sproperty %s: %s; value dropped", ctx, p.Name, why))
@@ -778,6 +838,95 @@ func (c *collector) bomProps(bc *bomComp, a *Asset, ctx string) bool {
 	}
 	_, hasModel := seen["model"]
 	return !hasModel && (a.Type == string(cdx.ComponentTypeDevice))
+}
+
+// setProp sets the field name of a to the value v of a property; it returns
+// why a value is dropped. Addresses given under several names are read once.
+func (c *collector) setProp(a *Asset, name, v string, hw bool) []string {
+	var why string
+	switch name {
+	case "ip":
+		if hw {
+			return a.addIPs(splitValues(v))
+		}
+		return a.addIPs(slices.DeleteFunc(splitValues(v), func(s string) bool {
+			ip, w := site.ParseAddr(s)
+			return w == "" && containsAddr(a.IPs, ip)
+		}))
+	case "mac":
+		if hw {
+			return a.addMACs(splitValues(v))
+		}
+		return a.addMACs(slices.DeleteFunc(splitValues(v), func(s string) bool {
+			m, w := site.ParseMAC(s)
+			return w == "" && containsMAC(a.MACs, m)
+		}))
+	case "criticality":
+		if v != "" {
+			a.Criticality, why = parseCriticality(v)
+		}
+	case "origin":
+		if v != "" {
+			a.Origin, why = parseOrigin(v)
+		}
+	case "crane":
+		if why = checkID(v); why == "" {
+			a.Crane = v
+		}
+	case "vlan":
+		if v != "" {
+			a.VLAN, why = parseVLAN(v)
+		}
+	case "hostname":
+		a.Hostname = v
+	default:
+		*a.text(name) = v
+	}
+	if why != "" {
+		return []string{why}
+	}
+	return nil
+}
+
+// bomProduct fills what a component's CPE, else its package URL, says of
+// it — vendor, model (of hardware), version, firmware (of a device with an
+// operating-system CPE) — where the component does not say it itself, and
+// returns the vendor it names. A CPE or purl that cannot be read is a
+// notice.
+func (c *collector) bomProduct(bc *bomComp, a *Asset, ctx string) string {
+	var p product
+	switch {
+	case a.CPE != "":
+		var ok bool
+		if p, ok = parseCPE(a.CPE); !ok {
+			c.notice(c.at(bc.off, "%scpe %q is not a CPE 2.3 or 2.2 name: not read", ctx, clip(a.CPE)))
+			return ""
+		}
+	case a.PURL != "":
+		var ok bool
+		if p, ok = parsePURL(a.PURL); !ok {
+			c.notice(c.at(bc.off, "%spurl %q is not a package URL: not read", ctx, clip(a.PURL)))
+			return ""
+		}
+	default:
+		return ""
+	}
+	switch {
+	case p.part == 'o' && a.Type == string(cdx.ComponentTypeDevice):
+		if a.Firmware == "" {
+			a.Firmware = p.version
+		}
+	case p.part == 'h':
+		if a.Model == "" {
+			a.Model = p.product
+		}
+		fallthrough
+	default:
+		if a.Version == "" {
+			a.Version = p.version
+		}
+	}
+	return p.vendor
 }
 
 // dropConflicts removes from a the addresses and MACs other assets already

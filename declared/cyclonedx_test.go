@@ -211,6 +211,7 @@ func TestReadCycloneDXBad(t *testing.T) {
 				`testdata/bom-props.cdx.json:1:1: services: 1 not read (only components become assets)`,
 				`testdata/bom-props.cdx.json:9:72: component "RTG-07" (metadata.component): property "harborwatch:ip" is not read on the crane (it has harborwatch:crane)`,
 				`testdata/bom-props.cdx.json:21:9: component "rtg07-plc" (components[0]): unknown property "harborwatch:zone " (did you mean "zone"?): ignored`,
+				`testdata/bom-props.cdx.json:22:9: component "rtg07-plc" (components[0]): unknown property "vendor:internal-id": not read`,
 			},
 			// the gateway cannot be decoded; its modem is kept, under the crane
 			assets: []asset{{"rtg07-plc", "RTG-07"}, {"rtg07-gw-modem", "RTG-07"}, {"rtg07-sensor", "RTG-07"}},

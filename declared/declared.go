@@ -54,6 +54,8 @@ type Asset struct {
 	CPE          string
 	Description  string
 	Parent       string // ID of the containing component, or of the crane for top-level components
+	Hostname     string // a hostname property
+	VLAN         string // a vlan property: an 802.1Q id, 1 to 4094, in decimal
 }
 
 // Crane is a crane (or other equipment group) declared in a JSON list or

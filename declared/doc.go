@@ -16,9 +16,14 @@
 // or component with a problem is reported as a Problem with its
 // file:line:col and skipped, every good one is kept, and a file that cannot
 // be parsed at all yields one Problem at the syntax error. Unknown columns,
-// keys and harborwatch properties are reported as Notices. In a BOM a bad
-// harborwatch property drops only that value; a component that cannot be
-// decoded is skipped and its own components kept (see the format doc).
+// keys and BOM properties are reported as Notices. In a BOM a bad property
+// value drops only that value; a component that cannot be decoded is
+// skipped and its own components kept (see the format doc). BOMs written
+// by crane makers are read as they come: properties of any namespace by
+// their common names (ipAddress, mac_address, firmwareVersion, …), the
+// crane recognised by its type and name or a crane/unit property, nested
+// assemblies as parents, and CPEs and package URLs for vendor, model and
+// version.
 //
 // Input is treated as hostile: files are read up to 16 MiB, rows and
 // components up to 100,000, JSON and XML nesting up to 64 levels and

@@ -342,3 +342,28 @@ func TestInventoryPlurals(t *testing.T) {
 		t.Errorf("cranes: %q", r.stdout)
 	}
 }
+
+// TestInventoryVendorBOM: a crane maker's BOM without harborwatch
+// properties is one crane with all its devices.
+func TestInventoryVendorBOM(t *testing.T) {
+	const bom = "../../declared/testdata/bom-zpmc-sts07.cdx.json"
+	r := runCLI(t, nil, "inventory", "cranes", "--bom", bom, "--format", "json")
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	var doc struct {
+		Summary struct {
+			Cranes int `json:"cranes"`
+		} `json:"summary"`
+		Cranes []struct {
+			ID     string   `json:"id"`
+			Assets []string `json:"assets"`
+		} `json:"cranes"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Summary.Cranes != 1 || len(doc.Cranes) != 1 || doc.Cranes[0].ID != "STS-07" || len(doc.Cranes[0].Assets) != 7 {
+		t.Fatalf("want 1 crane STS-07 with 7 assets: %+v", doc)
+	}
+}
