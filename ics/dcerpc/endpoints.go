@@ -116,9 +116,39 @@ func parseBinding(s []byte) (Endpoint, bool) {
 	if k < 1 || s[k] != '[' || port == 0 || port > 65535 || k == len(s)-2 {
 		return Endpoint{}, false
 	}
-	e := Endpoint{Port: uint16(port)}
-	if ip, err := netip.ParseAddr(string(s[:k])); err == nil {
-		e.Addr = ip.Unmap()
-	}
+	e := Endpoint{Port: uint16(port), Addr: parseIP(s[:k])}
 	return e, true
+}
+
+// parseIP reads a dotted-quad IPv4 address without allocating, an IPv6
+// address through netip (which allocates); anything else (a host name)
+// is the invalid Addr.
+func parseIP(s []byte) netip.Addr {
+	var ip [4]byte
+	k, v, digits := 0, 0, 0
+	for _, c := range s {
+		switch {
+		case c >= '0' && c <= '9' && digits < 3:
+			v = v*10 + int(c-'0')
+			digits++
+		case c == '.' && digits > 0 && k < 3:
+			if v > 255 {
+				return netip.Addr{}
+			}
+			ip[k], k, v, digits = byte(v), k+1, 0, 0
+		case c == ':':
+			a, err := netip.ParseAddr(string(s))
+			if err != nil {
+				return netip.Addr{}
+			}
+			return a.Unmap()
+		default:
+			return netip.Addr{}
+		}
+	}
+	if k != 3 || digits == 0 || v > 255 {
+		return netip.Addr{}
+	}
+	ip[3] = byte(v)
+	return netip.AddrFrom4(ip)
 }
