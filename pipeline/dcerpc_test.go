@@ -1,7 +1,13 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"net/netip"
+	"time"
+
+	"harborwatch/internal/synth"
 	"os"
 	"slices"
 	"testing"
@@ -64,5 +70,92 @@ func TestDCOMCrossZone(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("%s: cross-zone findings %q, want %q", name, got, want)
 		}
+	}
+}
+
+// rpcPDU builds a little-endian single-fragment DCE-RPC PDU.
+func rpcPDU(typ uint8, callID uint32, body []byte) []byte {
+	b := []byte{5, 0, typ, 3, 0x10, 0, 0, 0}
+	b = binary.LittleEndian.AppendUint16(b, uint16(16+len(body)))
+	b = binary.LittleEndian.AppendUint16(b, 0)
+	b = binary.LittleEndian.AppendUint32(b, callID)
+	return append(b, body...)
+}
+
+// eptMap is a client binding to the endpoint mapper and asking ept_map,
+// and the mapper's answer: a tower for TCP port at addr.
+func eptMap(port uint16, addr netip.Addr) []synth.Exchange {
+	bind := []byte{0xb8, 0x10, 0xb8, 0x10, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0,
+		0x08, 0x83, 0xaf, 0xe1, 0x1f, 0x5d, 0xc9, 0x11, 0x91, 0xa4, 0x08, 0x00, 0x2b, 0x14, 0xa0, 0xfa, 3, 0, 0, 0}
+	bind = append(bind, make([]byte, 20)...)
+	a4 := addr.As4()
+	tower := []byte{1, 0, 0x07, 2, 0, byte(port >> 8), byte(port), 1, 0, 0x09, 4, 0, a4[0], a4[1], a4[2], a4[3]}
+	resp := append(make([]byte, 8+24+16), tower...)
+	return []synth.Exchange{
+		{Data: rpcPDU(11, 1, bind)},
+		{Data: rpcPDU(0, 2, []byte{0, 0, 0, 0, 0, 0, 3, 0}), FromServer: false},
+		{Data: rpcPDU(2, 2, resp), FromServer: true},
+	}
+}
+
+// TestEptMapExpectation: the connection to the port the endpoint mapper
+// hands out is dcerpc before it carries a byte (the conduit allows
+// dcerpc only); without the mapper's answer it is tcp/PORT.
+func TestEptMapExpectation(t *testing.T) {
+	st, err := site.Parse("rpc.yaml", []byte(`version: 1
+zones:
+  - {id: ctl, kind: crane-control, cidrs: [10.10.1.0/24]}
+  - {id: mgmt, kind: crane-management, cidrs: [10.10.9.0/24]}
+conduits:
+  - {from: mgmt, to: ctl, protocols: [dcerpc]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name     string
+		mapper   bool
+		findings []string
+	}{
+		{"after ept_map", true, nil},
+		{"without ept_map", false, []string{"segmentation.cross-zone tcp/49667"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			w, err := capture.NewPcapWriter(&buf, capture.LinkEthernet, 65535, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := synth.New(w, time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC), 1)
+			if tt.mapper {
+				b.TCPSession(hEWS, hPLC, 50000, 135, eptMap(49667, hPLC.IP)...)
+			}
+			b.Advance(time.Second)
+			b.TCPSession(hEWS, hPLC, 50001, 49667)
+			if err := b.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			src, err := capture.NewReader(&buf, "s.pcap")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Run(context.Background(), []capture.Source{src}, Options{Site: st, Workers: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range res.Findings {
+				got = append(got, f.Rule+" "+f.App)
+			}
+			if !slices.Equal(got, tt.findings) {
+				t.Errorf("findings %q, want %q", got, tt.findings)
+			}
+			if tt.mapper && res.Stats.DecodeErrors["dcerpc"] != 0 {
+				t.Errorf("decode errors: %v", res.Stats.DecodeErrors)
+			}
+		})
 	}
 }
