@@ -1,6 +1,7 @@
 package dcerpc
 
 import (
+	"bytes"
 	"encoding/binary"
 	"net/netip"
 )
@@ -124,6 +125,13 @@ func parseBinding(s []byte) (Endpoint, bool) {
 // address through netip (which allocates); anything else (a host name)
 // is the invalid Addr.
 func parseIP(s []byte) netip.Addr {
+	if bytes.IndexByte(s, ':') >= 0 {
+		a, err := netip.ParseAddr(string(s))
+		if err != nil {
+			return netip.Addr{}
+		}
+		return a.Unmap()
+	}
 	var ip [4]byte
 	k, v, digits := 0, 0, 0
 	for _, c := range s {
@@ -136,12 +144,6 @@ func parseIP(s []byte) netip.Addr {
 				return netip.Addr{}
 			}
 			ip[k], k, v, digits = byte(v), k+1, 0, 0
-		case c == ':':
-			a, err := netip.ParseAddr(string(s))
-			if err != nil {
-				return netip.Addr{}
-			}
-			return a.Unmap()
 		default:
 			return netip.Addr{}
 		}

@@ -240,3 +240,44 @@ func TestUUIDString(t *testing.T) {
 		t.Errorf("%s %q", u, Interface(u))
 	}
 }
+
+func TestParseBinding(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want Endpoint
+		ok   bool
+	}{
+		{"192.168.11.18[50012]", Endpoint{netip.MustParseAddr("192.168.11.18"), 50012}, true},
+		{"ZOBO75JGAV6HHMB[50013]", Endpoint{Port: 50013}, true},
+		{"fe80::1[49155]", Endpoint{netip.MustParseAddr("fe80::1"), 49155}, true},
+		{"10.0.0.256[135]", Endpoint{Port: 135}, true},
+		{"HOST", Endpoint{}, false},
+		{"HOST[]", Endpoint{}, false},
+		{"HOST[70000]", Endpoint{}, false},
+		{"[135]", Endpoint{}, false},
+	} {
+		got, ok := parseBinding([]byte(tt.in))
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("%q: %v %v, want %v %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestFault: a fault takes its request's interface and method, its
+// status names the fault.
+func TestFault(t *testing.T) {
+	var a Analyzer
+	var got []string
+	emit := func(m *Message) { got = append(got, m.Name()+" "+m.Op()+" "+m.Status()) }
+	sync := mustUUID("39c13a52-011e-11d0-9675-0020afd8adb3")
+	fault := pdu(TypeFault, 2, []byte{0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 1, 0x1c, 0, 0, 0, 0})
+	for _, b := range [][]byte{bindPDU(1, 0, sync), requestPDU(2, 0, 4), fault} {
+		if n, err := a.Feed(b, true, emit); err != nil || n != len(b) {
+			t.Fatalf("Feed: %d, %v", n, err)
+		}
+	}
+	want := []string{"bind session ", "IOPCSyncIO.Write write ", "IOPCSyncIO.Write write nca_s_unk_if"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
