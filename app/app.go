@@ -37,6 +37,7 @@ const (
 	OPCUA
 	IEC104
 	DNP3
+	DCERPC // DCE-RPC / MSRPC (DCOM, OPC Classic)
 	numApps
 )
 
@@ -64,6 +65,7 @@ var names = [numApps]string{
 	OPCUA:      "opcua",
 	IEC104:     "iec104",
 	DNP3:       "dnp3",
+	DCERPC:     "dcerpc",
 }
 
 // String returns the protocol name ("" for Unknown).
@@ -192,6 +194,8 @@ func ByPort(transport uint8, port uint16) App {
 			return IEC104
 		case 20000:
 			return DNP3
+		case 135:
+			return DCERPC
 		}
 	case udp:
 		switch port {

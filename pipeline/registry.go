@@ -9,6 +9,7 @@ import (
 	apptls "harborwatch/app/tls"
 	"harborwatch/app/xfer"
 	"harborwatch/ics/bacnet"
+	"harborwatch/ics/dcerpc"
 	"harborwatch/ics/dnp3"
 	"harborwatch/ics/enip"
 	"harborwatch/ics/iec104"
@@ -56,7 +57,8 @@ var registry = []entry{
 	{app.ENIP, enip.Probe, &enip.Spec},
 	{app.IEC104, iec104.Probe, &iec104.Spec},
 	{app.DNP3, dnp3.Probe, &dnp3.Spec},
-	{app.OPCUA, opcua.Probe, &opcua.Spec}, // any port, by its message header: after the port-bound ones
+	{app.DCERPC, dcerpc.Probe, &dcerpc.Spec}, // any port, by its PDU header (the endpoint mapper's 135 and the dynamic ports DCOM hands out)
+	{app.OPCUA, opcua.Probe, &opcua.Spec},    // any port, by its message header: after the port-bound ones
 	{app.FTP, xfer.FTPProbe, &xfer.FTPSpec},
 	{app.Telnet, remote.TelnetProbe, &remote.TelnetSpec},
 	{app.DNS, dns.TCPProbe, &dns.Spec},

@@ -41,7 +41,7 @@ var allowed = map[string][]string{
 	"inventory":         {"declared", "event", "finding", "observe", "oui", "site", "supplier", "internal/textsafe", "github.com/CycloneDX/cyclonedx-go"},
 	"observe":           {"app", "event", "finding", "site"},
 	"detect":            {"app", "event", "finding", "observe", "site"},
-	"pipeline":          {"app", "app/dns", "app/http", "app/remote", "app/tls", "app/xfer", "capture", "decode", "detect", "event", "flow", "ics/bacnet", "ics/dnp3", "ics/enip", "ics/iec104", "ics/modbus", "ics/opcua", "ics/s7", "site", "app/discovery", "app/ntp", "finding", "observe", "proto", "runstats"},
+	"pipeline":          {"app", "app/dns", "app/http", "app/remote", "app/tls", "app/xfer", "capture", "decode", "detect", "event", "flow", "ics/bacnet", "ics/dnp3", "ics/enip", "ics/dcerpc", "ics/iec104", "ics/modbus", "ics/opcua", "ics/s7", "site", "app/discovery", "app/ntp", "finding", "observe", "proto", "runstats"},
 	"report":            {"declared", "event", "finding", "inventory", "runstats", "internal/textsafe"},
 	"analysis":          {"capture", "declared", "event", "inventory", "oui", "pipeline", "report", "site", "supplier", "vuln"},
 	"internal/synth":    {"capture", "finding"},

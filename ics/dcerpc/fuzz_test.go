@@ -1,0 +1,44 @@
+package dcerpc
+
+import (
+	"errors"
+	"testing"
+)
+
+// FuzzFeed feeds arbitrary bytes as one direction of a stream: no panic,
+// the bytes consumed never exceed the input, errors wrap ErrFraming, and
+// every method and the detail of each PDU answer.
+func FuzzFeed(f *testing.F) {
+	chunks, _ := captureChunks(f)
+	for _, c := range chunks {
+		f.Add(c.b, c.fromClient)
+	}
+	f.Add(append(bindPDU(1, 0, ifaces[ifEPM].UUID), requestPDU(2, 0, 3)...), true)
+	f.Add(towerPDU(2, 135, [4]byte{10, 0, 0, 1}), false)
+	f.Fuzz(func(t *testing.T, b []byte, fromClient bool) {
+		var a Analyzer
+		for range 2 { // the second pass sees the contexts and calls the first left
+			n, err := a.Feed(b, fromClient, func(m *Message) {
+				if m.Name() == "" || m.Op() == "" {
+					t.Errorf("%x: empty name or op", b)
+				}
+				_, _ = m.Func(), m.Request()
+				_ = m.Status()
+				if m.NContexts > maxContexts || m.NEndpoints > maxEndpoints {
+					t.Errorf("%x: %d contexts, %d endpoints", b, m.NContexts, m.NEndpoints)
+				}
+				d := map[string]any{}
+				m.Detail(d)
+				if d["pdu_type"] == nil {
+					t.Errorf("%x: detail without pdu_type", b)
+				}
+			})
+			if n < 0 || n > len(b) {
+				t.Fatalf("%x: consumed %d", b, n)
+			}
+			if err != nil && !errors.Is(err, ErrFraming) {
+				t.Errorf("%x: %v does not wrap ErrFraming", b, err)
+			}
+		}
+	})
+}
