@@ -183,6 +183,9 @@ func (s *Server) HTTPServer(addr string, tc *tls.Config) *http.Server {
 func (s *Server) Serve(ctx context.Context, ln net.Listener, tc *tls.Config) error {
 	dropped, err := s.st.DropReceiving(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return fmt.Errorf("server: drop uploads cut by a crash: %w", err)
 	}
 	for _, c := range dropped {
@@ -191,6 +194,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tc *tls.Config) err
 		s.log.Warn(fmt.Sprintf("capture %s (%s) was being uploaded when the server stopped: dropped (its upload was not answered)", c.ID, c.Name), "capture", c.ID)
 	}
 	if n, err := s.st.RequeueRunning(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return fmt.Errorf("server: requeue interrupted runs: %w", err)
 	} else if n > 0 {
 		s.log.Info(fmt.Sprintf("%d capture(s) whose analysis was interrupted are queued again", n), "captures", n)
