@@ -231,7 +231,7 @@ func (s *State) flow(c *observe.Conn, mode judgeMode) (fired uint8) {
 		case craneC || craneS:
 			sev = finding.High
 		}
-		s.flowAgg(finding.RuleCrossZone, sev, c, zc, zs, mode)
+		s.flowAgg(finding.RuleCrossZone, capNonApp(sev, c.Transport, craneC || craneS), c, zc, zs, mode)
 		fired |= 1 << 0
 	}
 	if ext && (craneC || craneS) && !allowed {
@@ -239,7 +239,7 @@ func (s *State) flow(c *observe.Conn, mode judgeMode) (fired uint8) {
 		if control(zc) || control(zs) {
 			sev = finding.Critical
 		}
-		s.flowAgg(finding.RuleEgressExternal, sev, c, zc, zs, mode)
+		s.flowAgg(finding.RuleEgressExternal, capNonApp(sev, c.Transport, true), c, zc, zs, mode)
 		fired |= 1 << 1
 	}
 	if c.App.RemoteAccess() {
@@ -276,6 +276,24 @@ func (s *State) flow(c *observe.Conn, mode judgeMode) (fired uint8) {
 		fired |= 1 << 4
 	}
 	return fired
+}
+
+// capNonApp grades a segmentation or egress finding by what crossed: a
+// flow that carries no application — ICMP or ICMPv6 (echo, unreachable,
+// …) or another IP protocol than TCP and UDP — can neither move a crane
+// nor change a PLC, so it is at most medium (medium when a crane zone is
+// involved, low otherwise), whatever the zones. TCP and UDP flows keep
+// the zones' severity.
+func capNonApp(sev finding.Severity, transport uint8, crane bool) finding.Severity {
+	const tcp, udp = 6, 17
+	if transport == tcp || transport == udp {
+		return sev
+	}
+	limit := finding.Low
+	if crane {
+		limit = finding.Medium
+	}
+	return min(sev, limit)
 }
 
 func (a *agg) addMatch(m site.Match) {

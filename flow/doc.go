@@ -10,11 +10,18 @@
 //
 // The client of a flow is its initiator: the sender of a SYN, or the
 // receiver of a SYN-ACK when the SYN was not captured. Otherwise it is the
-// sender of the first packet, unless that packet goes from a server port to
-// a port that is not one; server ports are the ports below 1024 and the
-// registered ports of the services seen on port OT networks (1433, 1883,
-// 2222, 2404, 3306, 3389, 4840, 5432, 5900-5910, 5938, 7070, 8080, 8443, 20000,
-// 34962-34964, 44818, 47808; Modbus/TCP 502 and ISO-TSAP 102 are below 1024).
+// sender of the first packet, unless the ports show that packet came from
+// the server: from a server's port to a client's ephemeral one. Server
+// ports are the ports below 1024, the registered ports of the services seen
+// on port OT networks (1433, 1883, 2222, 2404, 3306, 3389, 4840, 5432,
+// 5900-5910, 5938, 7070, 8080, 8443, 20000, 34962-34964, 44818, 47808;
+// Modbus/TCP 502 and ISO-TSAP 102 are below 1024) and, facing a port of the
+// dynamic range, any port below 32768. A client's ephemeral port is one of
+// the dynamic range (49152 and up), any port from 1024 up facing a port
+// below 1024 (older stacks pick client ports from 1025, some of them listed
+// server ports), or, facing a listed server port, a port from 1024 up that
+// is not one. Anything else (two system ports, two listed ports, two
+// dynamic ports) keeps the first packet's sender as the client.
 // A TCP flow without a handshake in the capture is Midstream and has
 // Handshake false.
 //

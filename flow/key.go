@@ -108,6 +108,33 @@ func fmix(h uint64) uint64 {
 	return h
 }
 
+// serverSide reports whether the sender of a flow's first packet, when it
+// is not a SYN or SYN-ACK, is the server, from the evidence of the ports:
+// src is a server's port (a system port, a listed registered one, or any
+// port of the registered range below the ephemeral ranges, < 32768) and
+// dst a client's ephemeral port (ephemeral). Otherwise the sender of the
+// first packet is taken for the client.
+func serverSide(src, dst uint16) bool {
+	return (serverPort(src) || src < 32768) && ephemeral(dst, src)
+}
+
+// ephemeral reports whether port, facing the port other, is a client's
+// port: in the dynamic range (>= 49152); above the system ports when other
+// is a system port (older stacks pick client ports from 1025 up, some of
+// them registered ports); or above the system ports and no server's port
+// when other is a server's port (Linux picks client ports from 32768).
+func ephemeral(port, other uint16) bool {
+	switch {
+	case port >= 49152:
+		return true
+	case port < 1024:
+		return false
+	case other < 1024:
+		return true
+	}
+	return !serverPort(port) && serverPort(other)
+}
+
 // serverPort reports whether port is one a server listens on: the system
 // ports (below 1024) and the registered ports of the OT, database and remote
 // access services seen on port networks. It breaks the tie when the first

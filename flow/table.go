@@ -223,8 +223,8 @@ func (t *Table[X]) at(i int32) *Flow[X] {
 //
 // The client of a new flow is the sender of a SYN without ACK, the receiver
 // of a SYN-ACK, and otherwise the sender of the first packet, unless that
-// packet goes from a server port (see the package documentation) to a port
-// that is not one, in which case its receiver. A SYN without ACK on a flow
+// packet goes from a server's port to a client's ephemeral one (serverSide,
+// see the package documentation), in which case its receiver. A SYN without ACK on a flow
 // that is Closed or Reset (unless it repeats the flow's own SYN), or FinWait
 // and idle for more than ClosedTimeout, ends that flow (Expired,
 // Stats.Reused) and starts a new one: the ports were reused for a new
@@ -371,10 +371,10 @@ func (t *Table[X]) create(h uint64, k *Key, p *decode.Packet, ts int64) int32 {
 			clientIsSrc = false
 		default:
 			f.State = Midstream
-			clientIsSrc = !serverPort(sp) || serverPort(dp)
+			clientIsSrc = !serverSide(sp, dp)
 		}
 	} else {
-		clientIsSrc = !serverPort(sp) || serverPort(dp)
+		clientIsSrc = !serverSide(sp, dp)
 	}
 	src := Endpoint{Addr: p.Src, Port: sp}
 	dst := Endpoint{Addr: p.Dst, Port: dp}

@@ -54,7 +54,7 @@ func TestICSEvents(t *testing.T) {
 	}
 	for _, f := range res.Findings {
 		if f.Rule == "ics.program-upload" {
-			if fmt.Sprint(f.Detail["objects"]) != "[_0800000A _0B00000A]" || f.Detail["accepted"] != uint64(12) || len(f.Detail["rejected"].(map[string]uint64)) != 1 {
+			if fmt.Sprint(f.Detail["objects"]) != "[OB0 SDB0]" || f.Detail["accepted"] != uint64(12) || len(f.Detail["rejected"].(map[string]uint64)) != 1 {
 				t.Errorf("upload detail %v", f.Detail)
 			}
 		}

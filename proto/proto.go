@@ -226,9 +226,10 @@ func (o *Op) Object() string {
 }
 
 // ObjectOf names the object of a request from its event detail: the first
-// of the keys filename, pi_argument, tag, file and block that holds a name.
+// of the keys block_name (a PLC block as engineers write it, "FC12"),
+// filename, pi_argument, tag, file and block that holds a name.
 func ObjectOf(d map[string]any) string {
-	for _, k := range [...]string{"filename", "pi_argument", "tag", "file", "block"} {
+	for _, k := range [...]string{"block_name", "filename", "pi_argument", "tag", "file", "block"} {
 		switch v := d[k].(type) {
 		case string:
 			if v != "" {

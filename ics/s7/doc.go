@@ -59,6 +59,12 @@
 // SHA-256 in their detail. Only one upload and one download per connection
 // are followed at a time, as S7 runs them.
 //
+// Block names: a PLC block file name ("_0C00012P": file identifier, block
+// type code 08 OB, 0A DB, 0B SDB, 0C FC, 0D SFC, 0E FB, 0F SFB, five-digit
+// number, file system) is reported as engineers and Wireshark write the
+// block, "FC12", under block_name (name in a transferred block's detail),
+// the file name as sent under block_raw; other file names under filename.
+//
 // Ownership: Feed reads b and never keeps it. A Message, and every byte
 // slice inside it, belongs to the Analyzer and is valid only during the
 // emit call; copy what must outlive it (Detail builds fresh values). The

@@ -328,7 +328,7 @@ func (m *Message) detailS7(d map[string]any) {
 		}
 	}
 	if m.file != nil {
-		d["filename"] = printable(m.file)
+		fileDetail(d, m.file, "block_name")
 		if bt, num, fs, ok := plcFilename(m.file); ok {
 			d["block_type"] = bt
 			d["block_number"] = num
@@ -369,6 +369,18 @@ func (m *Message) detailS7(d map[string]any) {
 			d["blocks"] = blocks
 		}
 	}
+}
+
+// fileDetail names the file of an up/download or PI job: a PLC block file
+// ("_0C00012P") by its block under nameKey ("FC12") with the file name as
+// sent under block_raw; any other file by its name under filename.
+func fileDetail(d map[string]any, f []byte, nameKey string) {
+	if name, ok := blockName(f); ok {
+		d[nameKey] = name
+		d["block_raw"] = printable(f)
+		return
+	}
+	d["filename"] = printable(f)
 }
 
 func (m *Message) detailUserdata(d map[string]any) {

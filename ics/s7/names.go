@@ -534,6 +534,18 @@ func plcFilename(f []byte) (blockType string, number int, fs byte, ok bool) {
 	return bt, n, f[8], true
 }
 
+// blockName renders a PLC block file name ("_0C00012P") as engineers and
+// Wireshark (the text it appends to s7comm.param.blockcontrol.filename)
+// write the block: type and number without leading zeros, "FC12". It
+// allocates, so it is called only when the detail is built.
+func blockName(f []byte) (string, bool) {
+	bt, n, _, ok := plcFilename(f)
+	if !ok {
+		return "", false
+	}
+	return bt + itoa(n), true
+}
+
 // blockSpecString formats an 8-octet block spec (type 2, number 5, file
 // system 1) as "DB1".
 func blockSpecString(b []byte) string {

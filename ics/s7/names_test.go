@@ -60,6 +60,15 @@ func TestNames(t *testing.T) {
 		{"filesystemName unknown", filesystemName('X'), "unknown"},
 		{"blockSpecString", blockSpecString([]byte("0E00123P")), "FB123"},
 		{"blockSpecString bad number", blockSpecString([]byte("0E0012xP")), "FB?"},
+		{"blockName FC", must(blockName([]byte("_0C00012P"))), "FC12"},
+		{"blockName OB", must(blockName([]byte("_0800001A"))), "OB1"},
+		{"blockName DB", must(blockName([]byte("_0A00100B"))), "DB100"},
+		{"blockName SDB zero", must(blockName([]byte("_0B00000A"))), "SDB0"},
+		{"blockName SFB", must(blockName([]byte("_0F65535P"))), "SFB65535"},
+		{"blockName not a block", must(blockName([]byte("_N_F_XFER"))), "!"},
+		{"blockName bad type", must(blockName([]byte("_0Z00012P"))), "!"},
+		{"blockName bad number", must(blockName([]byte("_0C0001xP"))), "!"},
+		{"blockName short", must(blockName([]byte("_0C0001P"))), "!"},
 		{"itoa", itoa(1234567), "1234567"},
 		{"itoa zero", itoa(0), "0"},
 		{"languageName SCL", languageName(4), "SCL"},
@@ -247,4 +256,12 @@ func TestLookupPI(t *testing.T) {
 			t.Errorf("lookupPI(%q) = %q", in, got)
 		}
 	}
+}
+
+// must renders a (name, ok) pair for the table: the name, or "!" when not ok.
+func must(s string, ok bool) string {
+	if !ok {
+		return "!"
+	}
+	return s
 }

@@ -376,14 +376,14 @@ func TestDownload(t *testing.T) {
 		s2c(ackData(0x0200, []byte{fnPIService}, nil)),
 	)
 	blockDetail := map[string]any{
-		"type": "FC", "number": 12, "filesystem": "passive", "filename": file,
+		"type": "FC", "number": 12, "filesystem": "passive", "name": "FC12", "block_raw": file,
 		"length": 100, "declared_length": 100, "complete": true, "sha256": hex.EncodeToString(sum[:]),
 		"language": "FUP", "header_type": "FC", "header_number": 12, "load_memory_length": 100,
 		"know_how_protected": false, "mc7_code_length": 44,
 	}
 	ws := []want{
 		{op: event.OpProgramDownload, fn: 0x1a, name: "Request download", request: true,
-			detail: map[string]any{"block_type": "FC", "block_number": 12, "block_length": 100, "mc7_length": 44}},
+			detail: map[string]any{"block_name": "FC12", "block_raw": file, "block_type": "FC", "block_number": 12, "block_length": 100, "mc7_length": 44}},
 		{op: event.OpProgramDownload, fn: 0x1a, name: "Request download"},
 		{op: event.OpProgramDownload, fn: 0x1b, name: "Download block", request: true},
 		{op: event.OpProgramDownload, fn: 0x1b, name: "Download block", detail: map[string]any{"chunk_length": 60, "more_data": true}},
@@ -442,7 +442,7 @@ func TestUploadDataRefused(t *testing.T) {
 	check(t, got[3], want{op: event.OpProgramUpload, fn: 0x1e, name: "Upload", status: "S7 protocol error: Invalid service sequence (for example, loading or uploading a block)"})
 	check(t, got[5], want{op: event.OpProgramUpload, fn: 0x1e, name: "Upload"})
 	check(t, got[6], want{op: event.OpProgramUpload, fn: 0x1f, name: "End upload", request: true, detail: map[string]any{
-		"block": map[string]any{"type": "OB", "number": 1, "filesystem": "active", "filename": "_0800001A", "length": 0,
+		"block": map[string]any{"type": "OB", "number": 1, "filesystem": "active", "name": "OB1", "block_raw": "_0800001A", "length": 0,
 			"declared_length": 100, "complete": false, "refused": true,
 			"sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}}})
 	if _, ok := got[7].detail["block"]; ok {
@@ -470,7 +470,7 @@ func TestUploadInChunks(t *testing.T) {
 	end := got[len(got)-1]
 	check(t, end, want{op: event.OpProgramUpload, fn: 0x1f, name: "End upload", detail: map[string]any{
 		"block": map[string]any{
-			"type": "DB", "number": 3, "filesystem": "active", "filename": "_0A00003A",
+			"type": "DB", "number": 3, "filesystem": "active", "name": "DB3", "block_raw": "_0A00003A",
 			"length": 500, "declared_length": 500, "complete": true, "sha256": hex.EncodeToString(sum[:]),
 			"language": "DB", "header_type": "DB", "header_number": 3, "load_memory_length": 500,
 			"know_how_protected": false, "mc7_code_length": 444,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os/exec"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -137,6 +138,93 @@ func TestOracleTshark(t *testing.T) {
 			}
 			testutil.DiffCounts(t, file+" (live)", ourCounts(t, file), counts)
 			testutil.DiffCounts(t, file+" (hard-coded vs live)", tsharkCounts[file], counts)
+		})
+	}
+}
+
+// tsharkBlocks are, per capture and packet, the blocks tshark names in the
+// text it appends to s7comm.param.blockcontrol.filename ("_0B00000A
+// [SDB0]"): the block type s7comm.data.blockcontrol.block_type ("0B" SDB)
+// and the number s7comm.data.blockcontrol.block_number without leading
+// zeros, as obtained with
+//
+//	tshark -r F -Y s7comm.param.blockcontrol.filename -T fields -e frame.number \
+//	  -e s7comm.param.blockcontrol.filename -e s7comm.data.blockcontrol.block_type \
+//	  -e s7comm.data.blockcontrol.block_number
+//
+// (TShark 4.0.17). The raw file name is the key, the name the value.
+var tsharkBlocks = map[string]map[int64][2]string{
+	"snap7.pcap": {
+		17: {"_0B00000A", "SDB0"}, 25: {"_0B00000A", "SDB0"}, 31: {"_0B00000A", "SDB0"},
+		37: {"_0B00000A", "SDB0"}, 43: {"_0800000A", "OB0"},
+	},
+	"s7ident.pcap": {
+		20: {"_0B00000A", "SDB0"}, 22: {"_0B00000A", "SDB0"}, 25: {"_0B00000A", "SDB0"}, 28: {"_0B00000A", "SDB0"},
+	},
+}
+
+// ourBlocks are the block names and raw file names of our Messages.
+func ourBlocks(t *testing.T, file string) map[int64][2]string {
+	t.Helper()
+	out := map[int64][2]string{}
+	for _, r := range records(t, "testdata/"+file) {
+		if f, ok := r.detail["filename"]; ok {
+			t.Errorf("packet %d: file name %v not rendered as a block", r.packet, f)
+		}
+		raw, _ := r.detail["block_raw"].(string)
+		name, _ := r.detail["block_name"].(string)
+		if raw != "" || name != "" {
+			out[r.packet] = [2]string{raw, name}
+		}
+	}
+	return out
+}
+
+// TestOracleBlockNames checks the block names against tshark's, hard-coded
+// and, when tshark is present, live.
+func TestOracleBlockNames(t *testing.T) {
+	for file, want := range tsharkBlocks {
+		t.Run(file, func(t *testing.T) {
+			if got := ourBlocks(t, file); !reflect.DeepEqual(got, want) {
+				t.Errorf("blocks %v, tshark %v", got, want)
+			}
+		})
+	}
+}
+
+func TestOracleBlockNamesTshark(t *testing.T) {
+	bin := testutil.Tshark(t)
+	names := map[string]string{"08": "OB", "0A": "DB", "0B": "SDB", "0C": "FC", "0D": "SFC", "0E": "FB", "0F": "SFB"}
+	for file := range tsharkBlocks {
+		t.Run(file, func(t *testing.T) {
+			cmd := exec.Command(bin, "-r", "testdata/"+file, "-Y", "s7comm.param.blockcontrol.filename", "-T", "fields",
+				"-e", "frame.number", "-e", "s7comm.param.blockcontrol.filename",
+				"-e", "s7comm.data.blockcontrol.block_type", "-e", "s7comm.data.blockcontrol.block_number")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("tshark: %v: %s", err, stderr.String())
+			}
+			live := map[int64][2]string{}
+			for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+				f := strings.Split(line, "\t")
+				if len(f) != 4 {
+					t.Fatalf("tshark line %q", line)
+				}
+				pkt, err1 := strconv.ParseInt(f[0], 10, 64)
+				n, err2 := strconv.Atoi(f[3])
+				if err1 != nil || err2 != nil || names[f[2]] == "" {
+					t.Fatalf("tshark line %q", line)
+				}
+				live[pkt] = [2]string{f[1], names[f[2]] + strconv.Itoa(n)}
+			}
+			if got := ourBlocks(t, file); !reflect.DeepEqual(got, live) {
+				t.Errorf("blocks %v, tshark live %v", got, live)
+			}
+			if !reflect.DeepEqual(tsharkBlocks[file], live) {
+				t.Errorf("hard-coded %v, tshark live %v", tsharkBlocks[file], live)
+			}
 		})
 	}
 }

@@ -346,8 +346,13 @@ func TestPeerUploadDownload(t *testing.T) {
 			z["pdu_reference"] != strconv.Itoa(int(bits.ReverseBytes16(r.pduRef))) {
 			t.Errorf("%s: %s %s ref %s; ours %d %q ref %d", where, z["rosctr"], z["function_name"], z["pdu_reference"], r.rosctr, r.name, r.pduRef)
 		}
-		if z["filename"] != str(r.detail["filename"]) {
-			t.Errorf("%s: filename %s, ours %v", where, z["filename"], r.detail["filename"])
+		// A PLC block file name is kept as sent under block_raw.
+		file := r.detail["filename"]
+		if raw, ok := r.detail["block_raw"]; ok {
+			file = raw
+		}
+		if z["filename"] != str(file) {
+			t.Errorf("%s: filename %s, ours %v", where, z["filename"], file)
 		}
 		if z["block_type"] != "-" {
 			n, _ := strconv.Atoi(z["block_number"])

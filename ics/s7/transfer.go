@@ -84,8 +84,8 @@ func (t *transfer) finish() {
 	t.state = xferDone
 }
 
-// detail describes the transferred block: type, number and file system
-// from the file name, length, SHA-256 of the contents, and what the block
+// detail describes the transferred block: its name ("FC12"), type, number
+// and file system from the file name (kept as sent under block_raw), length, SHA-256 of the contents, and what the block
 // header says about itself.
 func (t *transfer) detail() map[string]any {
 	d := map[string]any{
@@ -93,7 +93,7 @@ func (t *transfer) detail() map[string]any {
 		"sha256": sumHex(&t.sum),
 	}
 	f := t.file[:t.fileLen]
-	d["filename"] = printable(f)
+	fileDetail(d, f, "name")
 	if bt, num, fs, ok := plcFilename(f); ok {
 		d["type"] = bt
 		d["number"] = num
