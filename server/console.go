@@ -142,7 +142,7 @@ func (s *Server) login0(ctx context.Context, username, password, remote string) 
 		ok, err = auth.CheckPassword(u.Password, password)
 	} else if errors.Is(err, store.ErrNotFound) {
 		// The same work as for a real user: timing does not tell names.
-		_, _ = auth.CheckPassword(dummyHash, password)
+		_, _ = auth.CheckPassword(dummyHash(), password)
 		err = nil
 	}
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"harborwatch/auth"
@@ -71,14 +72,16 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, p *Principal) err
 	return nil
 }
 
-// dummyHash is checked against when the user does not exist.
-var dummyHash = func() string {
+// dummyHash is checked against when the user does not exist. It is made
+// at the first login of an unknown name, not at start: a hash costs 64 MiB
+// and a good part of a second, which no other command should pay.
+var dummyHash = sync.OnceValue(func() string {
 	h, err := auth.HashPassword("harborwatch-no-such-user-placeholder")
 	if err != nil {
 		panic(err)
 	}
 	return h
-}()
+})
 
 type siteSummary struct {
 	ID      string    `json:"id"`

@@ -426,14 +426,6 @@ type live struct {
 func (s *Server) runCapture(ctx context.Context, c store.Capture, lv *live) {
 	start := time.Now()
 	log := s.log.With("capture", c.ID, "site", c.Site)
-	s.mu.Lock()
-	s.running = c.ID
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.running = ""
-		s.mu.Unlock()
-	}()
 	fail := func(err error) {
 		log.Warn(fmt.Sprintf("capture %s (%s) failed: %v", c.ID, c.Name, err), "error", err.Error())
 		s.metrics.runs.WithLabelValues(store.Failed).Inc()

@@ -182,6 +182,9 @@ func TestLoginThrottle(t *testing.T) {
 		t.Fatalf("login: %+v", tok)
 	}
 	h.tokens["alice"] = tok.Token
+	if code, _ := h.do("POST", "/api/v1/login", "", map[string]string{"username": "nobody", "password": "correct horse battery staple"}); code != 401 {
+		t.Errorf("login of an unknown user: %d, want 401", code)
+	}
 	h.must(200, "GET", "/api/v1/findings", "alice", nil, nil)
 
 	codes := map[int]int{}

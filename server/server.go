@@ -88,9 +88,6 @@ type Server struct {
 	// hashing bounds the password checks running at once: each takes
 	// 64 MiB and a core for a fraction of a second.
 	hashing chan struct{}
-
-	mu      sync.Mutex
-	running string // capture being analyzed
 }
 
 // New checks cfg and builds the server's routes.
