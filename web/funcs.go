@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"harborwatch/finding"
+	"harborwatch/report"
 	"harborwatch/server"
 )
 
@@ -41,19 +42,16 @@ var funcs = template.FuncMap{
 	},
 	"sev":       func(s finding.Severity) string { return s.String() },
 	"technique": finding.TechniqueName,
-	"num": func(n any) string {
-		s := fmt.Sprint(n)
-		if len(s) <= 3 {
-			return s
+	"num": func(n any) string { // 12,345: the report's thousands
+		switch v := n.(type) {
+		case int:
+			return report.Count(uint64(max(v, 0)))
+		case int64:
+			return report.Count(uint64(max(v, 0)))
+		case uint64:
+			return report.Count(v)
 		}
-		var b strings.Builder
-		for i, c := range s {
-			if i > 0 && (len(s)-i)%3 == 0 {
-				b.WriteByte(',')
-			}
-			b.WriteRune(c)
-		}
-		return b.String()
+		return fmt.Sprint(n)
 	},
 	"join": strings.Join,
 	"add":  func(a, b int) int { return a + b },

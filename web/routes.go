@@ -10,49 +10,65 @@ import (
 	"harborwatch/store"
 )
 
+// page is one route of the console: its pattern and handler.
+type pageRoute struct {
+	pattern string
+	h       http.Handler
+}
+
+// table is every page and form of the console; Routes and the mux are
+// made from it, so the tests enumerate exactly what is served.
+func (c *Console) table() []pageRoute {
+	return []pageRoute{
+		{"GET /login", http.HandlerFunc(c.loginPage)},
+		{"POST /login", http.HandlerFunc(c.login)},
+		{"POST /logout", c.post(store.Viewer, c.logout)},
+		{"GET /{$}", c.get(store.Viewer, c.overview)},
+		{"GET /findings", c.get(store.Viewer, c.findings)},
+		{"POST /findings/bulk", c.post(store.Analyst, c.bulk)},
+		{"GET /findings/{site}/{id}", c.get(store.Viewer, c.finding)},
+		{"POST /findings/{site}/{id}/state", c.post(store.Analyst, c.setState)},
+		{"GET /findings/{site}/{id}/authorize", c.get(store.Analyst, c.authorizePreview)},
+		{"POST /findings/{site}/{id}/authorize", c.post(store.Analyst, c.authorize)},
+		{"GET /findings/{site}/{id}/evidence/{capture}", c.get(store.Viewer, c.evidence)},
+		{"GET /suppressions", c.get(store.Viewer, c.suppressions)},
+		{"POST /suppressions/{id}/delete", c.post(store.Analyst, c.deleteSuppression)},
+		{"GET /assets", c.get(store.Viewer, c.assets)},
+		{"GET /assets/export", c.get(store.Viewer, c.assetsExport)},
+		{"GET /assets/{site}/{id}", c.get(store.Viewer, c.asset)},
+		{"GET /cranes", c.get(store.Viewer, c.cranes)},
+		{"GET /zones", c.get(store.Viewer, c.zones)},
+		{"GET /zones/drawing.svg", c.get(store.Viewer, c.zonesSVG)},
+		{"GET /events", c.get(store.Viewer, c.events)},
+		{"GET /controls", c.get(store.Viewer, c.controls)},
+		{"GET /captures", c.get(store.Viewer, c.captures)},
+		{"GET /admin", c.get(store.Admin, c.admin)},
+		{"POST /admin/users", c.post(store.Admin, c.addUser)},
+		{"POST /admin/tokens", c.post(store.Admin, c.createToken)},
+		{"POST /admin/tokens/{id}/revoke", c.post(store.Admin, c.revokeToken)},
+		{"GET /admin/sites/{site}", c.get(store.Admin, c.siteEdit)},
+		{"POST /admin/sites/{site}", c.post(store.Admin, c.siteSave)},
+		{"GET /admin/audit", c.get(store.Admin, c.auditPage)},
+	}
+}
+
 func (c *Console) routes() {
 	m := http.NewServeMux()
-	m.HandleFunc("GET /login", c.loginPage)
-	m.HandleFunc("POST /login", c.login)
-	m.Handle("POST /logout", c.post(store.Viewer, c.logout))
-	m.Handle("GET /{$}", c.get(store.Viewer, c.overview))
-	m.Handle("GET /findings", c.get(store.Viewer, c.findings))
-	m.Handle("POST /findings/bulk", c.post(store.Analyst, c.bulk))
-	m.Handle("GET /findings/{site}/{id}", c.get(store.Viewer, c.finding))
-	m.Handle("POST /findings/{site}/{id}/state", c.post(store.Analyst, c.setState))
-	m.Handle("GET /findings/{site}/{id}/authorize", c.get(store.Analyst, c.authorizePreview))
-	m.Handle("POST /findings/{site}/{id}/authorize", c.post(store.Analyst, c.authorize))
-	m.Handle("GET /findings/{site}/{id}/evidence/{capture}", c.get(store.Viewer, c.evidence))
-	m.Handle("GET /suppressions", c.get(store.Viewer, c.suppressions))
-	m.Handle("POST /suppressions/{id}/delete", c.post(store.Analyst, c.deleteSuppression))
-	m.Handle("GET /assets", c.get(store.Viewer, c.assets))
-	m.Handle("GET /assets/export", c.get(store.Viewer, c.assetsExport))
-	m.Handle("GET /assets/{site}/{id}", c.get(store.Viewer, c.asset))
-	m.Handle("GET /cranes", c.get(store.Viewer, c.cranes))
-	m.Handle("GET /zones", c.get(store.Viewer, c.zones))
-	m.Handle("GET /zones/drawing.svg", c.get(store.Viewer, c.zonesSVG))
-	m.Handle("GET /events", c.get(store.Viewer, c.events))
-	m.Handle("GET /controls", c.get(store.Viewer, c.controls))
-	m.Handle("GET /captures", c.get(store.Viewer, c.captures))
-	m.Handle("GET /admin", c.get(store.Admin, c.admin))
-	m.Handle("POST /admin/users", c.post(store.Admin, c.addUser))
-	m.Handle("POST /admin/tokens", c.post(store.Admin, c.createToken))
-	m.Handle("POST /admin/tokens/{id}/revoke", c.post(store.Admin, c.revokeToken))
-	m.Handle("GET /admin/sites/{site}", c.get(store.Admin, c.siteEdit))
-	m.Handle("POST /admin/sites/{site}", c.post(store.Admin, c.siteSave))
-	m.Handle("GET /admin/audit", c.get(store.Admin, c.auditPage))
-	m.Handle("GET /static/", http.FileServerFS(staticFS))
+	for _, r := range c.table() {
+		m.Handle(r.pattern, r.h)
+	}
+	m.Handle("GET /static/", http.FileServerFS(staticFS)) // the style sheet and the script: public
 	c.mux = m
 }
 
-// Routes lists the console's route patterns (tests enumerate them).
+// Routes lists the console's route patterns (the static files aside).
 func (c *Console) Routes() []string {
-	return []string{"GET /login", "POST /login", "POST /logout", "GET /{$}", "GET /findings", "POST /findings/bulk",
-		"GET /findings/{site}/{id}", "POST /findings/{site}/{id}/state", "GET /findings/{site}/{id}/authorize",
-		"POST /findings/{site}/{id}/authorize", "GET /findings/{site}/{id}/evidence/{capture}", "GET /suppressions",
-		"POST /suppressions/{id}/delete", "GET /assets", "GET /assets/export", "GET /assets/{site}/{id}", "GET /cranes", "GET /zones",
-		"GET /zones/drawing.svg", "GET /events", "GET /controls", "GET /captures", "GET /admin", "POST /admin/users", "POST /admin/tokens",
-		"POST /admin/tokens/{id}/revoke", "GET /admin/sites/{site}", "POST /admin/sites/{site}", "GET /admin/audit"}
+	t := c.table()
+	out := make([]string, len(t))
+	for i, r := range t {
+		out[i] = r.pattern
+	}
+	return out
 }
 
 // safeNext keeps a redirect target on this server (a path, not a URL).
