@@ -198,10 +198,12 @@ func (s *Server) keep(body io.Reader, id string, check func(head []byte) error) 
 	if err != nil {
 		return store.Capture{}, err
 	}
-	ok := false
+	ok, closed := false, false
 	defer func() {
-		if !ok {
+		if !closed {
 			f.Close()
+		}
+		if !ok {
 			os.Remove(tmp)
 		}
 	}()
@@ -212,6 +214,10 @@ func (s *Server) keep(body io.Reader, id string, check func(head []byte) error) 
 	}
 	h := sha256.New()
 	n, err := io.CopyBuffer(io.MultiWriter(f, h), br, make([]byte, 1<<20))
+	closed = true
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return store.Capture{}, err
 	}
