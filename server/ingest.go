@@ -135,16 +135,9 @@ func (s *Server) receiveLive(r *http.Request, c store.Capture, check func([]byte
 	}
 	dir := filepath.Join(s.cfg.Data, "captures")
 	c.Path = filepath.Join(dir, c.ID+".cap")
-	tmp := c.Path + ".part"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
-	if err != nil {
-		release()
-		return c, err
-	}
 	c.Status = store.Receiving
+	var err error
 	if c, err = s.st.AddCapture(r.Context(), c); err != nil {
-		f.Close()
-		os.Remove(tmp)
 		release()
 		return c, err
 	}
@@ -158,29 +151,13 @@ func (s *Server) receiveLive(r *http.Request, c store.Capture, check func([]byte
 		defer close(finished)
 		s.runCapture(s.bg, c, &live{src: pr, received: received})
 	}()
-	h := sha256.New()
-	n, err := io.CopyBuffer(io.MultiWriter(f, h, pw), br, make([]byte, 1<<20))
+	_, c.SHA256, c.Size, err = writeCapture(dir, c.ID, br, pw, true)
 	if err == nil {
-		pw.Close()
-		err = f.Sync()
-	} else {
-		pw.CloseWithError(err)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, c.Path)
-	}
-	if err == nil {
-		syncDir(dir)
-		c.SHA256, c.Size = hex.EncodeToString(h.Sum(nil)), n
 		err = s.st.Received(context.WithoutCancel(r.Context()), c.ID, c.SHA256, c.Size)
 	}
 	if err != nil {
 		received <- nil
 		<-finished // the capture and its events are gone before the answer
-		os.Remove(tmp)
 		os.Remove(c.Path)
 		return c, err
 	}
@@ -191,41 +168,59 @@ func (s *Server) receiveLive(r *http.Request, c store.Capture, check func([]byte
 // keep streams body to the data directory as capture id, checking its
 // first bytes with check and hashing it; the caller makes it durable.
 func (s *Server) keep(body io.Reader, id string, check func(head []byte) error) (store.Capture, error) {
-	dir := filepath.Join(s.cfg.Data, "captures")
-	final := filepath.Join(dir, id+".cap")
-	tmp := final + ".part"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
-	if err != nil {
-		return store.Capture{}, err
-	}
-	ok, closed := false, false
-	defer func() {
-		if !closed {
-			f.Close()
-		}
-		if !ok {
-			os.Remove(tmp)
-		}
-	}()
 	br := bufio.NewReaderSize(body, 1<<20)
 	head, _ := br.Peek(4)
 	if err := check(head); err != nil {
 		return store.Capture{}, err
 	}
-	h := sha256.New()
-	n, err := io.CopyBuffer(io.MultiWriter(f, h), br, make([]byte, 1<<20))
-	closed = true
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	path, sha, n, err := writeCapture(filepath.Join(s.cfg.Data, "captures"), id, br, nil, false)
 	if err != nil {
 		return store.Capture{}, err
 	}
-	if err := os.Rename(tmp, final); err != nil {
-		return store.Capture{}, err
+	return store.Capture{ID: id, Path: path, SHA256: sha, Size: n}, nil
+}
+
+// writeCapture streams r to DIR/ID.cap — written as ID.cap.part and
+// renamed once complete — and hashes it. tee, when not nil, gets the same
+// bytes and is closed (with the copy's error) as soon as they are all
+// written, before any sync; with sync the file and its folder are on disk
+// when it returns. On error nothing is left behind.
+func writeCapture(dir, id string, r io.Reader, tee *io.PipeWriter, sync bool) (path, sha string, n int64, err error) {
+	path = filepath.Join(dir, id+".cap")
+	tmp := path + ".part"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+	if err != nil {
+		if tee != nil {
+			tee.CloseWithError(err)
+		}
+		return "", "", 0, err
 	}
-	ok = true
-	return store.Capture{ID: id, Path: final, SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}, nil
+	h := sha256.New()
+	w := io.MultiWriter(f, h)
+	if tee != nil {
+		w = io.MultiWriter(f, h, tee)
+	}
+	n, err = io.CopyBuffer(w, r, make([]byte, 1<<20))
+	if tee != nil {
+		tee.CloseWithError(err) // nil: a clean end
+	}
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return "", "", 0, err
+	}
+	if sync {
+		syncDir(dir)
+	}
+	return path, hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 // durable syncs a kept capture file and its folder to disk. The upload
