@@ -114,10 +114,10 @@ var AccessPaths = []string{PathGateway, PathRCMS, PathOnSite}
 type AccessEntry struct {
 	ID     string `json:"id"`
 	Site   string `json:"site"`
-	Crane  string `json:"crane,omitempty"`  // crane id, "" for a system not on a crane
-	System string `json:"system"`           // the system or asset accessed (e.g. "plc", "cms", an asset id)
-	Holder string `json:"holder"`           // the vendor or person
-	Path   string `json:"path"`             // gateway, rcms or on-site
+	Crane  string `json:"crane,omitempty"` // crane id, "" for a system not on a crane
+	System string `json:"system"`          // the system or asset accessed (e.g. "plc", "cms", an asset id)
+	Holder string `json:"holder"`          // the vendor or person
+	Path   string `json:"path"`            // gateway, rcms or on-site
 	// Sources are the addresses or CIDR prefixes the holder's sessions come
 	// from; a session or ICS change from a source no entry covers is
 	// access.unregistered.
