@@ -47,7 +47,7 @@ func TestRuleTable(t *testing.T) {
 	ids := []string{RuleCrossZone, RuleMultiHomed, RuleEgressExternal, RuleRemoteAccess, RuleFileTransfer, RuleProhibited,
 		RuleICSProgramDownload, RuleICSProgramUpload, RuleICSProgramDelete, RuleICSPLCStop, RuleICSPLCStart,
 		RuleICSFirmwareUpdate, RuleICSConfigChange, RuleICSWrite, RuleICSAuthFailure,
-		RuleUnknownDevice, RuleMissingDevice, RuleMismatch, RuleNotIsolated, RuleVulnKnown}
+		RuleUnknownDevice, RuleMissingDevice, RuleMismatch, RuleNotIsolated, RuleVulnKnown, RuleUnregistered}
 	rs := Rules()
 	if len(rs) != len(ids) {
 		t.Fatalf("%d rules, want %d", len(rs), len(ids))

@@ -34,6 +34,12 @@ const (
 	// RuleVulnKnown is a device that a published advisory (CSAF) lists
 	// as affected by a known vulnerability.
 	RuleVulnKnown = "vulnerability.known"
+
+	// RuleUnregistered is a remote session or a change to a controller
+	// from an address that no entry of the access register covers (made by
+	// the compliance evaluation, which reconciles the register with the
+	// findings and events).
+	RuleUnregistered = "access.unregistered"
 )
 
 // Rule is what a rule says, which controls it bears on and what it judges.
@@ -154,6 +160,9 @@ var rules = []Rule{
 		Controls: []string{"USCG-DEV-1", "USCG-DEV-3", "USCG-RISK-4", "MSCI-SEG-1"},
 		// What the advisories' network-reachable flaws let an adversary do.
 		Techniques: []string{"T0866"}, Device: true, Counts: "packet"},
+	{ID: RuleUnregistered, Title: "Remote session or controller change from a source the access register does not cover",
+		Controls:   []string{"MSCI-AWR-1", "MSCI-TPA-1", "MSCI-RA-1"},
+		Techniques: []string{"T0822", "T0886"}, Counts: "flow"},
 }
 
 // byOp maps an ICS operation to the rule judging it.
