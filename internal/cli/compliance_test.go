@@ -1,0 +1,184 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"harborwatch/analysis"
+	"harborwatch/site"
+	"harborwatch/store"
+	"harborwatch/store/sqlstore"
+)
+
+// terminalData makes a data directory whose store holds the example
+// terminal analyzed as site t3 (as serve stores a run) and returns it.
+func terminalData(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := sqlstore.Open(ctx, filepath.Join(dir, "harborwatch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	yaml, err := os.ReadFile(exampleSite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := site.Parse(exampleSite, yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutSite(ctx, store.Site{ID: "t3", YAML: string(yaml), Model: "{}", Updated: time.Now(), By: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := analysis.Run(ctx, analysis.Options{Files: []string{examplePcap}, Site: m, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := st.AddCapture(ctx, store.Capture{Site: "t3", Name: "terminal.pcap", Path: examplePcap, SHA256: strings.Repeat("1", 64), By: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var assets []store.AssetData
+	for _, a := range res.Inventory.Assets {
+		raw, _ := json.Marshal(a)
+		d := store.AssetData{ID: a.ID, Data: raw}
+		if a.FirstSeen != nil {
+			d.FirstSeen, d.LastSeen = *a.FirstSeen, *a.LastSeen
+		}
+		assets = append(assets, d)
+	}
+	fs := res.Document.Findings
+	for i := range fs {
+		for j := range fs[i].Evidence {
+			fs[i].Evidence[j].Capture = c.ID
+		}
+	}
+	if _, err := st.FinishRun(ctx, store.Run{Capture: c.ID, Site: "t3", At: time.Now(), Findings: fs, Assets: assets}); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+const at = "2026-11-03T10:00:00Z"
+
+func TestComplianceCommand(t *testing.T) {
+	data := terminalData(t)
+	r := runCLI(t, nil, "compliance", "--data", data, "--at", at)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, want := range []string{"Compliance of site t3 at 2026-11-03T10:00:00Z", "MSCI-SEG-1     NOT-SATISFIED", "MARSEC-105-4   NOT-ASSESSED"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q", want)
+		}
+	}
+	if !strings.Contains(r.stderr, "site t3: 65 controls:") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+
+	// Attest a MARSEC item with a document; the report counts it, the
+	// audit log records it.
+	doc := filepath.Join(t.TempDir(), "annex.pdf")
+	os.WriteFile(doc, []byte("annex"), 0o600)
+	r = runCLI(t, nil, "attest", "add", "--data", data, "--site", "t3", "--control", "MARSEC-105-4", "--by", "J. Officer",
+		"--statement", "measures in place", "--document", doc, "--date", "2026-11-01", "--expires", "365d")
+	if r.code != ExitOK || !strings.HasPrefix(r.stdout, "A") {
+		t.Fatalf("attest add: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+	id := strings.TrimSpace(r.stdout)
+	r = runCLI(t, nil, "attest", "list", "--data", data, "--site", "t3")
+	if !strings.Contains(r.stdout, id) || !strings.Contains(r.stdout, "MARSEC-105-4") {
+		t.Errorf("attest list: %q", r.stdout)
+	}
+	out := filepath.Join(t.TempDir(), "poam.csv")
+	r = runCLI(t, nil, "compliance", "--data", data, "--site", "t3", "--at", at, "--format", "csv", "--out", out)
+	if r.code != ExitOK {
+		t.Fatalf("csv: exit %d: %s", r.code, r.stderr)
+	}
+	b, _ := os.ReadFile(out)
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil || len(rows) < 10 || rows[0][1] != "control" {
+		t.Fatalf("csv: %d rows, %v", len(rows), err)
+	}
+	for _, row := range rows {
+		if row[1] == "MARSEC-105-4" {
+			t.Error("the attested MARSEC item is in the plan of action")
+		}
+	}
+	r = runCLI(t, nil, "compliance", "--data", data, "--at", at, "--format", "oscal")
+	if r.code != ExitOK || !strings.Contains(r.stdout, `"oscal-version": "1.1.3"`) {
+		t.Fatalf("oscal: exit %d, %s", r.code, r.stderr)
+	}
+	r = runCLI(t, nil, "audit", "verify", "--data", data)
+	if r.code != ExitOK || !strings.Contains(r.stdout, "chain intact") {
+		t.Fatalf("audit verify: %q", r.stdout)
+	}
+	r = runCLI(t, nil, "attest", "withdraw", "--data", data, id)
+	if r.code != ExitOK {
+		t.Fatalf("withdraw: %d %s", r.code, r.stderr)
+	}
+	if r = runCLI(t, nil, "attest", "withdraw", "--data", data, id); r.code != ExitUsage {
+		t.Errorf("withdraw twice: exit %d", r.code)
+	}
+
+	for name, args := range map[string][]string{
+		"bad format":    {"compliance", "--data", data, "--format", "xml"},
+		"no site":       {"compliance", "--data", data, "--site", "nope"},
+		"bad at":        {"compliance", "--data", data, "--at", "yesterday"},
+		"bad max-age":   {"compliance", "--data", data, "--max-age", "-3d"},
+		"pdf no out":    {"compliance", "--data", data, "--format", "pdf"},
+		"bad control":   {"attest", "add", "--data", data, "--site", "t3", "--control", "NOPE-1", "--by", "x", "--statement", "y"},
+		"no statement":  {"attest", "add", "--data", data, "--site", "t3", "--control", "MSCI-PHY-1", "--by", "x"},
+		"missing doc":   {"attest", "add", "--data", data, "--site", "t3", "--control", "MSCI-PHY-1", "--by", "x", "--statement", "y", "--document", "/nonexistent"},
+		"unknown verb":  {"attest", "sign", "--data", data},
+		"positional":    {"compliance", "--data", data, "extra"},
+		"unknown site2": {"attest", "add", "--data", data, "--site", "t9", "--control", "MSCI-PHY-1", "--by", "x", "--statement", "y"},
+	} {
+		if r := runCLI(t, nil, args...); r.code != ExitUsage {
+			t.Errorf("%s: exit %d, want %d (%s)", name, r.code, ExitUsage, r.stderr)
+		}
+	}
+	for _, c := range []string{"compliance", "attest"} {
+		r := runCLI(t, nil, c, "--help")
+		if r.code != ExitOK || !strings.Contains(r.stdout, "Examples:") || !strings.Contains(r.stdout, "Usage: harborwatch "+c) {
+			t.Errorf("%s --help: %q", c, r.stdout)
+		}
+	}
+}
+
+// TestCompliancePDF prints the HTML report to PDF with Chromium (skipped
+// without one, failed with HARBORWATCH_REQUIRE_CHROMIUM=1).
+func TestCompliancePDF(t *testing.T) {
+	if _, err := chromiumPath(); err != nil {
+		if os.Getenv("HARBORWATCH_REQUIRE_CHROMIUM") == "1" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	if _, err := exec.LookPath("chromium"); err != nil && testing.Short() {
+		t.Skip("short")
+	}
+	data := terminalData(t)
+	out := filepath.Join(t.TempDir(), "t3.pdf")
+	r := runCLI(t, nil, "compliance", "--data", data, "--at", at, "--format", "pdf", "--out", out)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, []byte("%PDF-")) || len(b) < 10000 || !bytes.Contains(b, []byte("/Type /Page")) && !bytes.Contains(b, []byte("/Type/Page")) {
+		t.Fatalf("not a PDF of pages: %d bytes, %q", len(b), b[:min(len(b), 16)])
+	}
+}
