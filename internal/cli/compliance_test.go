@@ -182,3 +182,55 @@ func TestCompliancePDF(t *testing.T) {
 		t.Fatalf("not a PDF of pages: %d bytes, %q", len(b), b[:min(len(b), 16)])
 	}
 }
+
+func TestAccessCommand(t *testing.T) {
+	data := terminalData(t)
+	r := runCLI(t, nil, "access", "add", "--data", data, "--site", "t3", "--system", "cms01", "--holder", "Crane Vendor Support",
+		"--path", "gateway", "--sources", "10.20.0.10", "--mfa", "--attester", "J. Officer")
+	if r.code != ExitOK || !strings.HasPrefix(r.stdout, "R") {
+		t.Fatalf("add: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, nil, "access", "list", "--data", data, "--site", "t3")
+	if r.code != ExitOK {
+		t.Fatalf("list: exit %d %s", r.code, r.stderr)
+	}
+	// The register covers the gateway; the TOS workstation's RDP and
+	// ews01's TeamViewer are not covered.
+	for _, want := range []string{"Crane Vendor Support", "Unregistered access (access.unregistered):", "10.50.7.77 → 10.10.9.30"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("list lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	os.WriteFile(bad, []byte("site,system,holder,path,sources\nt3,plc,vendor,teamviewer,10.1.1.1\n"), 0o600)
+	r = runCLI(t, nil, "access", "import", "--data", data, bad)
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "bad.csv:2:15: path \"teamviewer\"") || !strings.Contains(r.stderr, "nothing imported") {
+		t.Errorf("import bad: exit %d %q", r.code, r.stderr)
+	}
+	good := filepath.Join(t.TempDir(), "good.csv")
+	os.WriteFile(good, []byte("site,system,holder,path,sources\nt3,tos,terminal IT,on-site,10.50.7.77\nt3,ews01,vendor,rcms,10.10.9.20\n"), 0o600)
+	r = runCLI(t, nil, "access", "import", "--data", data, good)
+	if r.code != ExitOK || strings.Count(r.stdout, "\n") != 2 {
+		t.Fatalf("import: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	r = runCLI(t, nil, "access", "list", "--data", data, "--site", "t3")
+	if strings.Contains(r.stdout, "10.50.7.77 → 10.10.9.30") {
+		t.Errorf("after import, 10.50.7.77 is still unregistered:\n%s", r.stdout)
+	}
+	id := strings.Fields(strings.Split(r.stdout, "\n")[1])[0]
+	if r := runCLI(t, nil, "access", "remove", "--data", data, id); r.code != ExitOK {
+		t.Errorf("remove: %d %s", r.code, r.stderr)
+	}
+	if r := runCLI(t, nil, "access", "remove", "--data", data, id); r.code != ExitUsage {
+		t.Errorf("remove twice: %d", r.code)
+	}
+	if r := runCLI(t, nil, "audit", "verify", "--data", data); !strings.Contains(r.stdout, "4 entries, chain intact") {
+		t.Errorf("audit: %q", r.stdout)
+	}
+	if r := runCLI(t, nil, "access", "add", "--data", data, "--site", "t3", "--system", "x", "--holder", "y", "--path", "ftp", "--sources", "1.2.3.4"); r.code != ExitUsage {
+		t.Errorf("bad path: exit %d", r.code)
+	}
+	if r := runCLI(t, nil, "access", "--help"); r.code != ExitOK || !strings.Contains(r.stdout, "Examples:") {
+		t.Errorf("help: %q", r.stdout)
+	}
+}
