@@ -73,6 +73,7 @@ var allowed = map[string][]string{
 	// control.
 	"compliance/catalog": {"finding", "internal/yamlfile", "gopkg.in/yaml.v3"},
 	"compliance":         {"compliance/catalog", "event", "finding", "site", "store", "internal/textsafe", "internal/yamlfile"},
+	"incident":           {"event", "evidence", "finding", "internal/textsafe", "signing", "site", "store"},
 }
 
 func rule(pkg string) ([]string, bool) {
