@@ -93,6 +93,7 @@ type Input struct {
 // Report is the draft.
 type Report struct {
 	Incident   store.Incident  `json:"incident"`
+	Facility   string          `json:"facility,omitempty"` // the site model's facility name
 	Fields     []Field         `json:"fields"`
 	Assessment Assessment      `json:"assessment"`
 	Clock      Clock           `json:"clock"`
@@ -168,6 +169,9 @@ func fingLevel(k site.ZoneKind) string {
 // Draft builds the report draft.
 func Draft(in Input) *Report {
 	r := &Report{Incident: in.Incident, Findings: in.Findings, Contacts: Contacts}
+	if in.Site != nil {
+		r.Facility = in.Site.Facility.Name
+	}
 	r.Assessment = Assess(in.Findings, in.Site)
 	r.Clock = Clock{Detected: in.Incident.Detected, Elapsed: in.Now.Sub(in.Incident.Detected).Truncate(time.Second),
 		Rule: "no hour-count deadline: call the NRC without delay once it looks reportable; a first report may be minimal"}

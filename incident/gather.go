@@ -136,12 +136,6 @@ func WriteBundleOf(ctx context.Context, st store.Store, r *Report, priv ed25519.
 	if err := r.WriteText(&text); err != nil {
 		return nil, notes, err
 	}
-	facility := ""
-	if s, err := st.Site(ctx, in.Site); err == nil && s.YAML != "" {
-		if m, err := site.Parse(in.Site+".yaml", []byte(s.YAML)); err == nil {
-			facility = m.Facility.Name
-		}
-	}
 	items := []Item{
 		{Name: "README.txt", Data: []byte(fmt.Sprintf("Evidence bundle of incident %s (site %s), made %s by harborwatch.\n"+
 			"SENSITIVE SECURITY INFORMATION (49 CFR part 1520). TLP:AMBER+STRICT.\n"+
@@ -152,7 +146,7 @@ func WriteBundleOf(ctx context.Context, st store.Store, r *Report, priv ed25519.
 		{Name: "report.txt", Data: text.Bytes()},
 		{Name: "findings.json", Data: js(r.Findings)},
 		{Name: "events.json", Data: js(r.Timeline)},
-		{Name: "indicators.stix.json", Data: js(STIX(in, facility, r.Findings, now))},
+		{Name: "indicators.stix.json", Data: js(STIX(in, r.Facility, r.Findings, now))},
 	}
 	items = append(items, pcaps...)
 	if len(notes) > 0 {

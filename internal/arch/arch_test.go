@@ -49,7 +49,7 @@ var allowed = map[string][]string{
 	"internal/textsafe": {},
 	"internal/cli": {"analysis", "capture", "declared", "detect", "evidence", "finding", "inventory", "oui", "pipeline", "report", "site", "supplier", "internal/synth", "internal/textsafe", "sink/jsonl", "vuln",
 		"auth", "export", "internal/tlsself", "signing", "server", "store", "store/sqlstore", "web", "golang.org/x/term", "capture/live",
-		"compliance", "compliance/catalog", "github.com/chromedp/chromedp"},
+		"compliance", "compliance/catalog", "incident", "github.com/chromedp/chromedp"},
 	"capture/live":      {"capture", "github.com/gopacket/gopacket/afpacket"},
 	"vuln":              {"finding", "inventory", "site"},
 	"sink/jsonl":        {"app", "event", "finding", "observe", "pipeline"},

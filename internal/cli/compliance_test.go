@@ -234,3 +234,88 @@ func TestAccessCommand(t *testing.T) {
 		t.Errorf("help: %q", r.stdout)
 	}
 }
+
+func TestIncidentCommand(t *testing.T) {
+	data := terminalData(t)
+	// The example's RDP from the TOS workstation.
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, filepath.Join(data, "harborwatch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, _, err := st.Findings(ctx, store.FindingQuery{Site: "t3", Rule: "remote-access.unmanaged", Limit: 10})
+	st.Close()
+	if err != nil || len(fs) == 0 {
+		t.Fatal("no remote-access finding", err)
+	}
+	r := runCLI(t, nil, "incident", "open", "--data", data, "--site", "t3", fs[0].ID)
+	if r.code != ExitOK || !strings.HasPrefix(r.stdout, "I") {
+		t.Fatalf("open: exit %d %q %q", r.code, r.stdout, r.stderr)
+	}
+	id := strings.TrimSpace(r.stdout)
+	r = runCLI(t, nil, "incident", "show", "--data", data, id)
+	for _, want := range []string{"Reportable? POSSIBLE", "1-800-424-8802", "[TO BE ADDED BY A PERSON]", "22. Handling marks"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("show lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = runCLI(t, nil, "incident", "update", "--data", data, "--field", "reporter=J. Officer", "--status", "reported", "--note", "called the NRC", id)
+	if r.code != ExitOK {
+		t.Fatalf("update: %d %s", r.code, r.stderr)
+	}
+	r = runCLI(t, nil, "incident", "show", "--data", data, "--format", "json", id)
+	var rep struct {
+		Incident struct{ Status, Notes string }
+		Fields   []struct{ Key, Value, By string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Incident.Status != "reported" || !strings.Contains(rep.Incident.Notes, "called the NRC") || rep.Fields[2].Value != "J. Officer" || rep.Fields[2].By != "supplied" {
+		t.Errorf("after update: %+v %+v", rep.Incident, rep.Fields[2])
+	}
+	keys := filepath.Join(t.TempDir(), "officer")
+	if r := runCLI(t, nil, "keygen", "--out", keys); r.code != ExitOK {
+		t.Fatal(r.stderr)
+	}
+	zipPath := filepath.Join(t.TempDir(), "inc.zip")
+	r = runCLI(t, nil, "incident", "bundle", "--data", data, "--key", keys+".key", "--out", zipPath, id)
+	if r.code != ExitOK {
+		t.Fatalf("bundle: %d %s", r.code, r.stderr)
+	}
+	r = runCLI(t, nil, "incident", "verify", "--pub", keys+".pub", zipPath)
+	if r.code != ExitOK || !strings.Contains(r.stdout, "verified: incident "+id) {
+		t.Fatalf("verify: %d %q", r.code, r.stdout)
+	}
+	b, _ := os.ReadFile(zipPath)
+	b[len(b)/3] ^= 0xff
+	os.WriteFile(zipPath, b, 0o600)
+	if r := runCLI(t, nil, "incident", "verify", "--pub", keys+".pub", zipPath); r.code != ExitFailure || !strings.Contains(r.stdout, "does not verify") {
+		t.Errorf("verify of a damaged bundle: %d %q", r.code, r.stdout)
+	}
+	r = runCLI(t, nil, "incident", "stix", "--data", data, id)
+	if r.code != ExitOK || !strings.Contains(r.stdout, `"type": "bundle"`) || !strings.Contains(r.stdout, `"spec_version": "2.1"`) {
+		t.Errorf("stix: %d %s", r.code, r.stderr)
+	}
+	r = runCLI(t, nil, "incident", "list", "--data", data)
+	if !strings.Contains(r.stdout, id) || !strings.Contains(r.stdout, "reported") {
+		t.Errorf("list: %q", r.stdout)
+	}
+	if r := runCLI(t, nil, "audit", "verify", "--data", data); !strings.Contains(r.stdout, "3 entries, chain intact") {
+		t.Errorf("audit: %q", r.stdout)
+	}
+	for name, args := range map[string][]string{
+		"no finding":      {"incident", "open", "--data", data, "--site", "t3"},
+		"unknown finding": {"incident", "open", "--data", data, "--site", "t3", "HW-000000000000"},
+		"unknown inc":     {"incident", "show", "--data", data, "Inope"},
+		"bad status":      {"incident", "update", "--data", data, "--status", "escalated", id},
+		"bad field":       {"incident", "update", "--data", data, "--field", "novalue", id},
+		"bundle no key":   {"incident", "bundle", "--data", data, "--out", zipPath, id},
+		"verify no pub":   {"incident", "verify", zipPath},
+		"bad format":      {"incident", "show", "--data", data, "--format", "pdf", id},
+	} {
+		if r := runCLI(t, nil, args...); r.code != ExitUsage {
+			t.Errorf("%s: exit %d, want 2 (%s)", name, r.code, r.stderr)
+		}
+	}
+}
