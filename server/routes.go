@@ -88,6 +88,20 @@ func (s *Server) table() []route {
 		{method: "POST", path: "/api/v1/tokens", role: store.Admin, action: "token.create", summary: "create an API token (shown once)", h: s.createToken},
 		{method: "DELETE", path: "/api/v1/tokens/{id}", role: store.Admin, action: "token.revoke", summary: "revoke an API token", h: s.revokeToken},
 		{method: "POST", path: "/api/v1/users", role: store.Admin, action: "user.add", summary: "add a user", h: s.addUser},
+
+		// Compliance: evaluation, attestations, the access register, incidents.
+		{method: "GET", path: "/api/v1/sites/{site}/compliance", role: store.Viewer, summary: "a site's status per control with its evidence (format=json, csv plan of action, html, oscal, text)", h: s.complianceReport},
+		{method: "GET", path: "/api/v1/sites/{site}/attestations", role: store.Viewer, summary: "list a site's attestations", h: s.listAttestations},
+		{method: "POST", path: "/api/v1/sites/{site}/attestations", role: store.Analyst, action: "attestation.add", summary: "attest a control", h: s.addAttestation},
+		{method: "POST", path: "/api/v1/attestations/{id}/withdraw", role: store.Analyst, action: "attestation.withdraw", summary: "withdraw an attestation", h: s.withdrawAttestation},
+		{method: "GET", path: "/api/v1/sites/{site}/access", role: store.Viewer, summary: "a site's access register reconciled with the wire (last use, review items, unregistered access)", h: s.listAccess},
+		{method: "POST", path: "/api/v1/sites/{site}/access", role: store.Admin, action: "access.put", summary: "add or replace an access register entry", h: s.putAccess},
+		{method: "DELETE", path: "/api/v1/access/{id}", role: store.Admin, action: "access.delete", summary: "remove an access register entry", h: s.deleteAccess},
+		{method: "GET", path: "/api/v1/incidents", role: store.Viewer, summary: "list incidents", h: s.listIncidents},
+		{method: "POST", path: "/api/v1/sites/{site}/incidents", role: store.Analyst, action: "incident.open", summary: "open an incident from findings", h: s.openIncident},
+		{method: "GET", path: "/api/v1/incidents/{id}", role: store.Viewer, summary: "an incident's report draft (NRC and CISA fields), guidance, clock and timeline", h: s.incidentDraft},
+		{method: "POST", path: "/api/v1/incidents/{id}", role: store.Analyst, action: "incident.update", summary: "change an incident's status, notes and report fields", h: s.updateIncident},
+		{method: "GET", path: "/api/v1/incidents/{id}/stix", role: store.Viewer, summary: "an incident's indicators as a STIX 2.1 bundle", h: s.incidentSTIX},
 	}
 }
 
