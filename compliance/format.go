@@ -54,6 +54,9 @@ type SourceCount struct {
 	Total  int
 }
 
+// N returns how many controls of the source have the status named s.
+func (sc SourceCount) N(s string) int { return sc.Counts[Status(s)] }
+
 // BySource counts the results by source and status.
 func (r *Report) BySource() []SourceCount {
 	out := make([]SourceCount, 0, len(sources))

@@ -49,6 +49,21 @@ func (c *Console) table() []pageRoute {
 		{"GET /admin/sites/{site}", c.get(store.Admin, c.siteEdit)},
 		{"POST /admin/sites/{site}", c.post(store.Admin, c.siteSave)},
 		{"GET /admin/audit", c.get(store.Admin, c.auditPage)},
+
+		// Compliance, the access register and incidents.
+		{"GET /compliance", c.get(store.Viewer, c.compliancePage)},
+		{"GET /compliance/{site}/report", c.get(store.Viewer, c.complianceReport)},
+		{"GET /compliance/{site}/poam.csv", c.get(store.Viewer, c.complianceCSV)},
+		{"POST /compliance/{site}/attest", c.post(store.Analyst, c.attest)},
+		{"POST /compliance/attestations/{id}/withdraw", c.post(store.Analyst, c.withdrawAttestation)},
+		{"GET /access", c.get(store.Viewer, c.accessPage)},
+		{"POST /access/{site}", c.post(store.Admin, c.putAccess)},
+		{"POST /access/{id}/delete", c.post(store.Admin, c.deleteAccess)},
+		{"GET /incidents", c.get(store.Viewer, c.incidentsPage)},
+		{"POST /incidents", c.post(store.Analyst, c.openIncident)},
+		{"GET /incidents/{id}", c.get(store.Viewer, c.incidentPage)},
+		{"POST /incidents/{id}", c.post(store.Analyst, c.updateIncident)},
+		{"GET /incidents/{id}/stix", c.get(store.Viewer, c.incidentSTIX)},
 	}
 }
 

@@ -355,6 +355,9 @@ func TestEveryPage(t *testing.T) {
 			as, _ := e.st.Assets(context.Background(), "t3")
 			rid = as[0].ID
 		}
+		if strings.HasPrefix(path, "/incidents/") {
+			rid = openIncident(t, e, id)
+		}
 		p := strings.NewReplacer("{$}", "", "{site}", "t3", "{id}", rid, "{capture}", f.Evidence[0].Capture+".pcap").Replace(path)
 		if p == "/findings/t3/"+id+"/authorize" {
 			p += "?reason=planned"
