@@ -94,7 +94,7 @@ type Input struct {
 
 // Item is one piece of evidence behind a status.
 type Item struct {
-	Kind  string    `json:"kind"` // finding, asset, zone, capture, attestation, access
+	Kind  string    `json:"kind"` // finding, derived-finding (access.unregistered), asset, zone, inventory, attestation, access
 	Ref   string    `json:"ref"`  // the finding, asset, zone, capture, attestation or entry id
 	Text  string    `json:"text"`
 	At    time.Time `json:"at,omitzero"` // when it was last observed or attested
@@ -144,6 +144,14 @@ type Report struct {
 	DerivedFinding []finding.Finding `json:"derived_findings,omitempty"`
 }
 
+// days writes a duration in days when it is whole days ("30d").
+func days(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	}
+	return d.String()
+}
+
 // open tells whether a finding counts against controls: open or
 // acknowledged (resolved and suppressed ones do not).
 func open(state string) bool { return state == store.Open || state == store.Acknowledged }
@@ -151,7 +159,7 @@ func open(state string) bool { return state == store.Open || state == store.Ackn
 // Evaluate judges every control of cat on in.
 func Evaluate(cat *catalog.Catalog, in Input) *Report {
 	maxAge := in.Policy.maxAge()
-	rep := &Report{Site: in.Site, At: in.Now.UTC(), MaxAge: maxAge.String(), Catalog: cat.Version, Counts: map[Status]int{}}
+	rep := &Report{Site: in.Site, At: in.Now.UTC(), MaxAge: days(maxAge), Catalog: cat.Version, Counts: map[Status]int{}}
 	for _, c := range in.Captures {
 		if c.Status == store.Done {
 			rep.Captures++
@@ -174,23 +182,24 @@ func Evaluate(cat *catalog.Catalog, in Input) *Report {
 
 	// Findings by the controls they cite.
 	type fref struct {
-		f     finding.Finding
-		state string
+		f       finding.Finding
+		state   string
+		derived bool // made by Reconcile, not stored
 	}
 	byControl := map[string][]fref{}
-	add := func(f finding.Finding, state string) {
+	add := func(f finding.Finding, state string, derived bool) {
 		for _, id := range f.Controls {
-			byControl[id] = append(byControl[id], fref{f, state})
+			byControl[id] = append(byControl[id], fref{f, state, derived})
 		}
 		if open(state) {
 			rep.OpenFindings++
 		}
 	}
 	for _, f := range in.Findings {
-		add(f.Finding, f.State)
+		add(f.Finding, f.State, false)
 	}
 	for _, f := range in.Derived {
-		add(f, store.Open)
+		add(f, store.Open, true)
 	}
 	rep.DerivedFinding = in.Derived
 	atts := map[string][]store.Attestation{}
@@ -227,7 +236,11 @@ func Evaluate(cat *catalog.Catalog, in Input) *Report {
 		}
 		var against, resolved int
 		for _, fr := range byControl[ctl.ID] {
-			it := Item{Kind: "finding", Ref: fr.f.ID, At: fr.f.LastSeen,
+			kind := "finding"
+			if fr.derived {
+				kind = "derived-finding"
+			}
+			it := Item{Kind: kind, Ref: fr.f.ID, At: fr.f.LastSeen,
 				Text: fmt.Sprintf("%s %s (%s): %s, %s → %s, seen %d×", fr.f.Rule, fr.state, fr.f.Severity, fr.f.Title, side(fr.f.Src), side(fr.f.Dst), fr.f.Count)}
 			if open(fr.state) {
 				it.Against = true
@@ -393,7 +406,7 @@ func judgeWire(r *Result, ctl catalog.Control, in Input, rep *Report, facts fact
 	case len(rep.Coverage) == 0:
 		partly = append(partly, "the site model declares no crane or remote-access zone to cover")
 	case !covered:
-		partly = append(partly, fmt.Sprintf("%d of %d monitored zones seen within %s", fresh, len(rep.Coverage), in.Policy.maxAge()))
+		partly = append(partly, fmt.Sprintf("%d of %d monitored zones seen within %s", fresh, len(rep.Coverage), days(in.Policy.maxAge())))
 	}
 	switch {
 	case against > 0:
