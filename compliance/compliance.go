@@ -130,18 +130,18 @@ type ZoneCoverage struct {
 
 // Report is the evaluation of one site against the catalog.
 type Report struct {
-	Site           string            `json:"site"`
-	At             time.Time         `json:"at"`
-	MaxAge         string            `json:"max_age"`
-	Catalog        int               `json:"catalog_version"`
-	LastEvidence   time.Time         `json:"last_evidence,omitzero"` // newest packet time seen
-	Captures       int               `json:"captures"`               // analyzed captures
-	Coverage       []ZoneCoverage    `json:"coverage"`
-	Results        []Result          `json:"controls"`
-	Counts         map[Status]int    `json:"counts"`
-	Stale          int               `json:"stale"`
-	OpenFindings   int               `json:"open_findings"`
-	DerivedFinding []finding.Finding `json:"derived_findings,omitempty"`
+	Site            string            `json:"site"`
+	At              time.Time         `json:"at"`
+	MaxAge          string            `json:"max_age"`
+	Catalog         int               `json:"catalog_version"`
+	LastEvidence    time.Time         `json:"last_evidence,omitzero"` // newest packet time seen
+	Captures        int               `json:"captures"`               // analyzed captures
+	Coverage        []ZoneCoverage    `json:"coverage"`
+	Results         []Result          `json:"controls"`
+	Counts          map[Status]int    `json:"counts"`
+	Stale           int               `json:"stale"`
+	OpenFindings    int               `json:"open_findings"`
+	DerivedFindings []finding.Finding `json:"derived_findings,omitempty"`
 }
 
 // days writes a duration in days when it is whole days ("30d").
@@ -201,7 +201,7 @@ func Evaluate(cat *catalog.Catalog, in Input) *Report {
 	for _, f := range in.Derived {
 		add(f, store.Open, true)
 	}
-	rep.DerivedFinding = in.Derived
+	rep.DerivedFindings = in.Derived
 	atts := map[string][]store.Attestation{}
 	for _, a := range in.Attestations {
 		if a.Site == in.Site {

@@ -110,7 +110,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if !r.LastEvidence.IsZero() {
 		last = r.LastEvidence.Format(time.RFC3339)
 	}
-	fmt.Fprintf(&b, "%d analyzed captures, newest traffic %s, %d open findings, %d derived findings\n\n", r.Captures, last, r.OpenFindings, len(r.DerivedFinding))
+	fmt.Fprintf(&b, "%d analyzed captures, newest traffic %s, %d open findings, %d derived findings\n\n", r.Captures, last, r.OpenFindings, len(r.DerivedFindings))
 	fmt.Fprintf(&b, "%-36s %5s %9s %7s %8s %9s %6s\n", "SOURCE", "TOTAL", "NOT-SATIS", "PARTLY", "ATTESTED", "SATISFIED", "NOT-AS")
 	for _, sc := range r.BySource() {
 		fmt.Fprintf(&b, "%-36s %5d %9d %7d %8d %9d %6d\n", sc.Source, sc.Total, sc.Counts[NotSatisfied], sc.Counts[Partly], sc.Counts[Attested], sc.Counts[Satisfied], sc.Counts[NotAssessed])

@@ -111,6 +111,13 @@ func TestCompliancePages(t *testing.T) {
 	// An incident from a finding: the draft, a person's field, the STIX.
 	_, list := b.get("/findings?rule=remote-access.unmanaged")
 	fid := findingLink.FindStringSubmatch(list)[1]
+	_, fpage := b.get("/findings/t3/" + fid)
+	if !strings.Contains(fpage, `href="/incidents?site=t3&amp;findings=`+fid+`"`) {
+		t.Error("the finding page does not offer to open an incident")
+	}
+	if _, ipage := b.get("/incidents?site=t3&findings=" + fid); !strings.Contains(ipage, ">"+fid+"</textarea>") {
+		t.Error("the incidents form is not filled with the finding")
+	}
 	code, loc := b.post("/incidents", url.Values{"csrf": {csrf}, "site": {"t3"}, "findings": {fid}})
 	if code != http.StatusSeeOther || !strings.HasPrefix(loc, "/incidents/I") {
 		t.Fatalf("open incident: %d %s", code, loc)
