@@ -104,7 +104,7 @@ func mainUsage(w io.Writer) {
 	fmt.Fprint(w, intro)
 	fmt.Fprint(w, "\nUsage:\n  harborwatch <command> [flags] [arguments]\n\nCommands:\n")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.short)
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.short)
 	}
 	fmt.Fprint(w, `
 Examples:
