@@ -1,0 +1,222 @@
+package pipeline
+
+import (
+	"context"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"harborwatch/capture"
+	"harborwatch/event"
+	"harborwatch/site"
+)
+
+// runPN runs the capture name of ics/profinet's test data against the
+// site st (nil: none) with the given workers and events.
+func runPN(t *testing.T, name string, st *site.Site, workers int) *Result {
+	t.Helper()
+	fh, err := os.Open("../ics/profinet/testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	src, err := capture.NewReader(fh, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), []capture.Source{src}, Options{Site: st, Workers: workers, Events: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func findingLines(res *Result) []string {
+	var out []string
+	for _, f := range res.Findings {
+		out = append(out, f.Rule+" "+f.Src.IP.String()+"/"+f.Src.MAC+">"+f.Dst.IP.String()+"/"+f.Dst.MAC+" "+f.App+" "+f.Transport+" "+f.Severity.String())
+	}
+	slices.Sort(out)
+	return out
+}
+
+func eventLines(res *Result, protos ...string) []string {
+	var out []string
+	for _, e := range res.Events {
+		if slices.Contains(protos, e.Proto) {
+			out = append(out, e.Proto+" "+e.Dir+" "+e.Src.String()+">"+e.Dst.String()+" "+e.Op+" "+e.Name+" "+e.Status)
+		}
+	}
+	return out
+}
+
+// TestPROFINETCM: the PNIO-CM calls of a controller to a device,
+// though the device answers the Connect sent to 34964 from a port of its
+// own (49152), to which the controller then sends its Write and Read:
+// every request is the controller's, the Write is the one
+// operation judged (ics.config-change, app profinet, from the
+// controller), and the device's identity (object UUID) and the
+// controller's station name reach the inventory. One worker or four give
+// the same.
+func TestPROFINETCM(t *testing.T) {
+	const ctl, dev = "192.168.1.3", "192.168.1.2"
+	for _, workers := range []int{1, 4} {
+		res := runPN(t, "profinet_io_cm_mixed_2.pcapng", nil, workers)
+		got := eventLines(res, "pn_io")
+		want := []string{
+			"pn_io request " + ctl + ">" + dev + " session Connect request ",
+			"pn_io response " + dev + ">" + ctl + " session Connect response ",
+			"pn_io request " + ctl + ">" + dev + " config-change Write request ",
+			"pn_io response " + dev + ">" + ctl + " config-change Write response ",
+			"pn_io request " + ctl + ">" + dev + " session Control request ",
+			"pn_io response " + dev + ">" + ctl + " session Control response ",
+			"pn_io request " + dev + ">" + ctl + " session Control request ",
+			"pn_io response " + ctl + ">" + dev + " session Control response ",
+			"pn_io request " + ctl + ">" + dev + " read Read request ",
+			"pn_io response " + dev + ">" + ctl + " read Read response ",
+			"pn_io request " + ctl + ">" + dev + " session Release request ",
+			"pn_io response " + dev + ">" + ctl + " session Release response ",
+			"pn_io response invalid IP>invalid IP session Alarm Low ERR-RTA-PDU RTA error 0xcf81fd0f",
+			"pn_io response invalid IP>invalid IP session Alarm Low ERR-RTA-PDU RTA error 0xcf81fd02",
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%d workers: pn_io events\n%s\nwant\n%s", workers, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		var cc []string
+		for _, l := range findingLines(res) {
+			if strings.HasPrefix(l, "ics.") {
+				cc = append(cc, l)
+			}
+		}
+		wantF := []string{"ics.config-change " + ctl + "/00:a0:45:6d:d3:43>" + dev + "/00:09:91:43:e0:67 profinet udp high"}
+		if !slices.Equal(cc, wantF) {
+			t.Errorf("%d workers: ics findings %q, want %q", workers, cc, wantF)
+		}
+		ids := map[string]map[string]any{}
+		for _, a := range res.Assets {
+			ids[a.IP.String()] = a.Identity
+		}
+		if d := ids[dev]; d["profinet_vendor_id"] != 346 || d["profinet_device_id"] != 3 {
+			t.Errorf("%d workers: device identity %v", workers, d)
+		}
+		if c := ids[ctl]; c["station_name"] != "pc-worx-rt-basic-6d-d3-43" || c["profinet_vendor_id"] != 176 {
+			t.Errorf("%d workers: controller identity %v", workers, c)
+		}
+		if n := res.Stats.DecodeErrors["profinet"]; n != 0 {
+			t.Errorf("%d workers: %d profinet decode errors", workers, n)
+		}
+		if a := res.Stats.Analyzers["profinet"]; a.Confirmed == 0 || a.Violations != 0 {
+			t.Errorf("%d workers: analyzer counts %+v", workers, a)
+		}
+	}
+}
+
+// TestPROFINETRealTime: the cyclic data of the two I/O connections is
+// one io event each (their first frame; the data status never changes),
+// and DCP frames are events under pn_dcp.
+func TestPROFINETRealTime(t *testing.T) {
+	res := runPN(t, "profinet_io_cm_mixed_2.pcapng", nil, 2)
+	n := map[string]int{}
+	for _, e := range res.Events {
+		switch e.Proto {
+		case "pn_rt":
+			if e.Op != event.OpIO || e.Name != "RT_CLASS_1" {
+				t.Errorf("pn_rt event %s %s", e.Op, e.Name)
+			}
+			n["pn_rt"]++
+		case "pn_dcp":
+			n["pn_dcp "+e.Name]++
+		}
+	}
+	want := map[string]int{"pn_rt": 2, "pn_dcp DCP Identify request": 18, "pn_dcp DCP Identify response": 1}
+	if len(n) != len(want) {
+		t.Errorf("events %v, want %v", n, want)
+	}
+	for k, v := range want {
+		if n[k] != v {
+			t.Errorf("events %v, want %v", n, want)
+			break
+		}
+	}
+}
+
+// dcpSite puts the SCALANCE of ChangeIPUsingDCP.pcap (found at
+// 192.168.0.6 by its DCP answer) in crane control and declares the
+// engineering tool that sets its address in the business zone by its
+// MAC only.
+const dcpSite = `version: 1
+zones:
+  - {id: control, kind: crane-control, cidrs: [192.168.0.0/24]}
+  - {id: office, kind: business, cidrs: [10.1.0.0/16]}
+assets:
+  - {id: laptop, ip: 10.1.2.3, mac: "00:0c:29:ba:09:ea"}
+`
+
+// TestDCPSet: a DCP Set of the IP parameters is a config-change judged
+// against the conduits (its status, accepted, in the finding), resolved
+// to addresses by the site's declared MAC and by the station's own DCP
+// answer; a conduit for profinet config-change allows it; without a site
+// it is reported too.
+func TestDCPSet(t *testing.T) {
+	st, err := site.Parse("dcp.yaml", []byte(dcpSite))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := runPN(t, "ChangeIPUsingDCP.pcap", st, 1)
+	got := findingLines(res)
+	want := []string{"ics.config-change 10.1.2.3/00:0c:29:ba:09:ea>192.168.0.6/08:00:06:93:cf:32 profinet ethernet high"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("findings %q, want %q", got, want)
+	}
+	f := res.Findings[0]
+	if f.Detail["accepted"] != uint64(1) {
+		t.Errorf("detail %v: want accepted 1", f.Detail)
+	}
+	if !strings.Contains(strings.Join(anyStrings(f.Detail["objects"]), ","), "IP 192.168.0.10 mask 255.255.255.0 gateway 192.168.0.1") {
+		t.Errorf("detail %v: want the address set", f.Detail)
+	}
+	ev := eventLines(res, "pn_dcp")
+	wantEv := []string{
+		"pn_dcp request invalid IP>invalid IP identity DCP Identify request ",
+		"pn_dcp response invalid IP>invalid IP identity DCP Identify response ",
+		"pn_dcp request invalid IP>invalid IP config-change DCP Set request ",
+		"pn_dcp response invalid IP>invalid IP config-change DCP Set response ",
+	}
+	if !slices.Equal(ev, wantEv) {
+		t.Errorf("events %q, want %q", ev, wantEv)
+	}
+
+	allowed, err := site.Parse("dcp.yaml", []byte(dcpSite+"conduits:\n  - {from: office, to: control, protocols: [profinet], operations: [config-change]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := findingLines(runPN(t, "ChangeIPUsingDCP.pcap", allowed, 1)); len(got) != 0 {
+		t.Errorf("with a conduit: findings %q", got)
+	}
+	// Without a site the tool's address is unknown: the finding names
+	// the MACs, the station at the address it gave of itself.
+	got = findingLines(runPN(t, "ChangeIPUsingDCP.pcap", nil, 1))
+	want = []string{"ics.config-change invalid IP/00:0c:29:ba:09:ea>192.168.0.6/08:00:06:93:cf:32 profinet ethernet high"}
+	if !slices.Equal(got, want) {
+		t.Errorf("without a site: findings %q, want %q", got, want)
+	}
+}
+
+func anyStrings(v any) []string {
+	switch x := v.(type) {
+	case []string:
+		return x
+	case []any:
+		var out []string
+		for _, e := range x {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
