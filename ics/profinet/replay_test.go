@@ -20,6 +20,9 @@ type frameRec struct {
 	First      bool
 	Changed    bool
 	DataStatus uint8
+	DCPService int // DCP: ServiceID and ServiceType
+	DCPType    int
+	RTAType    int // alarms: the RTA PDU type
 	Detail     map[string]any
 }
 
@@ -28,7 +31,9 @@ type cmRec struct {
 	Packet    int64
 	Src, Dst  netip.AddrPort
 	Type      string
+	PDUType   int
 	Opnum     int
+	Blocks    []uint16
 	Role      uint8
 	Name, Op  string
 	Status    string
@@ -63,7 +68,10 @@ func replay(t testing.TB, path string) replayResult {
 			res.L2.Frame(p.Payload, p.SrcMAC, p.DstMAC, p.VLAN(), func(f *Frame) {
 				r := frameRec{Packet: cp.Number, Class: f.Class, FrameID: f.FrameID, Name: f.Name(), Op: f.Op(),
 					Status: f.Status(), Request: f.Request(), Malformed: f.Malformed(), First: f.First, Changed: f.Changed,
-					DataStatus: f.DataStatus, Detail: map[string]any{}}
+					DataStatus: f.DataStatus, RTAType: int(f.Alarm.PDUType), Detail: map[string]any{}}
+				if f.DCP != nil {
+					r.DCPService, r.DCPType = int(f.DCP.Service), int(f.DCP.ServiceType)
+				}
 				f.Detail(r.Detail)
 				res.Frames = append(res.Frames, r)
 			})
@@ -74,7 +82,8 @@ func replay(t testing.TB, path string) replayResult {
 			}
 			if err := cm.Datagram(p.Payload, true, func(m *CM) {
 				r := cmRec{Packet: cp.Number, Src: netip.AddrPortFrom(p.Src, p.SrcPort), Dst: netip.AddrPortFrom(p.Dst, p.DstPort),
-					Type: m.Header.TypeName(), Opnum: int(m.Header.Opnum), Role: m.Role, Name: m.Name(), Op: m.Op(),
+					Type: m.Header.TypeName(), PDUType: int(m.Header.Type), Opnum: int(m.Header.Opnum),
+					Blocks: append([]uint16(nil), m.Blocks[:m.NBlocks]...), Role: m.Role, Name: m.Name(), Op: m.Op(),
 					Status: m.Status(), Request: m.Request(), Malformed: m.Malformed(),
 					Records: append([]Record(nil), m.Records[:m.NRecords]...), Station: string(m.StationName),
 					Device: [3]uint16{m.VendorID, m.DeviceID, m.Instance}, Detail: map[string]any{}}
@@ -86,18 +95,6 @@ func replay(t testing.TB, path string) replayResult {
 		}
 	}
 	return res
-}
-
-func TestReplayPrint(t *testing.T) {
-	for _, name := range captures {
-		res := replay(t, "testdata/"+name)
-		for _, f := range res.Frames {
-			t.Logf("%s %d %s %s %q %v", name, f.Packet, f.Name, f.Op, f.Status, f.Detail)
-		}
-		for _, c := range res.CMs {
-			t.Logf("%s %d %s %s %q %+v %v", name, c.Packet, c.Name, c.Op, c.Status, c.Records, c.Detail)
-		}
-	}
 }
 
 var captures = []string{"profinet_io_cm_mixed_2.pcapng", "profinet_io_cm_device.pcapng", "ChangeIPUsingDCP.pcap", "PROFINET-RT.pcap"}

@@ -212,8 +212,7 @@ func (a *L2) Frame(b []byte, src, dst [6]byte, vlan uint16, emit func(*Frame)) e
 		emit(f)
 	case c == ClassDCP:
 		if err := discovery.ParseDCP(b, &a.dcp); err != nil {
-			f.malformed = true
-			a.Errors++
+			f.malformed = true // counted by the caller, as discovery errors are
 		}
 		f.DCP = &a.dcp
 		emit(f)
