@@ -2,6 +2,7 @@ package profinet
 
 import (
 	"net/netip"
+	"strconv"
 	"testing"
 
 	"harborwatch/decode"
@@ -33,6 +34,7 @@ type cmRec struct {
 	Type      string
 	PDUType   int
 	Opnum     int
+	FragLen   int
 	Blocks    []uint16
 	Role      uint8
 	Name, Op  string
@@ -83,7 +85,8 @@ func replay(t testing.TB, path string) replayResult {
 			if err := cm.Datagram(p.Payload, true, func(m *CM) {
 				r := cmRec{Packet: cp.Number, Src: netip.AddrPortFrom(p.Src, p.SrcPort), Dst: netip.AddrPortFrom(p.Dst, p.DstPort),
 					Type: m.Header.TypeName(), PDUType: int(m.Header.Type), Opnum: int(m.Header.Opnum),
-					Blocks: append([]uint16(nil), m.Blocks[:m.NBlocks]...), Role: m.Role, Name: m.Name(), Op: m.Op(),
+					FragLen: int(m.Header.FragLen),
+					Blocks:  append([]uint16(nil), m.Blocks[:m.NBlocks]...), Role: m.Role, Name: m.Name(), Op: m.Op(),
 					Status: m.Status(), Request: m.Request(), Malformed: m.Malformed(),
 					Records: append([]Record(nil), m.Records[:m.NRecords]...), Station: string(m.StationName),
 					Device: [3]uint16{m.VendorID, m.DeviceID, m.Instance}, Detail: map[string]any{}}
@@ -96,5 +99,7 @@ func replay(t testing.TB, path string) replayResult {
 	}
 	return res
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
 
 var captures = []string{"profinet_io_cm_mixed_2.pcapng", "profinet_io_cm_device.pcapng", "ChangeIPUsingDCP.pcap", "PROFINET-RT.pcap"}
