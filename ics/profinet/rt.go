@@ -315,7 +315,7 @@ func (al *Alarm) parse(b []byte) bool {
 		case blockAlarmHigh, blockAlarmLow:
 			// BlockHeader, AlarmType, API, Slot, Subslot, ModuleIdent,
 			// SubmoduleIdent, AlarmSpecifier.
-			if len(v) < 28 {
+			if len(v) < 26 {
 				return false
 			}
 			al.AlarmType, al.API = be.Uint16(v[6:]), be.Uint32(v[8:])
@@ -325,7 +325,7 @@ func (al *Alarm) parse(b []byte) bool {
 		case blockAlarmHigh | 0x8000, blockAlarmLow | 0x8000:
 			// AlarmAck: BlockHeader, AlarmType, API, Slot, Subslot,
 			// AlarmSpecifier, PNIOStatus.
-			if len(v) < 26 {
+			if len(v) < 22 {
 				return false
 			}
 			al.AlarmType, al.API = be.Uint16(v[6:]), be.Uint32(v[8:])
