@@ -2,13 +2,18 @@ package pipeline
 
 import (
 	"context"
+	"io"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"harborwatch/capture"
+	"harborwatch/decode"
+	"harborwatch/detect"
 	"harborwatch/event"
+	"harborwatch/ics/profinet"
+	"harborwatch/observe"
 	"harborwatch/site"
 )
 
@@ -219,4 +224,49 @@ func anyStrings(v any) []string {
 		return out
 	}
 	return nil
+}
+
+// TestPROFINETNoAllocs drives a shard with the PROFINET frames of a real
+// capture (cyclic data, alarms, DCP, PTCP), replayed forward in time:
+// once the I/O connections and stations are known, reading them
+// allocates nothing.
+func TestPROFINETNoAllocs(t *testing.T) {
+	var frames []capture.Packet
+	var dec decode.Decoder
+	var p decode.Packet
+	src := openFile(t, "../ics/profinet/testdata/profinet_io_cm_mixed_2.pcapng")[0]
+	for {
+		var cp capture.Packet
+		if err := src.Next(&cp); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if dec.Decode(cp.Link, cp.Data, &p); p.L3 == decode.L3None && p.EtherType == 0x8892 {
+			cp.Data = slices.Clone(cp.Data)
+			frames = append(frames, cp)
+		}
+	}
+	if len(frames) < 150 {
+		t.Fatalf("only %d PROFINET frames", len(frames))
+	}
+	s := newShard(detect.New(detect.Options{}), observe.New(observe.Options{}), budget{flows: 1 << 12, flowBytes: 64 << 20}, false, []string{"a"})
+	var shift int64
+	var cp capture.Packet
+	round := func() {
+		shift++
+		for i := range frames {
+			cp = frames[i]
+			cp.TS = frames[len(frames)-1].TS + shift*1000 + int64(i)
+			s.handle(&cp)
+		}
+	}
+	round()
+	if n := testing.AllocsPerRun(20, round); n != 0 {
+		t.Errorf("%.1f allocations per round of %d frames, want 0", n, len(frames))
+	}
+	// One round before AllocsPerRun, one warm-up and 20 counted rounds.
+	if s.pn.l2.NConns() != 2 || s.pn.l2.Frames[profinet.ClassRT1] != 22*102 {
+		t.Errorf("%d connections, %d cyclic frames", s.pn.l2.NConns(), s.pn.l2.Frames[profinet.ClassRT1])
+	}
 }
