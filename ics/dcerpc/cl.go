@@ -1,6 +1,10 @@
 package dcerpc
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"harborwatch/proto"
+)
 
 // Connectionless DCE-RPC (C706 §12.5: ncadg_ip_udp), the transport of
 // PROFINET IO context management and of some Windows services over UDP.
@@ -95,4 +99,57 @@ func ParseCL(b []byte, h *CLHeader) (body []byte, err error) {
 		return nil, ErrCL
 	}
 	return b[CLHeaderLen : CLHeaderLen+int(h.FragLen)], nil
+}
+
+// Datagram parses one UDP payload as a connectionless PDU and emits it as
+// a Message valid only during the call: its interface is the header's
+// (no bind names it), CallID its sequence number, and a fault's or
+// reject's status is read. A payload that is not a connectionless PDU is
+// ErrCL. Endpoints are not read from connectionless answers.
+func (a *Analyzer) Datagram(b []byte, fromClient bool, emit func(*Message)) error {
+	var h CLHeader
+	body, err := ParseCL(b, &h)
+	if err != nil {
+		return err
+	}
+	m := &a.msg
+	flags := uint8(FlagFirstFrag | FlagLastFrag) // the connection-oriented flags Detail reads
+	if h.Flags1&CLFlagFrag != 0 {
+		flags = 0
+		if h.FragNum == 0 {
+			flags |= FlagFirstFrag
+		}
+		if h.Flags1&CLFlagLastFrag != 0 {
+			flags |= FlagLastFrag
+		}
+	}
+	*m = Message{Type: h.Type, Flags: flags, DRep: [4]byte{h.DRep[0], h.DRep[1], h.DRep[2]}, FragLen: uint16(len(b)),
+		CallID: h.SeqNum, CL: true, fromClient: fromClient, IfaceUUID: h.Interface, IfaceKnown: true, iface: lookupIface(h.Interface)}
+	switch h.Type {
+	case CLRequest, CLResponse, CLFault:
+		m.Opnum, m.HasOpnum = h.Opnum, true
+	}
+	if h.Type == CLFault || h.Type == CLReject {
+		if len(body) < 4 {
+			m.malformed = true
+		} else {
+			m.FaultStatus = h.Order().Uint32(body)
+		}
+	}
+	emit(m)
+	return nil
+}
+
+// ProbeUDP identifies connectionless DCE-RPC on any UDP port: a version 4
+// header of a known packet type and data representation whose body
+// fills the datagram (an authenticated PDU may carry a trailer after it).
+var ProbeUDP = proto.Probe{Transport: proto.UDP, Match: probeUDP}
+
+func probeUDP(pl []byte, _ bool) proto.Verdict {
+	var h CLHeader
+	body, err := ParseCL(pl, &h)
+	if err != nil || (h.AuthProto == 0 && len(body) != len(pl)-CLHeaderLen) {
+		return proto.No
+	}
+	return proto.Sure
 }

@@ -44,7 +44,8 @@ func FuzzFeed(f *testing.F) {
 }
 
 // FuzzParseCL reads arbitrary datagrams as connectionless PDU headers:
-// no panic, the body lies within the input and is as long as FragLen.
+// no panic, the body lies within the input and is as long as FragLen;
+// the analyzer reads it as one Message.
 func FuzzParseCL(f *testing.F) {
 	h := make([]byte, CLHeaderLen)
 	h[0], h[4] = 4, 0x10
@@ -64,5 +65,18 @@ func FuzzParseCL(f *testing.F) {
 		}
 		_ = hd.Request()
 		_ = hd.Interface.String()
+		var a Analyzer
+		n := 0
+		if err := a.Datagram(b, true, func(m *Message) {
+			n++
+			if m.Name() == "" || m.Op() == "" || !m.CL {
+				t.Fatalf("%x: name %q op %q", b, m.Name(), m.Op())
+			}
+			_, _ = m.Status(), m.Request()
+			d := map[string]any{}
+			m.Detail(d)
+		}); err != nil || n != 1 {
+			t.Fatalf("%x: Datagram %v, %d messages", b, err, n)
+		}
 	})
 }
