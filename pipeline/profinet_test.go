@@ -1,12 +1,15 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"harborwatch/capture"
 	"harborwatch/decode"
@@ -268,5 +271,141 @@ func TestPROFINETNoAllocs(t *testing.T) {
 	// One round before AllocsPerRun, one warm-up and 20 counted rounds.
 	if s.pn.l2.NConns() != 2 || s.pn.l2.Frames[profinet.ClassRT1] != 22*102 {
 		t.Errorf("%d connections, %d cyclic frames", s.pn.l2.NConns(), s.pn.l2.Frames[profinet.ClassRT1])
+	}
+}
+
+// pnEth is an Ethernet frame of EtherType 0x8892 from src to dst.
+func pnEth(dst, src [6]byte, payload ...[]byte) []byte {
+	b := append(append(append([]byte(nil), dst[:]...), src[:]...), 0x88, 0x92)
+	for _, p := range payload {
+		b = append(b, p...)
+	}
+	return b
+}
+
+func be16(v uint16) []byte { return []byte{byte(v >> 8), byte(v)} }
+
+// dcp is a DCP PDU: FrameID, service, type, xid, reserved, length, blocks.
+func dcp(id uint16, service, typ uint8, xid uint32, blocks ...[]byte) []byte {
+	var b []byte
+	for _, x := range blocks {
+		b = append(b, x...)
+	}
+	return append(append(be16(id), service, typ, byte(xid>>24), byte(xid>>16), byte(xid>>8), byte(xid), 0, 0), append(be16(uint16(len(b))), b...)...)
+}
+
+// dcpBlk is a DCP block: option, suboption, length, value (padded).
+func dcpBlk(opt, sub uint8, v []byte) []byte {
+	b := append([]byte{opt, sub}, be16(uint16(len(v)))...)
+	b = append(b, v...)
+	if len(v)%2 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// TestPROFINETGenerated: what the public captures lack, generated — an
+// engineering laptop in the office renames a crane drive by DCP (the
+// drive refuses the name), resets it to factory settings, flashes its
+// LED; the drive's controller goes to stop (its cyclic data says so) and
+// the drive raises a diagnosis alarm. The renaming and the reset are one
+// ics.config-change finding from the laptop to the drive (the refusal
+// counted), the LED is no finding, and the stop and the alarm are events.
+func TestPROFINETGenerated(t *testing.T) {
+	st, err := site.Parse("pn.yaml", []byte(`version: 1
+zones:
+  - {id: control, kind: crane-control, cidrs: [10.10.1.0/24]}
+  - {id: office, kind: business, cidrs: [10.50.0.0/16]}
+assets:
+  - {id: laptop, ip: 10.50.3.4, mac: "3c:52:82:00:00:09"}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	laptop := [6]byte{0x3c, 0x52, 0x82, 0, 0, 9}
+	drive := [6]byte{0x00, 0x1b, 0x1b, 0, 0, 7}
+	plc := [6]byte{0x00, 0x1b, 0x1b, 0, 0, 5}
+	q := be16(1)                     // BlockQualifier: permanent
+	id := func(b ...[]byte) []byte { // an Identify response's block: BlockInfo, then the value
+		var v []byte
+		for _, x := range b {
+			v = append(v, x...)
+		}
+		return append(be16(0), v...)
+	}
+	cyc := func(ds byte) []byte { return append(append(be16(0xc001), make([]byte, 40)...), 0x12, 0x34, ds, 0) }
+	alarm := append(append(be16(0xfe01), 0x80, 1, 0x80, 2, 0x11, 1, 0, 3, 0, 2, 0, 26),
+		0, 2, 0, 22, 1, 0, 0, 1, 0, 0, 0, 0, 0, 2, 0, 1, 0, 0, 0, 0x30, 0, 0, 0, 0x31, 0x08, 0)
+	frames := [][]byte{
+		pnEth(laptop, drive, dcp(0xfeff, 5, 1, 1, dcpBlk(2, 2, id([]byte("sts01-drive"))),
+			dcpBlk(1, 2, id([]byte{10, 10, 1, 7}, []byte{255, 255, 255, 0}, []byte{10, 10, 1, 1})))),
+		pnEth(drive, laptop, dcp(0xfefd, 4, 0, 2, dcpBlk(2, 2, append(q, "sts01-drive-x"...)))),
+		pnEth(laptop, drive, dcp(0xfefd, 4, 1, 2, dcpBlk(5, 4, []byte{2, 2, 3}))),
+		pnEth(drive, laptop, dcp(0xfefd, 4, 0, 3, dcpBlk(5, 6, q))),
+		pnEth(laptop, drive, dcp(0xfefd, 4, 1, 3, dcpBlk(5, 4, []byte{5, 6, 0}))),
+		pnEth(drive, laptop, dcp(0xfefd, 4, 0, 4, dcpBlk(5, 3, append(q, 1, 0)))),
+		pnEth(drive, plc, cyc(0x35)),
+		pnEth(drive, plc, cyc(0x35)),
+		pnEth(drive, plc, cyc(0x25)), // provider stop
+		pnEth(plc, drive, alarm),
+	}
+	var buf bytes.Buffer
+	w, err := capture.NewPcapWriter(&buf, capture.LinkEthernet, 65535, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC).UnixNano()
+	for i, f := range frames {
+		if err := w.WritePacket(t0+int64(i)*int64(time.Millisecond), f, len(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	src, err := capture.NewReader(&buf, "pn.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), []capture.Source{src}, Options{Site: st, Workers: 2, Events: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := findingLines(res)
+	want := []string{"ics.config-change 10.50.3.4/3c:52:82:00:00:09>10.10.1.7/00:1b:1b:00:00:07 profinet ethernet high"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("findings %q, want %q", got, want)
+	}
+	f := res.Findings[0]
+	objs := strings.Join(anyStrings(f.Detail["objects"]), ",")
+	if f.Count != 2 || f.Detail["accepted"] != uint64(1) || !strings.Contains(objs, "NameOfStation sts01-drive-x") ||
+		!strings.Contains(objs, "factory reset") || !strings.Contains(fmt.Sprint(f.Detail["rejected"]), "block 2/2 error 3") {
+		t.Errorf("finding count %d, detail %v", f.Count, f.Detail)
+	}
+	var evs []string
+	for _, e := range res.Events {
+		s := e.Proto + " " + e.Op + " " + e.Name
+		if e.Proto == "pn_rt" {
+			ds := e.Detail["data_status"].(map[string]any)
+			s += " " + ds["provider"].(string)
+			if e.Detail["previous_status"] != nil {
+				s += " after run"
+			}
+		}
+		if e.Proto == "pn_io" {
+			s += " " + e.Detail["alarm_type"].(string)
+		}
+		evs = append(evs, s)
+	}
+	wantEv := []string{
+		"pn_dcp identity DCP Identify response",
+		"pn_dcp config-change DCP Set request", "pn_dcp config-change DCP Set response",
+		"pn_dcp config-change DCP Set request", "pn_dcp config-change DCP Set response",
+		"pn_dcp diagnostics DCP Set request",
+		"pn_rt io RT_CLASS_1 run", "pn_rt io RT_CLASS_1 stop after run",
+		"pn_io diagnostics Alarm Low DATA-RTA-PDU Diagnosis",
+	}
+	if !slices.Equal(evs, wantEv) {
+		t.Errorf("events\n%s\nwant\n%s", strings.Join(evs, "\n"), strings.Join(wantEv, "\n"))
 	}
 }
