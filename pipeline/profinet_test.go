@@ -283,6 +283,12 @@ func pnEth(dst, src [6]byte, payload ...[]byte) []byte {
 	return b
 }
 
+// pnTagged is pnEth with an 802.1Q priority tag (VLAN 0, priority 6).
+func pnTagged(dst, src [6]byte, payload ...[]byte) []byte {
+	b := pnEth(dst, src, payload...)
+	return append(append(b[:12:12], 0x81, 0x00, 0xc0, 0x00), b[12:]...)
+}
+
 func be16(v uint16) []byte { return []byte{byte(v >> 8), byte(v)} }
 
 // dcp is a DCP PDU: FrameID, service, type, xid, reserved, length, blocks.
@@ -346,7 +352,7 @@ assets:
 		pnEth(drive, laptop, dcp(0xfefd, 4, 0, 4, dcpBlk(5, 3, append(q, 1, 0)))),
 		pnEth(drive, plc, cyc(0x35)),
 		pnEth(drive, plc, cyc(0x35)),
-		pnEth(drive, plc, cyc(0x25)), // provider stop
+		pnTagged(drive, plc, cyc(0x25)), // provider stop, in a priority-tagged frame (VLAN 0, priority 6) as PROFINET sends them
 		pnEth(plc, drive, alarm),
 	}
 	var buf bytes.Buffer
