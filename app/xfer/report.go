@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"time"
 
+	"harborwatch/ics/dcerpc"
 	"harborwatch/proto"
 )
 
@@ -45,12 +46,35 @@ const (
 // with events, one event per command or request. FTP and TFTP announce
 // their data flows (proto.Expect), which they analyze too: FTP the data
 // connection a PORT or EPRT command or a 227 or 229 reply names, TFTP the
-// server's answer to a request. None keeps per-flow state.
+// server's answer to a request. SMB also reads the DCE-RPC its client
+// writes to named pipes (ncacn_np: WRITE requests and FSCTL_PIPE_TRANSCEIVE
+// IOCTLs), through a DCE-RPC analyzer per flow that keeps the binds'
+// presentation contexts; FTP and TFTP keep no per-flow state.
 var (
 	FTPSpec  = proto.Spec{Name: "ftp", New: func() proto.Analyzer { return proto.NewShared(ftp{}) }}
 	TFTPSpec = proto.Spec{Name: "tftp", New: func() proto.Analyzer { return proto.NewShared(tftp{}) }}
-	SMBSpec  = proto.Spec{Name: "smb", New: func() proto.Analyzer { return proto.NewShared(smb{}) }}
+	SMBSpec  = proto.Spec{Name: "smb", PerFlow: true, New: func() proto.Analyzer { return new(smbFlows) }}
 )
+
+// smbFlows hands out the per-flow state of SMB flows from a pool.
+type smbFlows struct{ pool proto.Pool[smb] }
+
+// Open returns a flow's state.
+func (a *smbFlows) Open(proto.Transport) proto.Flow {
+	f := a.pool.Get()
+	if f.emit == nil {
+		f.emit = f.deliver // bound once per pooled state
+	}
+	return f
+}
+
+// Close resets a flow's DCE-RPC state and pools it.
+func (a *smbFlows) Close(fl proto.Flow) {
+	f := fl.(*smb)
+	f.rpc.Reset()
+	f.r = nil
+	a.pool.Put(f)
+}
 
 type ftp struct{ cmd FTPCommand }
 
@@ -155,10 +179,23 @@ func (a *tftp) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
 	return 0, nil
 }
 
-type smb struct{ msg SMB2Message }
+// fsctlPipeTransceive is the IOCTL that writes a named pipe's request
+// and reads its answer in one call ([MS-FSCC] §2.3.49).
+const fsctlPipeTransceive = 0x0011c017
+
+type smb struct {
+	msg  SMB2Message
+	rpc  dcerpc.Analyzer       // the DCE-RPC the client writes to named pipes
+	r    proto.Reporter        // the Feed in progress
+	emit func(*dcerpc.Message) // deliver, bound once
+}
+
+func (a *smb) deliver(m *dcerpc.Message) { dcerpc.Report(a.r, m) }
 
 // Feed reads the client's requests, up to 16 compounded in one segment:
-// tree connects (share) and creates (open, upload when writing).
+// tree connects (share) and creates (open, upload when writing), and the
+// DCE-RPC PDUs written to named pipes (whole PDUs in the segment; one cut
+// by the segment's end is left out).
 func (a *smb) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
 	if !fromClient {
 		return 0, nil
@@ -188,6 +225,11 @@ func (a *smb) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
 			if r.Events() {
 				r.Event(proto.Event{Proto: "smb", Op: op, Name: string(name), Detail: map[string]any{"command": m.Command}})
 			}
+		}
+		if !m.Response && (m.Command == SMB2Write || (m.Command == SMB2IOCtl && m.CtlCode == fsctlPipeTransceive)) && dcerpc.IsPDU(m.Data) {
+			a.r = r
+			a.rpc.Feed(m.Data, true, a.emit) // a framing error only ends this write's PDUs
+			a.r = nil
 		}
 		if len(rest) >= len(pl) {
 			return 0, nil

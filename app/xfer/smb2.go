@@ -148,6 +148,12 @@ type SMB2Message struct {
 	FileID [16]byte
 	// Length is the byte count of a READ or WRITE request.
 	Length uint32
+	// Data is what a WRITE request writes, or the input of an IOCTL
+	// request (§2.2.31, CtlCode): at most Length (InputCount) bytes,
+	// fewer when the message runs past the payload (Partial). It aliases
+	// the parsed payload. On a named pipe it carries DCE-RPC.
+	Data    []byte
+	CtlCode uint32
 
 	// Partial reports that the message runs past the end of the payload
 	// (its NetBIOS frame is longer than what was passed): the fields that
@@ -318,6 +324,7 @@ func (m *SMB2Message) reset() {
 	m.Path, m.Name, m.Cut = nil, nil, false
 	m.DesiredAccess, m.CreateDisposition, m.Write = 0, 0, false
 	m.Dialect, m.FileID, m.Length = 0, [16]byte{}, 0
+	m.Data, m.CtlCode = nil, 0
 	m.Partial, m.chainAt, m.chain = false, nil, 0
 }
 
@@ -393,6 +400,17 @@ func (m *SMB2Message) body(msg []byte) error {
 		m.Length = binary.LittleEndian.Uint32(p[4:])
 		copy(m.FileID[:], p[16:32])
 		m.Write = m.Command == SMB2Write
+		if m.Write {
+			m.Data = m.data(msg, int(binary.LittleEndian.Uint16(p[2:])), m.Length)
+		}
+	case SMB2IOCtl: // §2.2.31: read for a pipe's DCE-RPC, never an error
+		p, err := m.fixed(msg, 57, 56)
+		if err != nil {
+			return nil
+		}
+		m.CtlCode = binary.LittleEndian.Uint32(p[4:])
+		copy(m.FileID[:], p[8:24])
+		m.Data = m.data(msg, int(binary.LittleEndian.Uint32(p[24:])), binary.LittleEndian.Uint32(p[28:]))
 	case SMB2Close: // §2.2.15
 		p, err := m.fixed(msg, 24, 24)
 		if err != nil {
@@ -435,6 +453,16 @@ func (m *SMB2Message) span(msg []byte, off, n int) ([]byte, error) {
 		return nil, ErrSMB2Length
 	}
 	return msg[off : off+n], nil
+}
+
+// data returns the n bytes at off (from the header's start) of msg, or
+// those present when the message runs past the payload; nil when off lies
+// outside the message.
+func (m *SMB2Message) data(msg []byte, off int, n uint32) []byte {
+	if n == 0 || off < smb2HeaderLen || off > len(msg) {
+		return nil
+	}
+	return msg[off : off+int(min(uint64(n), uint64(len(msg)-off)))]
 }
 
 // decode converts a UTF-16LE name into m.buf.

@@ -24,6 +24,7 @@ var allowed = map[string][]string{
 	"app":               {},
 	"app/":              {"proto"},
 	"app/tls":           {"proto", "app/remote"},
+	"app/xfer":          {"proto", "ics/dcerpc"},
 	"ics/":              {"event", "proto"},
 	"ics/profinet":      {"event", "proto", "ics/dcerpc", "app/discovery"},
 	"proto":             {},
