@@ -103,6 +103,11 @@ func TestPROFINETCM(t *testing.T) {
 		if !slices.Equal(cc, wantF) {
 			t.Errorf("%d workers: ics findings %q, want %q", workers, cc, wantF)
 		}
+		for _, f := range res.Findings {
+			if f.Rule == "ics.config-change" && (f.Detail["accepted"] != uint64(1) || f.Count != 1) {
+				t.Errorf("%d workers: the Write's finding: count %d, detail %v (want its answer, from the device's port, accepted)", workers, f.Count, f.Detail)
+			}
+		}
 		ids := map[string]map[string]any{}
 		for _, a := range res.Assets {
 			ids[a.IP.String()] = a.Identity
