@@ -135,10 +135,11 @@ func Transport(proto uint8) string {
 // (the advisory's vendor remote sessions).
 // ICS reports whether a is an industrial control protocol (Modbus/TCP,
 // S7comm, S7comm-plus, EtherNet/IP, BACnet/IP, OPC UA, IEC 60870-5-104,
-// DNP3, PROFINET).
+// DNP3). PROFINET is left out: its context management is a controller
+// setting up its I/O devices, not one host polling another.
 func (a App) ICS() bool {
 	switch a {
-	case Modbus, S7comm, S7commPlus, ENIP, BACnet, OPCUA, IEC104, DNP3, PROFINET:
+	case Modbus, S7comm, S7commPlus, ENIP, BACnet, OPCUA, IEC104, DNP3:
 		return true
 	}
 	return false

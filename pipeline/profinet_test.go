@@ -115,7 +115,7 @@ func TestPROFINETCM(t *testing.T) {
 		if d := ids[dev]; d["profinet_vendor_id"] != 346 || d["profinet_device_id"] != 3 {
 			t.Errorf("%d workers: device identity %v", workers, d)
 		}
-		if c := ids[ctl]; c["station_name"] != "pc-worx-rt-basic-6d-d3-43" || c["profinet_vendor_id"] != 176 {
+		if c := ids[ctl]; c["profinet_initiator_name"] != "pc-worx-rt-basic-6d-d3-43" || c["profinet_vendor_id"] != 176 {
 			t.Errorf("%d workers: controller identity %v", workers, c)
 		}
 		if n := res.Stats.DecodeErrors["profinet"]; n != 0 {

@@ -186,7 +186,7 @@ func TestReport(t *testing.T) {
 	if r.expects != 2 {
 		t.Errorf("%d announcements, want one per request", r.expects)
 	}
-	if len(r.ids) != 3 || r.ids[0].Key != "station_name" || string(r.ids[0].Value) != "plc-1" ||
+	if len(r.ids) != 3 || r.ids[0].Key != "profinet_initiator_name" || string(r.ids[0].Value) != "plc-1" ||
 		r.ids[1].Fields["profinet_device_id"] != 0x0313 || r.ids[2].Fields["order_number"] != "6ES7 315-2EH14-0AB0" {
 		t.Errorf("identities %+v", r.ids)
 	}

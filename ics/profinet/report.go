@@ -72,7 +72,9 @@ func reportCM(r proto.Reporter, m *CM, fromClient bool) {
 	}
 	if len(m.StationName) > 0 && m.Request() && *st&stStation == 0 {
 		*st |= stStation
-		r.Identity(proto.Identity{Key: "station_name", Value: m.StationName})
+		// Not "station_name": that is what a device says of itself in DCP,
+		// which the inventory reads as an I/O device's.
+		r.Identity(proto.Identity{Key: "profinet_initiator_name", Value: m.StationName})
 	}
 	if !r.Events() || !r.EventOp(op) {
 		return
