@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,11 +36,31 @@ func smbWrite(msgID uint64, data []byte) []byte {
 	return append([]byte{0, byte(n >> 16), byte(n >> 8), byte(n)}, h...)
 }
 
+// smbRead is one NetBIOS-framed SMB2 READ response (MS-SMB2 §2.2.20)
+// returning data.
+func smbRead(msgID uint64, data []byte) []byte {
+	le := binary.LittleEndian
+	h := []byte{0xfe, 'S', 'M', 'B', 64, 0, 1, 0, 0, 0, 0, 0, 0x08, 0, 31, 0, 1, 0, 0, 0, 0, 0, 0, 0}
+	h = le.AppendUint64(h, msgID)
+	h = le.AppendUint32(h, 0xfeff)
+	h = le.AppendUint32(h, 1)
+	h = le.AppendUint64(h, 0x0000100000000011)
+	h = append(h, make([]byte, 16)...)
+	h = le.AppendUint16(h, 17)
+	h = append(h, 64+16, 0)
+	h = le.AppendUint32(h, uint32(len(data)))
+	h = append(h, make([]byte, 8)...)
+	h = append(h, data...)
+	n := len(h)
+	return append([]byte{0, byte(n >> 16), byte(n >> 8), byte(n)}, h...)
+}
+
 // TestSMBPipeServiceCreation: a host of the office network creates and
 // starts a service on a crane HMI through \pipe\svcctl (what PsExec
 // does): beside the SMB file-transfer and cross-zone findings, the service control
 // manager's calls are one ics.config-change finding over smb naming
-// them.
+// them, with what the HMI answered (one creation refused, access
+// denied; the second and the start accepted).
 func TestSMBPipeServiceCreation(t *testing.T) {
 	st, err := site.Parse("smb.yaml", []byte(`version: 1
 zones:
@@ -59,9 +81,17 @@ zones:
 		t.Fatal(err)
 	}
 	b := synth.New(w, time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC), 1)
+	bindAck := rpcPDU(12, 1, append([]byte{0xb8, 0x10, 0xb8, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, make([]byte, 24)...))
+	fault := func(call uint32) []byte {
+		return rpcPDU(3, call, []byte{0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0})
+	}
+	resp := func(call uint32) []byte { return rpcPDU(2, call, make([]byte, 24)) }
 	b.TCPSession(hEWS, hPLC, 50123, 445,
-		synth.Exchange{Data: smbWrite(4, bind)}, synth.Exchange{Data: smbWrite(5, req(2, 15))},
-		synth.Exchange{Data: smbWrite(6, req(3, 12))}, synth.Exchange{Data: smbWrite(7, req(4, 19))})
+		synth.Exchange{Data: smbWrite(4, bind)}, synth.Exchange{Data: smbRead(5, bindAck), FromServer: true},
+		synth.Exchange{Data: smbWrite(6, req(2, 15))}, synth.Exchange{Data: smbRead(7, resp(2)), FromServer: true},
+		synth.Exchange{Data: smbWrite(8, req(3, 12))}, synth.Exchange{Data: smbRead(9, fault(3)), FromServer: true},
+		synth.Exchange{Data: smbWrite(10, req(4, 12))}, synth.Exchange{Data: smbRead(11, resp(4)), FromServer: true},
+		synth.Exchange{Data: smbWrite(12, req(5, 19))}, synth.Exchange{Data: smbRead(13, resp(5)), FromServer: true})
 	if err := b.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -80,8 +110,9 @@ zones:
 	for _, f := range res.Findings {
 		got = append(got, f.Rule+" "+f.App)
 		if f.Rule == "ics.config-change" {
-			if fs, _ := f.Detail["functions"].([]string); !slices.Equal(fs, []string{"svcctl.RCreateServiceW", "svcctl.RStartServiceW"}) {
-				t.Errorf("functions %v", f.Detail["functions"])
+			if fs, _ := f.Detail["functions"].([]string); !slices.Equal(fs, []string{"svcctl.RCreateServiceW", "svcctl.RStartServiceW"}) ||
+				f.Count != 3 || f.Detail["accepted"] != uint64(2) || fmt.Sprint(f.Detail["rejected"]) != "map[access_denied:1]" {
+				t.Errorf("count %d, detail %v", f.Count, f.Detail)
 			}
 		}
 	}
@@ -92,11 +123,13 @@ zones:
 	var ev []string
 	for _, e := range res.Events {
 		if e.Proto == "dcerpc" {
-			ev = append(ev, e.Op+" "+e.Name)
+			ev = append(ev, strings.TrimSpace(e.Op+" "+e.Name+" "+e.Status))
 		}
 	}
-	if want := []string{"session bind", "session svcctl.ROpenSCManagerW", "config-change svcctl.RCreateServiceW",
-		"config-change svcctl.RStartServiceW"}; !slices.Equal(ev, want) {
+	if want := []string{"session bind", "session bind_ack", "session svcctl.ROpenSCManagerW", "session svcctl.ROpenSCManagerW",
+		"config-change svcctl.RCreateServiceW", "config-change svcctl.RCreateServiceW access_denied",
+		"config-change svcctl.RCreateServiceW", "config-change svcctl.RCreateServiceW",
+		"config-change svcctl.RStartServiceW", "config-change svcctl.RStartServiceW"}; !slices.Equal(ev, want) {
 		t.Errorf("events %q, want %q", ev, want)
 	}
 }

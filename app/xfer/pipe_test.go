@@ -2,6 +2,7 @@ package xfer
 
 import (
 	"encoding/binary"
+	"strings"
 	"testing"
 
 	"harborwatch/event"
@@ -17,6 +18,25 @@ func ioctlReq(msgID uint64, ctl uint32, fid [16]byte, in []byte) []byte {
 		u32(0).u32(0).u32(0).u32(1024).    // MaxInputResponse, OutputOffset, OutputCount, MaxOutputResponse
 		u32(1).u32(0).                     // Flags (FSCTL), Reserved2
 		raw(in)
+}
+
+// readRsp is a READ response (§2.2.20) returning data, with status
+// (0, or STATUS_BUFFER_OVERFLOW for a pipe message longer than asked).
+func readRsp(msgID uint64, status uint32, data []byte) []byte {
+	return hdr{cmd: SMB2Read, flags: SMB2FlagResponse, status: status, msgID: msgID, treeID: 1, sessionID: 0x0000100000000011}.bytes().
+		u16(17).u8(64 + 16).u8(0). // StructureSize, DataOffset, Reserved
+		u32(uint32(len(data))).u32(0).u32(0).
+		raw(data)
+}
+
+// ioctlRsp is an IOCTL response (§2.2.32) with output data.
+func ioctlRsp(msgID uint64, ctl uint32, fid [16]byte, out []byte) []byte {
+	return hdr{cmd: SMB2IOCtl, flags: SMB2FlagResponse, msgID: msgID, treeID: 1, sessionID: 0x0000100000000011}.bytes().
+		u16(49).u16(0).u32(ctl).raw(fid[:]).
+		u32(64 + 48).u32(0). // InputOffset, InputCount
+		u32(64 + 48).u32(uint32(len(out))).
+		u32(0).u32(0).
+		raw(out)
 }
 
 // rpc builds a little-endian connection-oriented DCE-RPC PDU.
@@ -45,9 +65,11 @@ type pipeRec struct {
 	bad    int
 }
 
-func (r *pipeRec) Events() bool            { return true }
-func (r *pipeRec) EventOp(string) bool     { return true }
-func (r *pipeRec) Event(e proto.Event)     { r.events = append(r.events, e.Proto+" "+e.Op+" "+e.Name) }
+func (r *pipeRec) Events() bool        { return true }
+func (r *pipeRec) EventOp(string) bool { return true }
+func (r *pipeRec) Event(e proto.Event) {
+	r.events = append(r.events, strings.TrimSpace(e.Proto+" "+e.Op+" "+e.Name+" "+e.Status))
+}
 func (r *pipeRec) Name(proto.Name)         {}
 func (r *pipeRec) File(f proto.File)       { r.files = append(r.files, f.Op+" "+string(f.Name)) }
 func (r *pipeRec) Op(o proto.Op)           { r.ops = append(r.ops, o.Op) }
@@ -90,6 +112,29 @@ func TestPipeDCERPC(t *testing.T) {
 	if !equal(r.ops, wantOps) || !equal(r.events, wantEv) || r.bad != 0 {
 		t.Errorf("ops %q\nevents %q\nbad %d", r.ops, r.events, r.bad)
 	}
+	// The server's answers: the bind's acknowledgement and the calls'
+	// responses and faults, read from READ and IOCTL responses (a READ
+	// cut by STATUS_BUFFER_OVERFLOW included), take their requests'
+	// methods; other server messages are left alone.
+	bindAck := rpc(12, 1, append([]byte{0xb8, 0x10, 0xb8, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, make([]byte, 24)...))
+	fault := rpc(3, 3, []byte{0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0})
+	r.ops, r.events = nil, nil
+	for _, seg := range [][]byte{
+		nbss(readRsp(10, 0, bindAck)),
+		nbss(ioctlRsp(11, fsctlPipeTransceive, fid, rpc(2, 2, make([]byte, 24)))),
+		nbss(readRsp(12, statusBufferOverflow, fault)),
+		nbss(errorRsp(SMB2Read, 0xc0000022, 13)),
+		[]byte("\x00\x00\x00\x04junk"),
+	} {
+		if _, err := fl.Feed(r, false, seg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantEv = []string{"dcerpc session bind_ack", "dcerpc session svcctl.ROpenSCManagerW", "dcerpc config-change svcctl.RCreateServiceW access_denied"}
+	if !equal(r.events, wantEv) || !equal(r.ops, []string{event.OpSession, event.OpSession, event.OpConfigChange}) || r.bad != 0 {
+		t.Errorf("answers: ops %q\nevents %q\nbad %d", r.ops, r.events, r.bad)
+	}
+
 	// A new flow from the pool knows none of the old binds.
 	a.Close(fl)
 	fl = a.Open(proto.TCP)

@@ -48,8 +48,9 @@ const (
 // connection a PORT or EPRT command or a 227 or 229 reply names, TFTP the
 // server's answer to a request. SMB also reads the DCE-RPC its client
 // writes to named pipes (ncacn_np: WRITE requests and FSCTL_PIPE_TRANSCEIVE
-// IOCTLs), through a DCE-RPC analyzer per flow that keeps the binds'
-// presentation contexts; FTP and TFTP keep no per-flow state.
+// IOCTLs) and the pipes' answers (READ and IOCTL responses), through a
+// DCE-RPC analyzer per flow that keeps the binds' presentation contexts
+// and the calls awaiting an answer; FTP and TFTP keep no per-flow state.
 var (
 	FTPSpec  = proto.Spec{Name: "ftp", New: func() proto.Analyzer { return proto.NewShared(ftp{}) }}
 	TFTPSpec = proto.Spec{Name: "tftp", New: func() proto.Analyzer { return proto.NewShared(tftp{}) }}
@@ -192,12 +193,38 @@ type smb struct {
 
 func (a *smb) deliver(m *dcerpc.Message) { dcerpc.Report(a.r, m) }
 
+// answers reads the server's answers of a segment for what named pipes
+// return to DCE-RPC calls (READ and FSCTL_PIPE_TRANSCEIVE responses): the
+// call's bind_ack, response or fault, whose status goes with its request.
+// Nothing else of the server's is read, and what does not parse is left
+// alone (the client's side decides whether the flow is SMB).
+func (a *smb) answers(r proto.Reporter, pl []byte) {
+	m := &a.msg
+	for n := 0; len(pl) > 0 && n < 16; n++ {
+		rest, err := ParseSMB2(pl, m)
+		if err != nil {
+			return
+		}
+		if m.Response && (m.Command == SMB2Read || (m.Command == SMB2IOCtl && m.CtlCode == fsctlPipeTransceive)) && dcerpc.IsPDU(m.Data) {
+			a.r = r
+			a.rpc.Feed(m.Data, false, a.emit)
+			a.r = nil
+		}
+		if len(rest) >= len(pl) {
+			return
+		}
+		pl = rest
+	}
+}
+
 // Feed reads the client's requests, up to 16 compounded in one segment:
 // tree connects (share) and creates (open, upload when writing), and the
 // DCE-RPC PDUs written to named pipes (whole PDUs in the segment; one cut
-// by the segment's end is left out).
+// by the segment's end is left out); from the server's segments, the
+// pipes' answers (answers).
 func (a *smb) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
 	if !fromClient {
+		a.answers(r, pl)
 		return 0, nil
 	}
 	m := &a.msg
