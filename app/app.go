@@ -37,7 +37,8 @@ const (
 	OPCUA
 	IEC104
 	DNP3
-	DCERPC // DCE-RPC / MSRPC (DCOM, OPC Classic)
+	DCERPC   // DCE-RPC / MSRPC (DCOM, OPC Classic)
+	PROFINET // PROFINET IO: context management over UDP, real-time frames and DCP at layer 2
 	numApps
 )
 
@@ -66,6 +67,7 @@ var names = [numApps]string{
 	IEC104:     "iec104",
 	DNP3:       "dnp3",
 	DCERPC:     "dcerpc",
+	PROFINET:   "profinet",
 }
 
 // String returns the protocol name ("" for Unknown).
@@ -111,9 +113,12 @@ func Name(a App, transport string, port uint16) string {
 }
 
 // Transport names an IP protocol as findings and conduits do: tcp, udp,
-// icmp, icmpv6, else ip/N.
+// icmp, icmpv6, else ip/N; 0 names what IP does not carry at all (a
+// layer-2 protocol such as PROFINET DCP): ethernet.
 func Transport(proto uint8) string {
 	switch proto {
+	case 0:
+		return "ethernet"
 	case 6:
 		return "tcp"
 	case 17:
@@ -130,7 +135,8 @@ func Transport(proto uint8) string {
 // (the advisory's vendor remote sessions).
 // ICS reports whether a is an industrial control protocol (Modbus/TCP,
 // S7comm, S7comm-plus, EtherNet/IP, BACnet/IP, OPC UA, IEC 60870-5-104,
-// DNP3).
+// DNP3). PROFINET is left out: its context management is a controller
+// setting up its I/O devices, not one host polling another.
 func (a App) ICS() bool {
 	switch a {
 	case Modbus, S7comm, S7commPlus, ENIP, BACnet, OPCUA, IEC104, DNP3:
@@ -213,6 +219,8 @@ func ByPort(transport uint8, port uint16) App {
 			return ENIP
 		case 47808:
 			return BACnet
+		case 34964:
+			return PROFINET
 		}
 	}
 	return Unknown

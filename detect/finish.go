@@ -126,7 +126,11 @@ func (e *Engine) aggFinding(a *agg, captures []string) finding.Finding {
 		Techniques: rule.Techniques,
 		Detail:     map[string]any{},
 	}
-	f.ID = finding.NewID(f.Rule, a.key.src, a.key.dst, appName, "")
+	extra := ""
+	if a.key.transport == 0 { // layer 2: the MACs tell the pair apart
+		extra = site.MAC(a.key.srcMAC).String() + ">" + site.MAC(a.key.dstMAC).String()
+	}
+	f.ID = finding.NewID(f.Rule, a.key.src, a.key.dst, appName, extra)
 	if a.packets > 0 {
 		f.Detail["packets"] = a.packets
 		f.Detail["bytes"] = a.bytes
@@ -179,7 +183,11 @@ func (e *Engine) aggFinding(a *agg, captures []string) finding.Finding {
 	}
 	if strings.HasPrefix(a.key.rule, "ics.") {
 		what := strings.TrimPrefix(a.key.rule, "ics.")
-		f.Title = fmt.Sprintf("%s %s from %s to %s (%s)", appName, what, zs, zd, a.key.dst)
+		dst := a.key.dst.String()
+		if a.key.transport == 0 && !a.key.dst.IsValid() {
+			dst = site.MAC(a.key.dstMAC).String() // a layer-2 station whose address is unknown
+		}
+		f.Title = fmt.Sprintf("%s %s from %s to %s (%s)", appName, what, zs, zd, dst)
 		if a.key.rule == finding.RuleICSAuthFailure {
 			f.Title = fmt.Sprintf("failed %s authentication from %s to %s (%s)", appName, zs, zd, a.key.dst)
 		}

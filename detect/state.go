@@ -56,6 +56,9 @@ type aggKey struct {
 	app       app.App
 	transport uint8
 	port      uint16 // server port, only when app is unknown (tcp/PORT)
+	// The MACs of a layer-2 exchange (transport 0, PROFINET DCP), whose
+	// addresses may be unknown.
+	srcMAC, dstMAC [6]byte
 }
 
 type agg struct {
@@ -150,6 +153,9 @@ func (s *State) key(rule string, c *observe.Conn, src, dst netip.Addr) aggKey {
 	k := aggKey{rule: rule, src: src, dst: dst, app: c.App, transport: c.Transport}
 	if c.App == app.Unknown {
 		k.port = c.Server.Port
+	}
+	if c.Transport == 0 {
+		k.srcMAC, k.dstMAC = c.Client.MAC, c.Server.MAC
 	}
 	return k
 }

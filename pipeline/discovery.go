@@ -18,13 +18,13 @@ const (
 type discoveryState struct {
 	lldp discovery.LLDP
 	cdp  discovery.CDP
-	dcp  discovery.DCP
 	dhcp discovery.DHCP
 	errs uint64 // malformed discovery messages
 }
 
-// discover reads a frame that is not IP or ARP: LLDP, CDP or a PROFINET
-// DCP identify response or hello. Only a device's first message of each
+// discover reads a frame that is not IP or ARP: LLDP, CDP or PROFINET
+// (profinet.go: real-time frames, alarms, DCP; a DCP identify response
+// or hello describes its sender). Only a device's first message of each
 // protocol is turned into an identity record (which allocates); later ones
 // are counted.
 func (s *shard) discover(p *decode.Packet) {
@@ -56,31 +56,7 @@ func (s *shard) discover(p *decode.Packet) {
 		}
 		s.obs.Station(mac, l.MgmtAddr, vlan, observe.SourceLLDP, id, s.mark(), ts)
 	case p.EtherType == etherPROFINET:
-		if len(p.Payload) < 2 || p.Payload[0] != 0xfe || p.Payload[1] < 0xfc {
-			return // cyclic real-time data, alarms: not DCP
-		}
-		if s.obs.Again(mac, observe.SourceDCP, ts) {
-			return
-		}
-		if err := discovery.ParseDCP(p.Payload, &d.dcp); err != nil {
-			d.errs++
-			return
-		}
-		c := &d.dcp
-		if c.Request {
-			return // a controller's question: its blocks are filters, not a self-description
-		}
-		id := map[string]any{}
-		put(id, "station_name", c.NameOfStation)
-		put(id, "type_of_station", c.TypeOfStation)
-		if c.HasDeviceID {
-			id["profinet_vendor_id"] = int(c.VendorID)
-			id["profinet_device_id"] = int(c.DeviceID)
-		}
-		if c.DeviceRole != 0 {
-			id["profinet_role"] = int(c.DeviceRole)
-		}
-		s.obs.Station(mac, c.IP, vlan, observe.SourceDCP, id, s.mark(), ts)
+		s.profinet(p) // real-time frames, alarms and DCP (profinet.go)
 	case p.LLC && discovery.IsCDP(p.Payload):
 		if s.obs.Again(mac, observe.SourceCDP, ts) {
 			return

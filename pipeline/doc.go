@@ -32,6 +32,12 @@
 // protocol's details live here: adding one is its package plus one
 // registry line.
 //
+// Frames that are not IP go to the first shard whatever the number of
+// workers (discovery.go): LLDP, CDP and PROFINET (profinet.go), whose
+// real-time frames one ics/profinet L2 reader counts and whose DCP Sets
+// are judged like the operations of the flows, between the addresses the
+// site declares for the MACs or the stations gave of themselves in DCP.
+//
 // Streaming (stream.go): a run may hand what it finds to a Sink as it
 // happens. Events go through a merger that puts the shards' events back
 // into one timeline behind a watermark (the reading-order sequence number

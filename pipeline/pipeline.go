@@ -607,6 +607,9 @@ func finish(eng *detect.Engine, oe *observe.Engine, shards []*shard, rd *reader,
 		if s.disc.errs > 0 {
 			st.DecodeErrors["discovery"] += s.disc.errs
 		}
+		if s.pn.l2 != nil && s.pn.l2.Errors > 0 {
+			st.DecodeErrors["profinet"] += s.pn.l2.Errors
+		}
 		st.TCPGaps += s.tcpGaps
 		st.TCPDroppedBytes += s.tcpDropped
 		st.ExpectDropped += s.expectDropped

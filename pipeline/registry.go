@@ -15,6 +15,7 @@ import (
 	"harborwatch/ics/iec104"
 	"harborwatch/ics/modbus"
 	"harborwatch/ics/opcua"
+	"harborwatch/ics/profinet"
 	"harborwatch/ics/s7"
 	"harborwatch/proto"
 )
@@ -69,6 +70,8 @@ var registry = []entry{
 	{app.ENIP, enip.ProbeIO, &enip.Spec},
 	{app.ENIP, enip.ProbeUDP, &enip.Spec},
 	{app.BACnet, bacnet.Probe, &bacnet.Spec},
+	{app.PROFINET, profinet.Probe, &profinet.Spec}, // any port, by its connectionless DCE-RPC header naming a PNIO interface
+	{app.DCERPC, dcerpc.ProbeUDP, &dcerpc.Spec},    // connectionless DCE-RPC of other interfaces, any port
 	{app.TeamViewer, remote.TeamViewerUDPProbe, &apptls.Spec},
 	{app.RDP, remote.RDPUDPProbe, &remote.RDPSpec},
 }

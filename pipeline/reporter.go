@@ -160,7 +160,10 @@ func (r *reporter) File(fl proto.File) {
 func (r *reporter) Op(o proto.Op) {
 	s, f := r.s, r.f
 	x := &f.X
-	fromClient := r.dir == flow.FromClient
+	// A flow judged with its sides exchanged (its requester is the flow
+	// table's responder: a PROFINET device answering a Connect from a
+	// port of its own) has its requests come from the flow's server.
+	fromClient := (r.dir == flow.FromClient) != x.swapped
 	switch {
 	case o.Container:
 	case fromClient && o.Request:

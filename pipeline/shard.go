@@ -91,6 +91,7 @@ type shard struct {
 	sincePub int
 
 	disc          discoveryState
+	pn            pnState   // PROFINET at layer 2 (profinet.go)
 	an            analyzers // the registry's analyzers, their flow states and counters
 	rep           reporter  // what analyzers report to, pointed at each Feed's flow
 	tcpGaps       uint64

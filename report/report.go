@@ -279,8 +279,11 @@ func host(h finding.Host) string {
 
 func (t *textWriter) finding(f finding.Finding) {
 	t.printf("    %s  %s\n", f.Rule, f.Title)
-	line := host(f.Src)
-	if d := host(f.Dst); d != "" {
+	line, d := host(f.Src), host(f.Dst)
+	if f.Transport == "ethernet" { // a layer-2 exchange (PROFINET DCP): a station whose address is unknown by its MAC
+		line, d = cmp.Or(line, f.Src.MAC), cmp.Or(d, f.Dst.MAC)
+	}
+	if d != "" {
 		line += " → " + d
 		if f.DPort != 0 {
 			line += fmt.Sprintf(" port %d/%s", f.DPort, f.Transport)

@@ -15,7 +15,7 @@ var apps = []string{
 	"dns", "http", "https", "ssh", "telnet", "rdp", "vnc", "teamviewer", "anydesk",
 	"ftp", "tftp", "smb", "ntp", "rtsp", "modbus", "s7comm", "s7comm-plus", "enip",
 	"bacnet", "opcua",
-	"iec104", "dnp3", "dcerpc",
+	"iec104", "dnp3", "dcerpc", "profinet",
 }
 
 // appAliases maps accepted aliases to canonical names.
@@ -36,7 +36,7 @@ func canonicalApp(app string) string {
 // NormalizeApp returns the canonical form of a protocol name as a conduit
 // lists it: one of dns, http, https, ssh, telnet, rdp, vnc, teamviewer,
 // anydesk, ftp, tftp, smb, ntp, rtsp, modbus, s7comm, s7comm-plus, enip,
-// iec104, dnp3, dcerpc, or
+// iec104, dnp3, dcerpc, profinet, or
 // tcp/PORT or udp/PORT with PORT in 1..65535 written without leading zeros.
 // Case is ignored; the aliases tls (https) and cip (enip) are resolved. ok is
 // false for anything else.

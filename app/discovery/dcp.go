@@ -59,11 +59,23 @@ const (
 	DCPRoleSupervisor   uint8 = 0x08
 )
 
+// Control blocks of a Set request (DCP.Control bits).
+const (
+	DCPControlStart          uint8 = 1 << 0 // Start transaction
+	DCPControlStop           uint8 = 1 << 1 // End transaction
+	DCPControlSignal         uint8 = 1 << 2 // flash the station's LED
+	DCPControlFactoryReset   uint8 = 1 << 3 // Reset Factory Settings (5/5)
+	DCPControlResetToFactory uint8 = 1 << 4 // Reset to Factory (5/6)
+)
+
 // DCP block options and the suboptions ParseDCP reads.
 const (
 	dcpOptIP         = 1
 	dcpOptDevice     = 2
+	dcpOptDHCP       = 3
+	dcpOptControl    = 5
 	dcpOptAll        = 0xff
+	dcpSubResponse   = 4 // Control/Response: option, suboption, BlockError
 	dcpSubMAC        = 1 // IP/MAC address
 	dcpSubIP         = 2 // IP/IP parameter
 	dcpSubIPSuite    = 3 // IP/full IP suite: IP parameter and four DNS servers
@@ -126,6 +138,23 @@ type DCP struct {
 	// conflict.
 	IP, Mask, Gateway netip.Addr
 	IPInfo            uint16
+
+	// Qualifier is the BlockQualifier of the first NameOfStation or IP
+	// block of a Set request (bit 0: 1 save permanently, 0 temporarily),
+	// when HasQualifier.
+	Qualifier    uint16
+	HasQualifier bool
+	// Control holds the Control blocks of a Set request
+	// (DCPControlSignal, DCPControlFactoryReset, …; Start and End
+	// transaction are plumbing) and DHCP the DHCP blocks (option 3) it
+	// sets.
+	Control uint8
+	DHCP    int
+	// Responses counts the Control/Response blocks of a Set response, one
+	// per block set; Failed those whose BlockError is not 0, the first of
+	// which is named by ErrOption, ErrSuboption and Error.
+	Responses, Failed              int
+	ErrOption, ErrSuboption, Error uint8
 
 	All     bool // an All selector block (0xFF/0xFF): Identify all
 	Blocks  int  // blocks read (selectors of a Get request included)
@@ -241,6 +270,7 @@ func (d *DCP) block(opt, sub byte, info uint16, v []byte, off int) error {
 	switch {
 	case opt == dcpOptDevice && sub == dcpSubName:
 		first(&d.NameOfStation, v)
+		d.qualify(info)
 	case opt == dcpOptDevice && sub == dcpSubVendor:
 		first(&d.TypeOfStation, v)
 	case opt == dcpOptDevice && sub == dcpSubAlias:
@@ -284,6 +314,7 @@ func (d *DCP) block(opt, sub byte, info uint16, v []byte, off int) error {
 		if (sub == dcpSubIP && len(v) != 12) || (sub == dcpSubIPSuite && len(v) != 28) {
 			return d.fail(ErrMalformed, off, "ip parameter length")
 		}
+		d.qualify(info)
 		if !d.IP.IsValid() {
 			d.IP = netip.AddrFrom4([4]byte(v))
 			d.Mask = netip.AddrFrom4([4]byte(v[4:]))
@@ -294,10 +325,33 @@ func (d *DCP) block(opt, sub byte, info uint16, v []byte, off int) error {
 		}
 	case opt == dcpOptAll && sub == dcpOptAll:
 		d.All = true
+	case opt == dcpOptControl && sub == dcpSubResponse && d.Service == DCPSet && !d.Request:
+		if len(v) < 3 {
+			return d.fail(ErrMalformed, off, "control response length")
+		}
+		d.Responses++
+		if v[2] != 0 {
+			if d.Failed == 0 {
+				d.ErrOption, d.ErrSuboption, d.Error = v[0], v[1], v[2]
+			}
+			d.Failed++
+		}
+	case opt == dcpOptControl && sub >= 1 && sub <= 6 && sub != dcpSubResponse && d.Service == DCPSet && d.Request:
+		d.Control |= [...]uint8{1: DCPControlStart, 2: DCPControlStop, 3: DCPControlSignal, 5: DCPControlFactoryReset, 6: DCPControlResetToFactory}[sub]
+	case opt == dcpOptDHCP && d.Service == DCPSet && d.Request:
+		d.DHCP++
 	default:
 		d.Unknown++
 	}
 	return nil
+}
+
+// qualify keeps the BlockQualifier of a Set request's first name or IP
+// block.
+func (d *DCP) qualify(q uint16) {
+	if d.Service == DCPSet && d.Request && !d.HasQualifier {
+		d.Qualifier, d.HasQualifier = q, true
+	}
 }
 
 func (d *DCP) fail(err error, off int, what string) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"maps"
+	"math/bits"
 	"net"
 	"os"
 	"os/exec"
@@ -415,7 +416,8 @@ func tsharkDCP(t *testing.T, p *pdmlPacket) map[string]string {
 	if d := root.child("pn_dcp.response_delay"); d != nil {
 		m["response.delay"] = d.Show
 	}
-	blocks, unknown := 0, 0
+	blocks, unknown, responses, control := 0, 0, 0, 0
+	set := m["service"] == "4"
 	for i := range root.Fields {
 		blk := &root.Fields[i]
 		if blk.Name == "pn_dcp.option" { // a Get request's selector
@@ -469,11 +471,24 @@ func tsharkDCP(t *testing.T, p *pdmlPacket) map[string]string {
 			}
 		case "255/255":
 			m["all"] = "true"
+		case "5/4":
+			if !set || m["service.type"] == "0" {
+				unknown++
+				break
+			}
+			responses++
+		case "5/1", "5/2", "5/3", "5/5", "5/6":
+			if !set || m["service.type"] != "0" {
+				unknown++
+				break
+			}
+			control++
 		default:
 			unknown++
 		}
 	}
 	m["blocks"], m["unknown"] = itoa(blocks), itoa(unknown)
+	m["responses"], m["control"] = itoa(responses), itoa(control)
 	return m
 }
 
@@ -490,6 +505,8 @@ func ourDCP(t *testing.T, b []byte) map[string]string {
 		"data.length":  itoa(int(d.DataLength)),
 		"blocks":       itoa(d.Blocks),
 		"unknown":      itoa(d.Unknown),
+		"responses":    itoa(d.Responses),
+		"control":      itoa(bits.OnesCount8(d.Control)),
 	}
 	if d.Service == DCPIdentify && d.Request {
 		m["response.delay"] = itoa(int(d.ResponseDelay))

@@ -12,7 +12,12 @@
 // ParseSMB2 on each payload and report the transfers and events (who
 // stored or fetched which file, which share was mounted, which file was
 // opened for writing). The parsers keep no state between calls, except the one noted
-// for compounded SMB2 messages (see ParseSMB2).
+// for compounded SMB2 messages (see ParseSMB2). The SMB analyzer also
+// hands the DCE-RPC a client writes to named pipes (WRITE requests and
+// FSCTL_PIPE_TRANSCEIVE IOCTLs: SMB2Message.Data), and what the pipes
+// answer (READ and IOCTL responses), to a per-flow ics/dcerpc analyzer,
+// so that a service created through \pipe\svcctl is an operation judged
+// like any other, with its answer's status.
 //
 // Ownership: the input bytes belong to the caller and are never modified or
 // kept. FTPCommand.Arg, TFTPPacket's byte fields and the returned rest

@@ -2,6 +2,7 @@ package xfer
 
 import (
 	"bytes"
+	"harborwatch/proto"
 	"testing"
 )
 
@@ -117,5 +118,27 @@ func FuzzSMB2(f *testing.F) {
 			}
 			rest = r
 		}
+	})
+}
+
+// FuzzSMBFeed feeds arbitrary payloads to the SMB analyzer from both
+// sides, named pipes' DCE-RPC included, twice per flow (the second pass
+// sees the binds and calls of the first): no panic.
+func FuzzSMBFeed(f *testing.F) {
+	fid := [16]byte{7}
+	f.Add(nbss(writeReq(4, fid, svcctlBind, uint32(len(svcctlBind)))))
+	f.Add(nbss(ioctlReq(5, fsctlPipeTransceive, fid, rpcRequest(2, 15, 24))))
+	f.Add(nbss(readRsp(10, statusBufferOverflow, svcctlBind)))
+	f.Add(nbss(compound(writeReq(4, fid, svcctlBind, uint32(len(svcctlBind))), writeReq(6, fid, rpcRequest(3, 12, 8), 32))))
+	a := SMBSpec.New()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fl := a.Open(proto.TCP)
+		r := &pipeRec{}
+		for _, fromClient := range []bool{true, false, true, false} {
+			if _, err := fl.Feed(r, fromClient, b); err != nil {
+				t.Fatalf("%x: %v", b, err)
+			}
+		}
+		a.Close(fl)
 	})
 }

@@ -143,11 +143,19 @@ type SMB2Message struct {
 	// (0x0202, 0x0210, 0x0300, 0x0302, 0x0311) and, in a successful
 	// NEGOTIATE response, the dialect chosen.
 	Dialect uint16
-	// FileID is the file handle of a successful CREATE response and of a
-	// READ, WRITE or CLOSE request.
+	// FileID is the file handle of a successful CREATE response, of a
+	// READ, WRITE or CLOSE request and of an IOCTL request or response.
 	FileID [16]byte
-	// Length is the byte count of a READ or WRITE request.
+	// Length is the byte count of a READ or WRITE request, or the data
+	// length of a READ response.
 	Length uint32
+	// Data is what a WRITE request writes or a READ response returns, or
+	// the input of an IOCTL request (§2.2.31, CtlCode) or the output of its
+	// response (§2.2.32): at most Length (InputCount, OutputCount) bytes,
+	// fewer when the message runs past the payload (Partial). It aliases
+	// the parsed payload. On a named pipe it carries DCE-RPC.
+	Data    []byte
+	CtlCode uint32
 
 	// Partial reports that the message runs past the end of the payload
 	// (its NetBIOS frame is longer than what was passed): the fields that
@@ -318,16 +326,23 @@ func (m *SMB2Message) reset() {
 	m.Path, m.Name, m.Cut = nil, nil, false
 	m.DesiredAccess, m.CreateDisposition, m.Write = 0, 0, false
 	m.Dialect, m.FileID, m.Length = 0, [16]byte{}, 0
+	m.Data, m.CtlCode = nil, 0
 	m.Partial, m.chainAt, m.chain = false, nil, 0
 }
 
 // body decodes the command-specific part of msg (header included).
 func (m *SMB2Message) body(msg []byte) error {
 	if m.Response {
+		if m.Status == statusBufferOverflow && (m.Command == SMB2Read || m.Command == SMB2IOCtl) {
+			m.pipeData(msg) // a named pipe's answer longer than the buffer: its first part
+			return nil
+		}
 		if m.Status != 0 {
 			return nil // error response (§2.2.2) or interim STATUS_PENDING
 		}
 		switch m.Command {
+		case SMB2Read, SMB2IOCtl:
+			m.pipeData(msg)
 		case SMB2Negotiate: // §2.2.4
 			p, err := m.fixed(msg, 65, 6)
 			if err != nil {
@@ -393,6 +408,17 @@ func (m *SMB2Message) body(msg []byte) error {
 		m.Length = binary.LittleEndian.Uint32(p[4:])
 		copy(m.FileID[:], p[16:32])
 		m.Write = m.Command == SMB2Write
+		if m.Write {
+			m.Data = m.data(msg, int(binary.LittleEndian.Uint16(p[2:])), m.Length)
+		}
+	case SMB2IOCtl: // §2.2.31: read for a pipe's DCE-RPC, never an error
+		p, err := m.fixed(msg, 57, 56)
+		if err != nil {
+			return nil
+		}
+		m.CtlCode = binary.LittleEndian.Uint32(p[4:])
+		copy(m.FileID[:], p[8:24])
+		m.Data = m.data(msg, int(binary.LittleEndian.Uint32(p[24:])), binary.LittleEndian.Uint32(p[28:]))
 	case SMB2Close: // §2.2.15
 		p, err := m.fixed(msg, 24, 24)
 		if err != nil {
@@ -435,6 +461,45 @@ func (m *SMB2Message) span(msg []byte, off, n int) ([]byte, error) {
 		return nil, ErrSMB2Length
 	}
 	return msg[off : off+n], nil
+}
+
+// statusBufferOverflow (STATUS_BUFFER_OVERFLOW) answers a read of a
+// named pipe whose message is longer than the buffer: data follows.
+const statusBufferOverflow = 0x80000005
+
+// pipeData reads the data of a READ response (§2.2.20: a one-octet
+// DataOffset, DataLength) or the output of an IOCTL response (§2.2.32:
+// CtlCode, FileId, OutputOffset, OutputCount) into Data; a body that
+// does not parse leaves Data nil.
+func (m *SMB2Message) pipeData(msg []byte) {
+	le := binary.LittleEndian
+	switch m.Command {
+	case SMB2Read:
+		p, err := m.fixed(msg, 17, 16)
+		if err != nil {
+			return
+		}
+		m.Length = le.Uint32(p[4:])
+		m.Data = m.data(msg, int(p[2]), m.Length)
+	case SMB2IOCtl:
+		p, err := m.fixed(msg, 49, 48)
+		if err != nil {
+			return
+		}
+		m.CtlCode = le.Uint32(p[4:])
+		copy(m.FileID[:], p[8:24])
+		m.Data = m.data(msg, int(le.Uint32(p[32:])), le.Uint32(p[36:]))
+	}
+}
+
+// data returns the n bytes at off (from the header's start) of msg, or
+// those present when the message runs past the payload; nil when off lies
+// outside the message.
+func (m *SMB2Message) data(msg []byte, off int, n uint32) []byte {
+	if n == 0 || off < smb2HeaderLen || off > len(msg) {
+		return nil
+	}
+	return msg[off : off+int(min(uint64(n), uint64(len(msg)-off)))]
 }
 
 // decode converts a UTF-16LE name into m.buf.

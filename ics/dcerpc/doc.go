@@ -15,6 +15,11 @@
 // management "config-change", endpoint lookups "identity", binds
 // "session".
 //
+// Connectionless DCE-RPC (C706 §12.5, ncadg_ip_udp) over UDP is read
+// too (ParseCL, Analyzer.Datagram, ProbeUDP): each datagram is one PDU
+// whose header names its interface and opnum; PROFINET's context
+// management, which rides on it, is read by ics/profinet.
+//
 // Endpoints handed out in ept_map towers and in DCOM string bindings
 // ("host[port]") are announced to the pipeline (proto.Expect), so that
 // the connection to the dynamic port is the same application; the probe

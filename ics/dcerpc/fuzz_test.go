@@ -42,3 +42,41 @@ func FuzzFeed(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseCL reads arbitrary datagrams as connectionless PDU headers:
+// no panic, the body lies within the input and is as long as FragLen;
+// the analyzer reads it as one Message.
+func FuzzParseCL(f *testing.F) {
+	h := make([]byte, CLHeaderLen)
+	h[0], h[4] = 4, 0x10
+	f.Add(append(h, 1, 2, 3))
+	f.Add(h[:40])
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var hd CLHeader
+		body, err := ParseCL(b, &hd)
+		if err != nil {
+			if !errors.Is(err, ErrCL) || body != nil {
+				t.Fatalf("%x: %v, body %x", b, err, body)
+			}
+			return
+		}
+		if len(body) != int(hd.FragLen) || len(body) > len(b)-CLHeaderLen || hd.TypeName() == "" {
+			t.Fatalf("%x: body %d of fraglen %d", b, len(body), hd.FragLen)
+		}
+		_ = hd.Request()
+		_ = hd.Interface.String()
+		var a Analyzer
+		n := 0
+		if err := a.Datagram(b, true, func(m *Message) {
+			n++
+			if m.Name() == "" || m.Op() == "" || !m.CL {
+				t.Fatalf("%x: name %q op %q", b, m.Name(), m.Op())
+			}
+			_, _ = m.Status(), m.Request()
+			d := map[string]any{}
+			m.Detail(d)
+		}); err != nil || n != 1 {
+			t.Fatalf("%x: Datagram %v, %d messages", b, err, n)
+		}
+	})
+}

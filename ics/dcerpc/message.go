@@ -86,6 +86,9 @@ type Message struct {
 	// Endpoints handed out by the PDU.
 	Endpoints  [maxEndpoints]Endpoint
 	NEndpoints int
+	// CL: a connectionless PDU (UDP), whose Type is a connectionless
+	// packet type (CLRequest, CLPing, …) and CallID its sequence number.
+	CL         bool
 	fromClient bool
 	malformed  bool
 }
@@ -97,6 +100,10 @@ func (m *Message) Malformed() bool { return m.malformed }
 // Request reports whether m is a request (a request, bind, alter_context,
 // auth3, cancel, orphaned or shutdown: what a caller sends).
 func (m *Message) Request() bool {
+	if m.CL {
+		h := CLHeader{Type: m.Type}
+		return h.Request()
+	}
 	switch m.Type {
 	case TypeResponse, TypeFault, TypeBindAck, TypeBindNak, TypeAlterContextResp:
 		return false
@@ -174,6 +181,10 @@ func (m *Message) Status() string {
 	switch {
 	case m.Type == TypeFault:
 		return faultName(m.FaultStatus)
+	case m.CL && m.Type == CLReject:
+		return faultName(m.FaultStatus)
+	case m.CL:
+		return ""
 	case m.Type == TypeBindNak:
 		return "bind_nak"
 	case (m.Type == TypeBindAck || m.Type == TypeAlterContextResp) && m.Rejected > 0 && m.Accepted == 0:
@@ -210,8 +221,13 @@ func (m *Message) Detail(d map[string]any) {
 	if m.Flags&(FlagFirstFrag|FlagLastFrag) != FlagFirstFrag|FlagLastFrag {
 		d["fragment"] = fragName(m.Flags)
 	}
-	if m.call() {
+	if m.CL {
+		d["transport"] = "udp"
+	}
+	if m.call() && !m.CL {
 		d["context_id"] = m.ContextID
+	}
+	if m.call() {
 		if m.HasOpnum {
 			d["opnum"] = m.Opnum
 		}

@@ -169,6 +169,28 @@ var ifaces = []Iface{
 	{UUID: mustUUID("1f1217b1-dee0-11d2-a5e5-000086339399"), Name: "IOPCHDA_Browser", op: oth},
 	{UUID: mustUUID("1f1217b2-dee0-11d2-a5e5-000086339399"), Name: "IOPCHDA_SyncRead", op: rd},
 	{UUID: mustUUID("1f1217b3-dee0-11d2-a5e5-000086339399"), Name: "IOPCHDA_SyncUpdate", op: wr},
+	// Windows services reached over named pipes (ncacn_np) and TCP: the
+	// service control manager (MS-SCMR), the task schedulers (MS-TSCH),
+	// the server service (MS-SRVS), SAM and LSA (MS-SAMR, MS-LSAD), the
+	// registry (MS-RRP) and directory replication (MS-DRSR).
+	{UUID: mustUUID("367abb81-9844-35f1-ad32-98f038001003"), Name: "svcctl", op: oth, methods: ms("svcctl", 0,
+		"RCloseServiceHandle", ses, "RControlService", cfg, "RDeleteService", cfg, "RLockServiceDatabase", oth,
+		"RQueryServiceObjectSecurity", rd, "RSetServiceObjectSecurity", cfg, "RQueryServiceStatus", rd, "RSetServiceStatus", oth,
+		"RUnlockServiceDatabase", oth, "RNotifyBootConfigStatus", oth, "Opnum10NotUsedOnWire", oth, "RChangeServiceConfigW", cfg,
+		"RCreateServiceW", cfg, "REnumDependentServicesW", rd, "REnumServicesStatusW", rd, "ROpenSCManagerW", ses,
+		"ROpenServiceW", ses, "RQueryServiceConfigW", rd, "RQueryServiceLockStatusW", rd, "RStartServiceW", cfg)},
+	{UUID: mustUUID("1ff70682-0a51-30e8-076d-740be8cee98b"), Name: "atsvc", op: oth, methods: ms("atsvc", 0,
+		"NetrJobAdd", cfg, "NetrJobDel", cfg, "NetrJobEnum", rd, "NetrJobGetInfo", rd)},
+	{UUID: mustUUID("86d35949-83c9-4044-b424-db363231fd0c"), Name: "ITaskSchedulerService", op: oth, methods: ms("ITaskSchedulerService", 0,
+		"SchRpcHighestVersion", idn, "SchRpcRegisterTask", cfg, "SchRpcRetrieveTask", rd, "SchRpcCreateFolder", cfg,
+		"SchRpcSetSecurity", cfg, "SchRpcGetSecurity", rd, "SchRpcEnumFolders", rd, "SchRpcEnumTasks", rd,
+		"SchRpcEnumInstances", rd, "SchRpcGetInstanceInfo", rd, "SchRpcStopInstance", cfg, "SchRpcStop", cfg,
+		"SchRpcRun", cfg, "SchRpcDelete", cfg)},
+	{UUID: mustUUID("4b324fc8-1670-01d3-1278-5a47bf6ee188"), Name: "srvsvc", op: rd},
+	{UUID: mustUUID("12345778-1234-abcd-ef00-0123456789ac"), Name: "samr", op: rd},
+	{UUID: mustUUID("12345778-1234-abcd-ef00-0123456789ab"), Name: "lsarpc", op: rd},
+	{UUID: mustUUID("338cd001-2244-31f1-aaaa-900038001003"), Name: "winreg", op: oth},
+	{UUID: mustUUID("e3514235-4b06-11d1-ab04-00c04fc2dcd2"), Name: "drsuapi", op: rd},
 	// WMI (MS-WMI).
 	{UUID: mustUUID("f309ad18-d86a-11d0-a075-00c04fb68820"), Name: "IWbemLevel1Login", op: ses},
 	{UUID: mustUUID("9556dc99-828c-11cf-a37e-00aa003240c7"), Name: "IWbemServices", op: oth},

@@ -51,6 +51,16 @@ func report(r proto.Reporter, m *Message, _ bool) {
 	}
 }
 
+// IsPDU reports whether b starts with a connection-oriented PDU header:
+// what the data written to a named pipe holds when the pipe carries
+// DCE-RPC (ncacn_np).
+func IsPDU(b []byte) bool { return len(b) >= headerLen && validHeader(b) == nil }
+
+// Report reports a PDU read from another transport than TCP (a named
+// pipe over SMB) as the analyzer reports its own: the operation, the
+// PDU confirming the protocol or malformed, its event under "dcerpc".
+func Report(r proto.Reporter, m *Message) { reportPDU(r, m) }
+
 // reportPDU reports m as proto.ReportPDU does, but for identity: an
 // endpoint mapper or OXID resolver answer ("identity" as an operation:
 // what a service is and where) carries no device identity record.
