@@ -61,7 +61,7 @@ func (s *shard) feed(f *flow.Flow[flowX], dir flow.Dir, pl []byte) {
 		return
 	}
 	str := &st.streams[dir]
-	data := str.Add(s.pkt.Seq, pl)
+	data, _ := str.Add(s.pkt.Seq, pl, s.cur.TS)
 	if data == nil {
 		return
 	}
