@@ -78,6 +78,12 @@ type Stats struct {
 type Analyzer struct {
 	Confirmed  uint64 `json:"confirmed"`
 	Violations uint64 `json:"violations"`
+	// Resyncs counts the PDU boundaries a stream analyzer found again
+	// after a gap (a hole in the capture, a framing error, a flow seen
+	// midway), SkippedBytes the bytes it skipped to find them: the rest
+	// of the PDUs the gaps cut, and bytes that were not its protocol.
+	Resyncs      uint64 `json:"resyncs,omitempty"`
+	SkippedBytes uint64 `json:"skipped_bytes,omitempty"`
 }
 
 // MemoryDropped reports whether the memory budget made the run drop
