@@ -348,6 +348,10 @@ func (s *Stream) Shed() {
 // Pending is the number of bytes kept for an incomplete PDU.
 func (s *Stream) Pending() int { return len(s.buf) }
 
+// Unconsumed returns the bytes kept for an incomplete PDU, as Add would
+// return them with the next segment: valid until Done or the next Add.
+func (s *Stream) Unconsumed() []byte { return s.buf }
+
 // Stats returns what the stream could not deliver.
 func (s *Stream) Stats() StreamStats { return s.stats }
 

@@ -26,6 +26,7 @@ type anState struct {
 	spec    int          // index in the shard's analyzers
 	stream  bool
 	streams [2]flow.Stream
+	probed  int // while the flow is identified (spec -1): bytes searched and let go
 	// The last packet fed per direction: held segments delivered when
 	// the flow ends are reported with it.
 	lastNum  [2]int64
@@ -125,15 +126,19 @@ func (s *shard) drainHeld(f *flow.Flow[flowX], st *anState) {
 	s.cur = cur
 }
 
-func (s *shard) open(f *flow.Flow[flowX], spec int) *anState {
-	var st *anState
+// take returns an analyzer state from the free list, or a new one.
+func (s *shard) take() *anState {
 	if n := len(s.an.free); n > 0 {
-		st = s.an.free[n-1]
+		st := s.an.free[n-1]
 		s.an.free = s.an.free[:n-1]
-	} else {
-		st = new(anState)
-		s.reasm += anStateBytes
+		return st
 	}
+	s.reasm += anStateBytes
+	return new(anState)
+}
+
+func (s *shard) open(f *flow.Flow[flowX], spec int) *anState {
+	st := s.take()
 	st.spec = spec
 	st.stream = s.an.specs[spec].Stream && f.Proto == decode.ProtoTCP
 	st.fl = s.an.analyzer(spec).Open(proto.Transport(f.Proto))
@@ -159,6 +164,16 @@ func (s *shard) release(f *flow.Flow[flowX]) {
 		return
 	}
 	f.X.st = nil
+	if st.fl == nil {
+		// Bytes buffered to identify a flow (openProbe): not an
+		// analyzer's, not counted as lost.
+		for i := range st.streams {
+			st.streams[i].Reset()
+		}
+		s.waiting.remove(st)
+		s.an.free = append(s.an.free, st)
+		return
+	}
 	if st.stream {
 		for i := range st.streams {
 			str := &st.streams[i]

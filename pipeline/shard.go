@@ -300,6 +300,10 @@ func (s *shard) inspect(f *flow.Flow[flowX], dir flow.Dir) {
 			s.attach(f, line)
 		}
 	}
+	if !x.done && x.line == 0 && f.Proto == decode.ProtoTCP {
+		s.probeStream(f, dir, pl) // feeds what it identifies
+		return
+	}
 	if !x.done {
 		x.probes++
 		if line, sure := s.identify(f, dir, pl); line >= 0 {
