@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"harborwatch/capture"
 	"harborwatch/internal/synth"
@@ -361,5 +364,125 @@ func TestLossyParity(t *testing.T) {
 				t.Logf("requests ours %d tshark %d; tcp_gaps %d tcp_dropped_bytes %d analyzers %+v", sum, wsum, st.TCPGaps, st.TCPDroppedBytes, st.Analyzers)
 			})
 		}
+	}
+}
+
+// umasReserve is a Modbus UMAS Take PLC Reservation request (function
+// 0x5A, code 0x10: an engineering tool claims the PLC: an auth event).
+func umasReserve(tid uint16) []byte {
+	body := append([]byte{0x00, 0x10, 0x3b, 0x0a}, "ENG-STATION"...)
+	adu := []byte{byte(tid >> 8), byte(tid), 0, 0, 0, byte(2 + len(body)), 0, 0x5a}
+	return append(adu, body...)
+}
+
+// TestLossySimulated: a simulated session with a program download and a
+// PLC stop (S7) and one with a UMAS reservation (Modbus), among polling
+// reads, loses a fifth of its payload packets at random, but not those of
+// the operations' requests: the download, the stop and the auth event are
+// still reported, and the findings made.
+func TestLossySimulated(t *testing.T) {
+	st, err := site.Parse("identify.yaml", []byte(identifySite))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := func(d []byte) synth.Exchange { return synth.Exchange{Data: d, After: 20 * time.Millisecond} }
+	sv := func(d []byte) synth.Exchange {
+		return synth.Exchange{Data: d, FromServer: true, After: 3 * time.Millisecond}
+	}
+	var buf bytes.Buffer
+	w, err := capture.NewPcapWriter(&buf, capture.LinkEthernet, 65535, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := synth.New(w, time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC), 7)
+	ref := uint16(10)
+	reads := func(n int) (ex []synth.Exchange) {
+		for range n {
+			ref++
+			ex = append(ex, cl(synth.S7ReadVar(ref, synth.S7Item{Area: synth.S7AreaDB, DB: 1, Start: 0, Len: 8})),
+				sv(synth.S7ReadVarAck(ref, []byte{1, 2, 3, 4, 5, 6, 7, 8})))
+		}
+		return ex
+	}
+	blk := synth.S7Block(b.Rand(), 0x03, synth.S7BlockOB, 1, 600)
+	file := "_" + synth.S7BlockFile(synth.S7BlockOB, 1)
+	ex := []synth.Exchange{
+		cl(synth.COTPConnectRequest(1, synth.S7TSAPClient, synth.S7TSAPPLC)), sv(synth.COTPConnectConfirm(1, 2, synth.S7TSAPClient, synth.S7TSAPPLC)),
+		cl(synth.S7SetupCommunication(1, 480)), sv(synth.S7SetupCommunicationAck(1, 480)),
+	}
+	ex = append(ex, reads(40)...)
+	ex = append(ex, cl(synth.S7RequestDownload(2, file, len(blk), len(blk)-56)), sv(synth.S7RequestDownloadAck(2)))
+	dref := uint16(0x0100)
+	for off := 0; off < len(blk); off += 200 {
+		end := min(off+200, len(blk))
+		ex = append(ex, sv(synth.S7DownloadBlock(dref, file)), cl(synth.S7DownloadBlockAck(dref, end < len(blk), blk[off:end])))
+		dref++
+	}
+	ex = append(ex, sv(synth.S7DownloadEnded(dref, file)), cl(synth.S7DownloadEndedAck(dref)))
+	ex = append(ex, reads(40)...)
+	ex = append(ex, cl(synth.S7PLCStop(3)), sv(synth.S7PLCStopAck(3)))
+	ex = append(ex, reads(40)...)
+	b.TCPSession(hBiz, hPLC, 40200, 102, ex...)
+	var mb []synth.Exchange
+	for i := range 80 {
+		tid := uint16(100 + i)
+		if i == 40 {
+			mb = append(mb, cl(umasReserve(tid)), sv([]byte{byte(tid >> 8), byte(tid), 0, 0, 0, 4, 0, 0x5a, 0, 0xfe}))
+			continue
+		}
+		mb = append(mb, cl(synth.ModbusReadHoldingRequest(tid, 1, 0, 4)), sv(synth.ModbusReadHoldingResponse(tid, 1, []uint16{1, 2, 3, 4})))
+	}
+	b.TCPSession(hBiz, hPLC, 40201, 502, mb...)
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "sim.pcap")
+	if err := os.WriteFile(whole, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]bool{"program-download": true, "plc-stop": true, "auth": true}
+	run := func(path string) (*Result, map[string]int, map[int64]bool) {
+		src, err := capture.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run(context.Background(), []capture.Source{src}, Options{Site: st, Workers: 1, Events: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen, pkts := map[string]int{}, map[int64]bool{}
+		for _, e := range res.Events {
+			if e.Dir == "request" && ops[e.Op] && e.Src == hBiz.IP {
+				seen[e.Op]++
+				pkts[e.Packet] = true
+			}
+		}
+		return res, seen, pkts
+	}
+	_, want, keep := run(whole)
+	if len(want) != 3 {
+		t.Fatalf("lossless: operations %v, want a download, a stop and an auth", want)
+	}
+	for i, seed := range []uint64{1, 2, 3} {
+		lossy := filepath.Join(dir, fmt.Sprintf("lossy%d.pcap", i))
+		_, dropped := testutil.Lossy(t, whole, lossy, testutil.Loss{Drop: 0.2, Seed: seed, Keep: keep})
+		res, got, _ := run(lossy)
+		if !maps.Equal(got, want) {
+			t.Errorf("seed %d, %d packets dropped: operations %v, want %v (stats %+v)", seed, dropped, got, want, res.Stats.Analyzers)
+		}
+		var fs []string
+		for _, f := range res.Findings {
+			fs = append(fs, f.Rule)
+		}
+		for _, r := range []string{"ics.program-download", "ics.plc-stop"} {
+			if !slices.Contains(fs, r) {
+				t.Errorf("seed %d: findings %q lack %s", seed, fs, r)
+			}
+		}
+		t.Logf("seed %d: %d payload packets dropped, tcp_gaps %d, analyzers %+v", seed, dropped, res.Stats.TCPGaps, res.Stats.Analyzers)
 	}
 }

@@ -20,6 +20,9 @@ type Loss struct {
 	// Seed always leave out the same packets.
 	Drop float64
 	Seed uint64
+	// Keep lists packet numbers (1-based) that are never dropped: the
+	// PDUs a test needs to survive the loss.
+	Keep map[int64]bool
 	// Skip is how many packets are cut off the start, so that every flow
 	// open then starts midway.
 	Skip int
@@ -51,7 +54,7 @@ func Lossy(t testing.TB, in, out string, l Loss) (kept, dropped int) {
 			continue
 		}
 		if l.Drop > 0 && dec.Decode(f.Link, f.Data, &p) == nil && p.HasL4 && p.Proto == decode.ProtoTCP && len(p.Payload) > 0 {
-			if rng.Float64() < l.Drop {
+			if rng.Float64() < l.Drop && !l.Keep[f.Number] {
 				dropped++
 				continue
 			}
