@@ -303,8 +303,9 @@ func within(got, want map[string]int) []string {
 
 // TestLossyParity derives lossy captures from each of lossyCaptures — 1,
 // 5 and 20 % of the payload-carrying TCP packets dropped (fixed seeds),
-// the capture cut down to its protocol's frames (tshark -Y … -w), and its
-// first packets cut off — and checks that on each, per protocol and
+// the capture cut down to its protocol's frames (tshark -Y … -w), to the
+// packets sent to the server port (one direction), and its first packets
+// cut off — and checks that on each, per protocol and
 // function, the requests harborwatch reports are within 1 % of those
 // tshark dissects in the same file. Without tshark it skips, unless
 // HARBORWATCH_REQUIRE_TSHARK=1.
@@ -328,6 +329,10 @@ func TestLossyParity(t *testing.T) {
 		variants = append(variants,
 			variant{"only " + c.proto + " frames", func(out string) bool {
 				return testutil.TsharkFilter(t, bin, c.path, map[string]string{"modbus": "mbtcp", "s7comm": "s7comm", "enip": "enip"}[c.proto], out)
+			}},
+			variant{"requests only", func(out string) bool { // a SPAN of one direction
+				port := map[string]string{"modbus": "502", "s7comm": "102", "enip": "44818"}[c.proto]
+				return testutil.TsharkFilter(t, bin, c.path, "tcp.dstport == "+port, out)
 			}},
 			variant{fmt.Sprintf("first %d packets cut", n/3), func(out string) bool {
 				testutil.Lossy(t, c.path, out, testutil.Loss{Skip: n / 3})
