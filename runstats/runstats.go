@@ -31,9 +31,11 @@ type Stats struct {
 	Fragments     uint64            `json:"fragments"`
 	Truncated     uint64            `json:"truncated"`
 	NonIP         uint64            `json:"non_ip"`
-	// TCPGaps counts holes in the reassembled streams of ICS flows (lost
-	// or reordered segments); TCPDroppedBytes the pending bytes dropped at
-	// them.
+	// TCPGaps counts the holes skipped in the reassembled streams of ICS
+	// flows (segments the capture lost; the segments after a hole are
+	// analyzed); TCPDroppedBytes the captured bytes that could not be
+	// parsed: the part of a PDU before a hole, a PDU left incomplete at a
+	// flow's end, bytes shed.
 	TCPGaps         uint64 `json:"tcp_gaps"`
 	TCPDroppedBytes uint64 `json:"tcp_dropped_bytes"`
 	// TCPShedBytes counts, of TCPDroppedBytes, the pending bytes dropped
