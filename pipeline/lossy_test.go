@@ -32,7 +32,8 @@ type tcpScript struct {
 type scriptMsg struct {
 	fromServer bool
 	data       []byte
-	seg        int // segment size; 0: one segment
+	seg        int  // segment size; 0: one segment
+	lost       bool // its segments are not in the capture (sequence numbers move on)
 }
 
 func (sc tcpScript) write(write func(int64, []byte), ts *int64) {
@@ -58,7 +59,9 @@ func (sc tcpScript) write(write func(int64, []byte), ts *int64) {
 		}
 		for off := 0; off < len(m.data); off += n {
 			part := m.data[off:min(off+n, len(m.data))]
-			pkt(from, to, sp, dp, *seq, 0x18, part)
+			if !m.lost {
+				pkt(from, to, sp, dp, *seq, 0x18, part)
+			}
 			*seq += uint32(len(part))
 		}
 	}
@@ -489,5 +492,35 @@ func TestLossySimulated(t *testing.T) {
 			}
 		}
 		t.Logf("seed %d: %d payload packets dropped, tcp_gaps %d, analyzers %+v", seed, dropped, res.Stats.TCPGaps, res.Stats.Analyzers)
+	}
+}
+
+// TestHeldAtEnd: a PLC stop held behind a hole (a read the capture lost,
+// half of the next PDU too) that never fills before the capture ends is
+// still analyzed: the flow's end skips the hole. The lost bytes are a gap;
+// the half PDU before the hole, which can never be parsed, is dropped.
+func TestHeldAtEnd(t *testing.T) {
+	c := func(b []byte, seg int) scriptMsg { return scriptMsg{data: b, seg: seg} }
+	s := func(b []byte) scriptMsg { return scriptMsg{fromServer: true, data: b} }
+	read := synth.S7ReadVar(5, synth.S7Item{Area: synth.S7AreaDB, DB: 1, Len: 4})
+	half := len(read) / 2
+	sc := tcpScript{sport: 40300, dport: 102, msgs: []scriptMsg{
+		c(synth.COTPConnectRequest(1, synth.S7TSAPClient, synth.S7TSAPPLC), 0), s(synth.COTPConnectConfirm(1, 2, synth.S7TSAPClient, synth.S7TSAPPLC)),
+		c(synth.S7SetupCommunication(1, 480), 0), s(synth.S7SetupCommunicationAck(1, 480)),
+		c(read[:half], 0), {data: read[half:], lost: true},
+		c(synth.S7PLCStop(6), 0),
+	}}
+	ts := t0
+	data := pcapOf(t, func(w func(int64, []byte)) { sc.write(w, &ts) })
+	res := runBytes(t, data, "held.pcap", Options{Workers: 1, Events: true})
+	stops := 0
+	for _, e := range res.Events {
+		if e.Op == "plc-stop" && e.Dir == "request" {
+			stops++
+		}
+	}
+	st := res.Stats
+	if stops != 1 || st.TCPGaps != 1 || st.TCPDroppedBytes != uint64(half) {
+		t.Errorf("%d stops, tcp_gaps %d, tcp_dropped_bytes %d; want 1, 1, %d", stops, st.TCPGaps, st.TCPDroppedBytes, half)
 	}
 }

@@ -166,8 +166,11 @@ func (s *shard) release(f *flow.Flow[flowX]) {
 	f.X.st = nil
 	if st.fl == nil {
 		// Bytes buffered to identify a flow (openProbe): not an
-		// analyzer's, not counted as lost.
+		// analyzer's, not lost, unless the memory bound shed them.
 		for i := range st.streams {
+			ss := st.streams[i].Stats()
+			s.tcpGaps += ss.Gaps
+			s.tcpDropped += ss.DroppedBytes
 			st.streams[i].Reset()
 		}
 		s.waiting.remove(st)
