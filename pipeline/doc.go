@@ -23,8 +23,13 @@
 // of the flow's transport with its first payloads, using the server port
 // as a hint and the payload bytes as proof (ports alone decide only where
 // a protocol has nothing to check, and for flows that carried no payload
-// at all). The flow's analyzer then gets its payloads — reassembled per
-// direction for the industrial protocols — with per-flow state from the
+// at all). A TCP flow is probed on each direction's reassembled bytes, so
+// that a first message split over many segments is seen whole; on the port
+// of an industrial protocol the bytes are searched at every offset, for a
+// bounded number of bytes, so that garbage before the first PDU does not
+// hide the flow (identify.go). The flow's analyzer then gets its payloads
+// — reassembled per direction for the industrial protocols, from the
+// flow's first byte — with per-flow state from the
 // shard, and reports typed facts (names asked for, file transfers, ICS
 // operations, identities, sessions) and events to the shard's one
 // reporter, which turns them into detection and observation calls and
@@ -51,6 +56,16 @@
 // update of each finding is the finding the batch result reports. Flows go
 // to the Sink as they end, and once per Options.FlowInterval while open.
 // The Sink is called from the shards' goroutines, under one lock.
+//
+// Loss (reporter.go, feedStream): a hole in a reassembled direction that
+// does not fill is skipped (flow.Stream); the analyzer is told of the gap
+// (proto.Gapped) and finds the next PDU boundary itself, as it does in a
+// flow seen midway and after a framing error, so a lost segment costs the
+// PDU it cut and no more. What the flow still holds behind holes when it
+// ends is delivered then. stats.tcp_gaps counts the holes,
+// tcp_dropped_bytes the captured bytes that could not be parsed (the part
+// of a PDU before a hole), and each analyzer's resyncs and skipped_bytes
+// what finding its place again cost.
 //
 // Progress (live.go) gives every counter of a run while it goes, for a
 // progress line or a metrics endpoint.

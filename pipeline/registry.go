@@ -94,6 +94,8 @@ type analyzerCounts struct {
 	confirmed  uint64 // flows the analyzer confirmed
 	violations uint64 // flows on which it met what it could not parse
 	errors     uint64 // framing errors and malformed PDUs (decode_errors)
+	resyncs    uint64 // PDU boundaries found again after gaps (proto.Gapped)
+	skipped    uint64 // bytes skipped to find them
 }
 
 func newAnalyzers(reg []entry) analyzers {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"harborwatch/app"
+	"harborwatch/capture"
 	"harborwatch/decode"
 	"harborwatch/detect"
 	"harborwatch/event"
@@ -21,9 +22,15 @@ import (
 // flows hold no state here: one Flow per transport serves them all.
 type anState struct {
 	fl      proto.Flow
-	spec    int // index in the shard's analyzers
+	gapped  proto.Gapped // fl, when it finds PDU boundaries again after a gap
+	spec    int          // index in the shard's analyzers
 	stream  bool
 	streams [2]flow.Stream
+	probed  int // while the flow is identified (spec -1): bytes searched and let go
+	// The last packet fed per direction: held segments delivered when
+	// the flow ends are reported with it.
+	lastNum  [2]int64
+	lastFile [2]int
 
 	// Reassembly memory (memory.go): what the streams' buffers hold, as
 	// charged to the shard, and the links of the shard's list of states
@@ -61,32 +68,90 @@ func (s *shard) feed(f *flow.Flow[flowX], dir flow.Dir, pl []byte) {
 		return
 	}
 	str := &st.streams[dir]
-	data := str.Add(s.pkt.Seq, pl)
+	st.lastNum[dir], st.lastFile[dir] = s.cur.Number, s.cur.File
+	data, gap := str.Add(s.pkt.Seq, pl, s.cur.TS)
 	if data == nil {
 		return
+	}
+	s.feedStream(st, str, fromClient, data, gap)
+	s.charge(st)
+}
+
+// feedStream offers a direction's reassembled bytes to a stream analyzer.
+// Bytes after a gap (a skipped hole, a flow seen midway) are announced to
+// an analyzer that resynchronises; a framing error is counted, and such an
+// analyzer is told of the gap and offered the rest at once, to skip to the
+// next PDU boundary inside it. What it still cannot frame is dropped.
+func (s *shard) feedStream(st *anState, str *flow.Stream, fromClient bool, data []byte, gap bool) {
+	r := &s.rep
+	if gap && st.gapped != nil {
+		st.gapped.Gap(fromClient)
 	}
 	n, err := st.fl.Feed(r, fromClient, data)
 	if err != nil {
 		r.framing()
-		str.Drop()
-	} else {
-		str.Done(data, n)
+		if st.gapped != nil && st.gapped.Gap(fromClient) {
+			var m int
+			m, err = st.fl.Feed(r, fromClient, data[n:])
+			n += max(m, 0)
+			if err != nil {
+				r.framing()
+			}
+		}
 	}
-	s.charge(st)
+	str.Done(data, n)
+	if err != nil {
+		str.Drop()
+	}
+}
+
+// drainHeld hands the analyzer what a flow's streams still hold behind
+// holes that never filled, as the flow ends: each run after a gap, with
+// the flow's last packet of that direction as the packet being handled.
+func (s *shard) drainHeld(f *flow.Flow[flowX], st *anState) {
+	cur := s.cur
+	r := &s.rep
+	for d := range st.streams {
+		str := &st.streams[d]
+		if str.Held() == 0 {
+			continue
+		}
+		s.endPkt = capture.Packet{TS: f.Last, Number: st.lastNum[d], File: st.lastFile[d]}
+		s.cur = &s.endPkt
+		r.f, r.dir, r.spec = f, flow.Dir(d), st.spec
+		for data := str.Drain(); data != nil; data = str.Drain() {
+			s.feedStream(st, str, d == int(flow.FromClient), data, true)
+		}
+	}
+	s.cur = cur
+}
+
+// take returns an analyzer state from the free list, or a new one.
+func (s *shard) take() *anState {
+	if n := len(s.an.free); n > 0 {
+		st := s.an.free[n-1]
+		s.an.free = s.an.free[:n-1]
+		return st
+	}
+	s.reasm += anStateBytes
+	return new(anState)
 }
 
 func (s *shard) open(f *flow.Flow[flowX], spec int) *anState {
-	var st *anState
-	if n := len(s.an.free); n > 0 {
-		st = s.an.free[n-1]
-		s.an.free = s.an.free[:n-1]
-	} else {
-		st = new(anState)
-		s.reasm += anStateBytes
-	}
+	st := s.take()
 	st.spec = spec
 	st.stream = s.an.specs[spec].Stream && f.Proto == decode.ProtoTCP
 	st.fl = s.an.analyzer(spec).Open(proto.Transport(f.Proto))
+	st.gapped = nil
+	if st.stream {
+		st.gapped, _ = st.fl.(proto.Gapped)
+		if !f.Handshake {
+			// Seen midway: the first bytes of each direction need not
+			// start a PDU.
+			st.streams[0].MarkGap()
+			st.streams[1].MarkGap()
+		}
+	}
 	f.X.st = st
 	return st
 }
@@ -99,6 +164,19 @@ func (s *shard) release(f *flow.Flow[flowX]) {
 		return
 	}
 	f.X.st = nil
+	if st.fl == nil {
+		// Bytes buffered to identify a flow (openProbe): not an
+		// analyzer's, not lost, unless the memory bound shed them.
+		for i := range st.streams {
+			ss := st.streams[i].Stats()
+			s.tcpGaps += ss.Gaps
+			s.tcpDropped += ss.DroppedBytes
+			st.streams[i].Reset()
+		}
+		s.waiting.remove(st)
+		s.an.free = append(s.an.free, st)
+		return
+	}
 	if st.stream {
 		for i := range st.streams {
 			str := &st.streams[i]
@@ -110,8 +188,14 @@ func (s *shard) release(f *flow.Flow[flowX]) {
 		}
 		s.waiting.remove(st)
 	}
+	if st.gapped != nil {
+		rs := st.gapped.Resyncs()
+		c := &s.an.counts[st.spec]
+		c.resyncs += rs.Count
+		c.skipped += rs.Skipped
+	}
 	s.an.ans[st.spec].Close(st.fl)
-	st.fl = nil
+	st.fl, st.gapped = nil, nil
 	s.an.free = append(s.an.free, st)
 }
 
@@ -140,7 +224,7 @@ func (r *reporter) EventOp(op string) bool {
 }
 
 func (r *reporter) Event(e proto.Event) {
-	r.s.addEvent(r.s.newEvent(e.Response, &e))
+	r.s.addEvent(r.s.newEvent(r.f, r.dir, e.Response, &e))
 }
 
 func (r *reporter) Name(n proto.Name) {
@@ -183,7 +267,10 @@ func (r *reporter) Op(o proto.Op) {
 
 func (r *reporter) Identity(id proto.Identity) {
 	s := r.s
-	ip := s.pkt.Src
+	ip := r.f.Client.Addr // the sender's
+	if r.dir == flow.FromServer {
+		ip = r.f.Server.Addr
+	}
 	if id.Server {
 		ip = s.fill(r.f).Server.IP
 	}
@@ -204,7 +291,7 @@ func (r *reporter) Session(se proto.Session) {
 		return
 	}
 	x.session = true
-	r.s.addEvent(r.s.newEvent(r.dir == flow.FromServer, &proto.Event{Proto: se.Proto, Op: "session", Name: string(se.Name)}))
+	r.s.addEvent(r.s.newEvent(r.f, r.dir, r.dir == flow.FromServer, &proto.Event{Proto: se.Proto, Op: "session", Name: string(se.Name)}))
 }
 
 func (r *reporter) Expect(e proto.Expect) {
@@ -257,9 +344,13 @@ func (r *reporter) Malformed() {
 // framing counts a framing error returned by Feed.
 func (r *reporter) framing() { r.Malformed() }
 
-// newEvent builds the event of the packet being handled.
-func (s *shard) newEvent(response bool, e *proto.Event) event.Event {
-	p := &s.pkt
+// newEvent builds the event of the packet being handled, sent in
+// direction dir of flow f.
+func (s *shard) newEvent(f *flow.Flow[flowX], dir flow.Dir, response bool, e *proto.Event) event.Event {
+	src, dst := &f.Client, &f.Server
+	if dir == flow.FromServer {
+		src, dst = dst, src
+	}
 	d := event.Request
 	if response {
 		d = event.Response
@@ -270,7 +361,7 @@ func (s *shard) newEvent(response bool, e *proto.Event) event.Event {
 	}
 	ev := event.Event{
 		TS: time.Unix(0, s.cur.TS).UTC(), Proto: e.Proto, Dir: d,
-		Src: p.Src, SPort: p.SrcPort, Dst: p.Dst, DPort: p.DstPort, VLAN: p.VLAN(),
+		Src: src.Addr, SPort: src.Port, Dst: dst.Addr, DPort: dst.Port, VLAN: f.VLAN,
 		Packet: s.cur.Number, Capture: capName, File: s.cur.File,
 		Op: e.Op, Name: e.Name, Status: e.Status, Detail: e.Detail,
 	}
@@ -298,10 +389,12 @@ func (s *shard) analyzerStats(st *runstats.Stats) {
 		if c.errors > 0 {
 			st.DecodeErrors[sp.Name] += c.errors
 		}
-		if c.confirmed+c.violations > 0 {
+		if c.confirmed+c.violations+c.resyncs+c.skipped > 0 {
 			a := st.Analyzers[sp.Name]
 			a.Confirmed += c.confirmed
 			a.Violations += c.violations
+			a.Resyncs += c.resyncs
+			a.SkippedBytes += c.skipped
 			st.Analyzers[sp.Name] = a
 		}
 	}

@@ -106,9 +106,10 @@ type shard struct {
 	waiting   lru
 	shedBytes uint64
 
-	cur  *capture.Packet // packet being handled
-	conn observe.Conn
-	rec  FlowRecord
+	cur    *capture.Packet // packet being handled
+	endPkt capture.Packet  // stands for it while a flow's held segments are drained at its end
+	conn   observe.Conn
+	rec    FlowRecord
 }
 
 func newShard(eng *detect.Engine, oe *observe.Engine, b budget, emit bool, names []string) *shard {
@@ -270,6 +271,9 @@ func (s *shard) end(f *flow.Flow[flowX], why flow.EndReason) {
 	if f.X.app == app.Unknown && f.Payload[0] == 0 && f.Payload[1] == 0 {
 		f.X.app = app.ByPort(f.Proto, f.Server.Port)
 	}
+	if st := f.X.st; st != nil && st.stream && st.fl != nil {
+		s.drainHeld(f, st)
+	}
 	c := s.fill(f)
 	s.obs.Flow(c)
 	if f.X.done && f.X.probes >= judgedOpen {
@@ -296,6 +300,10 @@ func (s *shard) inspect(f *flow.Flow[flowX], dir flow.Dir) {
 			x.expected, x.swapped = false, false
 			s.attach(f, line)
 		}
+	}
+	if !x.done && x.line == 0 && f.Proto == decode.ProtoTCP {
+		s.probeStream(f, dir, pl) // feeds what it identifies
+		return
 	}
 	if !x.done {
 		x.probes++

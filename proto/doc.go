@@ -16,6 +16,11 @@
 // parser type and a report function (ReportPDU for an industrial PDU); one
 // that keeps no state per flow makes its Flow the one a NewShared serves.
 //
+// Loss: a stream analyzer whose Parser is a Resyncer finds its place
+// again after a gap (Gapped): the pipeline calls Gap before bytes that
+// follow a hole in the capture, a framing error or the unseen start of a
+// flow, and the Parser skips to the first plausible PDU boundary.
+//
 // Ownership: a Feed call's bytes belong to the caller and are valid only
 // during the call; so are the byte slices inside the facts a Flow reports
 // (Name.Name, File.Name, …): the Reporter copies what it keeps. Event

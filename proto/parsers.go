@@ -10,6 +10,16 @@ type Parser[M any] interface {
 	Reset()
 }
 
+// Resyncer is implemented by a Parser that can find its place again in
+// bytes that do not start on a PDU boundary (see Gapped): Gap drops what
+// it held of the PDU a loss cut in that direction and makes its next Feed
+// skip to the first plausible boundary, consuming the bytes it skips;
+// Resyncs counts what that cost since Reset.
+type Resyncer interface {
+	Gap(fromClient bool)
+	Resyncs() Resync
+}
+
 // Datagrams is implemented by a Parser that reads a protocol's UDP
 // transport: each payload is one datagram, whose messages go to emit.
 type Datagrams[M any] interface {
@@ -82,6 +92,32 @@ func (s *Parsers[P, M, PP]) Open(t Transport) Flow {
 	}
 	return f
 }
+
+// Gap passes a gap on to the flow's Parser when it is a Resyncer (see
+// Gapped); it reports whether it is.
+func (f *parserFlow[P, M, PP]) Gap(fromClient bool) bool {
+	r, ok := any(PP(&f.p)).(Resyncer)
+	if ok {
+		r.Gap(fromClient)
+	}
+	return ok
+}
+
+// Resyncs returns the Parser's resynchronisations, if it is a Resyncer.
+func (f *parserFlow[P, M, PP]) Resyncs() Resync {
+	if r, ok := any(PP(&f.p)).(Resyncer); ok {
+		return r.Resyncs()
+	}
+	return Resync{}
+}
+
+var _ Gapped = (*parserFlow[nopParser, int, *nopParser])(nil)
+
+// nopParser is a Parser of nothing, for the interface guard above.
+type nopParser struct{}
+
+func (*nopParser) Feed(b []byte, _ bool, _ func(int)) (int, error) { return len(b), nil }
+func (*nopParser) Reset()                                          {}
 
 // Close resets the flow's Parser and returns its state to the pool.
 func (s *Parsers[P, M, PP]) Close(fl Flow) {

@@ -104,6 +104,30 @@ type Flow interface {
 	Feed(r Reporter, fromClient bool, b []byte) (n int, err error)
 }
 
+// Gapped is implemented by the Flow of a stream analyzer (Spec.Stream)
+// that finds PDU boundaries again in bytes that do not start on one: after
+// a hole in the capture that the reassembly skipped, after a framing
+// error, and in a flow first seen midway (no handshake in the capture).
+// The pipeline calls Gap before it feeds such bytes.
+type Gapped interface {
+	// Gap says the next bytes Feed gets from the client (fromClient) or
+	// the server do not follow the last ones: the Flow forgets what it
+	// held of the PDU the loss cut and, from its next Feed, skips to the
+	// first plausible PDU boundary (consuming what it skips) instead of
+	// failing. It reports false when the Flow cannot resynchronise: its
+	// bytes are then fed as before and a framing error drops them.
+	Gap(fromClient bool) bool
+	// Resyncs returns what finding boundaries again has cost the Flow
+	// since Open.
+	Resyncs() Resync
+}
+
+// Resync counts a stream analyzer's resynchronisations.
+type Resync struct {
+	Count   uint64 // PDU boundaries found again after a gap
+	Skipped uint64 // bytes skipped to find them (the rest of PDUs a gap cut, garbage)
+}
+
 // Reporter receives what a Flow finds in the payload being fed. It knows
 // the flow and the packet; every call is about them.
 type Reporter interface {

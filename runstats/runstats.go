@@ -31,9 +31,11 @@ type Stats struct {
 	Fragments     uint64            `json:"fragments"`
 	Truncated     uint64            `json:"truncated"`
 	NonIP         uint64            `json:"non_ip"`
-	// TCPGaps counts holes in the reassembled streams of ICS flows (lost
-	// or reordered segments); TCPDroppedBytes the pending bytes dropped at
-	// them.
+	// TCPGaps counts the holes skipped in the reassembled streams of ICS
+	// flows (segments the capture lost; the segments after a hole are
+	// analyzed); TCPDroppedBytes the captured bytes that could not be
+	// parsed: the part of a PDU before a hole, a PDU left incomplete at a
+	// flow's end, bytes shed.
 	TCPGaps         uint64 `json:"tcp_gaps"`
 	TCPDroppedBytes uint64 `json:"tcp_dropped_bytes"`
 	// TCPShedBytes counts, of TCPDroppedBytes, the pending bytes dropped
@@ -78,6 +80,12 @@ type Stats struct {
 type Analyzer struct {
 	Confirmed  uint64 `json:"confirmed"`
 	Violations uint64 `json:"violations"`
+	// Resyncs counts the PDU boundaries a stream analyzer found again
+	// after a gap (a hole in the capture, a framing error, a flow seen
+	// midway), SkippedBytes the bytes it skipped to find them: the rest
+	// of the PDUs the gaps cut, and bytes that were not its protocol.
+	Resyncs      uint64 `json:"resyncs,omitempty"`
+	SkippedBytes uint64 `json:"skipped_bytes,omitempty"`
 }
 
 // MemoryDropped reports whether the memory budget made the run drop

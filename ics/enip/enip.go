@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"hash"
+
+	"harborwatch/proto"
 )
 
 // Sentinel errors. Framing errors wrap ErrFraming: the caller counts them
@@ -78,6 +80,8 @@ type Analyzer struct {
 	fwN  int
 
 	dropped uint64
+	lost    [2]bool // per direction, after a gap: the next Feed seeks a header (resync.go)
+	resync  proto.Resync
 }
 
 // Reset clears the Analyzer for another flow. The SHA-256 states of the
@@ -101,8 +105,20 @@ func (a *Analyzer) Dropped() uint64 { return a.dropped }
 // trailing PDU is not consumed. A header whose command CIP Vol. 2 does not
 // define, or whose options field is not zero, returns the bytes consumed so
 // far and ErrCommand or ErrOptions (both wrap ErrFraming): the stream is
-// not (or no longer) in step with the PDU boundaries.
+// not (or no longer) in step with the PDU boundaries. After a Gap in the
+// direction it first skips (consumes) bytes up to the first plausible
+// header (see resync.go).
 func (a *Analyzer) Feed(b []byte, fromClient bool, emit func(*Message)) (n int, err error) {
+	if lost := &a.lost[dirIndex(fromClient)]; *lost {
+		i, ok := seek(b)
+		n += i
+		a.resync.Skipped += uint64(i)
+		if !ok {
+			return n, nil
+		}
+		*lost = false
+		a.resync.Count++
+	}
 	for len(b)-n >= headerLen {
 		h := b[n:]
 		cmd := binary.LittleEndian.Uint16(h)

@@ -3,6 +3,8 @@ package modbus
 import (
 	"encoding/binary"
 	"errors"
+
+	"harborwatch/proto"
 )
 
 // MBAP header (Modbus Messaging on TCP/IP Implementation Guide V1.0b §3.1.3):
@@ -56,6 +58,8 @@ type Analyzer struct {
 	clock   uint64
 	dropped uint64
 	xfer    transfer
+	lost    [2]bool // per direction, after a gap: the next Feed seeks an ADU boundary (resync.go)
+	resync  proto.Resync
 }
 
 // Reset makes a reusable for another flow without allocating.
@@ -76,9 +80,20 @@ func (a *Analyzer) Dropped() uint64 { return a.dropped }
 // returns the bytes consumed; an incomplete trailing ADU is left unconsumed.
 // A framing error returns the bytes consumed so far and an error wrapping
 // ErrFraming. A well-framed ADU with bad content is emitted with Malformed
-// set.
+// set. After a Gap in the direction it first skips (consumes) bytes up to
+// the first plausible ADU boundary (see resync.go).
 func (a *Analyzer) Feed(b []byte, fromClient bool, emit func(*Message)) (n int, err error) {
 	for {
+		if lost := &a.lost[dirIndex(fromClient)]; *lost {
+			i, ok := seek(b[n:])
+			n += i
+			a.resync.Skipped += uint64(i)
+			if !ok {
+				return n, nil
+			}
+			*lost = false
+			a.resync.Count++
+		}
 		adu, ferr := frame(b[n:])
 		if ferr != nil || adu == nil {
 			return n, ferr

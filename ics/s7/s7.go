@@ -3,6 +3,8 @@ package s7
 import (
 	"encoding/binary"
 	"errors"
+
+	"harborwatch/proto"
 )
 
 // ErrFraming is the sentinel every framing error wraps: the stream is not
@@ -54,6 +56,7 @@ type Analyzer struct {
 	download transfer
 	szl      szlState
 	dropped  uint64
+	resync   proto.Resync
 }
 
 // direction is the state of the PDUs one side sends.
@@ -63,6 +66,7 @@ type direction struct {
 	pending  [pendingSlots]pending
 	next     int
 	plusFrag bool // an S7comm-plus PDU without trailer started a fragment sequence
+	lost     bool // after a gap: the next Feed seeks a TPKT boundary (resync.go)
 }
 
 // pending is a request sent in one direction, awaiting its response.
@@ -91,11 +95,13 @@ func (a *Analyzer) Reset() {
 		d.pending = [pendingSlots]pending{}
 		d.next = 0
 		d.plusFrag = false
+		d.lost = false
 	}
 	a.upload.reset()
 	a.download.reset()
 	a.szl.reset()
 	a.dropped = 0
+	a.resync = proto.Resync{}
 }
 
 // Dropped returns the number of octets dropped because a bounded buffer
@@ -108,13 +114,27 @@ func (a *Analyzer) Dropped() uint64 { return a.dropped }
 // S7 PDU and each COTP connection-management TPDU, with a Message valid only
 // during the call, and returns the number of bytes consumed. The bytes of
 // an incomplete trailing TPKT are not consumed. A framing error returns the
-// bytes consumed so far and an error wrapping ErrFraming.
+// bytes consumed so far and an error wrapping ErrFraming. After a Gap in
+// the direction it first skips (consumes) bytes up to the first plausible
+// TPKT boundary (see resync.go).
 func (a *Analyzer) Feed(b []byte, fromClient bool, emit func(*Message)) (n int, err error) {
 	if emit == nil {
 		emit = discard
 	}
+	d := &a.dir[dirIndex(fromClient)]
 	for n < len(b) {
 		rest := b[n:]
+		if d.lost {
+			i, ok := seek(rest)
+			n += i
+			a.resync.Skipped += uint64(i)
+			if !ok {
+				return n, nil
+			}
+			d.lost = false
+			a.resync.Count++ // (found where the bytes start, or past skipped ones)
+			continue
+		}
 		if rest[0] != tpktVersion {
 			return n, ErrTPKTVersion
 		}
