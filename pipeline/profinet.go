@@ -88,7 +88,7 @@ func (s *shard) pnFrame(f *profinet.Frame) {
 	}
 	d := map[string]any{}
 	f.Detail(d)
-	s.addEvent(s.newEvent(!f.Request(), &proto.Event{Proto: f.Proto(), Op: op, Name: f.Name(), Status: f.Status(),
+	s.addEvent(s.packetEvent(!f.Request(), &proto.Event{Proto: f.Proto(), Op: op, Name: f.Name(), Status: f.Status(),
 		Func: f.Func(), HasFunc: true, Detail: d}))
 }
 

@@ -351,6 +351,17 @@ func (s *shard) newEvent(f *flow.Flow[flowX], dir flow.Dir, response bool, e *pr
 	if dir == flow.FromServer {
 		src, dst = dst, src
 	}
+	return s.eventOf(src.Addr, src.Port, dst.Addr, dst.Port, f.VLAN, response, e)
+}
+
+// packetEvent builds the event of the packet being handled from its own
+// addresses: a frame outside any flow (layer 2).
+func (s *shard) packetEvent(response bool, e *proto.Event) event.Event {
+	p := &s.pkt
+	return s.eventOf(p.Src, p.SrcPort, p.Dst, p.DstPort, p.VLAN(), response, e)
+}
+
+func (s *shard) eventOf(src netip.Addr, sport uint16, dst netip.Addr, dport uint16, vlan uint16, response bool, e *proto.Event) event.Event {
 	d := event.Request
 	if response {
 		d = event.Response
@@ -361,7 +372,7 @@ func (s *shard) newEvent(f *flow.Flow[flowX], dir flow.Dir, response bool, e *pr
 	}
 	ev := event.Event{
 		TS: time.Unix(0, s.cur.TS).UTC(), Proto: e.Proto, Dir: d,
-		Src: src.Addr, SPort: src.Port, Dst: dst.Addr, DPort: dst.Port, VLAN: f.VLAN,
+		Src: src, SPort: sport, Dst: dst, DPort: dport, VLAN: vlan,
 		Packet: s.cur.Number, Capture: capName, File: s.cur.File,
 		Op: e.Op, Name: e.Name, Status: e.Status, Detail: e.Detail,
 	}
