@@ -62,6 +62,8 @@ var allowed = map[string][]string{
 	"auth":              {"store", "golang.org/x/crypto/argon2"},
 	"internal/tlsself":  {},
 	"signing":           {},
+	"integrity":         {"event", "finding", "signing", "site"},
+	"recovery":          {"finding", "integrity"},
 	"store":             {"event", "finding"},
 	"export":            {"finding", "store"},
 	"store/":            {"event", "finding", "store", "github.com/jackc/pgx/v5/stdlib", "github.com/pressly/goose/v3", "github.com/pressly/goose/v3/lock", "modernc.org/sqlite"},
