@@ -41,16 +41,16 @@ type Result struct {
 	Asset   string       `json:"asset"`
 	Kind    Kind         `json:"kind"`
 	Status  string       `json:"status"`
-	KeyID   string       `json:"key_id,omitempty"`   // of the baseline
-	Error   string       `json:"error,omitempty"`    // why the baseline is Invalid
-	Matched int          `json:"matched"`            // files that match
-	Changed []FileChange `json:"changed,omitempty"`  // files whose hash differs
-	Missing []string     `json:"missing,omitempty"`  // in the baseline, not found now
-	New     []string     `json:"new,omitempty"`      // found now, not in the baseline
-	Checked time.Time    `json:"checked"`            // when
-	By      string       `json:"by"`                 // who
-	Created time.Time    `json:"baseline_created"`   // of the baseline
-	Origin  []string     `json:"origin,omitempty"`   // what was hashed now
+	KeyID   string       `json:"key_id,omitempty"`  // of the baseline
+	Error   string       `json:"error,omitempty"`   // why the baseline is Invalid
+	Matched int          `json:"matched"`           // files that match
+	Changed []FileChange `json:"changed,omitempty"` // files whose hash differs
+	Missing []string     `json:"missing,omitempty"` // in the baseline, not found now
+	New     []string     `json:"new,omitempty"`     // found now, not in the baseline
+	Checked time.Time    `json:"checked"`           // when
+	By      string       `json:"by"`                // who
+	Created time.Time    `json:"baseline_created"`  // of the baseline
+	Origin  []string     `json:"origin,omitempty"`  // what was hashed now
 }
 
 // Compare holds now (freshly built) against the baseline base. The
