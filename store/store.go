@@ -32,6 +32,8 @@ var ErrConflict = errors.New("conflict")
 // safe for concurrent use. Times are stored with microsecond precision in
 // UTC.
 type Store interface {
+	Recovery // baselines, verifications, backups, spares (recovery.go)
+
 	// Close releases the database.
 	Close() error
 
