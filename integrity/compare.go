@@ -51,6 +51,12 @@ type Result struct {
 	By      string       `json:"by"`                // who
 	Created time.Time    `json:"baseline_created"`  // of the baseline
 	Origin  []string     `json:"origin,omitempty"`  // what was hashed now
+	// Wire is set for a check of transfers seen on the wire: Transfers
+	// counts those judged, NFindings the findings they made, Matched the
+	// blocks uploads confirmed.
+	Wire      bool `json:"wire,omitempty"`
+	Transfers int  `json:"transfers,omitempty"`
+	NFindings int  `json:"findings,omitempty"`
 }
 
 // Compare holds now (freshly built) against the baseline base. The
@@ -121,7 +127,16 @@ func (r *Result) Summary() string {
 	switch r.Status {
 	case Invalid:
 		return "baseline invalid: " + r.Error
-	case Matches:
+	}
+	if r.Wire {
+		base := "no baseline"
+		if r.Kind != "" {
+			base = "baseline of " + r.Created.Format(time.RFC3339)
+		}
+		return fmt.Sprintf("%s on the wire: %d transfers judged, %d findings, %d blocks confirmed by uploads (%s)",
+			r.Status, r.Transfers, r.NFindings, r.Matched, base)
+	}
+	if r.Status == Matches {
 		return fmt.Sprintf("matches the baseline (%d files)", r.Matched)
 	}
 	return fmt.Sprintf("differs from the baseline: %d changed, %d missing, %d new (%d match)",

@@ -206,8 +206,9 @@ type Judgement struct {
 	// Unbaselined those to or from a device with no baseline.
 	Judged, Unbaselined int
 	// Assets lists the assets whose baseline judged a transfer, with
-	// whether every transfer matched.
-	Assets map[string]bool
+	// whether every transfer matched; PerAsset counts their transfers.
+	Assets   map[string]bool
+	PerAsset map[string]int
 }
 
 // Judge holds transfers against baselines (by asset id; a manifest's
@@ -239,7 +240,7 @@ func Judge(s *site.Site, baselines map[string]*Manifest, trs []Transfer) Judgeme
 			}
 		}
 	}
-	j := Judgement{Assets: map[string]bool{}}
+	j := Judgement{Assets: map[string]bool{}, PerAsset: map[string]int{}}
 	agg := map[string]*finding.Finding{}
 	var order []string
 	host := func(a netip.Addr, vlan uint16) finding.Host {
@@ -293,6 +294,7 @@ func Judge(s *site.Site, baselines map[string]*Manifest, trs []Transfer) Judgeme
 			continue
 		}
 		j.Judged++
+		j.PerAsset[asset]++
 		if _, ok := j.Assets[asset]; !ok {
 			j.Assets[asset] = true
 		}
@@ -366,4 +368,18 @@ func addEvidence(f *finding.Finding, t *Transfer) {
 		}
 	}
 	f.Evidence = append(f.Evidence, finding.Evidence{Capture: t.Capture, Packets: []int64{t.Packet}})
+}
+
+// AsBlocks returns a manifest of m's blocks (BlockHashes) as entries, in
+// the form of a manifest learned from the wire: what a file export is
+// compared as when the baseline was learned from a capture.
+func (m Manifest) AsBlocks() Manifest {
+	out := m
+	out.Source = SourceWire
+	out.Entries = nil
+	for _, b := range m.BlockHashes() {
+		out.Entries = append(out.Entries, Entry{Path: b.Name, Size: b.Size, SHA256: b.SHA256})
+	}
+	out.normalize()
+	return out
 }
