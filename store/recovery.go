@@ -30,6 +30,10 @@ type Recovery interface {
 	// baseline (its ID assigned when empty) and, in the same transaction,
 	// merges its findings with the site's stored ones as a run does.
 	AddVerification(ctx context.Context, v Verification, fs []finding.Finding) (Verification, RunSummary, error)
+	// MergeFindings merges findings made outside a capture run (a
+	// readiness report) with the site's stored ones as a run does; each
+	// change's history names source.
+	MergeFindings(ctx context.Context, site, source string, at time.Time, fs []finding.Finding) (RunSummary, error)
 	// Verifications lists an asset's verifications ("" → every asset),
 	// newest first, at most limit (0 → all).
 	Verifications(ctx context.Context, asset string, limit int) ([]Verification, error)

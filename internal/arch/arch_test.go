@@ -63,7 +63,7 @@ var allowed = map[string][]string{
 	"internal/tlsself":  {},
 	"signing":           {},
 	"integrity":         {"event", "finding", "signing", "site"},
-	"recovery":          {"finding", "integrity"},
+	"recovery":          {"finding", "store"},
 	"store":             {"event", "finding"},
 	"export":            {"finding", "store"},
 	"store/":            {"event", "finding", "store", "github.com/jackc/pgx/v5/stdlib", "github.com/pressly/goose/v3", "github.com/pressly/goose/v3/lock", "modernc.org/sqlite"},

@@ -62,7 +62,7 @@ type command struct {
 }
 
 func commands() []*command {
-	return []*command{analyzeCommand(), auditCommand(), baselineCommand(), demoCommand(), inventoryCommand(), keygenCommand(), sensorCommand(), serveCommand(), siteCommand(), simulateCommand(), tokenCommand(), userCommand(), versionCommand(), vulnsCommand()}
+	return []*command{analyzeCommand(), auditCommand(), baselineCommand(), backupCommand(), demoCommand(), inventoryCommand(), keygenCommand(), readinessCommand(), sensorCommand(), serveCommand(), siteCommand(), simulateCommand(), sparesCommand(), tokenCommand(), userCommand(), versionCommand(), vulnsCommand()}
 }
 
 // Version is the program version, set at build time with

@@ -124,32 +124,55 @@ func (db *DB) AddVerification(ctx context.Context, v store.Verification, fs []fi
 		if err != nil {
 			return err
 		}
-		if len(fs) == 0 {
-			return nil
-		}
-		if db.backend == Postgres {
-			if _, err := db.exec(ctx, tx, `SELECT pg_advisory_xact_lock_shared(?)`, suppressionsLock); err != nil {
-				return err
-			}
-			if _, err := db.exec(ctx, tx, `SELECT pg_advisory_xact_lock(hashtext(?))`, "harborwatch.site:"+v.Site); err != nil {
-				return err
-			}
-		}
-		sups, err := db.suppressions(ctx, tx)
-		if err != nil {
-			return err
-		}
-		for i := range fs {
-			if err := db.mergeFinding(ctx, tx, v.Site, "verification:"+v.ID, v.At, &fs[i], sups, &sum); err != nil {
-				return fmt.Errorf("finding %s: %w", fs[i].ID, err)
-			}
-		}
-		return nil
+		return db.mergeFindings(ctx, tx, v.Site, "verification:"+v.ID, v.At, fs, &sum)
 	})
 	if err != nil {
 		return v, store.RunSummary{}, fmt.Errorf("store: add verification of %q: %w", v.Asset, err)
 	}
 	return v, sum, nil
+}
+
+// mergeFindings merges fs into site's findings in tx, as FinishRun does.
+func (db *DB) mergeFindings(ctx context.Context, tx *sql.Tx, site, source string, at time.Time, fs []finding.Finding, sum *store.RunSummary) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	if db.backend == Postgres {
+		if _, err := db.exec(ctx, tx, `SELECT pg_advisory_xact_lock_shared(?)`, suppressionsLock); err != nil {
+			return err
+		}
+		if _, err := db.exec(ctx, tx, `SELECT pg_advisory_xact_lock(hashtext(?))`, "harborwatch.site:"+site); err != nil {
+			return err
+		}
+	}
+	sups, err := db.suppressions(ctx, tx)
+	if err != nil {
+		return err
+	}
+	for i := range fs {
+		if err := db.mergeFinding(ctx, tx, site, source, at, &fs[i], sups, sum); err != nil {
+			return fmt.Errorf("finding %s: %w", fs[i].ID, err)
+		}
+	}
+	return nil
+}
+
+// MergeFindings merges findings made outside a capture run (see
+// store.Recovery).
+func (db *DB) MergeFindings(ctx context.Context, site, source string, at time.Time, fs []finding.Finding) (store.RunSummary, error) {
+	var sum store.RunSummary
+	at = trunc(at)
+	if at.IsZero() {
+		at = now()
+	}
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		sum = store.RunSummary{}
+		return db.mergeFindings(ctx, tx, clean(site), clean(source), at, fs, &sum)
+	})
+	if err != nil {
+		return store.RunSummary{}, fmt.Errorf("store: merge findings of %s: %w", source, err)
+	}
+	return sum, nil
 }
 
 // Verifications lists verifications, newest first.

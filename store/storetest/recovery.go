@@ -94,6 +94,17 @@ func testVerifications(t *testing.T, s store.Store) {
 	}
 	_, _, err := s.AddVerification(ctx, store.Verification{}, nil)
 	wantErr(t, err, store.ErrInvalid, "verification without asset")
+
+	// Findings of a readiness report merge in the same way.
+	g := finding.New(finding.Spec{Rule: finding.RuleRecoveryBackupMissing, Severity: finding.High,
+		Src: finding.Host{Asset: "STS-01"}, Dst: finding.Host{Asset: "STS-01"}, First: t0.UnixNano(), Last: t0.UnixNano(), Count: 1, Key: "vfd"})
+	sum = must(s.MergeFindings(ctx, "t1", "readiness", t0, []finding.Finding{g, f}))(t)
+	if sum.New != 1 || sum.Seen != 1 {
+		t.Fatalf("merge %+v", sum)
+	}
+	if h := must(s.History(ctx, "t1", g.ID))(t); len(h) != 1 || h[0].Capture != "readiness" {
+		t.Fatalf("history %+v", h)
+	}
 }
 
 func testBackups(t *testing.T, s store.Store) {
