@@ -119,10 +119,10 @@ Examples:
 // registerFlags are the fields of a register entry given as flags.
 type registerFlags struct {
 	id, crane, asset, item, system, location, file, sha, taken, tested, result, by, note string
-	offline                                                                             bool
-	component, model, firmware, rebuilt                                                 string
-	onHand, required                                                                    int
-	format                                                                              string
+	offline                                                                              bool
+	component, model, firmware, rebuilt                                                  string
+	onHand, required                                                                     int
+	format                                                                               string
 }
 
 func parseDate(flagName, s string) (*time.Time, error) {
@@ -766,4 +766,3 @@ func baseName(p string) string {
 	}
 	return p
 }
-
