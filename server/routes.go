@@ -88,6 +88,20 @@ func (s *Server) table() []route {
 		{method: "POST", path: "/api/v1/tokens", role: store.Admin, action: "token.create", summary: "create an API token (shown once)", h: s.createToken},
 		{method: "DELETE", path: "/api/v1/tokens/{id}", role: store.Admin, action: "token.revoke", summary: "revoke an API token", h: s.revokeToken},
 		{method: "POST", path: "/api/v1/users", role: store.Admin, action: "user.add", summary: "add a user", h: s.addUser},
+		// The recovery registers (recovery.go): integrity baselines and their
+		// verifications, backups, spares, readiness.
+		{method: "GET", path: "/api/v1/baselines", role: store.Viewer, summary: "list the current integrity baseline of every asset", h: s.listBaselines},
+		{method: "GET", path: "/api/v1/baselines/{asset}", role: store.Viewer, summary: "an asset's current integrity baseline (the signed manifest)", h: getByID("asset", s.st.Baseline)},
+		{method: "GET", path: "/api/v1/verifications", role: store.Viewer, summary: "list baseline verifications, newest first (?asset=, ?limit=)", h: s.listVerifications},
+		{method: "GET", path: "/api/v1/backups", role: store.Viewer, summary: "list the backup register (?crane=)", h: s.listBackups},
+		{method: "PUT", path: "/api/v1/backups/{id}", role: store.Analyst, action: "backup.put", summary: "create or replace a backup register entry", h: s.putBackup},
+		{method: "DELETE", path: "/api/v1/backups/{id}", role: store.Analyst, action: "backup.delete", summary: "delete a backup register entry", h: s.deleteBackup},
+		{method: "POST", path: "/api/v1/backups/import", role: store.Analyst, action: "backup.import", summary: "import backup register rows (CSV body); bad rows are answered with file:line:col", h: s.importRegister("backup")},
+		{method: "GET", path: "/api/v1/spares", role: store.Viewer, summary: "list the spares register (?crane=)", h: s.listSpares},
+		{method: "PUT", path: "/api/v1/spares/{id}", role: store.Analyst, action: "spare.put", summary: "create or replace a spares register entry", h: s.putSpare},
+		{method: "DELETE", path: "/api/v1/spares/{id}", role: store.Analyst, action: "spare.delete", summary: "delete a spares register entry", h: s.deleteSpare},
+		{method: "POST", path: "/api/v1/spares/import", role: store.Analyst, action: "spares.import", summary: "import spares register rows (CSV body)", h: s.importRegister("spares")},
+		{method: "GET", path: "/api/v1/readiness", role: store.Viewer, summary: "readiness per crane: the gaps of the registers against the advisory (?site=, ?at=, ?max_backup_age=)", h: s.readiness},
 	}
 }
 

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"harborwatch/auth"
-	"harborwatch/finding"
 	"harborwatch/internal/synth"
 	"harborwatch/recovery"
 	"harborwatch/site"
@@ -568,40 +567,6 @@ func runSpares(ctx context.Context, e *env, args []string) error {
 	return usagef("spares: unknown subcommand %q: want add, list, import or delete", pos[0])
 }
 
-// Changes returns what changed assets according to the store: baseline
-// verifications that differed, and program changes and downloads seen.
-func storeChanges(ctx context.Context, s store.Store) ([]recovery.Change, error) {
-	var out []recovery.Change
-	vs, err := s.Verifications(ctx, "", 0)
-	if err != nil {
-		return nil, err
-	}
-	for _, v := range vs {
-		if v.Status == "differs" {
-			out = append(out, recovery.Change{Asset: v.Asset, At: v.At, What: "baseline verification " + v.ID + " differs"})
-		}
-	}
-	for _, rule := range []string{finding.RuleIntegrityProgramChanged, finding.RuleICSProgramDownload} {
-		q := store.FindingQuery{Rule: rule, Limit: 1000}
-		for {
-			fs, next, err := s.Findings(ctx, q)
-			if err != nil {
-				return nil, err
-			}
-			for _, f := range fs {
-				if f.Dst.Asset != "" {
-					out = append(out, recovery.Change{Asset: f.Dst.Asset, At: f.LastSeen, What: f.Rule + " " + f.ID})
-				}
-			}
-			if next == "" {
-				break
-			}
-			q.Cursor = next
-		}
-	}
-	return out, nil
-}
-
 func runReadiness(ctx context.Context, e *env, args []string) error {
 	c := readinessCommand()
 	fs := newFlags(c, e)
@@ -669,7 +634,7 @@ func runReadiness(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	changes, err := storeChanges(ctx, s)
+	changes, err := recovery.StoreChanges(ctx, s)
 	if err != nil {
 		return err
 	}
