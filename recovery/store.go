@@ -40,4 +40,3 @@ func StoreChanges(ctx context.Context, s store.Store) ([]Change, error) {
 	}
 	return out, nil
 }
-
