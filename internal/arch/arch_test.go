@@ -57,7 +57,7 @@ var allowed = map[string][]string{
 	"bench/baseline":    {"github.com/gopacket/gopacket", "github.com/gopacket/gopacket/layers", "github.com/gopacket/gopacket/pcapgo"},
 	"internal/testutil": {"capture", "decode", "flow"},
 	"internal/arch":     {},
-	"web":               {"auth", "compliance/catalog", "evidence", "finding", "inventory", "report", "runstats", "server", "site", "store", "web/draw"},
+	"web":               {"auth", "compliance/catalog", "evidence", "finding", "inventory", "recovery", "report", "runstats", "server", "site", "store", "web/draw"},
 	"web/draw":          {"site"},
 	"auth":              {"store", "golang.org/x/crypto/argon2"},
 	"internal/tlsself":  {},
