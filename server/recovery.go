@@ -1,8 +1,10 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -319,4 +321,49 @@ func Readiness(r *http.Request, st store.Store, siteID string, pol recovery.Poli
 		return recovery.Report{}, err
 	}
 	return recovery.Readiness(cranes, bs, ss, changes, pol, now), nil
+}
+
+// reverify verifies every baseline that has a path against the files
+// there, keeps each result with its findings and audits it as the system.
+func (s *Server) reverify(ctx context.Context) {
+	bs, err := s.st.Baselines(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("baseline re-verification: "+err.Error(), "error", err.Error())
+		}
+		return
+	}
+	for _, b := range bs {
+		if b.Path == "" || ctx.Err() != nil {
+			continue
+		}
+		res, v, sum, err := recovery.Verify(ctx, s.st, b, s.cfg.ReverifyKey, []string{b.Path}, "", "system", s.now().UTC())
+		result, detail := res.Status, map[string]any{"baseline": b.ID, "path": b.Path}
+		if err != nil {
+			result, detail["error"] = "failed", err.Error()
+			s.log.Warn(fmt.Sprintf("baseline of %s: re-verification from %s failed: %v", b.Asset, b.Path, err), "asset", b.Asset, "error", err.Error())
+		} else {
+			detail["verification"], detail["findings_new"] = v.ID, sum.New
+			level := slog.LevelInfo
+			if res.Status != "matches" {
+				level = slog.LevelWarn
+			}
+			s.log.Log(ctx, level, fmt.Sprintf("baseline of %s: %s", b.Asset, res.Summary()), "asset", b.Asset, "status", res.Status)
+		}
+		s.audit(ctx, "system", "", "baseline.verify", "asset:"+b.Asset, result, detail)
+	}
+}
+
+func (s *Server) reverifyLoop(ctx context.Context) {
+	s.reverify(ctx)
+	t := time.NewTicker(s.cfg.Reverify)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.reverify(ctx)
+		}
+	}
 }

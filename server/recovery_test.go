@@ -3,12 +3,16 @@ package server
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"harborwatch/integrity"
 	"harborwatch/recovery"
+	"harborwatch/signing"
 	"harborwatch/store"
 )
 
@@ -95,5 +99,72 @@ func TestRecoveryRegisters(t *testing.T) {
 		"spare.delete spare:P1 ok", "spare.delete spare:P1 failed"}
 	if !slices.Equal(got, want) {
 		t.Fatalf("audit\n%q\nwant\n%q", got, want)
+	}
+}
+
+// TestReverify: serve re-verifies a baseline that has a path, at start
+// and on its ticker; each result is kept and audited as the system.
+func TestReverify(t *testing.T) {
+	dir := t.TempDir()
+	files := filepath.Join(dir, "plc1")
+	os.MkdirAll(files, 0o755)
+	os.WriteFile(filepath.Join(files, "program.bin"), []byte("v1"), 0o644)
+	pub, priv, _ := signing.Generate()
+	m, err := integrity.Build(integrity.Options{Asset: "sts01-plc1", Kind: integrity.KindPLCProgram, By: "alice"}, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Sign(priv)
+	setup := startServer(t, dir, nil)
+	ctx := context.Background()
+	if _, err := setup.st.AddBaseline(ctx, store.Baseline{Site: "t3", Asset: "sts01-plc1", Kind: "plc-program", Source: m.Source, KeyID: m.KeyID, Manifest: m.Marshal()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := setup.st.SetBaselinePath(ctx, "sts01-plc1", files); err != nil {
+		t.Fatal(err)
+	}
+	setup.stop()
+	statuses := func(h *harness, n int) []string {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			vs, err := h.st.Verifications(ctx, "sts01-plc1", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(vs) >= n || time.Now().After(deadline) {
+				var out []string
+				for _, v := range vs {
+					out = append(out, v.Status+" by "+v.By)
+				}
+				return out
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	reverify := func(c *Config) { c.Reverify, c.ReverifyKey = time.Hour, pub }
+	h := startServer(t, dir, reverify)
+	if got := statuses(h, 1); !slices.Equal(got, []string{"matches by system"}) {
+		t.Fatalf("at start: %q", got)
+	}
+	h.stop()
+	os.WriteFile(filepath.Join(files, "program.bin"), []byte("v2"), 0o644)
+	h = startServer(t, dir, reverify)
+	if got := statuses(h, 2); !slices.Equal(got, []string{"differs by system", "matches by system"}) {
+		t.Fatalf("after the change: %q", got)
+	}
+	fs := h.allFindings("")
+	if len(fs) != 1 || fs[0].Rule != "integrity.baseline-mismatch" || fs[0].Site != "t3" {
+		t.Fatalf("findings %+v", fs)
+	}
+	log, _ := h.st.AuditLog(ctx, 0, 0)
+	var got []string
+	for _, e := range log {
+		if e.Action == "baseline.verify" {
+			got = append(got, e.Actor+" "+e.Result)
+		}
+	}
+	if !slices.Equal(got, []string{"system matches", "system differs"}) {
+		t.Fatalf("audit %q", got)
 	}
 }

@@ -1,20 +1,24 @@
 package cli
 
 import (
-	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"harborwatch/analysis"
+	"harborwatch/auth"
 	"harborwatch/event"
 	"harborwatch/finding"
 	"harborwatch/integrity"
+	"harborwatch/recovery"
 	"harborwatch/signing"
 	"harborwatch/site"
 	"harborwatch/store"
@@ -28,6 +32,7 @@ func baselineCommand() *command {
        harborwatch baseline verify --asset ID --key PUBLIC.pub [--format text|json] [--data DIR | --db URL] FILE|DIR...
        harborwatch baseline learn  --asset ID --key PRIVATE.key [--plc IP] [--until TIME] [--site FILE] [--data DIR | --db URL] CAPTURE...
        harborwatch baseline check  --key PUBLIC.pub [--site FILE] [--format text|json] [--data DIR | --db URL] CAPTURE...
+       harborwatch baseline path   --asset ID [--data DIR | --db URL] [PATH]
        harborwatch baseline list   [--data DIR | --db URL]`,
 		long: `
 Keeps a signed baseline of what an asset runs — a PLC program, firmware, an
@@ -66,7 +71,10 @@ upload that matches confirms the block, with its date; a program download or
 firmware update from a remote-access zone or gateway is
 integrity.remote-update. Results are kept per asset; exit 3 on any finding.
 
-Each add, learn, verify and check is recorded in the audit log.
+'baseline path' sets where 'serve --reverify D --reverify-key FILE' re-verifies
+the asset's current baseline from, every D: the advisory's periodic check
+(no PATH: not any more). Each add, learn, verify, check and path is recorded
+in the audit log.
 
 Examples:
   harborwatch keygen --out officer
@@ -101,7 +109,7 @@ func runBaseline(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(pos) == 0 {
-		return usagef("baseline: want add, verify, learn, check or list (see 'harborwatch baseline --help')")
+		return usagef("baseline: want add, verify, learn, check, path or list (see 'harborwatch baseline --help')")
 	}
 	if o.format != "text" && o.format != "json" {
 		return usagef("baseline: --format %q: want text or json", o.format)
@@ -128,8 +136,12 @@ func runBaseline(ctx context.Context, e *env, args []string) error {
 		if len(rest) > 0 {
 			return usagef("baseline list takes no arguments")
 		}
+	case "path":
+		if o.asset == "" || len(rest) > 1 {
+			return usagef("baseline path: want --asset ID and at most one PATH")
+		}
 	default:
-		return usagef("baseline: unknown subcommand %q: want add, verify, learn, check or list", verb)
+		return usagef("baseline: unknown subcommand %q: want add, verify, learn, check, path or list", verb)
 	}
 	kind, err := integrity.ParseKind(o.kind)
 	if err != nil {
@@ -153,6 +165,8 @@ func runBaseline(ctx context.Context, e *env, args []string) error {
 		return baselineLearn(ctx, e, d, o, kind, st, rest)
 	case "check":
 		return baselineCheck(ctx, e, d, o, st, rest)
+	case "path":
+		return baselinePath(ctx, e, d, o, rest)
 	}
 	return baselineList(ctx, e, d)
 }
@@ -270,25 +284,6 @@ func baselineLearn(ctx context.Context, e *env, d *dataFlags, o baselineOptions,
 	return storeBaseline(ctx, e, d, o, m, "learn")
 }
 
-// currentBaseline reads an asset's stored baseline and checks its
-// signature: the manifest, and the error that makes it invalid (nil when
-// it verifies).
-func currentBaseline(b store.Baseline, pubPath string) (integrity.Manifest, error, error) {
-	pub, err := signing.ReadPublic(pubPath)
-	if err != nil {
-		return integrity.Manifest{}, nil, usageError{fmt.Errorf("--key: %w", err)}
-	}
-	m, err := integrity.Read("baseline "+b.ID, bytes.NewReader(b.Manifest))
-	if err != nil {
-		m.Asset, m.KeyID, m.Kind = b.Asset, b.KeyID, integrity.Kind(b.Kind)
-		return m, fmt.Errorf("%w: %v", integrity.ErrTampered, err), nil
-	}
-	if m.Asset != b.Asset {
-		return m, fmt.Errorf("%w: the manifest names asset %q", integrity.ErrTampered, m.Asset), nil
-	}
-	return m, m.Verify(pub), nil
-}
-
 func baselineVerify(ctx context.Context, e *env, d *dataFlags, o baselineOptions, roots []string) error {
 	s, err := d.open(ctx)
 	if err != nil {
@@ -302,28 +297,15 @@ func baselineVerify(ctx context.Context, e *env, d *dataFlags, o baselineOptions
 	if err != nil {
 		return err
 	}
-	base, bad, err := currentBaseline(b, o.key)
+	pub, err := signing.ReadPublic(o.key)
 	if err != nil {
-		return err
+		return usageError{fmt.Errorf("baseline verify: --key: %w", err)}
 	}
-	now := time.Now().UTC()
-	var res integrity.Result
-	if bad != nil {
-		res = integrity.Invalidated(base, localActor(), now, bad)
-	} else {
-		cur, err := integrity.Build(integrity.Options{Asset: o.asset, Kind: base.Kind, By: localActor(), At: now}, roots...)
-		if err != nil {
-			return usageError{fmt.Errorf("baseline verify: %w", err)}
-		}
-		if base.Source == integrity.SourceWire {
-			cur = cur.AsBlocks()
-		}
-		res = integrity.Compare(base, cur)
+	res, v, sum, err := recovery.Verify(ctx, s, b, pub, roots, o.siteID, localActor(), time.Now().UTC())
+	if err != nil {
+		return usageError{fmt.Errorf("baseline verify: %w", err)}
 	}
-	if o.siteID == "" {
-		o.siteID = b.Site
-	}
-	if err := keepVerification(ctx, s, o.siteID, b.ID, &res, res.Findings()); err != nil {
+	if err := auditVerification(ctx, s, b.ID, v, sum); err != nil {
 		return err
 	}
 	if err := printResults(e, o.format, []integrity.Result{res}, nil, nil); err != nil {
@@ -343,9 +325,13 @@ func keepVerification(ctx context.Context, s store.Store, siteID, baseline strin
 	if err != nil {
 		return err
 	}
-	detail, _ := json.Marshal(map[string]any{"verification": v.ID, "baseline": baseline, "status": res.Status,
+	return auditVerification(ctx, s, baseline, v, sum)
+}
+
+func auditVerification(ctx context.Context, s store.Store, baseline string, v store.Verification, sum store.RunSummary) error {
+	detail, _ := json.Marshal(map[string]any{"verification": v.ID, "baseline": baseline, "status": v.Status,
 		"findings_new": sum.New, "findings_seen": sum.Seen})
-	return auditLocal(ctx, s, "baseline.verify", "asset:"+res.Asset, res.Status, string(detail))
+	return auditLocal(ctx, s, "baseline.verify", "asset:"+v.Asset, v.Status, string(detail))
 }
 
 func baselineCheck(ctx context.Context, e *env, d *dataFlags, o baselineOptions, st *site.Site, files []string) error {
@@ -367,11 +353,12 @@ func baselineCheck(ctx context.Context, e *env, d *dataFlags, o baselineOptions,
 	ids := map[string]string{}
 	var results []integrity.Result
 	var fs []finding.Finding
+	pub, err := signing.ReadPublic(o.key)
+	if err != nil {
+		return usageError{fmt.Errorf("baseline check: --key: %w", err)}
+	}
 	for _, b := range stored {
-		m, bad, err := currentBaseline(b, o.key)
-		if err != nil {
-			return err
-		}
+		m, bad := recovery.Stored(b, pub)
 		ids[b.Asset] = b.ID
 		if bad != nil {
 			r := integrity.Invalidated(m, localActor(), now, bad)
@@ -510,6 +497,61 @@ func baselineList(ctx context.Context, e *env, d *dataFlags) error {
 		}
 		fmt.Fprintf(w, "%-18s %-20s %-14s %-6s %-16s %-20s %-10s %s\n", b.ID, b.Asset, b.Kind, b.Source, b.KeyID,
 			b.Created.Format(time.RFC3339), last, at)
+	}
+	return nil
+}
+
+// reverifyOptions reads serve's --reverify and --reverify-key: both or
+// neither.
+func reverifyOptions(every, keyFile string) (time.Duration, ed25519.PublicKey, error) {
+	if every == "" && keyFile == "" {
+		return 0, nil, nil
+	}
+	if every == "" || keyFile == "" {
+		return 0, nil, usagef("serve: --reverify and --reverify-key go together")
+	}
+	d, err := auth.ParseDuration(every)
+	if err != nil || d < time.Minute {
+		return 0, nil, usagef("serve: --reverify %q: want a duration of at least 1m such as 24h or 7d", every)
+	}
+	pub, err := signing.ReadPublic(keyFile)
+	if err != nil {
+		return 0, nil, usageError{fmt.Errorf("serve: --reverify-key: %w", err)}
+	}
+	return d, pub, nil
+}
+
+func baselinePath(ctx context.Context, e *env, d *dataFlags, o baselineOptions, rest []string) error {
+	path := ""
+	if len(rest) == 1 {
+		abs, err := filepath.Abs(rest[0])
+		if err != nil {
+			return usagef("baseline path: %v", err)
+		}
+		if _, err := os.Stat(abs); err != nil {
+			return usageError{fmt.Errorf("baseline path: %w", err)}
+		}
+		path = abs
+	}
+	s, err := d.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.SetBaselinePath(ctx, o.asset, path); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return usagef("baseline path: no baseline of %q", o.asset)
+		}
+		return err
+	}
+	detail, _ := json.Marshal(map[string]string{"path": path})
+	if err := auditLocal(ctx, s, "baseline.path", "asset:"+o.asset, "ok", string(detail)); err != nil {
+		return err
+	}
+	if path == "" {
+		fmt.Fprintf(e.stdout, "%s: not re-verified by serve any more\n", o.asset)
+	} else {
+		fmt.Fprintf(e.stdout, "%s: serve --reverify checks %s\n", o.asset, path)
 	}
 	return nil
 }
