@@ -25,7 +25,7 @@ func backupCommand() *command {
 	return &command{
 		name:  "backup",
 		short: "the backup register: what is backed up, where, offline, restore-tested",
-		usage: `harborwatch backup add --crane ID --item ITEM [--system SYSTEM] [--asset ID] [--location WHERE] [--offline] [--file FILE | --sha256 HEX] [--taken DATE] [--restore-tested DATE --restore-result pass|fail] [--data DIR | --db URL]
+		usage: `harborwatch backup add --crane ID --item ITEM [--system SYSTEM] [--asset ID] [--location WHERE] [--offline] [--file FILE | --sha256 HEX] [--taken DATE] [--restore-tested DATE --restore-result pass|fail [--restore-by NAME]] [--note NOTE] [--id ID] [--data DIR | --db URL]
        harborwatch backup list [--crane ID] [--format text|json|csv] [--data DIR | --db URL]
        harborwatch backup verify [--file FILE] [--data DIR | --db URL] [ID...]
        harborwatch backup import [--data DIR | --db URL] FILE.csv
@@ -63,7 +63,7 @@ func sparesCommand() *command {
 	return &command{
 		name:  "spares",
 		short: "the spares register: spare PLCs, computers, network devices, drives",
-		usage: `harborwatch spares add --crane ID --component KIND --required N --on-hand N [--model M] [--location WHERE] [--firmware yes|no|unknown] [--rebuild-tested DATE] [--data DIR | --db URL]
+		usage: `harborwatch spares add --crane ID --component KIND --required N --on-hand N [--model M] [--location WHERE] [--firmware yes|no|unknown] [--rebuild-tested DATE] [--note NOTE] [--id ID] [--data DIR | --db URL]
        harborwatch spares list [--crane ID] [--format text|json|csv] [--data DIR | --db URL]
        harborwatch spares import [--data DIR | --db URL] FILE.csv
        harborwatch spares delete [--data DIR | --db URL] ID`,
@@ -90,7 +90,7 @@ func readinessCommand() *command {
 	return &command{
 		name:  "readiness",
 		short: "is each crane recoverable: backups and spares against the advisory",
-		usage: "harborwatch readiness [--site FILE] [--format text|json|csv] [--at TIME] [--max-backup-age D] [--max-restore-age D] [--max-rebuild-age D] [--data DIR | --db URL]",
+		usage: "harborwatch readiness [--site FILE] [--site-id ID] [--format text|json|csv] [--at TIME] [--max-backup-age D] [--max-restore-age D] [--max-rebuild-age D] [--data DIR | --db URL]",
 		long: `
 Reports per crane (the cranes of --site and every crane the registers name)
 what it lacks to be restored, as the advisory asks: a backup missing from its
