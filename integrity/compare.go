@@ -54,9 +54,10 @@ type Result struct {
 	// Wire is set for a check of transfers seen on the wire: Transfers
 	// counts those judged, NFindings the findings they made, Matched the
 	// blocks uploads confirmed.
-	Wire      bool `json:"wire,omitempty"`
-	Transfers int  `json:"transfers,omitempty"`
-	NFindings int  `json:"findings,omitempty"`
+	Wire      bool           `json:"wire,omitempty"`
+	Confirmed []Confirmation `json:"confirmed,omitempty"` // blocks uploads showed as the baseline has them, with when
+	Transfers int            `json:"transfers,omitempty"`
+	NFindings int            `json:"findings,omitempty"`
 }
 
 // Compare holds now (freshly built) against the baseline base. The

@@ -266,17 +266,19 @@ func Judge(s *site.Site, baselines map[string]*Manifest, trs []Transfer) Judgeme
 		agg[f.ID] = &f
 		order = append(order, f.ID)
 	}
+	sessions := map[string]bool{} // remote sessions counted
 	for i := range trs {
 		t := &trs[i]
-		if t.Op != event.OpProgramUpload && !t.Refused {
+		session := fmt.Sprintf("%s:%d → %s", t.Client, t.CPort, t.PLC)
+		if t.Op != event.OpProgramUpload && !t.Refused && !sessions[t.Op+" "+session] {
 			cz := s.Zone(t.Client, t.VLAN)
 			if cz.Kind == site.KindRemoteAccess || s.IsGateway(t.Client) {
+				sessions[t.Op+" "+session] = true // one count a session, however many PDUs
 				how := "the client is in remote-access zone " + cz.ID
 				if s.IsGateway(t.Client) {
 					how = "the client " + t.Client.String() + " is a remote-access gateway"
 				}
-				d := map[string]any{"op": t.Op, "proto": t.Proto, "session": fmt.Sprintf("%s:%d → %s", t.Client, t.CPort, t.PLC),
-					"via": how}
+				d := map[string]any{"op": t.Op, "proto": t.Proto, "session": session, "via": how}
 				if t.Name != "" {
 					d["block"] = t.Name
 				}

@@ -177,7 +177,7 @@ func Readiness(cranes []string, backups []store.Backup, spares []store.Spare, ch
 			if newest.Asset != "" {
 				var after []Change
 				for _, ch := range changes {
-					if ch.Asset == newest.Asset && ch.At.After(newest.TakenAt) {
+					if ch.Asset == newest.Asset && ch.At.After(newest.TakenAt) && !ch.At.After(now) {
 						after = append(after, ch)
 					}
 				}

@@ -398,6 +398,7 @@ func baselineCheck(ctx context.Context, e *env, d *dataFlags, o baselineOptions,
 		for _, c := range j.Confirmed {
 			if c.Asset == a {
 				r.Matched++
+				r.Confirmed = append(r.Confirmed, c)
 			}
 		}
 		results = append(results, r)

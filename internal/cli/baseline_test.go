@@ -236,7 +236,45 @@ func TestBaselineWire(t *testing.T) {
 			if !slices.Equal(cs, wantC) {
 				t.Fatalf("confirmed %v, want %v", cs, wantC)
 			}
+			for _, f := range fs {
+				if f.Rule == finding.RuleIntegrityRemoteUpdate && f.Count != 1 {
+					t.Errorf("remote update counted %d times, want once (one session)", f.Count)
+				}
+			}
 		})
+	}
+}
+
+// TestOutdatedBackup: a program change seen on the wire after the last
+// backup of the PLC program makes readiness name the backup outdated.
+func TestOutdatedBackup(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	priv, pub := keys(t, dir)
+	pcap := filepath.Join(dir, "p.pcap")
+	if r := runCLI(t, nil, "simulate", "--out", pcap, "--scenario", "program-integrity"); r.code != ExitOK {
+		t.Fatalf("simulate: %s", r.stderr)
+	}
+	siteFile := filepath.Join(dir, "p.site.yaml")
+	for _, args := range [][]string{
+		{"baseline", "learn", "--asset", "sts01-plc1", "--key", priv, "--site", siteFile, "--until", "2026-11-02T09:00:30Z", pcap},
+		{"backup", "add", "--crane", "STS-01", "--asset", "sts01-plc1", "--item", "plc-program", "--sha256", strings.Repeat("a", 64),
+			"--offline", "--taken", "2026-11-01", "--restore-tested", "2026-11-01", "--restore-result", "pass"},
+	} {
+		if r := runCLI(t, nil, append(args, "--data", data)...); r.code != ExitOK {
+			t.Fatalf("%v: exit %d %s", args[:2], r.code, r.stderr)
+		}
+	}
+	before := runCLI(t, nil, "readiness", "--data", data, "--format", "csv", "--at", "2026-11-02T12:00:00Z")
+	if strings.Contains(before.stdout, "recovery.backup-outdated") {
+		t.Fatalf("outdated before any change:\n%s", before.stdout)
+	}
+	if r := runCLI(t, nil, "baseline", "check", "--data", data, "--key", pub, "--site", siteFile, pcap); r.code != ExitFailOn {
+		t.Fatalf("check: exit %d %s", r.code, r.stderr)
+	}
+	after := runCLI(t, nil, "readiness", "--data", data, "--format", "csv", "--at", "2026-11-02T12:00:00Z")
+	if !strings.Contains(after.stdout, "STS-01,recovery.backup-outdated,plc-program,sts01-plc1,") {
+		t.Fatalf("readiness after the change:\n%s", after.stdout)
 	}
 }
 
