@@ -43,7 +43,8 @@ file and takes its path as the location when none is given). 'backup list'
 shows the register, as CSV with --format csv (the form 'backup import'
 reads: id, crane, asset, item, system, location, offline, sha256, size,
 taken_at, restore_tested, restore_result, restore_by, note). 'backup verify'
-re-hashes backup files — each entry's location, or --file for one ID — and
+re-hashes backup files — each entry's location when it is a file here, or
+--file for one ID (entries kept offline elsewhere are skipped) — and
 compares with the recorded SHA-256: a mismatch is kept in the register,
 shows in the readiness report (recovery.backup-mismatch) and exits 3.
 'backup import' reads a maintenance system's CSV export: rows with a problem
@@ -223,6 +224,10 @@ func runBackup(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer s.Close()
+		if old, err := s.Backup(ctx, b.ID); b.ID != "" && err == nil && old.SHA256 == b.SHA256 {
+			// A replaced entry of the same file keeps what backup verify found.
+			b.Verified, b.VerifyResult = old.Verified, old.VerifyResult
+		}
 		b, err = s.PutBackup(ctx, b)
 		if err != nil {
 			return err
@@ -360,7 +365,7 @@ func backupVerify(ctx context.Context, e *env, d *dataFlags, o registerFlags, id
 		}
 		bs = append(bs, b)
 	}
-	bad := 0
+	bad, skipped := 0, 0
 	for _, b := range bs {
 		path := b.Location
 		if o.file != "" {
@@ -368,6 +373,12 @@ func backupVerify(ctx context.Context, e *env, d *dataFlags, o registerFlags, id
 		}
 		if b.SHA256 == "" {
 			fmt.Fprintf(e.stdout, "%s  no SHA-256 recorded: nothing to compare\n", b.ID)
+			continue
+		}
+		if fi, err := os.Stat(path); err != nil || !fi.Mode().IsRegular() {
+			// An offline copy is not here to read: that is no finding.
+			fmt.Fprintf(e.stdout, "%s  skipped: %q is not a file here (give --file with the backup mounted)\n", b.ID, path)
+			skipped++
 			continue
 		}
 		now := time.Now().UTC()
@@ -393,6 +404,9 @@ func backupVerify(ctx context.Context, e *env, d *dataFlags, o registerFlags, id
 		if err := auditJSON(ctx, s, "backup.verify", "backup:"+b.ID, result, map[string]string{"path": path, "sha256": sum}); err != nil {
 			return err
 		}
+	}
+	if skipped > 0 && len(ids) > 0 {
+		return usagef("backup verify: %s not found here", nouns(skipped, "backup file", "backup files"))
 	}
 	if bad > 0 {
 		return exitError{ExitFailOn}

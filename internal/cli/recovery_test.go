@@ -109,6 +109,17 @@ func TestRegisterCommands(t *testing.T) {
 	if r := runCLI(t, nil, "backup", "verify", "--data", data, "K1"); r.code != ExitFailOn || !strings.Contains(r.stdout, "K1  MISMATCH") {
 		t.Fatalf("verify changed: exit %d %s%s", r.code, r.stdout, r.stderr)
 	}
+	// An entry kept offline elsewhere is skipped, not a mismatch.
+	if r := runCLI(t, nil, "backup", "add", "--data", data, "--crane", "STS-01", "--item", "switch-config", "--sha256", strings.Repeat("b", 64),
+		"--location", "safe B", "--id", "K2"); r.code != ExitOK {
+		t.Fatalf("add K2: %s", r.stderr)
+	}
+	if r := runCLI(t, nil, "backup", "verify", "--data", data); r.code != ExitFailOn || !strings.Contains(r.stdout, `K2  skipped: "safe B" is not a file here`) {
+		t.Fatalf("verify all: exit %d %s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := runCLI(t, nil, "backup", "verify", "--data", data, "K2"); r.code != ExitUsage {
+		t.Fatalf("verify K2: exit %d %s%s", r.code, r.stdout, r.stderr)
+	}
 	for _, bad := range [][]string{
 		{"backup", "add", "--crane", "STS-01", "--item", "os-image"},
 		{"backup", "add", "--crane", "STS-01", "--item", "tapes"},
@@ -128,9 +139,9 @@ func TestRegisterCommands(t *testing.T) {
 		t.Fatalf("readiness csv:\n%s", r.stdout)
 	}
 	// The export reads back as the same register.
-	r = runCLI(t, nil, "backup", "list", "--data", data, "--format", "csv")
+	r = runCLI(t, nil, "backup", "list", "--data", data, "--format", "csv", "--crane", "STS-01")
 	bs, problems, _, err := recovery.ReadBackups("export", strings.NewReader(r.stdout))
-	if err != nil || len(problems) != 0 || len(bs) != 1 || bs[0].ID != "K1" || bs[0].SHA256 == "" || !bs[0].Offline {
+	if err != nil || len(problems) != 0 || len(bs) != 2 || bs[1].ID != "K1" || bs[1].SHA256 == "" || !bs[1].Offline || bs[0].Location != "safe B" {
 		t.Fatalf("round trip %+v %v %v", bs, problems, err)
 	}
 	// Bad rows are named by file:line:col and skipped; good ones kept.
