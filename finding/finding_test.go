@@ -47,7 +47,10 @@ func TestRuleTable(t *testing.T) {
 	ids := []string{RuleCrossZone, RuleMultiHomed, RuleEgressExternal, RuleRemoteAccess, RuleFileTransfer, RuleProhibited,
 		RuleICSProgramDownload, RuleICSProgramUpload, RuleICSProgramDelete, RuleICSPLCStop, RuleICSPLCStart,
 		RuleICSFirmwareUpdate, RuleICSConfigChange, RuleICSWrite, RuleICSAuthFailure,
-		RuleUnknownDevice, RuleMissingDevice, RuleMismatch, RuleNotIsolated, RuleVulnKnown, RuleUnregistered}
+		RuleUnknownDevice, RuleMissingDevice, RuleMismatch, RuleNotIsolated, RuleVulnKnown, RuleUnregistered,
+		RuleIntegrityMismatch, RuleIntegrityBaselineInvalid, RuleIntegrityProgramChanged, RuleIntegrityRemoteUpdate,
+		RuleRecoveryBackupMissing, RuleRecoveryBackupStale, RuleRecoveryBackupOnline, RuleRecoveryRestoreUntested,
+		RuleRecoveryBackupOutdated, RuleRecoveryBackupMismatch, RuleRecoverySparesShort, RuleRecoveryRebuildUntested}
 	rs := Rules()
 	if len(rs) != len(ids) {
 		t.Fatalf("%d rules, want %d", len(rs), len(ids))
@@ -62,7 +65,7 @@ func TestRuleTable(t *testing.T) {
 		if r.Title == "" || len(r.Controls) == 0 || r.Techniques == nil {
 			t.Errorf("%s: title %q, controls %v, techniques %v", r.ID, r.Title, r.Controls, r.Techniques)
 		}
-		if !slices.Contains([]string{"flow", "request", "address", "packet"}, r.Counts) {
+		if !slices.Contains([]string{"flow", "request", "address", "packet", "transfer", "check"}, r.Counts) {
 			t.Errorf("%s counts %q", r.ID, r.Counts)
 		}
 		if strings.HasPrefix(r.ID, "ics.") != (r.Counts == "request") || (r.Op != "" && !strings.HasPrefix(r.ID, "ics.")) {

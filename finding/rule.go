@@ -40,6 +40,24 @@ const (
 	// the compliance evaluation, which reconciles the register with the
 	// findings and events).
 	RuleUnregistered = "access.unregistered"
+	// Integrity rules: a verification of an asset's files or blocks
+	// against its signed baseline, and program transfers judged against
+	// the block hashes of a baseline.
+	RuleIntegrityMismatch        = "integrity.baseline-mismatch"
+	RuleIntegrityBaselineInvalid = "integrity.baseline-invalid"
+	RuleIntegrityProgramChanged  = "integrity.program-changed"
+	RuleIntegrityRemoteUpdate    = "integrity.remote-update"
+
+	// Recovery rules: what a crane lacks to be restored (the readiness
+	// report over the backup and spares registers).
+	RuleRecoveryBackupMissing   = "recovery.backup-missing"
+	RuleRecoveryBackupStale     = "recovery.backup-stale"
+	RuleRecoveryBackupOnline    = "recovery.backup-online"
+	RuleRecoveryRestoreUntested = "recovery.restore-untested"
+	RuleRecoveryBackupOutdated  = "recovery.backup-outdated"
+	RuleRecoveryBackupMismatch  = "recovery.backup-mismatch"
+	RuleRecoverySparesShort     = "recovery.spares-short"
+	RuleRecoveryRebuildUntested = "recovery.rebuild-untested"
 )
 
 // Rule is what a rule says, which controls it bears on and what it judges.
@@ -64,7 +82,8 @@ type Rule struct {
 	Op string
 	// Counts says what a finding's Count counts: "flow", "request",
 	// "address" or "packet" (a prohibited.destination finding on names
-	// counts lookups).
+	// counts lookups); "transfer" (program blocks moved, judged against a
+	// baseline) or "check" (verifications and register checks).
 	Counts string
 }
 
@@ -163,6 +182,30 @@ var rules = []Rule{
 	{ID: RuleUnregistered, Title: "Remote session or controller change from a source the access register does not cover",
 		Controls:   []string{"MSCI-AWR-1", "MSCI-TPA-1", "MSCI-RA-1"},
 		Techniques: []string{"T0822", "T0886"}, Counts: "flow"},
+	{ID: RuleIntegrityMismatch, Title: "Files or PLC blocks differ from the signed integrity baseline",
+		Controls: []string{"MSCI-INT-1"}, Techniques: []string{"T0889", "T0857"}, Device: true, Counts: "check"},
+	{ID: RuleIntegrityBaselineInvalid, Title: "Integrity baseline fails its signature check",
+		Controls: []string{"MSCI-INT-1", "USCG-REC-1"}, Techniques: []string{}, Device: true, Counts: "check"},
+	{ID: RuleIntegrityProgramChanged, Title: "PLC block downloaded with a hash other than the baseline's",
+		Controls: []string{"MSCI-INT-1", "USCG-DEV-2"}, Techniques: []string{"T0843", "T0889"}, Counts: "transfer"},
+	{ID: RuleIntegrityRemoteUpdate, Title: "Program or firmware download through a remote-access session",
+		Controls: []string{"MSCI-VEND-1", "MSCI-RA-1", "MSCI-INT-1"}, Techniques: []string{"T0843", "T0822"}, Counts: "transfer"},
+	{ID: RuleRecoveryBackupMissing, Title: "Crane lacks a backup the advisory asks for",
+		Controls: []string{"MSCI-BKP-1", "USCG-RES-3"}, Techniques: []string{}, Device: true, Counts: "check"},
+	{ID: RuleRecoveryBackupStale, Title: "Backup older than the policy allows",
+		Controls: []string{"MSCI-BKP-1", "USCG-RES-3"}, Techniques: []string{}, Device: true, Counts: "check"},
+	{ID: RuleRecoveryBackupOnline, Title: "Backup not kept offline",
+		Controls: []string{"MSCI-BKP-1"}, Techniques: []string{}, Device: true, Counts: "check"},
+	{ID: RuleRecoveryRestoreUntested, Title: "Backup never restore-tested, failed its test, or tested too long ago",
+		Controls: []string{"MSCI-BKP-1", "MSCI-RES-2"}, Techniques: []string{}, Device: true, Counts: "check"},
+	{ID: RuleRecoveryBackupOutdated, Title: "Asset changed since its last backup",
+		Controls: []string{"MSCI-BKP-1", "MSCI-INT-1"}, Techniques: []string{}, Device: true, Counts: "check"},
+	{ID: RuleRecoveryBackupMismatch, Title: "Backup file no longer matches its recorded hash",
+		Controls: []string{"MSCI-BKP-1", "MSCI-RES-2"}, Techniques: []string{}, Device: true, Counts: "check"},
+	{ID: RuleRecoverySparesShort, Title: "Fewer spares on hand than the crane requires",
+		Controls: []string{"MSCI-SPARE-1", "MSCI-RES-1"}, Techniques: []string{}, Device: true, Counts: "check"},
+	{ID: RuleRecoveryRebuildUntested, Title: "Spare never rebuild-tested or tested too long ago",
+		Controls: []string{"MSCI-SPARE-1"}, Techniques: []string{}, Device: true, Counts: "check"},
 }
 
 // byOp maps an ICS operation to the rule judging it.

@@ -102,6 +102,20 @@ func (s *Server) table() []route {
 		{method: "GET", path: "/api/v1/incidents/{id}", role: store.Viewer, summary: "an incident's report draft (NRC and CISA fields), guidance, clock and timeline", h: s.incidentDraft},
 		{method: "POST", path: "/api/v1/incidents/{id}", role: store.Analyst, action: "incident.update", summary: "change an incident's status, notes and report fields", h: s.updateIncident},
 		{method: "GET", path: "/api/v1/incidents/{id}/stix", role: store.Viewer, summary: "an incident's indicators as a STIX 2.1 bundle", h: s.incidentSTIX},
+		// The recovery registers (recovery.go): integrity baselines and their
+		// verifications, backups, spares, readiness.
+		{method: "GET", path: "/api/v1/baselines", role: store.Viewer, summary: "list the current integrity baseline of every asset", h: s.listBaselines},
+		{method: "GET", path: "/api/v1/baselines/{asset}", role: store.Viewer, summary: "an asset's current integrity baseline (the signed manifest)", h: getByID("asset", s.st.Baseline)},
+		{method: "GET", path: "/api/v1/verifications", role: store.Viewer, summary: "list baseline verifications, newest first (?asset=, ?limit=)", h: s.listVerifications},
+		{method: "GET", path: "/api/v1/backups", role: store.Viewer, summary: "list the backup register (?crane=)", h: s.listBackups},
+		{method: "PUT", path: "/api/v1/backups/{id}", role: store.Analyst, action: "backup.put", summary: "create or replace a backup register entry", h: s.putBackup},
+		{method: "DELETE", path: "/api/v1/backups/{id}", role: store.Analyst, action: "backup.delete", summary: "delete a backup register entry", h: s.deleteBackup},
+		{method: "POST", path: "/api/v1/backups/import", role: store.Analyst, action: "backup.import", summary: "import backup register rows (CSV body); bad rows are answered with file:line:col", h: s.importRegister("backup")},
+		{method: "GET", path: "/api/v1/spares", role: store.Viewer, summary: "list the spares register (?crane=)", h: s.listSpares},
+		{method: "PUT", path: "/api/v1/spares/{id}", role: store.Analyst, action: "spare.put", summary: "create or replace a spares register entry", h: s.putSpare},
+		{method: "DELETE", path: "/api/v1/spares/{id}", role: store.Analyst, action: "spare.delete", summary: "delete a spares register entry", h: s.deleteSpare},
+		{method: "POST", path: "/api/v1/spares/import", role: store.Analyst, action: "spares.import", summary: "import spares register rows (CSV body)", h: s.importRegister("spares")},
+		{method: "GET", path: "/api/v1/readiness", role: store.Viewer, summary: "readiness per crane: the gaps of the registers against the advisory (?site=, ?at=, ?max_backup_age=)", h: s.readiness},
 	}
 }
 

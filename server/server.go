@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -64,6 +65,11 @@ type Config struct {
 	// TLS says the server is served over TLS (console cookies are then
 	// Secure).
 	TLS bool
+	// Reverify, when positive with ReverifyKey, re-verifies every
+	// integrity baseline that has a path (baseline path) that often, at
+	// start and then on a ticker (recovery.go).
+	Reverify    time.Duration
+	ReverifyKey ed25519.PublicKey
 }
 
 // Server is a configured harborwatch server.
@@ -209,6 +215,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tc *tls.Config) err
 	}
 	if s.cfg.RetainEvents > 0 {
 		wg.Go(func() { s.retentionLoop(bg) })
+	}
+	if s.cfg.Reverify > 0 && s.cfg.ReverifyKey != nil {
+		wg.Go(func() { s.reverifyLoop(bg) })
 	}
 	errc := make(chan error, 1)
 	go func() {

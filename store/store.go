@@ -33,6 +33,7 @@ var ErrConflict = errors.New("conflict")
 // UTC.
 type Store interface {
 	Compliance
+	Recovery // baselines, verifications, backups, spares (recovery.go)
 
 	// Close releases the database.
 	Close() error

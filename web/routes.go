@@ -37,6 +37,7 @@ func (c *Console) table() []pageRoute {
 		{"GET /assets/export", c.get(store.Viewer, c.assetsExport)},
 		{"GET /assets/{site}/{id}", c.get(store.Viewer, c.asset)},
 		{"GET /cranes", c.get(store.Viewer, c.cranes)},
+		{"GET /recovery", c.get(store.Viewer, c.recoveryPage)},
 		{"GET /zones", c.get(store.Viewer, c.zones)},
 		{"GET /zones/drawing.svg", c.get(store.Viewer, c.zonesSVG)},
 		{"GET /events", c.get(store.Viewer, c.events)},

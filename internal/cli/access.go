@@ -94,7 +94,7 @@ func runAccess(ctx context.Context, e *env, args []string) error {
 			a.Expires = t
 		}
 		if clauseDoc != "" {
-			if a.ClauseSHA256, err = hashFile(clauseDoc); err != nil {
+			if a.ClauseSHA256, _, err = hashFile(clauseDoc); err != nil {
 				return usageError{fmt.Errorf("access add: --clause-doc: %w", err)}
 			}
 		}

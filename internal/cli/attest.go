@@ -92,7 +92,7 @@ func runAttest(ctx context.Context, e *env, args []string) error {
 			a.Expires = a.At.Add(dur)
 		}
 		if document != "" {
-			sum, err := hashFile(document)
+			sum, _, err := hashFile(document)
 			if err != nil {
 				return usageError{fmt.Errorf("attest add: --document: %w", err)}
 			}
@@ -167,23 +167,24 @@ func runAttest(ctx context.Context, e *env, args []string) error {
 	return usagef("attest: unknown subcommand %q: want add, list or withdraw", pos[0])
 }
 
-// hashFile returns the SHA-256 of a regular file in lower-case hex.
-func hashFile(path string) (string, error) {
+// hashFile returns the SHA-256 (lower-case hex) and size of a regular file.
+func hashFile(path string) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("%s is not a regular file", path)
+		return "", 0, fmt.Errorf("%s is not a regular file", path)
 	}
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("read %s: %w", path, err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

@@ -62,7 +62,7 @@ type command struct {
 }
 
 func commands() []*command {
-	return []*command{accessCommand(), analyzeCommand(), attestCommand(), auditCommand(), complianceCommand(), demoCommand(), incidentCommand(), inventoryCommand(), keygenCommand(), sensorCommand(), serveCommand(), siteCommand(), simulateCommand(), tokenCommand(), userCommand(), versionCommand(), vulnsCommand()}
+	return []*command{accessCommand(), analyzeCommand(), attestCommand(), auditCommand(), backupCommand(), baselineCommand(), complianceCommand(), demoCommand(), incidentCommand(), inventoryCommand(), keygenCommand(), readinessCommand(), sensorCommand(), serveCommand(), simulateCommand(), siteCommand(), sparesCommand(), tokenCommand(), userCommand(), versionCommand(), vulnsCommand()}
 }
 
 // Version is the program version, set at build time with

@@ -36,8 +36,9 @@ of the OT traffic of four ship-to-shore cranes with every scenario injected
 (remote vendor access, a multi-homed host, crane egress, firmware over TFTP,
 insecure file transfers, LOGINK lookups, an unknown device, a Hikvision
 camera on a crane-control VLAN, a program download and a PLC stop from the
-wrong places, and an authorized maintenance inside the change window, which
-must cause no finding), analyzes it against the site model generated with it
+wrong places, an authorized maintenance inside the change window, which
+must cause no finding, a program upload and changed block download in the
+window, and a block download from the remote-access gateway), analyzes it against the site model generated with it
 exactly as 'harborwatch analyze --site' does, and prints the report.
 
 It then compares the findings with the generator's ground truth and says

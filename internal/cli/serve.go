@@ -51,6 +51,7 @@ func (d *dataFlags) open(ctx context.Context) (store.Store, error) {
 
 type serveOptions struct {
 	addr, tlsCert, tlsKey, watch, retain, maxUpload, metricsAddr, flowMemory, exportCA, storeEvents string
+	reverify, reverifyKey                                                                           string
 	insecure                                                                                        bool
 	workers                                                                                         int
 	exports                                                                                         multiFlag
@@ -67,7 +68,7 @@ func serveCommand() *command {
 	return &command{
 		name:  "serve",
 		short: "run the server: store, REST API, capture ingest, audit log",
-		usage: "harborwatch serve [--data DIR] [--db postgres://…] [--addr HOST:PORT] [--tls-cert FILE --tls-key FILE] [--insecure-http] [--watch DIR] [--export SPEC]… [--export-ca FILE] [--store-events all|changes|none] [--csaf FILE|DIR]... [--retain-events D] [--max-upload SIZE] [--metrics-addr HOST:PORT] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
+		usage: "harborwatch serve [--data DIR] [--db postgres://…] [--addr HOST:PORT] [--tls-cert FILE --tls-key FILE] [--insecure-http] [--watch DIR] [--export SPEC]… [--export-ca FILE] [--store-events all|changes|none] [--csaf FILE|DIR]... [--retain-events D] [--reverify D --reverify-key FILE] [--max-upload SIZE] [--metrics-addr HOST:PORT] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
 		long: `
 Runs harborwatch as a server that remembers — with its web console at the
 same address (log in as a user made with 'harborwatch user add'): sites (their site.yaml),
@@ -122,6 +123,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.storeEvents, "store-events", envOr(e, "HARBORWATCH_STORE_EVENTS", server.EventsChanges), "which protocol events to keep: `WHICH` all, changes (all but reads: polling is most of an ICS network's events; they are counted) or none")
 	fs.Var(&o.csaf, "csaf", "match every run's assets against the CSAF 2.0 advisories in `FILE|DIR` (repeatable; read at start)")
 	fs.StringVar(&o.retain, "retain-events", envOr(e, "HARBORWATCH_RETAIN_EVENTS", ""), "delete events older than `D` of packet time (e.g. 30d, 12w; default: keep)")
+	fs.StringVar(&o.reverify, "reverify", envOr(e, "HARBORWATCH_REVERIFY", ""), "re-verify every integrity baseline that has a path ('baseline path') every `D` (e.g. 24h, 7d; at start too)")
+	fs.StringVar(&o.reverifyKey, "reverify-key", envOr(e, "HARBORWATCH_REVERIFY_KEY", ""), "the public key `FILE` the baselines are checked with (--reverify)")
 	fs.StringVar(&o.maxUpload, "max-upload", "16GiB", "refuse uploads larger than `SIZE` with 413")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "also serve /metrics without a token on `HOST:PORT` (loopback only)")
 	fs.IntVar(&o.workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers of each analysis (0 = one per CPU)")
@@ -163,6 +166,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	flowMem, err := parseBytes(o.flowMemory)
 	if err != nil {
 		return usagef("serve: --flow-memory %q: %v", o.flowMemory, err)
+	}
+	reverify, reverifyKey, err := reverifyOptions(o.reverify, o.reverifyKey)
+	if err != nil {
+		return err
 	}
 	var retain time.Duration
 	if o.retain != "" {
@@ -228,7 +235,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return usagef("serve: %s: want all, changes or none", given(e, fs, "store-events", o.storeEvents))
 	}
 	srv, err := server.New(server.Config{Store: st, Data: d.data, MaxUpload: maxUpload, Workers: o.workers, FlowMemory: flowMem,
-		StoreEvents: o.storeEvents, RetainEvents: retain, Watch: o.watch, Exporters: exps, Logger: log, TLS: tc != nil, Advisories: advs})
+		StoreEvents: o.storeEvents, RetainEvents: retain, Watch: o.watch, Exporters: exps, Logger: log, TLS: tc != nil, Advisories: advs,
+		Reverify: reverify, ReverifyKey: reverifyKey})
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,10 @@ judged against (every generated device declared); FILE.inventory.csv, the
 same devices as a declared inventory; and FILE.truth.json, the findings an
 analysis must report ("must", each with rule, src, dst, app and scenario)
 and those it must not ("must_not"; an entry without a rule means no finding
-at all on that flow).
+at all on that flow). It also writes the recovery registers of the cranes,
+FILE.backups.csv and FILE.spares.csv (for 'backup import' and 'spares
+import'), with gaps in known places, and FILE.readiness.json, the gaps a
+'readiness --at 2026-11-02T12:00:00Z' report must list.
 
 Without --scenario the scenarios of the shipped example are injected (all
 but plc-program-download, plc-stop and authorized-maintenance); --list shows
@@ -162,12 +165,15 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 		r.capture, r.site, r.inventory, r.truthFile, nouns(r.stats.Packets, "packet", "packets"), float64(r.stats.Bytes)/1e6,
 		nouns(r.stats.Conversations, "flow", "flows"), r.elapsed.Seconds(), nouns(r.cranes, "crane", "cranes"),
 		nouns(len(r.truth.Scenarios), "scenario", "scenarios"), nouns(len(r.truth.Must), "expected finding", "expected findings"))
+	fmt.Fprintf(e.stderr, "harborwatch: wrote the recovery registers %s and %s, and the gaps a readiness report at %s must list, %s\n",
+		r.registers.backups, r.registers.spares, synth.RegistersAt.Format(time.RFC3339), r.registers.truth)
 	return nil
 }
 
 // simulation is what simulateFiles wrote.
 type simulation struct {
 	capture, site, inventory, truthFile string
+	registers                           *registerFiles
 	truth                               truth
 	stats                               synth.TerminalStats
 	cranes                              int
@@ -218,6 +224,9 @@ func simulateFiles(ctx context.Context, e *env, outs *outputs, out, format strin
 			return r, err
 		}
 	}
+	if r.registers, err = createRegisters(outs, base); err != nil {
+		return r, err
+	}
 	var packets, bytes atomic.Int64
 	opts.Progress = func(s synth.TerminalStats) { packets.Store(s.Packets); bytes.Store(s.Bytes) }
 	start := time.Now()
@@ -252,6 +261,9 @@ func simulateFiles(ctx context.Context, e *env, outs *outputs, out, format strin
 	}
 	b, err := json.MarshalIndent(r.truth, "", "  ")
 	if err != nil {
+		return r, err
+	}
+	if err := r.registers.write(r.cranes); err != nil {
 		return r, err
 	}
 	return r, writeOut(side[2], func(w io.Writer) error { _, err := w.Write(append(b, '\n')); return err })

@@ -228,6 +228,27 @@ var TerminalScenarios = []TerminalScenario{
 		}
 		return sc
 	}(),
+	// The engineering workstation uploads the known-good program of the
+	// STS-01 PLC, then downloads a changed FC 12 and an unchanged DB 5,
+	// and uploads again, all inside the change window: nothing the site
+	// forbids, but a baseline learned from the first upload tells the
+	// changed block (integrity.program-changed, see IntegrityProgram).
+	func() TerminalScenario {
+		sc := scenario("program-integrity", "a crane PLC's program uploaded, then a changed block downloaded in the change window", false,
+			(*term).programIntegrity)
+		sc.Window = true
+		sc.MustNot = []Violation{
+			{Rule: "ics.program-download", Src: "10.10.9.20", Dst: "10.10.1.5", App: "s7comm", Scenario: sc.Name},
+			{Rule: "ics.program-upload", Src: "10.10.9.20", Dst: "10.10.1.5", App: "s7comm", Scenario: sc.Name},
+		}
+		return sc
+	}(),
+	// The remote-access gateway downloads a block into the STS-02 PLC: no
+	// conduit allows it (integrity.remote-update with a baseline check).
+	scenario("remote-program-update", "the remote-access gateway downloads a block into a crane PLC", false,
+		(*term).remoteProgramUpdate,
+		viol("ics.program-download", "10.20.0.10", "10.10.11.5", "s7comm"),
+		viol("segmentation.cross-zone", "10.20.0.10", "10.10.11.5", "s7comm")),
 }
 
 // TerminalWindowStart is where Terminal starts, when no Start is given,
