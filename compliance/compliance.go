@@ -88,8 +88,94 @@ type Input struct {
 	Attestations []store.Attestation
 	Access       []store.AccessEntry
 	// Derived are findings made at evaluation time (Reconcile's
-	// access.unregistered), judged as open findings.
+	// access.unregistered, the readiness gaps of the registers), judged as
+	// open findings.
 	Derived []finding.Finding
+	// Registers are the recovery registers: what decides the controls
+	// whose rules judge the registers, not the wire.
+	Registers Registers
+}
+
+// Registers counts the recovery registers' entries, with the newest
+// change or verification of each.
+type Registers struct {
+	Backups, Spares, Baselines, Verifications int
+	// LastVerified is the newest baseline verification (zero: none).
+	LastVerified time.Time
+}
+
+// register names the register a rule judges ("" for a rule of the wire):
+// "backups", "spares" or "baselines".
+func register(rule string) string {
+	r, ok := finding.Lookup(rule)
+	if !ok || r.Counts != "check" {
+		return ""
+	}
+	switch {
+	case strings.HasPrefix(rule, "recovery.spares"), strings.HasPrefix(rule, "recovery.rebuild"):
+		return "spares"
+	case strings.HasPrefix(rule, "recovery."):
+		return "backups"
+	case strings.HasPrefix(rule, "integrity."):
+		return "baselines"
+	}
+	return ""
+}
+
+// registersOf lists the registers that decide a control, nil when one of
+// its rules is judged from the wire.
+func registersOf(ctl catalog.Control) []string {
+	var out []string
+	for _, rule := range ctl.Rules {
+		reg := register(rule)
+		if reg == "" {
+			return nil
+		}
+		if !slices.Contains(out, reg) {
+			out = append(out, reg)
+		}
+	}
+	return out
+}
+
+func (g Registers) count(reg string) int {
+	switch reg {
+	case "backups":
+		return g.Backups
+	case "spares":
+		return g.Spares
+	case "baselines":
+		return g.Baselines
+	}
+	return 0
+}
+
+// judgeRegisters judges a control decided by the recovery registers: the
+// readiness gaps and verifications against it, else what the registers
+// hold; an empty register leaves it to an attestation.
+func judgeRegisters(r *Result, regs []string, in Input, against, valid, expired int) {
+	var empty, held []string
+	for _, reg := range regs {
+		n := in.Registers.count(reg)
+		if n == 0 {
+			empty = append(empty, reg)
+			continue
+		}
+		held = append(held, fmt.Sprintf("%d %s", n, reg))
+		r.Evidence = append(r.Evidence, Item{Kind: "register", Ref: reg, At: in.Now, Text: fmt.Sprintf("the %s register holds %d entries", reg, n)})
+	}
+	switch {
+	case against > 0:
+		r.Status, r.Reason = NotSatisfied, fmt.Sprintf("%d open finding(s) or readiness gap(s) against it", against)
+	case len(empty) > 0:
+		judgeAttest(r, valid, expired)
+		r.Reason += fmt.Sprintf(" (the %s register is empty: record it with harborwatch %s, or attest)", strings.Join(empty, " and "), strings.TrimSuffix(strings.Join(empty, "/"), "s"))
+	default:
+		r.Status, r.Reason = Satisfied, fmt.Sprintf("the registers (%s) show no readiness gap or differing verification", strings.Join(held, ", "))
+		if valid > 0 {
+			r.Reason += fmt.Sprintf("; %d valid attestation(s)", valid)
+		}
+	}
 }
 
 // Item is one piece of evidence behind a status.
@@ -250,9 +336,12 @@ func Evaluate(cat *catalog.Catalog, in Input) *Report {
 			}
 			r.Evidence = append(r.Evidence, it)
 		}
+		regs := registersOf(ctl)
 		switch {
 		case ctl.AttestOnly || ctl.Evidence.Observed == catalog.ObservedAttest && len(ctl.Rules) == 0 && !accessControl(ctl.ID):
 			judgeAttest(&r, valid, expired)
+		case len(regs) > 0 && !accessControl(ctl.ID):
+			judgeRegisters(&r, regs, in, against, valid, expired)
 		default:
 			judgeWire(&r, ctl, in, rep, facts, against, resolved, valid, expired, wireStale)
 		}
@@ -352,8 +441,15 @@ func judgeWire(r *Result, ctl catalog.Control, in Input, rep *Report, facts fact
 			r.Reason += " (program and firmware baselines are not judged by harborwatch yet)"
 			return
 		}
-		if valid == 0 {
-			partly = append(partly, "no unauthorized change seen, but program and firmware baselines are not compared by harborwatch yet: attest the periodic check")
+		switch {
+		case valid > 0:
+		case in.Registers.Baselines == 0:
+			partly = append(partly, "no integrity baseline recorded (harborwatch baseline add or learn): attest the periodic check")
+		case in.Now.Sub(in.Registers.LastVerified) > in.Policy.maxAge():
+			partly = append(partly, fmt.Sprintf("no baseline verification within %s (harborwatch baseline verify, serve --reverify)", days(in.Policy.maxAge())))
+		default:
+			r.Evidence = append(r.Evidence, Item{Kind: "register", Ref: "baselines", At: in.Registers.LastVerified,
+				Text: fmt.Sprintf("%d baseline(s), %d verification(s), the newest %s", in.Registers.Baselines, in.Registers.Verifications, in.Registers.LastVerified.Format(time.RFC3339))})
 		}
 	}
 	if accessControl(ctl.ID) {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"harborwatch/compliance/catalog"
+	"harborwatch/finding"
+	"harborwatch/recovery"
 	"harborwatch/site"
 	"harborwatch/store"
 )
@@ -117,7 +119,73 @@ func Gather(ctx context.Context, st store.Store, siteID string, now time.Time, p
 	}
 	g.Reconciled = Reconcile(siteID, in.Access, uses, now, policy)
 	in.Derived = g.Reconciled.Findings
+	gaps, err := gatherRegisters(ctx, st, s, &in)
+	if err != nil {
+		return nil, err
+	}
+	in.Derived = append(in.Derived, gaps...)
 	g.Input = in
 	g.Report = Evaluate(cat, in)
 	return g, nil
+}
+
+// gatherRegisters counts the recovery registers into in.Registers and
+// returns the readiness gaps of the site's cranes (default policy) that no
+// stored finding already stands for: the registers are judged at
+// evaluation time, as 'harborwatch readiness' would, whether or not it was
+// run. Registers that hold nothing are not judged (the controls they
+// decide are left to attestations).
+func gatherRegisters(ctx context.Context, st store.Store, s store.Site, in *Input) ([]finding.Finding, error) {
+	bs, err := st.Backups(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	ss, err := st.Spares(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	bls, err := st.Baselines(ctx)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := st.Verifications(ctx, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	reg := Registers{Backups: len(bs), Spares: len(ss), Baselines: len(bls), Verifications: len(vs)}
+	for _, v := range vs {
+		if v.At.After(reg.LastVerified) {
+			reg.LastVerified = v.At
+		}
+	}
+	in.Registers = reg
+	if len(bs) == 0 && len(ss) == 0 || s.YAML == "" {
+		return nil, nil
+	}
+	m, err := site.Parse(s.ID+".yaml", []byte(s.YAML))
+	if err != nil || len(m.Cranes) == 0 {
+		return nil, nil
+	}
+	var cranes []string
+	for _, c := range m.Cranes {
+		cranes = append(cranes, c.ID)
+	}
+	changes, err := recovery.StoreChanges(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	rep := recovery.Readiness(cranes, bs, ss, changes, recovery.Policy{}, in.Now)
+	stored := map[string]bool{}
+	for _, f := range in.Findings {
+		stored[f.ID] = true
+	}
+	var out []finding.Finding
+	for _, f := range rep.Findings() {
+		reg := register(f.Rule)
+		if stored[f.ID] || reg == "" || in.Registers.count(reg) == 0 {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }

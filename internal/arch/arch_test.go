@@ -77,7 +77,7 @@ var allowed = map[string][]string{
 	// The control catalog reads the rule table for the rules citing each
 	// control.
 	"compliance/catalog": {"finding", "internal/yamlfile", "gopkg.in/yaml.v3"},
-	"compliance":         {"compliance/catalog", "event", "finding", "site", "store", "internal/textsafe", "internal/yamlfile"},
+	"compliance":         {"compliance/catalog", "event", "finding", "recovery", "site", "store", "internal/textsafe", "internal/yamlfile"},
 	"incident":           {"event", "evidence", "finding", "internal/textsafe", "signing", "site", "store"},
 }
 
