@@ -32,6 +32,7 @@ var ErrConflict = errors.New("conflict")
 // safe for concurrent use. Times are stored with microsecond precision in
 // UTC.
 type Store interface {
+	Advisories // imported security advisories (advisories.go)
 	// Close releases the database.
 	Close() error
 
