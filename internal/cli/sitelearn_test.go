@@ -1,0 +1,215 @@
+package cli
+
+import (
+	"encoding/json"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"harborwatch/finding"
+	"harborwatch/internal/synth"
+	"harborwatch/site"
+)
+
+// learnAndCheck runs site learn on capture, checks the draft with site
+// check, analyzes the capture with it and returns the draft, its review
+// lines and the findings.
+func learnAndCheck(t *testing.T, capture string, more ...string) (*site.Site, []string, []finding.Finding) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "learned.yaml")
+	r := runCLI(t, nil, append([]string{"site", "learn", "--out", out}, append(more, capture)...)...)
+	if r.code != ExitOK {
+		t.Fatalf("site learn: exit %d\n%s", r.code, r.stderr)
+	}
+	if !regexp.MustCompile(`site learn: \d+ zones?, \d+ conduits?, \d+ assets?, `).MatchString(r.stderr) {
+		t.Errorf("no summary on stderr: %q", r.stderr)
+	}
+	if r.stdout != "" {
+		t.Errorf("stdout with --out: %q", r.stdout)
+	}
+	if r := runCLI(t, nil, "site", "check", out); r.code != ExitOK {
+		t.Fatalf("site check of the draft: exit %d\n%s", r.code, r.stderr)
+	}
+	st, err := site.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reviews []string
+	for _, l := range strings.Split(string(text), "\n") {
+		if r, ok := strings.CutPrefix(l, "# review: "); ok {
+			reviews = append(reviews, r)
+		}
+	}
+	r = runCLI(t, nil, "analyze", "--site", out, "--format", "json", capture)
+	if r.code != ExitOK {
+		t.Fatalf("analyze with the draft: exit %d\n%s", r.code, r.stderr)
+	}
+	var doc struct{ Findings []finding.Finding }
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range doc.Findings {
+		if f.Rule == finding.RuleCrossZone {
+			t.Errorf("the draft leaves a cross-zone finding on the traffic it was learned from: %s", f.Title)
+		}
+	}
+	return st, reviews, doc.Findings
+}
+
+// TestSiteLearnTerminal: learned from the example capture of the
+// simulated terminal, the draft passes site check, gives no cross-zone
+// finding on the same capture, and its zones and assets agree with the
+// simulator's truth: no learned zone mixes hosts of two true zones, the
+// crane zones get their true kind and VLAN, every declared device that
+// sent traffic is an asset with its vendor.
+func TestSiteLearnTerminal(t *testing.T) {
+	st, reviews, _ := learnAndCheck(t, examplePcap)
+	truth, err := site.Parse("truth.yaml", synth.TerminalSite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := synth.TerminalAssets(synth.TerminalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	learnedOf := map[string]string{} // learned zone → true zone
+	byIP := map[netip.Addr]*site.Asset{}
+	for _, a := range st.Assets {
+		for _, ip := range a.IPs {
+			byIP[ip] = a
+		}
+	}
+	kinds, missing := 0, 0
+	for _, row := range rows {
+		ip := netip.MustParseAddr(row.IP)
+		tz, lz := truth.Zone(ip, 0), st.Zone(ip, 0)
+		if lz.Builtin {
+			t.Errorf("%s (%s, true zone %s) is in no learned zone", row.ID, row.IP, tz.ID)
+			continue
+		}
+		if prev, ok := learnedOf[lz.ID]; ok && prev != tz.ID {
+			t.Errorf("learned zone %s mixes hosts of %s and %s", lz.ID, prev, tz.ID)
+		}
+		learnedOf[lz.ID] = tz.ID
+		if tz.Kind.IsCrane() {
+			kinds++
+			if lz.Kind != tz.Kind {
+				t.Errorf("%s: learned zone %s is %s, the true zone %s is %s", row.IP, lz.ID, lz.Kind, tz.ID, tz.Kind)
+			}
+			if tv := truth.ZoneByID(tz.ID).VLANs; len(tv) != 1 || len(lz.VLANs) != 1 || lz.VLANs[0] != tv[0] {
+				t.Errorf("%s: learned VLANs %v, true %v", lz.ID, lz.VLANs, tv)
+			}
+		}
+		a := byIP[ip]
+		if a == nil {
+			missing++
+			t.Errorf("declared device %s (%s) is no learned asset", row.ID, row.IP)
+			continue
+		}
+		// A host behind a router shows no MAC of its own: the draft
+		// gives none rather than the router's.
+		if a.MAC != (site.MAC{}) && a.MAC.String() != row.MAC {
+			t.Errorf("%s: learned MAC %s, true %s", row.ID, a.MAC, row.MAC)
+		}
+	}
+	if kinds < 20 {
+		t.Errorf("only %d devices in crane zones checked", kinds)
+	}
+	if len(st.RemoteAccess.Gateways) != 1 || st.RemoteAccess.Gateways[0] != netip.MustParseAddr("10.20.0.10") {
+		t.Errorf("gateways %v, want the simulator's 10.20.0.10", st.RemoteAccess.Gateways)
+	}
+	for _, want := range []string{
+		"a camera on a control network: 10.10.1.64",
+		"internet traffic from crane-control zone control-v210: 10.10.11.5 to 198.51.100.23",
+		"remote access not through a gateway: rdp from 10.50.7.77",
+		"cleartext file transfer (tftp) from 10.50.7.77",
+		"one device in 2 zones (multi-homed): 3c:52:82:09:00:99",
+	} {
+		if !containsPrefix(reviews, want) {
+			t.Errorf("no review line %q in:\n%s", want, strings.Join(reviews, "\n"))
+		}
+	}
+}
+
+func containsPrefix(lines []string, s string) bool {
+	for _, l := range lines {
+		if strings.Contains(l, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestSiteLearnScenarios: on the capture of each scenario of the
+// simulator, the review lines name the planted problem (the addresses of
+// every finding it must cause), and the draft leaves no cross-zone
+// finding. Device findings the traffic alone cannot tell from a normal
+// device (an undeclared device that behaves) are not asked for.
+func TestSiteLearnScenarios(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes and analyzes a capture per scenario")
+	}
+	dir := t.TempDir()
+	for _, sc := range synth.TerminalScenarios {
+		if len(sc.Violations) == 0 {
+			continue
+		}
+		t.Run(sc.Name, func(t *testing.T) {
+			pcap := filepath.Join(dir, sc.Name+".pcap")
+			if r := runCLI(t, nil, "simulate", "--out", pcap, "--scenario", sc.Name); r.code != ExitOK {
+				t.Fatalf("simulate: exit %d\n%s", r.code, r.stderr)
+			}
+			_, reviews, _ := learnAndCheck(t, pcap)
+			for _, v := range sc.Violations {
+				if v.Rule == finding.RuleUnknownDevice && sc.Name == "unknown-device" {
+					continue
+				}
+				named := false
+				for _, r := range reviews {
+					if strings.Contains(r, v.Src+" ") || strings.HasSuffix(r, v.Src) {
+						if v.Dst == "" || v.Rule == finding.RuleNotIsolated || strings.Contains(r, v.Dst) {
+							named = true
+						}
+					}
+				}
+				if !named {
+					t.Errorf("%s %s → %s (%s) is named by no review line:\n%s", v.Rule, v.Src, v.Dst, v.App, strings.Join(reviews, "\n"))
+				}
+			}
+		})
+	}
+}
+
+// TestSiteLearnRealCaptures: on real captures with traffic between
+// subnets, the draft passes site check, has a zone per subnet seen, and
+// leaves no cross-zone finding on the capture it was learned from.
+func TestSiteLearnRealCaptures(t *testing.T) {
+	for _, tc := range []struct {
+		pcap  string
+		zones int
+	}{
+		{"../../ics/iec104/testdata/104deneme2.pcap", 1},
+		{"../../ics/iec104/testdata/iec104.pcap", 2},
+		{"../../ics/iec104/testdata/IEC104_SQ.pcapng", 2},
+		{"../../ics/bacnet/testdata/bacnet_error_reject_abort.pcap", 2},
+		{"../../ics/enip/testdata/set_attribute_single_service_cip.pcapng", 2},
+		{"../../ics/enip/testdata/enip_cip_example.pcap", 2},
+	} {
+		t.Run(filepath.Base(tc.pcap), func(t *testing.T) {
+			st, _, _ := learnAndCheck(t, tc.pcap)
+			if len(st.Zones) != tc.zones {
+				t.Errorf("%d zones, want %d", len(st.Zones), tc.zones)
+			}
+			if len(st.Conduits) == 0 {
+				t.Errorf("no conduit learned")
+			}
+		})
+	}
+}
