@@ -146,6 +146,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 	popts := pipeline.Options{Site: opts.Site, Workers: opts.Workers, FlowMemory: opts.FlowMemory,
 		Sink: opts.Sink, Events: opts.Events, KeepEvent: opts.KeepEvent, SkipEventOps: opts.SkipEventOps, Findings: opts.Findings, Flows: opts.Flows, Observations: opts.Observations, Progress: opts.Progress}
+	// Without a site model nothing is judged against zones: the report
+	// says what was seen instead (report.Seen), counted from the run's
+	// flows and ICS requests.
+	var seen *report.Counter
+	if opts.Site == nil {
+		seen = report.NewCounter()
+		popts.Sink = seenSink(opts, seen)
+		popts.Events, popts.Flows = true, true
+	}
 	if floor := pipeline.FlowMemoryFloor(opts.Workers); opts.FlowMemory > 0 && opts.FlowMemory < floor {
 		log.Warn(fmt.Sprintf("flow memory %s is below the floor of %s (1,024 flows a worker); using %s",
 			sizeString(opts.FlowMemory), sizeString(floor), sizeString(floor)),
@@ -212,7 +221,39 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			sums[i] = hex.EncodeToString(sum[:])
 		}
 	}
-	return &Result{Pipeline: res, Inventory: inv, Document: report.NewDocument(fac, res.Stats, res.Findings, inv), SHA256: sums}, nil
+	doc := report.NewDocument(fac, res.Stats, res.Findings, inv)
+	if seen != nil {
+		doc.Seen = seen.Seen(inv.Assets)
+	}
+	return &Result{Pipeline: res, Inventory: inv, Document: doc, SHA256: sums}, nil
+}
+
+// seenSink counts flows and ICS requests for report.Seen and hands on
+// to the caller's sink what it asked for.
+func seenSink(opts Options, c *report.Counter) pipeline.Sink {
+	next := opts.Sink
+	sink := pipeline.SinkFuncs{
+		OnEvent: func(e *event.Event) {
+			if e.Dir == event.Request {
+				c.Op(e.Proto, e.Op, e.Src, e.Dst)
+			}
+			if next != nil && opts.Events {
+				next.Event(e)
+			}
+		},
+		OnFlow: func(f *pipeline.FlowRecord) {
+			if !f.Open {
+				c.Flow(f.App, f.Client.Addr(), f.Server.Addr())
+			}
+			if next != nil && opts.Flows {
+				next.Flow(f)
+			}
+		},
+	}
+	if next != nil {
+		sink.OnFinding, sink.OnObservation = next.Finding, next.Observation
+	}
+	return sink
 }
 
 // open opens one capture file; a missing, unreadable or non-capture file,

@@ -213,3 +213,62 @@ func TestSiteLearnRealCaptures(t *testing.T) {
 		})
 	}
 }
+
+// TestNoSiteSummary: without a site model, the text report of a real
+// Modbus capture with no finding still says what went by — its 1,142
+// Modbus requests (63 writes) by pair — and points to site learn; with a
+// site model there is no such section.
+func TestNoSiteSummary(t *testing.T) {
+	const pcap = "../../ics/modbus/testdata/modbus_test.pcap"
+	r := runCLI(t, nil, "analyze", pcap)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	for _, s := range []string{
+		"NO SITE MODEL: nothing was judged against zones, conduits or change windows\n",
+		"  ICS requests    1,142\n",
+		"    modbus     read                    1,079\n",
+		"    modbus     write                      63\n",
+		"  harborwatch site learn --out site.yaml CAPTURE...\n",
+		"FINDINGS: none\n",
+	} {
+		if !strings.Contains(r.stdout, s) {
+			t.Errorf("report lacks %q:\n%s", s, r.stdout)
+		}
+	}
+	if i, j := strings.Index(r.stdout, "NO SITE MODEL"), strings.Index(r.stdout, "FINDINGS:"); i < 0 || j < i {
+		t.Errorf("the summary does not open the report")
+	}
+	r = runCLI(t, nil, "analyze", "--format", "json", pcap)
+	var doc struct {
+		Seen *struct {
+			Requests   uint64 `json:"ics_requests"`
+			Operations []struct {
+				Proto, Op string
+				N         uint64
+				Pairs     []struct {
+					Client, Server string
+					N              uint64
+				}
+			} `json:"ics_operations"`
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || doc.Seen == nil {
+		t.Fatalf("json: %v, seen %v", err, doc.Seen)
+	}
+	var writes uint64
+	for _, o := range doc.Seen.Operations {
+		if o.Op == "write" {
+			for _, p := range o.Pairs {
+				writes += p.N
+			}
+		}
+	}
+	if doc.Seen.Requests != 1142 || writes != 63 {
+		t.Errorf("json: %d requests, %d writes by pair; want 1142 and 63", doc.Seen.Requests, writes)
+	}
+	r = runCLI(t, nil, "analyze", "--site", exampleSite, examplePcap)
+	if strings.Contains(r.stdout, "NO SITE MODEL") {
+		t.Errorf("a report with a site model has the no-site summary")
+	}
+}
