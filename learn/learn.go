@@ -177,6 +177,8 @@ type Zone struct {
 	VLANs []uint16
 	Hosts []netip.Addr
 	Why   string // the evidence of its kind
+	// Existing marks a zone of the site model extended (not drafted).
+	Existing bool
 }
 
 // Asset is one asset of the draft.
@@ -241,6 +243,13 @@ type Options struct {
 	// Findings are the findings of the run (without a site model): those
 	// of the rules listed in ReviewRules become review lines.
 	Findings []finding.Finding
+	// Existing, when not nil, is a site model to extend (its text in
+	// ExistingText): hosts in its zones stay there, its assets and what
+	// its conduits allow are not drafted again, and the draft is its text
+	// with the new zones, conduits and assets inserted — nothing of it is
+	// rewritten.
+	Existing     *site.Site
+	ExistingText []byte
 }
 
 // ReviewRules are the rules whose findings, in a run without a site
@@ -359,16 +368,19 @@ func (l *Learner) Draft(opts Options) (*Draft, error) {
 		}
 	}
 	for _, h := range hosts {
-		if candidate(h) && !mixed[wide(h.ip)] {
+		if candidate(h) && !mixed[wide(h.ip)] && (opts.Existing == nil || !opts.Existing.IsGateway(h.ip)) {
 			d.Gateways = append(d.Gateways, h.ip)
 		}
 	}
 	slices.SortFunc(d.Gateways, func(a, b netip.Addr) int { return a.Compare(b) })
 
-	d.zones(hosts)
-	d.assets(hosts)
-	l.conduits(d, hosts)
-	l.reviews(d, hosts, opts.Findings)
+	if opts.Existing != nil {
+		d.existingZones(hosts, opts.Existing)
+	}
+	d.zones(hosts, opts.Existing)
+	d.assets(hosts, opts.Existing)
+	l.conduits(d, hosts, opts.Existing)
+	l.reviews(d, hosts, opts.Findings, opts.Existing)
 	slices.Sort(d.Routers)
 	var err error
 	d.YAML, err = d.render(opts, l)
@@ -450,9 +462,12 @@ var kindPrefix = map[site.ZoneKind]string{
 // zones groups the hosts by base subnet, guesses each group's kind, and
 // merges the groups of one /16 (IPv4) with the same kind and VLANs into
 // one zone with the smallest prefix covering them.
-func (d *Draft) zones(hosts map[netip.Addr]*host) {
+func (d *Draft) zones(hosts map[netip.Addr]*host, existing *site.Site) {
 	groups := map[netip.Prefix]*group{}
 	for _, h := range hosts {
+		if h.zone != nil {
+			continue // in a zone of the site extended
+		}
 		p := base(h.ip)
 		g := groups[p]
 		if g == nil {
@@ -482,7 +497,18 @@ func (d *Draft) zones(hosts map[netip.Addr]*host) {
 		vlans string
 	}
 	merged := map[mkey]*Zone{}
+	var nw []*Zone // the zones drafted
+	z0 := &Zone{}  // owner of the VLANs of the site extended
 	used := map[string]int{}
+	vlanOwner := map[uint16]*Zone{}
+	if existing != nil {
+		for _, z := range existing.Zones {
+			used[z.ID] = 1
+			for _, v := range z.VLANs {
+				vlanOwner[v] = z0
+			}
+		}
+	}
 	for _, g := range gs {
 		super := g.prefix
 		if g.prefix.Addr().Is4() {
@@ -494,6 +520,7 @@ func (d *Draft) zones(hosts map[netip.Addr]*host) {
 			z = &Zone{Kind: g.kind, Why: g.why}
 			merged[k] = z
 			d.Zones = append(d.Zones, z)
+			nw = append(nw, z)
 			z.VLANs = g.vlans
 		} else if !strings.Contains(z.Why, g.why) {
 			z.Why += "; " + g.why
@@ -504,14 +531,40 @@ func (d *Draft) zones(hosts map[netip.Addr]*host) {
 			h.zone = z
 		}
 	}
-	vlanOwner := map[uint16]*Zone{}
-	for _, z := range d.Zones {
+	// A VLAN goes to the zone with the most hosts seen on it (a routed
+	// host's frames carry the VLAN of the segment the capture saw them
+	// on, not its own); hosts of the site extended keep theirs.
+	best := map[uint16]*Zone{}
+	most := map[uint16]int{}
+	perZone := map[*Zone]map[uint16]int{}
+	for _, h := range hosts {
+		if h.zone == nil {
+			continue
+		}
+		if perZone[h.zone] == nil {
+			perZone[h.zone] = map[uint16]int{}
+		}
+		for _, v := range h.vlans {
+			perZone[h.zone][v]++
+		}
+	}
+	for _, z := range append(slices.Clone(nw), existingOf(hosts)...) {
+		for v, n := range perZone[z] {
+			if n > most[v] {
+				best[v], most[v] = z, n
+			}
+		}
+	}
+	for _, z := range nw {
 		if len(z.CIDRs) > 1 {
-			z.CIDRs = []netip.Prefix{cover(z.CIDRs)}
+			c := cover(z.CIDRs)
+			if existing == nil || !overlapsExisting(c, existing) {
+				z.CIDRs = []netip.Prefix{c}
+			}
 		}
 		var vs []uint16
 		for _, v := range z.VLANs {
-			if vlanOwner[v] == nil {
+			if vlanOwner[v] == nil && best[v] == z {
 				vlanOwner[v] = z
 				vs = append(vs, v)
 			}
@@ -532,8 +585,12 @@ func (d *Draft) zones(hosts map[netip.Addr]*host) {
 		}
 		id := p + "-" + suffix
 		used[id]++
-		if used[id] > 1 {
-			id += fmt.Sprintf("-%d", used[id])
+		for n := used[id]; n > 1; n++ {
+			if used[fmt.Sprintf("%s-%d", id, n)] == 0 {
+				id = fmt.Sprintf("%s-%d", id, n)
+				used[id] = 1
+				break
+			}
 		}
 		z.ID = id
 	}
@@ -553,9 +610,14 @@ func cover(ps []netip.Prefix) netip.Prefix {
 
 // assets lists the hosts of the inventory as assets (one per inventory
 // asset), and hosts seen only in flows as assets of kind "host".
-func (d *Draft) assets(hosts map[netip.Addr]*host) {
+func (d *Draft) assets(hosts map[netip.Addr]*host, existing *site.Site) {
 	seen := map[*inventory.Asset]bool{}
 	used := map[string]int{}
+	if existing != nil {
+		for _, a := range existing.Assets {
+			used[a.ID] = 1
+		}
+	}
 	var ips []netip.Addr
 	for a := range hosts {
 		ips = append(ips, a)
@@ -565,6 +627,9 @@ func (d *Draft) assets(hosts map[netip.Addr]*host) {
 		h := hosts[ip]
 		a := h.asset
 		if a != nil && seen[a] {
+			continue
+		}
+		if existing != nil && declared(existing, h) {
 			continue
 		}
 		as := Asset{Zone: h.zone.ID}
@@ -599,7 +664,7 @@ func (d *Draft) assets(hosts map[netip.Addr]*host) {
 			if a.OUIOrg != "" {
 				why = append(why, "MAC block of "+a.OUIOrg)
 			}
-			as.Why = strings.Join(why, "; ")
+			as.Why = cmp.Or(strings.Join(why, "; "), "no role inferred")
 		}
 		b := ip.As16()
 		id := fmt.Sprintf("%s-%s", idWord(as.Kind), strings.ReplaceAll(strings.ReplaceAll(ip.String(), ".", "-"), ":", "-"))
@@ -607,8 +672,12 @@ func (d *Draft) assets(hosts map[netip.Addr]*host) {
 			id = fmt.Sprintf("%s-%x%x", idWord(as.Kind), b[14], b[15])
 		}
 		used[id]++
-		if used[id] > 1 {
-			id += fmt.Sprintf("-%d", used[id])
+		for n := used[id]; n > 1; n++ {
+			if used[fmt.Sprintf("%s-%d", id, n)] == 0 {
+				id = fmt.Sprintf("%s-%d", id, n)
+				used[id] = 1
+				break
+			}
 		}
 		as.ID = id
 		d.Assets = append(d.Assets, as)
@@ -632,7 +701,7 @@ func idWord(s string) string {
 // conduits makes one conduit per client zone, server zone and
 // application seen between two zones — and within a crane zone for ICS
 // protocols, whose operations a site judges inside a zone too.
-func (l *Learner) conduits(d *Draft, hosts map[netip.Addr]*host) {
+func (l *Learner) conduits(d *Draft, hosts map[netip.Addr]*host, existing *site.Site) {
 	type ckey struct{ from, to, app string }
 	cs := map[ckey]*Conduit{}
 	pairs := map[ckey]map[string]bool{}
@@ -696,6 +765,9 @@ func (l *Learner) conduits(d *Draft, hosts map[netip.Addr]*host) {
 		}
 	}
 	for ck, c := range cs {
+		if existing != nil && allowedBy(existing, c, l, hosts) {
+			continue
+		}
 		slices.Sort(c.Ports)
 		slices.Sort(c.Operations)
 		var ps []string
@@ -716,4 +788,144 @@ func (l *Learner) conduits(d *Draft, hosts map[netip.Addr]*host) {
 	slices.SortFunc(d.Egress, func(a, b Egress) int {
 		return cmp.Or(cmp.Compare(a.Zone, b.Zone), a.Client.Compare(b.Client), a.Server.Compare(b.Server), cmp.Compare(a.App, b.App), cmp.Compare(a.Port, b.Port))
 	})
+}
+
+// existingZones puts the hosts in the zones of the site extended.
+func (d *Draft) existingZones(hosts map[netip.Addr]*host, st *site.Site) {
+	byID := map[string]*Zone{}
+	for _, h := range hosts {
+		var vlan uint16
+		if len(h.vlans) > 0 {
+			vlan = h.vlans[0]
+		}
+		sz := st.Zone(h.ip, vlan)
+		if sz.Builtin {
+			continue
+		}
+		z := byID[sz.ID]
+		if z == nil {
+			z = &Zone{ID: sz.ID, Kind: sz.Kind, CIDRs: sz.CIDRs, VLANs: sz.VLANs, Existing: true, Why: "in the site model"}
+			byID[sz.ID] = z
+		}
+		z.Hosts = append(z.Hosts, h.ip)
+		h.zone = z
+	}
+}
+
+// overlapsExisting reports whether p holds or is held by a prefix of a
+// zone of st.
+func overlapsExisting(p netip.Prefix, st *site.Site) bool {
+	for _, z := range st.Zones {
+		for _, q := range z.CIDRs {
+			if p.Overlaps(q) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// declared reports whether the site extended lists the host's device.
+func declared(st *site.Site, h *host) bool {
+	if st.AssetByIP(h.ip) != nil {
+		return true
+	}
+	if h.asset != nil {
+		for _, m := range h.asset.MACs {
+			if hw, err := net.ParseMAC(m); err == nil && len(hw) == 6 && st.AssetByMAC([6]byte(hw)) != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// allowedBy reports whether the site extended already allows a drafted
+// conduit: every flow of it, and every ICS operation seen on it that a
+// conduit may allow (at some time of its windows).
+func allowedBy(st *site.Site, c *Conduit, l *Learner, hosts map[netip.Addr]*host) bool {
+	zone := func(z *Zone) *site.Zone {
+		if sz := st.ZoneByID(z.ID); sz != nil && z.Existing {
+			return sz
+		}
+		return &site.Zone{ID: z.ID, Kind: z.Kind}
+	}
+	if c.From == c.To {
+		// Inside a zone only ICS operations are judged.
+		z := zone(hosts0(hosts, c.From))
+		for _, op := range c.Operations {
+			if finding.ForOp(op) == "" {
+				continue
+			}
+			ok := false
+			for _, p := range c.Ports {
+				ok = ok || st.AllowsOpAnyTime(z, z, c.App, p, op)
+			}
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}
+	var from, to *Zone
+	for k := range l.flows {
+		hc, hs := hosts[k.c], hosts[k.s]
+		if hc == nil || hs == nil || hc.zone == nil || hs.zone == nil || hc.zone.ID != c.From || hs.zone.ID != c.To || k.app != c.App {
+			continue
+		}
+		from, to = hc.zone, hs.zone
+		tr := "tcp"
+		if k.tr == 17 {
+			tr = "udp"
+		}
+		if !st.Allows(zone(from), zone(to), k.app, tr, k.port) {
+			return false
+		}
+	}
+	if from == nil {
+		return false
+	}
+	for _, op := range c.Operations {
+		ok := false
+		for _, p := range c.Ports {
+			if st.AllowsOpAnyTime(zone(from), zone(to), c.App, p, op) {
+				ok = true
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// hosts0 returns the zone with this id of a host.
+func hosts0(hosts map[netip.Addr]*host, id string) *Zone {
+	for _, h := range hosts {
+		if h.zone != nil && h.zone.ID == id {
+			return h.zone
+		}
+	}
+	return &Zone{ID: id}
+}
+
+// existingOf returns the zones of the site extended that hold hosts, in
+// address order of their first host.
+func existingOf(hosts map[netip.Addr]*host) []*Zone {
+	var out []*Zone
+	seen := map[*Zone]bool{}
+	var ips []netip.Addr
+	for a, h := range hosts {
+		if h.zone != nil && h.zone.Existing {
+			ips = append(ips, a)
+		}
+	}
+	slices.SortFunc(ips, func(a, b netip.Addr) int { return a.Compare(b) })
+	for _, a := range ips {
+		if z := hosts[a].zone; !seen[z] {
+			seen[z] = true
+			out = append(out, z)
+		}
+	}
+	return out
 }

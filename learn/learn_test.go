@@ -125,8 +125,18 @@ func TestCover(t *testing.T) {
 	}
 }
 
+var fuzzSiteText = []byte("version: 1\nzones:\n  - {id: a, kind: business, cidrs: [10.1.9.0/24], vlans: [110]}\nconduits:\n  - {from: a, to: a}\n")
+
+var fuzzSite = func() *site.Site {
+	s, err := site.Parse("fuzz.yaml", fuzzSiteText)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}()
+
 // FuzzDraft: whatever the flows and the inventory say, the draft loads
-// as a site model.
+// as a site model, alone or extending a site (whose lines stay).
 func FuzzDraft(f *testing.F) {
 	f.Add("Siemens", "S7-1500", "modbus", uint16(502), []byte{10, 1, 1, 5}, []byte{10, 1, 9, 20}, uint16(110), "read")
 	f.Add("a\"\n#b", "{[", "tcp/1", uint16(0), []byte{192, 168, 0, 255}, []byte{172, 16, 0, 1}, uint16(4095), "program-download")
@@ -157,6 +167,18 @@ func FuzzDraft(f *testing.F) {
 		}
 		if _, err := site.Parse("draft.yaml", d.YAML); err != nil {
 			t.Fatalf("%v\n%s", err, d.YAML)
+		}
+		// The same, extending a site.
+		d, err = l.Draft(Options{Inventory: inv, Existing: fuzzSite, ExistingText: fuzzSiteText})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := site.Parse("extended.yaml", d.YAML)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, d.YAML)
+		}
+		if len(got.Zones) < len(fuzzSite.Zones) || !strings.HasPrefix(string(d.YAML), "version: 1\nzones:\n  - {id: a, kind: business, cidrs: [10.1.9.0/24], vlans: [110]}\n") {
+			t.Fatalf("the site extended was rewritten:\n%s", d.YAML)
 		}
 	})
 }

@@ -17,7 +17,10 @@ import (
 
 // reviews writes what a person must look at: traffic a crane network
 // should not carry, whatever the draft allows.
-func (l *Learner) reviews(d *Draft, hosts map[netip.Addr]*host, fs []finding.Finding) {
+func (l *Learner) reviews(d *Draft, hosts map[netip.Addr]*host, fs []finding.Finding, existing *site.Site) {
+	gateway := func(a netip.Addr) bool {
+		return slices.Contains(d.Gateways, a) || (existing != nil && existing.IsGateway(a))
+	}
 	zoneOf := func(a netip.Addr) *Zone {
 		if h := hosts[a]; h != nil {
 			return h.zone
@@ -64,7 +67,7 @@ func (l *Learner) reviews(d *Draft, hosts map[netip.Addr]*host, fs []finding.Fin
 			add("IP protocol %d between zones (%s to %s), %s: a conduit cannot allow it (TCP and UDP only); it stays a finding of low or medium severity", k.tr, name(k.c), name(k.s), nouns(t.n, "flow"))
 		case k.port == 0 && zc != nil && zs != nil && zc != zs:
 			add("flows to port 0 between zones (%s to %s), %s: a conduit cannot allow them; they stay findings", name(k.c), name(k.s), nouns(t.n, "flow"))
-		case slices.Contains(remoteApps, k.app) && zc != zs && !slices.Contains(d.Gateways, k.c):
+		case slices.Contains(remoteApps, k.app) && zc != zs && !gateway(k.c):
 			if crane || zs == nil || zc == nil {
 				add("remote access not through a gateway: %s from %s to %s, %s", k.app, name(k.c), name(k.s), nouns(t.n, "flow"))
 			}
@@ -271,9 +274,40 @@ func (d *Draft) render(opts Options, l *Learner) ([]byte, error) {
 		}
 	}
 
-	p("\nzones:\n")
+	zs, cs, as := d.zoneLines(""), d.conduitLines(""), d.assetLines("")
+	if opts.Existing != nil {
+		return d.extend(opts, b.Bytes())
+	}
+	section := func(key string, lines []byte) {
+		p("\n%s:\n", key)
+		if len(lines) == 0 {
+			p("  []\n")
+		}
+		b.Write(lines)
+	}
+	section("zones", zs)
+	section("conduits", cs)
+	section("assets", as)
+
+	if len(d.Gateways) > 0 {
+		gs := make([]string, len(d.Gateways))
+		for i, g := range d.Gateways {
+			gs[i] = g.String()
+		}
+		p("\n# guessed: these hosts reach other zones by remote-access protocols only;\n")
+		p("# review: confirm each is an approved remote-access gateway (with MFA)\n")
+		p("remote_access: {gateways: [%s]}\n", strings.Join(gs, ", "))
+	}
+	return b.Bytes(), nil
+}
+
+// zoneLines writes the drafted zones as block-list entries, each with
+// its comments (which start with mark).
+func (d *Draft) zoneLines(mark string) []byte {
+	var b bytes.Buffer
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	for _, z := range d.Zones {
-		p("  # guessed %s: %s\n", z.Kind, c(z.Why))
+		p("  # "+mark+"guessed %s: %s\n", z.Kind, c(z.Why))
 		cidrs := make([]string, len(z.CIDRs))
 		for i, x := range z.CIDRs {
 			cidrs[i] = x.String()
@@ -291,11 +325,13 @@ func (d *Draft) render(opts Options, l *Learner) ([]byte, error) {
 		}
 		p("  - {id: %s, kind: %s, cidrs: [%s]%s}\n", z.ID, z.Kind, strings.Join(cidrs, ", "), vl)
 	}
-	if len(d.Zones) == 0 {
-		p("  []\n")
-	}
+	return b.Bytes()
+}
 
-	p("\nconduits:\n")
+// conduitLines writes the drafted conduits as block-list entries.
+func (d *Draft) conduitLines(mark string) []byte {
+	var b bytes.Buffer
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	for _, cd := range d.Conduits {
 		more := ""
 		if cd.MorePairs > 0 {
@@ -305,7 +341,7 @@ func (d *Draft) render(opts Options, l *Learner) ([]byte, error) {
 		if cd.Ops > 0 {
 			ops = ", " + nouns(cd.Ops, "ICS request")
 		}
-		p("  # %s%s, %s … %s: %s%s\n", nouns(cd.Flows, "flow"), ops, cd.First.UTC().Format(time.RFC3339), cd.Last.UTC().Format(time.RFC3339),
+		p("  # "+mark+"%s%s, %s … %s: %s%s\n", nouns(cd.Flows, "flow"), ops, cd.First.UTC().Format(time.RFC3339), cd.Last.UTC().Format(time.RFC3339),
 			strings.Join(cd.Pairs, ", "), more)
 		ports := make([]string, len(cd.Ports))
 		for i, x := range cd.Ports {
@@ -330,14 +366,16 @@ func (d *Draft) render(opts Options, l *Learner) ([]byte, error) {
 		}
 		p("%s}\n", line)
 	}
-	if len(d.Conduits) == 0 {
-		p("  []\n")
-	}
+	return b.Bytes()
+}
 
-	p("\nassets:\n")
+// assetLines writes the drafted assets as block-list entries.
+func (d *Draft) assetLines(mark string) []byte {
+	var b bytes.Buffer
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	for _, a := range d.Assets {
-		if a.Why != "" {
-			p("  # %s\n", c(a.Why))
+		if a.Why != "" || mark != "" {
+			p("  # "+mark+"%s\n", c(a.Why))
 		}
 		fields := []string{"id: " + a.ID}
 		if len(a.IPs) == 1 {
@@ -360,20 +398,7 @@ func (d *Draft) render(opts Options, l *Learner) ([]byte, error) {
 		}
 		p("  - {%s}\n", strings.Join(fields, ", "))
 	}
-	if len(d.Assets) == 0 {
-		p("  []\n")
-	}
-
-	if len(d.Gateways) > 0 {
-		gs := make([]string, len(d.Gateways))
-		for i, g := range d.Gateways {
-			gs[i] = g.String()
-		}
-		p("\n# guessed: these hosts reach other zones by remote-access protocols only;\n")
-		p("# review: confirm each is an approved remote-access gateway (with MFA)\n")
-		p("remote_access: {gateways: [%s]}\n", strings.Join(gs, ", "))
-	}
-	return b.Bytes(), nil
+	return b.Bytes()
 }
 
 func hostsList(hs []netip.Addr) string {

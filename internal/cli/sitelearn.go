@@ -3,8 +3,10 @@ package cli
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 
 	"harborwatch/analysis"
@@ -18,7 +20,7 @@ func siteLearnCommand() *command {
 	return &command{
 		name:  "site learn",
 		short: "draft a site model from captures",
-		usage: "harborwatch site learn [--out FILE] [--facility ID] [--workers N] [--log-level LEVEL] [--log-format text|json] CAPTURE...",
+		usage: "harborwatch site learn [--out FILE] [--site EXISTING] [--facility ID] [--workers N] [--log-level LEVEL] [--log-format text|json] CAPTURE...",
 		long: `
 Drafts a site model (site.yaml) from what the captures show, for a person to
 review before it is used:
@@ -50,11 +52,20 @@ with it gives no segmentation finding — so the review lines are where the
 problems are named. Cranes, change windows and prohibited lists are not
 guessed.
 
+With --site EXISTING the draft extends a site model instead of starting
+afresh: hosts in its zones stay there, the devices it lists and the traffic
+its conduits allow are not drafted again, and the output is its text with
+the new zones, conduits and assets (their comments start with "learned:")
+inserted after the last entry of each list; no line of it is changed. The
+review lines and guessed gateways follow at the end, as comments. Lists to
+extend must be block lists (- …), not flow style ([…]).
+
 The draft is checked as 'harborwatch site check' checks a file before it is
 written. A summary goes to standard error.
 
 Examples:
   harborwatch site learn --out site.yaml monday.pcap tuesday.pcap
+  harborwatch site learn --site site.yaml --out site-extended.yaml wednesday.pcap
   harborwatch site check site.yaml && harborwatch analyze --site site.yaml monday.pcap`,
 		run: runSiteLearn,
 	}
@@ -63,10 +74,11 @@ Examples:
 func runSiteLearn(ctx context.Context, e *env, args []string) error {
 	c := siteLearnCommand()
 	fs := newFlags(c, e)
-	var out, facility string
+	var out, facility, existing string
 	var workers int
 	fs.StringVar(&out, "out", "", "write the draft to `FILE` instead of standard output")
 	fs.StringVar(&facility, "facility", "", "facility `ID` written into the draft (default learned)")
+	fs.StringVar(&existing, "site", "", "extend the site model `FILE` instead of drafting a new one")
 	fs.IntVar(&workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers (0 = one per CPU)")
 	logOpts := logFlags(fs, e)
 	files, err := parseCommand(e, c, fs, args)
@@ -86,7 +98,18 @@ func runSiteLearn(ctx context.Context, e *env, args []string) error {
 		return usagef("site learn: %s: must be 0 or more", given(e, fs, "workers", strconv.Itoa(workers)))
 	}
 	workers = capWorkers(e, fs, workers)
+	var ex *site.Site
+	var exText []byte
+	if existing != "" {
+		if ex, err = site.Load(existing); err != nil {
+			return siteProblems(e, err)
+		}
+		if exText, err = os.ReadFile(existing); err != nil {
+			return usagef("site learn: --site %s: %v", existing, unwrapPath(err))
+		}
+	}
 	outs := newOutputs(e, "site learn", files...)
+	outs.input(existing)
 	defer outs.abort()
 	of, err := outs.create("out", cmp.Or(out, "-"))
 	if err != nil {
@@ -112,7 +135,11 @@ func runSiteLearn(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	d, err := l.Draft(learn.Options{Inventory: res.Inventory, Facility: facility, Captures: files, Findings: res.Document.Findings})
+	d, err := l.Draft(learn.Options{Inventory: res.Inventory, Facility: facility, Captures: files, Findings: res.Document.Findings,
+		Existing: ex, ExistingText: exText})
+	if errors.Is(err, learn.ErrFlowList) {
+		return usagef("site learn: --site %s: %v", existing, err)
+	}
 	if err != nil {
 		return err
 	}

@@ -272,3 +272,98 @@ func TestNoSiteSummary(t *testing.T) {
 		t.Errorf("a report with a site model has the no-site summary")
 	}
 }
+
+// TestSiteLearnExtend: with --site the draft is the site's text with
+// entries inserted — every line of the site is still there, in order —
+// it passes site check and leaves no cross-zone finding; the terminal's
+// own site gets the conduits of the planted traffic and the undeclared
+// devices, no zone; a partial site gets the missing zones and lists; a
+// flow-style list that must grow is refused (exit 2).
+func TestSiteLearnExtend(t *testing.T) {
+	dir := t.TempDir()
+	partial := filepath.Join(dir, "partial.yaml")
+	if err := os.WriteFile(partial, []byte(`# only crane 1 and management, written by hand
+version: 1
+facility: {id: t3, name: "Terminal 3"}
+
+zones:
+  - {id: sts01-control, kind: crane-control, crane: STS-01, cidrs: [10.10.1.0/24], vlans: [110]}
+  # management
+  - id: crane-mgmt
+    kind: crane-management
+    cidrs: [10.10.9.0/24]
+
+conduits:
+  - {from: crane-mgmt, to: sts01-control, protocols: [s7comm], ports: [102], operations: [read, session]}
+
+# cranes follow
+cranes:
+  - {id: STS-01, manufacturer: ZPMC}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	flow := filepath.Join(dir, "flow.yaml")
+	if err := os.WriteFile(flow, []byte("version: 1\nzones:\n  - {id: a, kind: business, cidrs: [10.50.0.0/16]}\nconduits: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		site            string
+		zones, newZones int
+	}{
+		{exampleSite, 9, 0},
+		{partial, 2, 9},
+	} {
+		t.Run(filepath.Base(tc.site), func(t *testing.T) {
+			orig, err := os.ReadFile(tc.site)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, _, _ := learnAndCheck(t, examplePcap, "--site", tc.site)
+			if len(st.Zones) != tc.zones+tc.newZones {
+				t.Errorf("%d zones, want %d + %d", len(st.Zones), tc.zones, tc.newZones)
+			}
+			out := filepath.Join(t.TempDir(), "x.yaml")
+			if r := runCLI(t, nil, "site", "learn", "--site", tc.site, "--out", out, examplePcap); r.code != ExitOK {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			got, _ := os.ReadFile(out)
+			lines := strings.Split(string(got), "\n")
+			i := 0
+			for _, l := range strings.Split(strings.TrimSuffix(string(orig), "\n"), "\n") {
+				for i < len(lines) && lines[i] != l {
+					i++
+				}
+				if i == len(lines) {
+					t.Fatalf("line %q of the site is not in the extended one, in order:\n%s", l, got)
+				}
+				i++
+			}
+			if !strings.Contains(string(got), "# ---- Extended by 'harborwatch site learn'") {
+				t.Errorf("no trailer")
+			}
+		})
+	}
+	t.Run("terminal conduits", func(t *testing.T) {
+		st, _, _ := learnAndCheck(t, examplePcap, "--site", exampleSite)
+		for _, want := range []string{"tos>crane-mgmt rdp", "tos>sts01-control tftp", "sts01-control>crane-mgmt rtsp"} {
+			found := false
+			for _, c := range st.Conduits {
+				if c.From+">"+c.To+" "+strings.Join(c.Protocols, ",") == want {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("no conduit %s added", want)
+			}
+		}
+		for _, ip := range []string{"10.10.1.64", "10.10.1.99", "10.50.7.77", "10.10.9.35"} {
+			if st.AssetByIP(netip.MustParseAddr(ip)) == nil {
+				t.Errorf("undeclared device %s not added", ip)
+			}
+		}
+	})
+	r := runCLI(t, nil, "site", "learn", "--site", flow, examplePcap)
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "flow style") || r.stdout != "" {
+		t.Errorf("flow-style list: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
