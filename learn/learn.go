@@ -42,8 +42,9 @@ type Op struct {
 type Learner struct {
 	flows map[flowKey]*tally
 	ops   map[opKey]*tally
-	// Counted is what the learner took in; Skipped what it left out
-	// (local and multicast addresses).
+	// Flows and Ops count what the learner took in; Skipped what it left
+	// out (multicast, broadcast and unspecified addresses; operations
+	// that are not ICS requests).
 	Flows, Ops, Skipped uint64
 }
 
@@ -159,12 +160,12 @@ type host struct {
 	asset *inventory.Asset // nil when the inventory has none
 	roles []string
 	// traffic
-	servedICS, pollsICS    bool
-	reads                  uint64 // ICS read, identity and diagnostics requests made
-	remoteOut, otherOut    int    // flows to internal servers: remote-access ones, others
-	infraOut               int    // dns, ntp
-	servesRemote, egresses bool
-	zone                   *Zone
+	servedICS, pollsICS bool
+	reads               uint64 // ICS read, identity and diagnostics requests made
+	remoteOut, otherOut int    // flows to internal servers: remote-access ones, others
+	infraOut            int    // dns, ntp
+	egresses            bool
+	zone                *Zone
 }
 
 func (h *host) has(role string) bool { return slices.Contains(h.roles, role) }
@@ -337,9 +338,6 @@ func (l *Learner) Draft(opts Options) (*Draft, error) {
 			if slices.Contains(icsApps, k.app) {
 				h.servedICS = true
 			}
-			if slices.Contains(remoteApps, k.app) {
-				h.servesRemote = true
-			}
 		}
 	}
 	for k, t := range l.ops {
@@ -408,15 +406,12 @@ type group struct {
 
 // kindOf guesses a group's zone kind from its hosts' roles and traffic.
 func kindOf(g *group, gateways []netip.Addr) (site.ZoneKind, string) {
-	var ics, cams, pollers, gws, infra, egress, plcRole []string
+	var ics, cams, pollers, gws, infra, egress []string
 	for _, h := range g.hosts {
 		ip := h.ip.String()
 		switch {
 		case h.servedICS || h.has(inventory.RolePLC) || h.has(inventory.RoleDrive) || h.has(inventory.RoleIODevice):
 			ics = append(ics, ip)
-			if h.has(inventory.RolePLC) {
-				plcRole = append(plcRole, ip)
-			}
 		case h.has(inventory.RoleCamera):
 			cams = append(cams, ip)
 		case slices.Contains(gateways, h.ip):
