@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"harborwatch/capture"
@@ -150,10 +151,34 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	// says what was seen instead (report.Seen), counted from the run's
 	// flows and ICS requests.
 	var seen *report.Counter
+	var shardSeen []*shardCounter
 	if opts.Site == nil {
+		// Requests are counted in the shards, by the event filter, so
+		// that events nobody asked for are never merged across shards.
 		seen = report.NewCounter()
-		popts.Sink = seenSink(opts, seen)
-		popts.Events, popts.Flows = true, true
+		var mu sync.Mutex
+		callerKeep, want := opts.KeepEvent, opts.Events
+		popts.KeepEvent = func() func(*event.Event) bool {
+			sc := &shardCounter{c: report.NewCounter()}
+			var keep func(*event.Event) bool
+			if callerKeep != nil {
+				keep = callerKeep()
+			}
+			mu.Lock()
+			shardSeen = append(shardSeen, sc)
+			mu.Unlock()
+			return func(e *event.Event) bool {
+				if e.Dir == event.Request {
+					sc.c.Op(e.Proto, e.Op, e.Src, e.Dst)
+				}
+				if !want {
+					sc.dropped++
+					return false
+				}
+				return keep == nil || keep(e)
+			}
+		}
+		popts.Events = true
 	}
 	if floor := pipeline.FlowMemoryFloor(opts.Workers); opts.FlowMemory > 0 && opts.FlowMemory < floor {
 		log.Warn(fmt.Sprintf("flow memory %s is below the floor of %s (1,024 flows a worker); using %s",
@@ -185,6 +210,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	st := &res.Stats
+	for _, sc := range shardSeen {
+		seen.Merge(sc.c)
+		st.EventsFiltered -= sc.dropped // made for the count only
+	}
+	if seen != nil {
+		for name, a := range st.Analyzers {
+			seen.Protocol(name, a.Confirmed)
+		}
+	}
 	if st.Partial {
 		log.Info(fmt.Sprintf("stopped after %s: %s", nouns(st.Packets, "packet", "packets"), st.PartialReason),
 			"packets", st.Packets, "reason", st.PartialReason)
@@ -228,32 +262,11 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 	return &Result{Pipeline: res, Inventory: inv, Document: doc, SHA256: sums}, nil
 }
 
-// seenSink counts flows and ICS requests for report.Seen and hands on
-// to the caller's sink what it asked for.
-func seenSink(opts Options, c *report.Counter) pipeline.Sink {
-	next := opts.Sink
-	sink := pipeline.SinkFuncs{
-		OnEvent: func(e *event.Event) {
-			if e.Dir == event.Request {
-				c.Op(e.Proto, e.Op, e.Src, e.Dst)
-			}
-			if next != nil && opts.Events {
-				next.Event(e)
-			}
-		},
-		OnFlow: func(f *pipeline.FlowRecord) {
-			if !f.Open {
-				c.Flow(f.App, f.Client.Addr(), f.Server.Addr())
-			}
-			if next != nil && opts.Flows {
-				next.Flow(f)
-			}
-		},
-	}
-	if next != nil {
-		sink.OnFinding, sink.OnObservation = next.Finding, next.Observation
-	}
-	return sink
+// shardCounter counts one shard's requests, and the events made for
+// the count only.
+type shardCounter struct {
+	c       *report.Counter
+	dropped uint64
 }
 
 // open opens one capture file; a missing, unreadable or non-capture file,

@@ -16,11 +16,11 @@ import (
 // file transfers and suppliers of concern.
 type Seen struct {
 	Hosts         []NameCount `json:"hosts_by_role"` // hosts (assets seen) by their main role
-	Protocols     []NameCount `json:"protocols"`     // flows by application
+	Protocols     []NameCount `json:"protocols"`     // flows by protocol analyzer (the flows it confirmed)
 	Requests      uint64      `json:"ics_requests"`
-	Operations    []OpCount   `json:"ics_operations"` // by protocol and operation
-	RemoteAccess  []PairCount `json:"remote_access"`
-	FileTransfers []PairCount `json:"file_transfers"`
+	Operations    []OpCount   `json:"ics_operations"`       // by protocol and operation
+	RemoteAccess  []PairCount `json:"remote_access"`        // requests (sessions, logins, …) by protocol and pair
+	FileTransfers []PairCount `json:"file_transfers"`       // requests (uploads, downloads, commands) by protocol and pair
 	Suppliers     []NameCount `json:"suppliers_of_concern"` // devices by supplier
 }
 
@@ -56,8 +56,9 @@ const MaxSeenPairs = 5
 // new pairs are counted in the totals only.
 const maxSeenPairKeys = 100_000
 
-// Counter counts what a run without a site model saw, from the flows and
-// events of the run. It is not safe for concurrent use.
+// Counter counts what a run without a site model saw, from the events
+// of the run and its analyzers' flow counts. It is not safe for
+// concurrent use: a run keeps one per shard and merges them.
 type Counter struct {
 	apps      map[string]uint64
 	ops       map[opKey]uint64
@@ -85,19 +86,10 @@ var (
 	seenTransfers = []string{"ftp", "tftp", "smb"}
 )
 
-// Flow counts one flow (at its end) of application app.
-func (c *Counter) Flow(app string, client, server netip.Addr) {
-	c.apps[app]++
-	k := PairCount{App: app, Client: client, Server: server}
-	switch {
-	case slices.Contains(seenRemote, app):
-		if _, ok := c.remote[k]; ok || len(c.remote) < maxSeenPairKeys {
-			c.remote[k]++
-		}
-	case slices.Contains(seenTransfers, app):
-		if _, ok := c.transfers[k]; ok || len(c.transfers) < maxSeenPairKeys {
-			c.transfers[k]++
-		}
+// Protocol adds flows of a protocol (the flows its analyzer confirmed).
+func (c *Counter) Protocol(name string, flows uint64) {
+	if flows > 0 {
+		c.apps[name] += flows
 	}
 }
 
@@ -106,8 +98,22 @@ func (c *Counter) Flow(app string, client, server netip.Addr) {
 var itProtos = []string{"dns", "tls", "http", "ftp", "tftp", "smb", "rdp", "ssh", "telnet", "teamviewer", "anydesk", "vnc",
 	"ntp", "rtsp", "dhcp", "lldp", "cdp", "mdns", "ssdp", "netbios", "snmp"}
 
-// Op counts one request of an event; only ICS protocols' count.
+// Op counts the request of an event: of an ICS protocol by operation
+// and pair, of a remote-access or file-transfer protocol by pair.
 func (c *Counter) Op(proto, op string, client, server netip.Addr) {
+	pk := PairCount{App: proto, Client: client, Server: server}
+	switch {
+	case slices.Contains(seenRemote, proto):
+		if _, ok := c.remote[pk]; ok || len(c.remote) < maxSeenPairKeys {
+			c.remote[pk]++
+		}
+		return
+	case slices.Contains(seenTransfers, proto):
+		if _, ok := c.transfers[pk]; ok || len(c.transfers) < maxSeenPairKeys {
+			c.transfers[pk]++
+		}
+		return
+	}
 	if op == "" || slices.Contains(itProtos, proto) {
 		return
 	}
@@ -117,6 +123,28 @@ func (c *Counter) Op(proto, op string, client, server netip.Addr) {
 	p := opPair{k, client, server}
 	if _, ok := c.opPairs[p]; ok || len(c.opPairs) < maxSeenPairKeys {
 		c.opPairs[p]++
+	}
+}
+
+// Merge adds what o counted.
+func (c *Counter) Merge(o *Counter) {
+	c.requests += o.requests
+	for k, n := range o.apps {
+		c.apps[k] += n
+	}
+	for k, n := range o.ops {
+		c.ops[k] += n
+	}
+	for k, n := range o.opPairs {
+		if _, ok := c.opPairs[k]; ok || len(c.opPairs) < maxSeenPairKeys {
+			c.opPairs[k] += n
+		}
+	}
+	for k, n := range o.remote {
+		c.remote[k] += n
+	}
+	for k, n := range o.transfers {
+		c.transfers[k] += n
 	}
 }
 
@@ -241,7 +269,7 @@ func (t *textWriter) seen(s *Seen) {
 				t.printf("    … %d more\n", len(ps)-i)
 				break
 			}
-			t.printf("    %-10s %s → %s, %s\n", p.App, p.Client, p.Server, Nouns(p.N, "flow", "flows"))
+			t.printf("    %-10s %s → %s, %s\n", p.App, p.Client, p.Server, Nouns(p.N, "request", "requests"))
 		}
 	}
 	pairLines("remote access", s.RemoteAccess)

@@ -26,10 +26,15 @@ func TestSeen(t *testing.T) {
 	c.Op("s7comm", "program-download", hmi, plc)
 	c.Op("dns", "query", hmi, plc) // not ICS
 	c.Op("modbus", "", hmi, plc)   // no operation
-	c.Flow("modbus", hmi, plc)
-	c.Flow("rdp", hmi, plc)
-	c.Flow("rdp", hmi, plc)
-	c.Flow("tftp", plc, hmi)
+	c.Protocol("modbus", 1)
+	c.Protocol("rdp", 0) // no flow confirmed: not listed
+	c.Op("rdp", "session", hmi, plc)
+	c.Op("rdp", "", hmi, plc)
+	c.Op("tftp", "upload", plc, hmi)
+	// Shards count apart and merge.
+	other := NewCounter()
+	other.Op("modbus", "write", hmi, plc)
+	c.Merge(other)
 	assets := []inventory.Asset{
 		{Observed: true, Roles: []inventory.Role{{Role: "plc"}}, Concern: []inventory.Concern{{Name: "Acme \x1b[31m"}}},
 		{Observed: true, Roles: []inventory.Role{{Role: "hmi"}}},
@@ -37,8 +42,8 @@ func TestSeen(t *testing.T) {
 		{Declared: true, Roles: []inventory.Role{{Role: "plc"}}}, // not seen
 	}
 	s := c.Seen(assets)
-	if s.Requests != 4008 || len(s.Operations) != 2 || s.Operations[0].Op != "write" || s.Operations[0].N != 4007 ||
-		len(s.Operations[0].Pairs) != MaxSeenPairs || s.Operations[0].MorePairs != 8-MaxSeenPairs || s.Operations[0].Pairs[0].N != 4000 {
+	if s.Requests != 4009 || len(s.Operations) != 2 || s.Operations[0].Op != "write" || s.Operations[0].N != 4008 ||
+		len(s.Operations[0].Pairs) != MaxSeenPairs || s.Operations[0].MorePairs != 8-MaxSeenPairs || s.Operations[0].Pairs[0].N != 4001 {
 		t.Fatalf("operations: %d requests, %+v", s.Requests, s.Operations)
 	}
 	if fmt.Sprint(s.Hosts) != "[{hmi 1} {other 1} {plc 1}]" || len(s.Suppliers) != 1 || s.Suppliers[0].N != 1 {
@@ -55,11 +60,12 @@ func TestSeen(t *testing.T) {
 	for _, want := range []string{
 		"NO SITE MODEL",
 		"  hosts           3: 1 hmi, 1 other, 1 plc\n",
-		"    modbus     write                   4,007\n",
-		"               10.0.0.1 → 10.0.0.2 4,000, ",
+		"    modbus     write                   4,008\n",
+		"               10.0.0.1 → 10.0.0.2 4,001, ",
+		"  flows           modbus 1\n",
 		"3 more pairs\n",
 		"    s7comm     program-download            1  (changes what the controller runs)\n",
-		"    rdp        10.0.0.1 → 10.0.0.2, 2 flows\n",
+		"    rdp        10.0.0.1 → 10.0.0.2, 2 requests\n",
 		"  suppliers of concern: 1 device: Acme \\x1b[31m 1\n",
 		"harborwatch site learn --out site.yaml CAPTURE...",
 		"FINDINGS: none",
