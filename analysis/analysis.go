@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"harborwatch/capture"
@@ -146,6 +147,39 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 
 	popts := pipeline.Options{Site: opts.Site, Workers: opts.Workers, FlowMemory: opts.FlowMemory,
 		Sink: opts.Sink, Events: opts.Events, KeepEvent: opts.KeepEvent, SkipEventOps: opts.SkipEventOps, Findings: opts.Findings, Flows: opts.Flows, Observations: opts.Observations, Progress: opts.Progress}
+	// Without a site model nothing is judged against zones: the report
+	// says what was seen instead (report.Seen), counted from the run's
+	// flows and ICS requests.
+	var seen *report.Counter
+	var shardSeen []*shardCounter
+	if opts.Site == nil {
+		// Requests are counted in the shards, by the event filter, so
+		// that events nobody asked for are never merged across shards.
+		seen = report.NewCounter()
+		var mu sync.Mutex
+		callerKeep, want := opts.KeepEvent, opts.Events
+		popts.KeepEvent = func() func(*event.Event) bool {
+			sc := &shardCounter{c: report.NewCounter()}
+			var keep func(*event.Event) bool
+			if callerKeep != nil {
+				keep = callerKeep()
+			}
+			mu.Lock()
+			shardSeen = append(shardSeen, sc)
+			mu.Unlock()
+			return func(e *event.Event) bool {
+				if e.Dir == event.Request {
+					sc.c.Op(e.Proto, e.Op, e.Src, e.Dst)
+				}
+				if !want {
+					sc.dropped++
+					return false
+				}
+				return keep == nil || keep(e)
+			}
+		}
+		popts.Events = true
+	}
 	if floor := pipeline.FlowMemoryFloor(opts.Workers); opts.FlowMemory > 0 && opts.FlowMemory < floor {
 		log.Warn(fmt.Sprintf("flow memory %s is below the floor of %s (1,024 flows a worker); using %s",
 			sizeString(opts.FlowMemory), sizeString(floor), sizeString(floor)),
@@ -176,6 +210,15 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	st := &res.Stats
+	for _, sc := range shardSeen {
+		seen.Merge(sc.c)
+		st.EventsFiltered -= sc.dropped // made for the count only
+	}
+	if seen != nil {
+		for name, a := range st.Analyzers {
+			seen.Protocol(name, a.Confirmed)
+		}
+	}
 	if st.Partial {
 		log.Info(fmt.Sprintf("stopped after %s: %s", nouns(st.Packets, "packet", "packets"), st.PartialReason),
 			"packets", st.Packets, "reason", st.PartialReason)
@@ -212,7 +255,18 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 			sums[i] = hex.EncodeToString(sum[:])
 		}
 	}
-	return &Result{Pipeline: res, Inventory: inv, Document: report.NewDocument(fac, res.Stats, res.Findings, inv), SHA256: sums}, nil
+	doc := report.NewDocument(fac, res.Stats, res.Findings, inv)
+	if seen != nil {
+		doc.Seen = seen.Seen(inv.Assets)
+	}
+	return &Result{Pipeline: res, Inventory: inv, Document: doc, SHA256: sums}, nil
+}
+
+// shardCounter counts one shard's requests, and the events made for
+// the count only.
+type shardCounter struct {
+	c       *report.Counter
+	dropped uint64
 }
 
 // open opens one capture file; a missing, unreadable or non-capture file,

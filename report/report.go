@@ -35,6 +35,8 @@ type Document struct {
 	Cranes    []inventory.Crane  `json:"cranes"`
 	Inventory inventory.Summary  `json:"inventory"`
 	Problems  []declared.Problem `json:"import_problems,omitempty"`
+	// Seen is what a run without a site model saw (nil with a site).
+	Seen *Seen `json:"seen,omitempty"`
 }
 
 // Facility names the site the report is about.
@@ -79,6 +81,9 @@ func JSON(w io.Writer, d *Document) error {
 func Text(w io.Writer, d *Document) error {
 	tw := &textWriter{w: w}
 	tw.header(d)
+	if d.Seen != nil {
+		tw.seen(d.Seen)
+	}
 	tw.findings(d.Findings)
 	tw.assets(d)
 	return tw.err

@@ -444,6 +444,11 @@ func (s *Server) runCapture(ctx context.Context, c store.Capture, lv *live) {
 		fail(fmt.Errorf("site %s: %w", c.Site, err))
 		return
 	}
+	advs, err := s.Advisories(ctx)
+	if err != nil {
+		fail(err)
+		return
+	}
 	b := newEventBatcher(ctx, s.st, c.Site, c.ID)
 	if lv != nil {
 		log.Info(fmt.Sprintf("analyzing capture %s (%s) of site %s as it is uploaded", c.ID, c.Name, c.Site))
@@ -452,7 +457,7 @@ func (s *Server) runCapture(ctx context.Context, c store.Capture, lv *live) {
 	}
 	opts := analysis.Options{Site: model, Workers: s.cfg.Workers,
 		FlowMemory: s.cfg.FlowMemory, Sink: b, Events: s.cfg.StoreEvents != EventsNone,
-		KeepEvent: eventFilter(s.cfg.StoreEvents), Advisories: s.cfg.Advisories, Logger: log}
+		KeepEvent: eventFilter(s.cfg.StoreEvents), Advisories: advs, Logger: log}
 	if s.cfg.StoreEvents == EventsChanges {
 		opts.SkipEventOps = []string{event.OpRead}
 	}

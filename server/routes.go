@@ -82,6 +82,8 @@ func (s *Server) table() []route {
 		{method: "DELETE", path: "/api/v1/suppressions/{id}", role: store.Analyst, action: "suppression.delete", summary: "delete a suppression", h: s.deleteSuppression},
 		{method: "GET", path: "/api/v1/assets", role: store.Viewer, summary: "list assets", h: s.listAssets},
 		{method: "GET", path: "/api/v1/assets/{site}/{id}/changes", role: store.Viewer, summary: "what changed in an asset", h: s.assetChanges},
+		{method: "GET", path: "/api/v1/advisories", role: store.Viewer, summary: "list the advisories runs are matched against (imported and --csaf)", h: s.listAdvisories},
+		{method: "GET", path: "/api/v1/vulns", role: store.Viewer, summary: "known vulnerabilities: the stored assets matching advisories (?site=, &asset=)", h: s.listVulns},
 		{method: "GET", path: "/api/v1/events", role: store.Viewer, summary: "list events", h: s.listEvents},
 		{method: "GET", path: "/api/v1/audit", role: store.Admin, summary: "read the audit log", h: s.auditLog},
 		{method: "GET", path: "/api/v1/tokens", role: store.Admin, summary: "list API tokens", h: s.listTokens},

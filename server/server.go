@@ -94,6 +94,7 @@ type Server struct {
 	// hashing bounds the password checks running at once: each takes
 	// 64 MiB and a core for a fraction of a second.
 	hashing chan struct{}
+	advs    advisoryCache // stored advisories, parsed (advisories.go)
 }
 
 // New checks cfg and builds the server's routes.

@@ -32,8 +32,9 @@ var ErrConflict = errors.New("conflict")
 // safe for concurrent use. Times are stored with microsecond precision in
 // UTC.
 type Store interface {
-	Compliance
-	Recovery // baselines, verifications, backups, spares (recovery.go)
+	Advisories // imported security advisories (advisories.go)
+	Compliance // attestations, the access register, incidents (compliance.go)
+	Recovery   // baselines, verifications, backups, spares (recovery.go)
 
 	// Close releases the database.
 	Close() error

@@ -460,53 +460,72 @@ func lineOf(data []byte, off int64) int {
 // folder, recursively, in name order). A file that is not a CSAF 2.0
 // document is an error naming it and the field.
 func Load(paths ...string) ([]*Advisory, error) {
-	var out []*Advisory
+	files, err := Files(paths...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Advisory, 0, len(files))
+	for _, f := range files {
+		a, _, err := ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// Files lists the files paths name: a file as given, a folder's *.json
+// files, recursively, in name order.
+func Files(paths ...string) ([]string, error) {
+	var out []string
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
 			return nil, err
 		}
+		if !fi.IsDir() {
+			out = append(out, p)
+			continue
+		}
 		var files []string
-		if fi.IsDir() {
-			err := filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
-				if err != nil {
-					return err
-				}
-				if !d.IsDir() && strings.EqualFold(filepath.Ext(path), ".json") {
-					files = append(files, path)
-				}
-				return nil
-			})
+		err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
 			if err != nil {
-				return nil, err
+				return err
 			}
-			sort.Strings(files)
-		} else {
-			files = []string{p}
-		}
-		for _, f := range files {
-			a, err := loadFile(f)
-			if err != nil {
-				return nil, err
+			if !d.IsDir() && strings.EqualFold(filepath.Ext(path), ".json") {
+				files = append(files, path)
 			}
-			out = append(out, a)
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
+		sort.Strings(files)
+		out = append(out, files...)
 	}
 	return out, nil
 }
 
-func loadFile(path string) (*Advisory, error) {
+// ReadFile reads and parses one advisory file; it returns the advisory
+// and the document's bytes. A document larger than MaxDocument is
+// refused.
+func ReadFile(path string) (*Advisory, []byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxDocument+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(data) > MaxDocument {
-		return nil, &Error{File: path, Msg: fmt.Sprintf("larger than %d MiB", MaxDocument>>20)}
+		return nil, nil, &Error{File: path, Msg: fmt.Sprintf("larger than %d MiB", MaxDocument>>20)}
 	}
-	return Parse(path, data)
+	a, err := Parse(path, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, data, nil
 }

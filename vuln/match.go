@@ -3,6 +3,7 @@ package vuln
 import (
 	"cmp"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -27,6 +28,8 @@ type Device struct {
 	// the S7 SZL order number, and declared models that look like one.
 	OrderNumbers []string
 	Firmware     []Firmware
+	// Hardware are hardware versions (the S7 SZL's, "4.0").
+	Hardware []string
 }
 
 // Firmware is one firmware version of a device and where it comes from:
@@ -64,6 +67,7 @@ func DeviceOf(a *inventory.Asset) Device {
 		d.Models = add(d.Models, id(k))
 	}
 	d.OrderNumbers = add(d.OrderNumbers, id("order_number"))
+	d.Hardware = add(d.Hardware, id("hardware_version"))
 	for _, m := range d.Models {
 		if mlfbLike(m) {
 			d.OrderNumbers = add(d.OrderNumbers, m)
@@ -155,12 +159,15 @@ func matchOne(d *Device, a *Advisory) (Result, bool) {
 		if !vkeys[vendorKey(p.Vendor)] {
 			continue
 		}
-		basis, ok := productMatches(d, dt, p)
+		basis, ok := productMatches(d, dt, p, a.Title)
 		if !ok {
 			continue
 		}
 		status, rule, ok := versionMatches(d, p)
 		if !ok {
+			continue
+		}
+		if status, rule, ok = hardwareMatches(d, p, status, rule); !ok {
 			continue
 		}
 		matched[p.ID] = ProductMatch{ProductID: p.ID, Product: p.FullName, Basis: basis, Rule: rule, Status: status}
@@ -242,7 +249,7 @@ func statusRank(s string) int {
 
 // productMatches says whether a device is the advisory's product, and
 // on what basis.
-func productMatches(d *Device, dt tokens, p *Product) (string, bool) {
+func productMatches(d *Device, dt tokens, p *Product, title string) (string, bool) {
 	if len(p.ModelNumbers) > 0 && len(d.OrderNumbers) > 0 {
 		for _, o := range d.OrderNumbers {
 			for _, m := range p.ModelNumbers {
@@ -291,6 +298,35 @@ func productMatches(d *Device, dt tokens, p *Product) (string, bool) {
 		for _, f := range pt.family {
 			if slices.Contains(dt.family, f) {
 				return "family " + f, true
+			}
+		}
+		return "", false
+	}
+	// No model in the name, but the title names the model line after
+	// the product's name (product "NPort", title "MOXA NPort IAW5000A-I/O
+	// Series"): the device must be of that line.
+	if tt := titleModels(title, name); len(tt) > 0 {
+		for _, s := range tt {
+			for _, t := range dt.strong {
+				if tokenMatch(s, t) {
+					return "model " + t + " (" + s + ", from the title)", true
+				}
+			}
+		}
+		return "", false
+	}
+	// A list of product lines (Hirschmann's "RSP RSPE RSPS RSPL MSP EES
+	// EESX GRS OS RED"): any of them, as a word of the device's model or
+	// the start of a model token followed by a digit (RSP35, GRS1040).
+	if lines := productLines(name); len(lines) > 0 {
+		for _, l := range lines {
+			if slices.Contains(dt.words, l) {
+				return "product line " + l, true
+			}
+			for _, t := range dt.strong {
+				if rest, ok := strings.CutPrefix(t, l); ok && rest != "" && rest[0] >= '0' && rest[0] <= '9' {
+					return "product line " + l + " (" + t + ")", true
+				}
 			}
 		}
 		return "", false
@@ -399,4 +435,97 @@ func noCrane(c string) int {
 		return 1
 	}
 	return 0
+}
+
+// seriesZeros is a model line written with zeros for the model digits
+// (IAW5000A: IAW5150A, IAW5250A).
+var seriesZeros = regexp.MustCompile(`([1-9])(000+)`)
+
+// titleModels returns the model patterns an advisory's title gives after
+// the product's name ("MOXA NPort IAW5000A-I/O Series" for "NPort":
+// IAW5???A-I), none when the title does not name the product or gives no
+// model after it.
+func titleModels(title, name string) []string {
+	name = strings.TrimSpace(name)
+	if name == "" || hasDigit(name) {
+		return nil
+	}
+	f := strings.Fields(title)
+	for i := range f {
+		if !strings.EqualFold(f[i], name) {
+			continue
+		}
+		var out []string
+		for _, w := range f[i+1:] {
+			if !hasDigit(w) {
+				break
+			}
+			w = seriesZeros.ReplaceAllStringFunc(w, func(m string) string {
+				return m[:1] + strings.Repeat("?", len(m)-1)
+			})
+			for _, t := range productTokens(w).strong {
+				out = appendNew(out, t)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// productLine is a product line's name in a list of them: an upper-case
+// acronym.
+var productLine = regexp.MustCompile(`^[A-Z]{2,6}$`)
+
+// productLines reads a product name that is a list of product lines
+// (three or more upper-case acronyms and nothing else); nil otherwise.
+func productLines(name string) []string {
+	f := strings.Fields(name)
+	if len(f) < 3 {
+		return nil
+	}
+	var out []string
+	for _, w := range f {
+		if !productLine.MatchString(w) {
+			return nil
+		}
+		out = appendNew(out, w)
+	}
+	return out
+}
+
+// hardwareRule reads "hardware version 4.0 and below" (or "… 5.0") in a
+// product's name: the version and whether lower ones are meant.
+var hardwareRule = regexp.MustCompile(`(?i)hardware version\s+(\d+(?:\.\d+)?)(\s+and\s+(?:below|lower|earlier))?`)
+
+// hardwareMatches applies a product's hardware version rule, when its
+// name has one: a device whose hardware version is known must satisfy it;
+// one whose hardware version is unknown is possibly affected.
+func hardwareMatches(d *Device, p *Product, status, rule string) (string, string, bool) {
+	name := p.FullName + " " + p.Name
+	m := hardwareRule.FindStringSubmatch(name)
+	if m == nil {
+		return status, rule, true
+	}
+	want, ok := ParseVersion(m[1])
+	if !ok {
+		return status, rule, true
+	}
+	cond := "hardware version " + m[1]
+	if m[2] != "" {
+		cond += " and below"
+	}
+	if len(d.Hardware) == 0 {
+		return PossiblyAffected, rule + "; possibly affected (hardware version unknown; affected: " + cond + ")", true
+	}
+	for _, h := range d.Hardware {
+		v, ok := ParseVersion(h)
+		if !ok {
+			continue
+		}
+		c := v.Compare(want)
+		if c == 0 || (m[2] != "" && c < 0) {
+			return status, rule + "; hardware " + h + " in " + cond, true
+		}
+	}
+	return "", "", false
 }

@@ -37,6 +37,12 @@ func dev(id, vendor, model, order, fw, src string) Device {
 	return d
 }
 
+// hw gives a device a hardware version.
+func hw(d Device, v string) Device {
+	d.Hardware = []string{v}
+	return d
+}
+
 // matchTable is the inventory of matching and near-miss devices and the
 // advisories that must match each, exactly; derived by reading the
 // advisories (see the comments).
@@ -56,9 +62,25 @@ var matchTable = []struct {
 	// S7-300: All versions < V3.X.16 (X any minor).
 	{dev("s7-300-v3215", "Siemens", "CPU 315-2 PN/DP", "6ES7 315-2EH14-0AB0", "V3.2.15", "wire"), []string{"ICSA-19-043-04"}},
 	{dev("s7-300-v3316", "Siemens", "CPU 315-2 PN/DP", "6ES7 315-2EH14-0AB0", "V3.3.16", "wire"), nil},
-	// S7-400 CPU 412-2 PN/DP: vers:all/<V7.0.3 in 22-104-12; 18-137-03 says all versions of the S7-400 hardware 4.0 and below.
-	{dev("s7-400-v702", "Siemens", "CPU 412-2 PN/DP", "6ES7 412-2EK07-0AB0", "V7.0.2", "wire"), []string{"ICSA-18-137-03", "ICSA-22-104-12"}},
-	{dev("s7-400-v703", "Siemens", "CPU 412-2 PN/DP", "6ES7 412-2EK07-0AB0", "V7.0.3", "wire"), []string{"ICSA-18-137-03"}},
+	// S7-400 CPU 412-2 PN/DP: vers:all/<V7.0.3 in 22-104-12; 18-137-03 is about S7-400 CPUs of hardware version 4.0 and
+	// below (all firmware) and 5.0 (firmware < V5.2): with the hardware version unknown, possibly affected.
+	{dev("s7-400-v702", "Siemens", "CPU 412-2 PN/DP", "6ES7 412-2EK07-0AB0", "V7.0.2", "wire"), []string{"~ICSA-18-137-03", "ICSA-22-104-12"}},
+	{dev("s7-400-v703", "Siemens", "CPU 412-2 PN/DP", "6ES7 412-2EK07-0AB0", "V7.0.3", "wire"), []string{"~ICSA-18-137-03"}},
+	// The hardware version said on the wire (SZL): 4.0 is affected whatever the firmware; 5.0 below V5.2 only; 7.0 not.
+	{hw(dev("s7-400-hw4", "Siemens", "CPU 414-3 PN/DP", "6ES7 414-3EM05-0AB0", "V5.1", "wire"), "4.0"), []string{"ICSA-18-137-03"}},
+	{hw(dev("s7-400-hw5-v51", "Siemens", "CPU 414-3 PN/DP", "6ES7 414-3EM05-0AB0", "V5.1", "wire"), "5.0"), []string{"ICSA-18-137-03"}},
+	{hw(dev("s7-400-hw5-v52", "Siemens", "CPU 414-3 PN/DP", "6ES7 414-3EM05-0AB0", "V5.2", "wire"), "5.0"), nil},
+	{hw(dev("s7-400-hw7", "Siemens", "CPU 412-2 PN/DP", "6ES7 412-2EK07-0AB0", "V7.0.3", "wire"), "7.0"), nil},
+	// 20-287-01 names the product "NPort" and the line in its title (NPort IAW5000A-I/O Series): an NPort 5150 is
+	// another product; an IAW5250A-I/O on 2.0 is affected (<= 2.1), on 2.2 not.
+	{dev("nport-5150", "Moxa", "NPort 5150", "", "2.0", "declared"), nil},
+	{dev("nport-iaw5250a", "Moxa", "NPort IAW5250A-I/O", "", "2.0", "declared"), []string{"ICSA-20-287-01"}},
+	{dev("nport-iaw5250a-22", "Moxa", "NPort IAW5250A-I/O", "", "2.2", "declared"), nil},
+	// 20-091-01's second product is a list of Hirschmann lines (RSP RSPE … GRS OS RED) on HiOS <= 07.0.02: an RSP35 on
+	// 07.0.01 is affected; a GRS1040 on 07.0.03 is not; a MACH104 is no line of the list.
+	{dev("hirschmann-rsp35", "Hirschmann", "RSP35", "", "07.0.01", "declared"), []string{"ICSA-20-091-01"}},
+	{dev("hirschmann-grs1040", "Belden", "GRS1040", "", "07.0.03", "declared"), nil},
+	{dev("hirschmann-mach104", "Hirschmann", "MACH104", "", "07.0.01", "declared"), nil},
 	// Same vendor, other product: an ET 200SP interface module.
 	{dev("et200sp-im", "Siemens", "IM 155-6 PN ST", "6ES7 155-6AU01-0BN0", "V4.2.1", "wire"), nil},
 	// SCALANCE XB205-3 (SC, PN): all versions in 24-074-08.

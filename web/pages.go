@@ -811,8 +811,16 @@ func (c *Console) asset(w http.ResponseWriter, r *http.Request, p *server.Princi
 	if err != nil {
 		return err
 	}
+	vulns, err := c.srv.Vulns(r.Context(), siteID, id)
+	if err != nil {
+		return err
+	}
+	var matches []server.VulnMatch
+	if len(vulns) == 1 {
+		matches = vulns[0].Matches
+	}
 	pg := c.base(r, p, "Asset "+id, "assets")
-	pg.Data = map[string]any{"A": all[i], "Changes": changes}
+	pg.Data = map[string]any{"A": all[i], "Changes": changes, "Vulns": matches}
 	c.render(w, http.StatusOK, "asset", pg)
 	return nil
 }

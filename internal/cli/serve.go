@@ -121,7 +121,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.Var(&o.exports, "export", "send finding changes to `SPEC`: syslog://HOST:PORT, syslog+tls://HOST:PORT or file:PATH (repeatable)")
 	fs.StringVar(&o.exportCA, "export-ca", "", "verify syslog+tls export servers with the CA certificates in `FILE` (PEM) instead of the system's")
 	fs.StringVar(&o.storeEvents, "store-events", envOr(e, "HARBORWATCH_STORE_EVENTS", server.EventsChanges), "which protocol events to keep: `WHICH` all, changes (all but reads: polling is most of an ICS network's events; they are counted) or none")
-	fs.Var(&o.csaf, "csaf", "match every run's assets against the CSAF 2.0 advisories in `FILE|DIR` (repeatable; read at start)")
+	fs.Var(&o.csaf, "csaf", "match every run's assets against the CSAF 2.0 advisories in `FILE|DIR` (repeatable; read at start), besides those imported with 'harborwatch vulns import'")
 	fs.StringVar(&o.retain, "retain-events", envOr(e, "HARBORWATCH_RETAIN_EVENTS", ""), "delete events older than `D` of packet time (e.g. 30d, 12w; default: keep)")
 	fs.StringVar(&o.reverify, "reverify", envOr(e, "HARBORWATCH_REVERIFY", ""), "re-verify every integrity baseline that has a path ('baseline path') every `D` (e.g. 24h, 7d; at start too)")
 	fs.StringVar(&o.reverifyKey, "reverify-key", envOr(e, "HARBORWATCH_REVERIFY_KEY", ""), "the public key `FILE` the baselines are checked with (--reverify)")

@@ -29,7 +29,7 @@ func vulnsCommand() *command {
 	return &command{
 		name:  "vulns",
 		short: "match the inventory against known vulnerabilities (CSAF 2.0 advisories)",
-		usage: "harborwatch vulns --csaf FILE|DIR... [--site FILE] [--bom FILE]... [--csv FILE]... [--json FILE]... [--format text|json|csv] [--out FILE] [--workers N] [--log-level LEVEL] [--log-format text|json] [CAPTURE...]",
+		usage: "harborwatch vulns import [--data DIR | --db URL] FILE|DIR...   (see 'harborwatch vulns import --help')\n       harborwatch vulns --csaf FILE|DIR... [--site FILE] [--bom FILE]... [--csv FILE]... [--json FILE]... [--format text|json|csv] [--out FILE] [--workers N] [--log-level LEVEL] [--log-format text|json] [CAPTURE...]",
 		long: `
 Matches the asset inventory (built as 'harborwatch inventory' builds it:
 site.yaml, --csv, --json, --bom and the captures given) against security
@@ -59,14 +59,22 @@ summary) or csv (one row per asset and advisory).
 A file given to --csaf that is not a CSAF 2.0 document is an error (exit 2)
 naming the file and the field.
 
+'vulns import' stores advisories in the store of 'harborwatch serve', which
+then matches every capture it analyzes against them (see 'harborwatch vulns
+import --help').
+
 Examples:
   harborwatch vulns --csaf advisories/ --site site.yaml --csv cmms-export.csv
-  harborwatch vulns --csaf icsa-24-284-01.json --site site.yaml --format json capture.pcap`,
+  harborwatch vulns --csaf icsa-24-284-01.json --site site.yaml --format json capture.pcap
+  harborwatch vulns import --data /var/lib/harborwatch csaf-mirror/`,
 		run: runVulns,
 	}
 }
 
 func runVulns(ctx context.Context, e *env, args []string) error {
+	if len(args) > 0 && args[0] == "import" {
+		return runVulnsImport(ctx, e, args[1:])
+	}
 	c := vulnsCommand()
 	var o vulnsOptions
 	fs := newFlags(c, e)
