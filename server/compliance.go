@@ -194,9 +194,7 @@ func (s *Server) addAttestation(w http.ResponseWriter, r *http.Request, p *Princ
 	}
 	a, err := s.Attest(r.Context(), p, remote(r), store.Attestation{Site: site, Control: req.Control, By: req.By, Statement: req.Statement,
 		Document: req.Document, DocSHA256: req.DocSHA256, At: req.At, Expires: req.Expires})
-	var ae *apiError
-	p.audited = !errors.As(err, &ae)
-	if err != nil {
+	if err := p.wrote(err); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, a)
@@ -209,9 +207,7 @@ func (s *Server) withdrawAttestation(w http.ResponseWriter, r *http.Request, p *
 		return err
 	}
 	err = s.WithdrawAttestation(r.Context(), p, remote(r), id)
-	var ae *apiError
-	p.audited = !errors.As(err, &ae)
-	if err != nil {
+	if err := p.wrote(err); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -245,9 +241,7 @@ func (s *Server) putAccess(w http.ResponseWriter, r *http.Request, p *Principal)
 	}
 	a.Site = site
 	a, err = s.PutAccess(r.Context(), p, remote(r), a)
-	var ae *apiError
-	p.audited = !errors.As(err, &ae)
-	if err != nil {
+	if err := p.wrote(err); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, a)
@@ -260,9 +254,7 @@ func (s *Server) deleteAccess(w http.ResponseWriter, r *http.Request, p *Princip
 		return err
 	}
 	err = s.DeleteAccess(r.Context(), p, remote(r), id)
-	var ae *apiError
-	p.audited = !errors.As(err, &ae)
-	if err != nil {
+	if err := p.wrote(err); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -297,9 +289,7 @@ func (s *Server) openIncident(w http.ResponseWriter, r *http.Request, p *Princip
 		return err
 	}
 	in, err := s.OpenIncident(r.Context(), p, remote(r), site, req.Findings, req.Title)
-	var ae *apiError
-	p.audited = !errors.As(err, &ae)
-	if err != nil {
+	if err := p.wrote(err); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, in)
@@ -359,9 +349,7 @@ func (s *Server) updateIncident(w http.ResponseWriter, r *http.Request, p *Princ
 		}
 	}
 	in, err = s.UpdateIncident(r.Context(), p, remote(r), in)
-	var ae *apiError
-	p.audited = !errors.As(err, &ae)
-	if err != nil {
+	if err := p.wrote(err); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, in)
@@ -380,4 +368,13 @@ func (s *Server) incidentSTIX(w http.ResponseWriter, r *http.Request, _ *Princip
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.stix.json"`, id))
 	writeJSON(w, http.StatusOK, incident.STIX(rep.Incident, rep.Facility, rep.Findings, s.now().UTC()))
 	return nil
+}
+
+// wrote records whether the method a handler called wrote the request's
+// audit entry itself (it does unless it refused the request with an
+// *apiError before writing) and returns its error.
+func (p *Principal) wrote(err error) error {
+	var ae *apiError
+	p.audited = !errors.As(err, &ae)
+	return err
 }
