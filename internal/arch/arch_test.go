@@ -52,7 +52,7 @@ var allowed = map[string][]string{
 	"internal/cli": {"analysis", "capture", "declared", "detect", "evidence", "finding", "inventory", "oui", "pipeline", "report", "site", "supplier", "internal/synth", "internal/textsafe", "sink/jsonl", "vuln", "learn", "event",
 		"auth", "export", "internal/tlsself", "signing", "server", "store", "store/sqlstore", "web", "golang.org/x/term", "capture/live",
 		"compliance", "compliance/catalog", "incident", "github.com/chromedp/chromedp", "integrity", "recovery"},
-	"capture/live":      {"capture", "github.com/gopacket/gopacket/afpacket"},
+	"capture/live":      {"capture", "golang.org/x/sys/unix"},
 	"vuln":              {"finding", "inventory", "site"},
 	"learn":             {"event", "finding", "inventory", "site", "internal/textsafe"},
 	"sink/jsonl":        {"app", "event", "finding", "observe", "pipeline"},
