@@ -110,7 +110,7 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	c := simulateCommand()
 	var o simulateOptions
 	fs := newFlags(c, e)
-	fs.StringVar(&o.out, "out", "", "write the capture to `FILE` (and FILE.site.yaml, FILE.inventory.csv, FILE.truth.json beside it)")
+	fs.StringVar(&o.out, "out", "", "write the capture to `FILE` (and beside it, named as FILE without its extension: .site.yaml, .inventory.csv, .truth.json, .backups.csv, .spares.csv, .readiness.json)")
 	fs.Var(&o.scenarios, "scenario", "inject scenario `NAME` (repeatable; default: all of the example's)")
 	fs.Int64Var(&o.seed, "seed", 0, "seed of all randomness (`N`)")
 	fs.StringVar(&o.format, "format", "pcap", "capture `FORMAT`: pcap or pcapng")
