@@ -3,6 +3,7 @@ package incident
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -101,7 +102,43 @@ type Report struct {
 	Affected   Affected        `json:"affected"`
 	Contacts   []Contact       `json:"contacts"`
 	Findings   []store.Finding `json:"findings"`
-	Missing    []string        `json:"missing"` // labels of the fields a person must add or confirm
+	// Files are the programs, blocks and firmware the incident's events
+	// moved, with their SHA-256 (shared as STIX file indicators).
+	Files   []FileHash `json:"files,omitempty"`
+	Missing []string   `json:"missing"` // labels of the fields a person must add or confirm
+}
+
+// FileHash is a file or program block an event moved, by its SHA-256.
+type FileHash struct {
+	Name   string `json:"name,omitempty"`
+	SHA256 string `json:"sha256"`
+	Op     string `json:"op"`
+	Ref    string `json:"ref"` // capture:packet of the event
+}
+
+// transferOps are the operations whose events carry what they moved.
+var transferOps = []string{event.OpProgramDownload, event.OpProgramUpload, event.OpFirmwareUpdate}
+
+// fileHashes returns what an event's detail says it moved: every map in
+// it (a block, a transfer, a file) with a 64-digit hex "sha256".
+func fileHashes(e store.StoredEvent) []FileHash {
+	var out []FileHash
+	var walk func(v any, depth int)
+	walk = func(v any, depth int) {
+		m, ok := v.(map[string]any)
+		if !ok || depth > 4 {
+			return
+		}
+		if h, ok := m["sha256"].(string); ok && len(h) == 64 && strings.Trim(strings.ToLower(h), "0123456789abcdef") == "" {
+			name, _ := m["name"].(string)
+			out = append(out, FileHash{Name: name, SHA256: strings.ToLower(h), Op: e.Op, Ref: fmt.Sprintf("%s:%d", e.CaptureID, e.Packet)})
+		}
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			walk(m[k], depth+1)
+		}
+	}
+	walk(e.Detail, 0)
+	return out
 }
 
 // changeRules are the rules whose findings change what a controller runs.
@@ -239,6 +276,13 @@ func Draft(in Input) *Report {
 			what += " " + e.Name
 		}
 		r.Timeline = append(r.Timeline, Entry{At: e.TS, What: what, Ref: fmt.Sprintf("%s:%d", e.CaptureID, e.Packet)})
+		if slices.Contains(transferOps, e.Op) {
+			for _, fh := range fileHashes(e) {
+				if !slices.ContainsFunc(r.Files, func(x FileHash) bool { return x.SHA256 == fh.SHA256 && x.Name == fh.Name }) {
+					r.Files = append(r.Files, fh)
+				}
+			}
+		}
 	}
 	if !in.Incident.Detected.IsZero() {
 		r.Timeline = append(r.Timeline, Entry{At: in.Incident.Detected, What: "detected by harborwatch (reporting clock starts)"})

@@ -146,7 +146,7 @@ func WriteBundleOf(ctx context.Context, st store.Store, r *Report, priv ed25519.
 		{Name: "report.txt", Data: text.Bytes()},
 		{Name: "findings.json", Data: js(r.Findings)},
 		{Name: "events.json", Data: js(r.Timeline)},
-		{Name: "indicators.stix.json", Data: js(STIX(in, r.Facility, r.Findings, now))},
+		{Name: "indicators.stix.json", Data: js(STIX(in, r.Facility, r.Findings, r.Files, now))},
 	}
 	items = append(items, pcaps...)
 	if len(notes) > 0 {

@@ -31,9 +31,12 @@ var ctx = context.Background()
 // demo is the demo terminal with the PLC stop, the LOGINK lookups and the
 // firmware pushed by TFTP, analyzed into a fresh SQLite store as site
 // "demo" (with its events), the capture kept on disk as serve keeps it.
-func demo(t *testing.T) store.Store {
+func demo(t *testing.T, scenarios ...string) store.Store {
 	t.Helper()
-	opts := synth.TerminalOptions{Scenarios: []string{"firmware-over-tftp", "logink-lookup", "plc-stop"}}
+	if len(scenarios) == 0 {
+		scenarios = []string{"firmware-over-tftp", "logink-lookup", "plc-stop"}
+	}
+	opts := synth.TerminalOptions{Scenarios: scenarios}
 	dir := t.TempDir()
 	yaml, err := synth.TerminalSiteYAML(opts)
 	if err != nil {
@@ -343,7 +346,7 @@ func TestSTIX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := STIX(in, "Terminal 3", fs, now)
+	b := STIX(in, "Terminal 3", fs, nil, now)
 	raw, _ := json.Marshal(b)
 	if b.Type != "bundle" || !regexp.MustCompile(`^bundle--[0-9a-f-]{36}$`).MatchString(b.ID) {
 		t.Fatalf("bundle %s %s", b.Type, b.ID)
@@ -415,4 +418,35 @@ func FuzzVerify(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDownloadFiles opens an incident from the demo's program download:
+// the blocks it moved are in the draft with their SHA-256, and the STIX
+// bundle shares each as a file indicator by its hash.
+func TestDownloadFiles(t *testing.T) {
+	st := demo(t, "plc-program-download")
+	dl := findingOf(t, st, finding.RuleICSProgramDownload)[0]
+	in, err := Open(ctx, st, "demo", []string{dl.ID}, "", "user:cyso", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _, err := Load(ctx, st, in.ID, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Files) == 0 {
+		t.Fatalf("no file moved in the download's incident; timeline %+v", r.Timeline)
+	}
+	b := STIX(r.Incident, r.Facility, r.Findings, r.Files, now)
+	for _, f := range r.Files {
+		if len(f.SHA256) != 64 || f.Op != "program-download" && f.Op != "program-upload" || !strings.Contains(f.Ref, ":") {
+			t.Errorf("file %+v", f)
+		}
+		pattern := "[file:hashes.'SHA-256' = '" + f.SHA256 + "']"
+		if !slices.ContainsFunc(b.Objects, func(o Object) bool { return o.Type == "indicator" && o.Pattern == pattern }) ||
+			!slices.ContainsFunc(b.Objects, func(o Object) bool { return o.Type == "file" && o.Hashes["SHA-256"] == f.SHA256 }) {
+			t.Errorf("no file indicator of %s %s in the STIX bundle", f.Name, f.SHA256)
+		}
+	}
+	t.Logf("%d files: %+v", len(r.Files), r.Files)
 }

@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"cmp"
 	"crypto/sha1"
 	"encoding/json"
 	"fmt"
@@ -61,7 +62,8 @@ type Object struct {
 	NumberObserved int      `json:"number_observed,omitempty"`
 	ObjectRefs     []string `json:"object_refs,omitempty"`
 	// cyber-observable objects
-	Value string `json:"value,omitempty"`
+	Value  string            `json:"value,omitempty"`
+	Hashes map[string]string `json:"hashes,omitempty"`
 }
 
 // Bundle is a STIX 2.1 bundle.
@@ -98,7 +100,7 @@ func sco(typ, key, value string) Object {
 // indicator whose pattern matches it; and one observed-data spanning the
 // incident's findings that refers to every observable. Addresses inside
 // the facility are not shared.
-func STIX(in store.Incident, facility string, fs []store.Finding, created time.Time) Bundle {
+func STIX(in store.Incident, facility string, fs []store.Finding, files []FileHash, created time.Time) Bundle {
 	ts := stixTime(created)
 	idn := Object{Type: "identity", SpecVersion: "2.1", ID: "identity--" + uuid5(sdoNamespace, "identity\x00"+in.Site),
 		Created: ts, Modified: ts, Name: facility, IdentityClass: "organization"}
@@ -143,6 +145,12 @@ func STIX(in store.Incident, facility string, fs []store.Finding, created time.T
 	}
 	for _, name := range Files(fs) {
 		indicator(sco("file", "name", name), "[file:name = "+quote(name)+"]", "file transferred in cleartext in incident "+in.ID)
+	}
+	for _, f := range files {
+		contrib, _ := json.Marshal(map[string]any{"hashes": map[string]string{"SHA-256": f.SHA256}, "name": f.Name})
+		o := Object{Type: "file", SpecVersion: "2.1", ID: "file--" + uuid5(scoNamespace, string(contrib)), Name: f.Name,
+			Hashes: map[string]string{"SHA-256": f.SHA256}}
+		indicator(o, "[file:hashes.'SHA-256' = "+quote(f.SHA256)+"]", fmt.Sprintf("%s moved in incident %s (%s)", cmp.Or(f.Name, "a program or firmware"), in.ID, f.Op))
 	}
 	if len(refs) > 0 {
 		b.Objects = append(b.Objects, Object{

@@ -366,7 +366,7 @@ func (s *Server) incidentSTIX(w http.ResponseWriter, r *http.Request, _ *Princip
 		return err
 	}
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.stix.json"`, id))
-	writeJSON(w, http.StatusOK, incident.STIX(rep.Incident, rep.Facility, rep.Findings, s.now().UTC()))
+	writeJSON(w, http.StatusOK, incident.STIX(rep.Incident, rep.Facility, rep.Findings, rep.Files, s.now().UTC()))
 	return nil
 }
 

@@ -294,7 +294,7 @@ func (c *Console) incidentSTIX(w http.ResponseWriter, r *http.Request, p *server
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+rep.Incident.ID+`.stix.json"`)
 	enc := jsonEncoder(w)
-	return enc.Encode(incident.STIX(rep.Incident, rep.Facility, rep.Findings, c.srv.Now().UTC()))
+	return enc.Encode(incident.STIX(rep.Incident, rep.Facility, rep.Findings, rep.Files, c.srv.Now().UTC()))
 }
 
 func jsonEncoder(w io.Writer) *json.Encoder {

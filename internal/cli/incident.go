@@ -208,7 +208,7 @@ func runIncident(ctx context.Context, e *env, args []string) error {
 		case "stix":
 			enc := json.NewEncoder(o)
 			enc.SetIndent("", "  ")
-			err = enc.Encode(incident.STIX(r.Incident, r.Facility, r.Findings, now))
+			err = enc.Encode(incident.STIX(r.Incident, r.Facility, r.Findings, r.Files, now))
 		case "bundle":
 			var m *incident.Manifest
 			var bnotes []string
