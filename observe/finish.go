@@ -207,14 +207,20 @@ func (e *Engine) Finish(states []*State) *Result {
 
 // homes sorts the MACs seen with addresses in several zones, or on
 // several tagged VLANs, into routers and multi-homed hosts. A MAC the site
-// declares for a device that forwards traffic is neither.
+// declares for a device that forwards traffic is neither, and link-local
+// addresses count in no zone.
 func (e *Engine) homes(macs map[[6]byte]*macObs, res *Result) {
 	for mac, mo := range macs {
 		zones := map[string]bool{}
 		vlans := map[uint16]bool{} // tagged VLANs only: an untagged copy of a tagged segment (a SPAN of an access port) is not a second VLAN
 		ips := map[netip.Addr]bool{}
 		for _, b := range mo.bindings {
-			zones[b.zone.ID] = true
+			// A link-local address (IPv6 fe80::/10, IPv4 169.254/16) is
+			// on the link of the host's other addresses by definition:
+			// not a second zone (a dual-stack HMI is not multi-homed).
+			if !b.ip.IsLinkLocalUnicast() {
+				zones[b.zone.ID] = true
+			}
 			if b.vlan != 0 {
 				vlans[b.vlan] = true
 			}

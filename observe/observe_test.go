@@ -137,7 +137,8 @@ func TestExternalBound(t *testing.T) {
 // first-hop redundancy MAC, is left alone when the site declares it for a
 // forwarding device, and is otherwise multi-homed, with its bindings in
 // order of first sight — merged over shards. A host seen only behind a
-// router takes no MAC of its own.
+// router takes no MAC of its own, and an IPv6 link-local address is no
+// second zone.
 func TestRoutersAndMultiHomed(t *testing.T) {
 	st, err := site.Parse("site.yaml", []byte(testSite+"  - {id: l3, ip: 10.50.0.253, mac: \"00:0e:8c:00:00:01\", kind: layer3-switch}\n"))
 	if err != nil {
@@ -151,6 +152,7 @@ func TestRoutersAndMultiHomed(t *testing.T) {
 		l3     = [6]byte{0x00, 0x0e, 0x8c, 0, 0, 0x01} // declared layer3-switch
 		cms    = [6]byte{0x3c, 0x52, 0x82, 9, 0, 0x23}
 		peer   = [6]byte{0x3c, 0x52, 0x82, 9, 0, 0x28}
+		hmi    = [6]byte{0x3c, 0x52, 0x82, 9, 0, 0x60} // dual-stack: IPv4 and an IPv6 link-local
 	)
 	n := int64(0)
 	flow := func(s *State, client string, mac [6]byte, first int64) {
@@ -171,6 +173,8 @@ func TestRoutersAndMultiHomed(t *testing.T) {
 	flow(b, "10.10.9.52", l3, 2e9)
 	flow(b, "10.50.3.3", cms, 5e9)
 	flow(a, "10.10.9.35", cms, 4e9)
+	flow(a, "10.10.9.60", hmi, 3e9)
+	flow(b, "[fe80::3e52:82ff:fe09:60]", hmi, 3e9)
 	res := e.Finish([]*State{a, b})
 
 	if want := []string{"00:00:5e:00:01:07", "00:0e:8c:00:00:42"}; !slices.Equal(res.Routers, want) {
