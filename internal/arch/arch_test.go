@@ -52,6 +52,7 @@ var allowed = map[string][]string{
 	"capture/live":      {"capture", "github.com/gopacket/gopacket/afpacket"},
 	"vuln":              {"finding", "inventory", "site"},
 	"sink/jsonl":        {"app", "event", "finding", "observe", "pipeline"},
+	"bus/spool":         {},
 	"cmd/harborwatch":   {"internal/cli"},
 	"bench/gen":         {"capture", "internal/synth"},
 	"bench/baseline":    {"github.com/gopacket/gopacket", "github.com/gopacket/gopacket/layers", "github.com/gopacket/gopacket/pcapgo"},
