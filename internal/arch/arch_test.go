@@ -53,6 +53,7 @@ var allowed = map[string][]string{
 	"vuln":              {"finding", "inventory", "site"},
 	"sink/jsonl":        {"app", "event", "finding", "observe", "pipeline"},
 	"bus/spool":         {},
+	"bus":               {"bus/spool", "event", "finding", "observe", "pipeline", "github.com/nats-io/nats.go", "github.com/nats-io/nats.go/jetstream", "github.com/nats-io/nats-server/v2/server"},
 	"cmd/harborwatch":   {"internal/cli"},
 	"bench/gen":         {"capture", "internal/synth"},
 	"bench/baseline":    {"github.com/gopacket/gopacket", "github.com/gopacket/gopacket/layers", "github.com/gopacket/gopacket/pcapgo"},
