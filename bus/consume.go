@@ -81,6 +81,9 @@ func NewConsumer(ctx context.Context, opts ConsumerOptions) (*Consumer, error) {
 	nc, err := nats.Connect(opts.URL, nats.Name("harborwatch serve"), nats.RetryOnFailedConnect(true),
 		nats.MaxReconnects(-1), nats.ReconnectWait(time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err == nil {
+				return // closed by us
+			}
 			log.Warn(fmt.Sprintf("lost the NATS link (%v): ingest waits for it", err))
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("NATS link back to " + c.ConnectedUrlRedacted()) }))

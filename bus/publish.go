@@ -143,6 +143,9 @@ func NewPublisher(opts Options) (*Publisher, error) {
 		// is the buffer, with its bound and its counts.
 		nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err == nil {
+				return // closed by us
+			}
 			log.Warn(fmt.Sprintf("lost the NATS link (%v): queueing locally", err))
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {

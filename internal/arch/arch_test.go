@@ -48,7 +48,7 @@ var allowed = map[string][]string{
 	"internal/yamlfile": {"gopkg.in/yaml.v3"},
 	"internal/textsafe": {},
 	"internal/cli": {"analysis", "capture", "declared", "detect", "evidence", "finding", "inventory", "oui", "pipeline", "report", "site", "supplier", "internal/synth", "internal/textsafe", "sink/jsonl", "vuln",
-		"auth", "export", "internal/tlsself", "signing", "server", "store", "store/sqlstore", "web", "golang.org/x/term", "capture/live"},
+		"auth", "export", "internal/tlsself", "signing", "server", "store", "store/sqlstore", "web", "golang.org/x/term", "capture/live", "bus", "event", "observe"},
 	"capture/live":      {"capture", "github.com/gopacket/gopacket/afpacket"},
 	"vuln":              {"finding", "inventory", "site"},
 	"sink/jsonl":        {"app", "event", "finding", "observe", "pipeline"},
