@@ -21,7 +21,8 @@ type ConsumerOptions struct {
 	// Filter is the subject filter (default "harborwatch.>": every site).
 	Filter string
 	// AckWait is how long a delivered message may stay unacknowledged
-	// before it is delivered again (0 → 60 s).
+	// before it is delivered again (0 → 10 s): after a crash of the
+	// consumer, its unacknowledged messages come again after this.
 	AckWait time.Duration
 	// Logger receives the consumer's records (nil → discard).
 	Logger *slog.Logger
@@ -71,7 +72,7 @@ func NewConsumer(ctx context.Context, opts ConsumerOptions) (*Consumer, error) {
 		opts.Filter = SubjectPrefix + ".>"
 	}
 	if opts.AckWait <= 0 {
-		opts.AckWait = time.Minute
+		opts.AckWait = 10 * time.Second
 	}
 	log := opts.Logger
 	if log == nil {

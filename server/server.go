@@ -61,6 +61,11 @@ type Config struct {
 	Now func() time.Time
 	// Login throttles failed logins (nil → auth defaults).
 	Login *auth.Limiter
+	// NATS, when not empty, is a NATS server (nats://HOST:PORT) whose
+	// stream HARBORWATCH the server consumes: what sensors publish is
+	// stored (package bus), with the durable consumer NATSDurable (""
+	// → "harborwatch-serve").
+	NATS, NATSDurable string
 	// TLS says the server is served over TLS (console cookies are then
 	// Secure).
 	TLS bool
@@ -209,6 +214,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tc *tls.Config) err
 	}
 	if s.cfg.RetainEvents > 0 {
 		wg.Go(func() { s.retentionLoop(bg) })
+	}
+	if s.cfg.NATS != "" {
+		wg.Go(func() { s.busLoop(bg) })
 	}
 	errc := make(chan error, 1)
 	go func() {

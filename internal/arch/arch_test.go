@@ -67,7 +67,7 @@ var allowed = map[string][]string{
 	"store":             {"event", "finding"},
 	"export":            {"finding", "store"},
 	"store/":            {"event", "finding", "store", "github.com/jackc/pgx/v5/stdlib", "github.com/pressly/goose/v3", "github.com/pressly/goose/v3/lock", "modernc.org/sqlite"},
-	"server": {"analysis", "auth", "capture", "event", "vuln", "export", "finding", "inventory", "pipeline", "runstats", "site", "store",
+	"server": {"analysis", "auth", "bus", "capture", "event", "vuln", "export", "finding", "inventory", "observe", "pipeline", "runstats", "site", "store",
 		"github.com/prometheus/client_golang/prometheus", "github.com/prometheus/client_golang/prometheus/collectors", "github.com/prometheus/client_golang/prometheus/promhttp"},
 
 	// The control catalog reads the rule table for the rules citing each

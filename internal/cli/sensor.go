@@ -22,9 +22,6 @@ import (
 	"harborwatch/site"
 )
 
-// drainTime is how long a stopping sensor goes on sending its queue.
-var drainTime = 10 * time.Second
-
 // tee hands what the run finds to several sinks.
 type tee []pipeline.Sink
 
@@ -105,7 +102,7 @@ func sensorCommand() *command {
 	return &command{
 		name:  "sensor",
 		short: "watch network interfaces live and write findings as they are raised",
-		usage: "harborwatch sensor --interface IF[,IF…] | --file PCAP [--site FILE] [--out FILE] [--events FILE|bus] [--publish nats://HOST:PORT --site-id ID [--sensor-id ID] [--spool DIR] [--spool-max SIZE] [--heartbeat D]] [--ring SIZE] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
+		usage: "harborwatch sensor --interface IF[,IF…] | --file PCAP [--site FILE] [--out FILE] [--events FILE|bus] [--publish nats://HOST:PORT --site-id ID [--sensor-id ID] [--spool DIR] [--spool-max SIZE] [--heartbeat D] [--drain D]] [--ring SIZE] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
 		long: `
 Captures the traffic of one or more network interfaces — a crane network's
 SPAN or TAP port — with Linux AF_PACKET and a TPACKET_V3 memory-mapped ring
@@ -145,7 +142,7 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 	c := sensorCommand()
 	fs := newFlags(c, e)
 	var ifaces, file, siteFile, out, events, ring, flowMemory string
-	var pubURL, siteID, sensorID, spoolDir, spoolMax, heartbeat string
+	var pubURL, siteID, sensorID, spoolDir, spoolMax, heartbeat, drain string
 	var workers int
 	fs.StringVar(&ifaces, "interface", "", "capture on `IF` (several: IF1,IF2)")
 	fs.StringVar(&file, "file", "", "read the capture `PCAP` instead of interfaces, as if live")
@@ -155,6 +152,7 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&spoolDir, "spool", envOr(e, "HARBORWATCH_SPOOL", "harborwatch-spool"), "the queue's folder `DIR` (kept across restarts)")
 	fs.StringVar(&spoolMax, "spool-max", "256MiB", "bound the queue on disk to `SIZE`")
 	fs.StringVar(&heartbeat, "heartbeat", "30s", "publish a heartbeat every `D`")
+	fs.StringVar(&drain, "drain", "10s", "at the end, go on sending the queue for at most `D` (the rest waits for the next start)")
 	fs.StringVar(&siteFile, "site", e.getenv("HARBORWATCH_SITE"), "site model `FILE` (site.yaml)")
 	fs.StringVar(&out, "out", "", "append findings as JSON lines to `FILE` (default: standard output)")
 	fs.StringVar(&events, "events", "", "append protocol events as JSON lines to `FILE` (with --publish, also publish them; 'bus': publish only)")
@@ -190,7 +188,7 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	var pubOpts *bus.Options
-	var hbEvery time.Duration
+	var hbEvery, drainFor time.Duration
 	if pubURL != "" {
 		if siteID == "" && st != nil {
 			siteID = st.Facility.ID
@@ -211,6 +209,9 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 		}
 		if hbEvery, err = time.ParseDuration(heartbeat); err != nil || hbEvery < 100*time.Millisecond {
 			return usagef("sensor: --heartbeat %q: want a duration such as 30s", heartbeat)
+		}
+		if drainFor, err = time.ParseDuration(drain); err != nil || drainFor < 0 {
+			return usagef("sensor: --drain %q: want a duration such as 10s", drain)
 		}
 		pubOpts = &bus.Options{URL: pubURL, Site: siteID, Sensor: sensorID, Spool: spoolDir, SpoolMax: max}
 	} else if events == "bus" {
@@ -335,7 +336,7 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 	close(hbDone)
 	if err != nil {
 		if pub != nil {
-			pub.Close(5 * time.Second)
+			pub.Close(drainFor)
 		}
 		return err
 	}
@@ -346,7 +347,7 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 			}
 		}
 		pub.Heartbeat(beat(true))
-		ps := pub.Close(drainTime)
+		ps := pub.Close(drainFor)
 		fmt.Fprintf(e.stderr, "harborwatch sensor: published %d messages to NATS; %d left in the queue for the next start; %d dropped (the queue was full)%s\n",
 			ps.Published, ps.Pending, ps.DroppedTotal(), droppedKinds(ps.Dropped))
 	}

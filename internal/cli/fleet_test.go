@@ -1,0 +1,307 @@
+//go:build linux
+
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"harborwatch/analysis"
+	"harborwatch/site"
+)
+
+const (
+	fleetPcap = "../../examples/terminal/terminal.pcap"
+	fleetSite = "../../examples/terminal/site.yaml"
+)
+
+// freePort returns a free loopback HOST:PORT.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+var natsStarted = regexp.MustCompile(`NATS with JetStream at (nats://[0-9.:]+)`)
+
+// fleetServe starts `serve` in a child with args added, and waits for it
+// to listen.
+func fleetServe(t *testing.T, data, token string, args ...string) *served {
+	t.Helper()
+	all := append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0", "--insecure-http", "--workers", "1", "--store-events", "all"}, args...)
+	cmd := child(t, "", all...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &served{t: t, cmd: cmd, token: token}
+	t.Cleanup(func() { s.cmd.Process.Kill(); s.cmd.Wait() })
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+	}()
+	select {
+	case s.url = <-found:
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start within 30 s")
+	}
+	return s
+}
+
+// sensorRun runs `sensor --file` publishing to natsURL as site and
+// returns its stderr.
+func sensorRun(t *testing.T, natsURL, siteID, spool string, extra ...string) string {
+	t.Helper()
+	args := append([]string{"sensor", "--file", fleetPcap, "--site", fleetSite, "--publish", natsURL,
+		"--site-id", siteID, "--sensor-id", "sts-" + siteID, "--spool", spool, "--events", "bus", "--workers", "2"}, extra...)
+	var stdout, stderr bytes.Buffer
+	e := &env{stdout: &stdout, stderr: &lockedWriter{w: &stderr}, getenv: func(string) string { return "" }}
+	if code := run(context.Background(), e, args); code != 0 {
+		t.Fatalf("sensor exited %d: %s", code, stderr.String())
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("with --publish and no --out, the sensor wrote to stdout: %.200s", stdout.String())
+	}
+	return stderr.String()
+}
+
+// analyzed is what analyze finds in the example: findings by id with
+// their counts, and the number of events.
+func analyzed(t *testing.T) (map[string]uint64, int) {
+	t.Helper()
+	m, err := site.Load(fleetSite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := analysis.Run(context.Background(), analysis.Options{Files: []string{fleetPcap}, Site: m, Events: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]uint64{}
+	for _, f := range res.Document.Findings {
+		out[f.ID] = f.Count
+	}
+	return out, len(res.Pipeline.Events)
+}
+
+type storedFinding struct {
+	ID          string `json:"id"`
+	Site        string `json:"site"`
+	Count       uint64 `json:"count"`
+	Occurrences int    `json:"occurrences"`
+}
+
+func (s *served) findings(siteID string) map[string]storedFinding {
+	var fs struct {
+		Findings []storedFinding `json:"findings"`
+	}
+	s.do("GET", "/api/v1/findings?limit=1000&site="+siteID, nil, &fs)
+	out := map[string]storedFinding{}
+	for _, f := range fs.Findings {
+		out[f.ID] = f
+	}
+	return out
+}
+
+// events counts a site's stored events and the distinct ones (by capture,
+// time, protocol, operation, direction, name and packet).
+func (s *served) events(siteID string) (n, distinct int) {
+	seen := map[string]bool{}
+	cursor := ""
+	for {
+		var page struct {
+			Events []struct {
+				CaptureID string    `json:"capture_id"`
+				TS        time.Time `json:"ts"`
+				Proto     string    `json:"proto"`
+				Op        string    `json:"op"`
+				Dir       string    `json:"dir"`
+				Name      string    `json:"name"`
+				Packet    int64     `json:"packet"`
+			} `json:"events"`
+			Next string `json:"next"`
+		}
+		s.do("GET", "/api/v1/events?limit=10000&site="+siteID+"&cursor="+url.QueryEscape(cursor), nil, &page)
+		for _, e := range page.Events {
+			n++
+			seen[fmt.Sprint(e.CaptureID, e.TS.UnixNano(), e.Proto, e.Op, e.Dir, e.Name, e.Packet)] = true
+		}
+		if page.Next == "" {
+			return n, len(seen)
+		}
+		cursor = page.Next
+	}
+}
+
+// waitStored waits until site holds want findings whose counts are runs
+// times analyze's.
+func (s *served) waitStored(siteID string, want map[string]uint64, runs int, within time.Duration) map[string]storedFinding {
+	s.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		got := s.findings(siteID)
+		ok := len(got) == len(want)
+		for id, c := range want {
+			if got[id].Count != c*uint64(runs) {
+				ok = false
+			}
+		}
+		if ok {
+			return got
+		}
+		if time.Now().After(deadline) {
+			for id, c := range want {
+				if got[id].Count != c*uint64(runs) {
+					s.t.Errorf("%s: stored count %d, want %d", id, got[id].Count, c*uint64(runs))
+				}
+			}
+			s.t.Fatalf("site %s: %d findings stored, want %d with %d× analyze's counts", siteID, len(got), len(want), runs)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestFleetEndToEnd: two sensors (two sites) publish the example capture
+// to serve's embedded NATS; serve stores exactly what analyze finds, per
+// site. A sensor run while serve (and so NATS) is down queues everything
+// and sends it when run again with serve back: every finding arrives
+// exactly once per run. serve killed with SIGKILL in the middle of the
+// ingest loses nothing and stores nothing twice after its restart.
+func TestFleetEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts server processes")
+	}
+	want, nEvents := analyzed(t)
+	if len(want) == 0 || nEvents == 0 {
+		t.Fatal("the example has no findings or events")
+	}
+	data := t.TempDir()
+	token := strings.Fields(harborwatch(t, "", "token", "create", "--data", data, "--name", "ops", "--role", "admin"))[0]
+	natsAddr := freePort(t)
+	natsURL := "nats://" + natsAddr
+	s := fleetServe(t, data, token, "--nats", "embedded", "--nats-listen", natsAddr)
+	siteYAML, _ := os.ReadFile(fleetSite)
+	for _, id := range []string{"t3", "t4"} {
+		if code := s.do("PUT", "/api/v1/sites/"+id, siteYAML, nil); code != 200 {
+			t.Fatalf("PUT site %s: %d", id, code)
+		}
+	}
+	spool3, spool4 := t.TempDir(), t.TempDir()
+
+	// 1. Two sites, one run each.
+	start := time.Now()
+	sensorRun(t, natsURL, "t3", spool3)
+	sensorRun(t, natsURL, "t4", spool4)
+	for _, id := range []string{"t3", "t4"} {
+		got := s.waitStored(id, want, 1, 60*time.Second)
+		for fid, f := range got {
+			if f.Occurrences != 1 {
+				t.Errorf("%s %s: occurrences %d, want 1", id, fid, f.Occurrences)
+			}
+		}
+		if n, d := s.events(id); n != nEvents || d != n {
+			t.Errorf("site %s: %d events stored (%d distinct), want %d", id, n, d, nEvents)
+		}
+	}
+	t.Logf("two sites: %d findings and %d events each, stored %.1f s after the first sensor started", len(want), nEvents, time.Since(start).Seconds())
+
+	// The fleet view and the sensors.
+	var fleet struct {
+		Total struct {
+			Sites        int `json:"sites"`
+			Sensors      int `json:"sensors"`
+			OpenFindings int `json:"open_findings"`
+			CranesByManufacturer         map[string]int `json:"cranes_by_manufacturer"`
+			OpenFindingsByRule           map[string]int `json:"open_findings_by_rule"`
+		} `json:"total"`
+		Sites []struct {
+			Site    string
+			Sensors []struct {
+				Sensor  string
+				Packets uint64
+				Stopped bool
+			}
+		} `json:"sites"`
+	}
+	if code := s.do("GET", "/api/v1/fleet", nil, &fleet); code != 200 {
+		t.Fatalf("GET /api/v1/fleet: %d", code)
+	}
+	if fleet.Total.Sites != 2 || fleet.Total.Sensors != 2 || fleet.Total.OpenFindings != 2*len(want) || len(fleet.Total.CranesByManufacturer) == 0 {
+		t.Errorf("fleet totals %+v", fleet.Total)
+	}
+	for _, v := range fleet.Sites {
+		if len(v.Sensors) != 1 || v.Sensors[0].Sensor != "sts-"+v.Site || v.Sensors[0].Packets == 0 || !v.Sensors[0].Stopped {
+			t.Errorf("site %s sensors %+v", v.Site, v.Sensors)
+		}
+	}
+
+	// 2. The link down: serve (and its NATS) stopped, a sensor run queues
+	// everything; serve back, the next run sends the queue first.
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	s.cmd.Wait()
+	out := sensorRun(t, natsURL, "t3", spool3, "--drain", "1s")
+	if !regexp.MustCompile(`published 0 messages to NATS; [1-9][0-9]* left in the queue`).MatchString(out) {
+		t.Fatalf("sensor with NATS down: %s", out)
+	}
+	s = fleetServe(t, data, token, "--nats", "embedded", "--nats-listen", natsAddr)
+	sensorRun(t, natsURL, "t3", spool3)
+	t.Logf("link down: the run queued its messages (%.1f s so far)", time.Since(start).Seconds())
+	got := s.waitStored("t3", want, 3, 60*time.Second)
+	for fid, f := range got {
+		if f.Occurrences != 3 {
+			t.Errorf("t3 %s: occurrences %d, want 3 (three runs)", fid, f.Occurrences)
+		}
+	}
+	if n, d := s.events("t3"); n != 3*nEvents || d != n {
+		t.Errorf("t3: %d events (%d distinct), want %d", n, d, 3*nEvents)
+	}
+
+	t.Logf("link back: the queue and the next run stored (%.1f s so far)", time.Since(start).Seconds())
+	// 3. kill -9 in the middle of the ingest of a run: after the restart
+	// nothing is lost or stored twice.
+	sensorRun(t, natsURL, "t4", spool4)
+	time.Sleep(150 * time.Millisecond)
+	s.cmd.Process.Signal(syscall.SIGKILL)
+	s.cmd.Wait()
+	s = fleetServe(t, data, token, "--nats", "embedded", "--nats-listen", natsAddr)
+	got = s.waitStored("t4", want, 2, 60*time.Second)
+	for fid, f := range got {
+		if f.Occurrences != 2 {
+			t.Errorf("t4 %s: occurrences %d, want 2", fid, f.Occurrences)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		n, d := s.events("t4")
+		if n == 2*nEvents && d == n {
+			break
+		}
+		if time.Now().After(deadline) || n > 2*nEvents {
+			t.Fatalf("t4 after kill -9: %d events (%d distinct), want %d", n, d, 2*nEvents)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("kill -9 mid-ingest: nothing lost or doubled (%.1f s in all)", time.Since(start).Seconds())
+}
