@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"harborwatch/event"
 	"harborwatch/finding"
 	"harborwatch/pipeline"
@@ -94,6 +97,23 @@ func TestMachineNATS(t *testing.T) {
 	url := MachineNATS(t)
 	site := fmt.Sprintf("test-%d", time.Now().UnixNano())
 	testPublishConsume(t, url, site, "test-"+site)
+	deleteConsumer(t, url, "test-"+site)
+}
+
+func deleteConsumer(t *testing.T, url, durable string) {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if err := js.DeleteConsumer(context.Background(), Stream, durable); err != nil {
+		t.Errorf("delete consumer: %v", err)
+	}
+	// And the test's messages: the next test's consumer need not read them.
+	if st, err := js.Stream(context.Background(), Stream); err == nil {
+		st.Purge(context.Background(), jetstream.WithPurgeSubject(SubjectPrefix+"."+strings.TrimPrefix(durable, "test-")+".>"))
+	}
 }
 
 // MachineNATS returns the URL of the machine's NATS, or skips.
@@ -124,7 +144,7 @@ func testPublishConsume(t *testing.T, url, site, durable string) {
 	if st.Published != 201 || st.Pending != 0 || st.DroppedTotal() != 0 {
 		t.Fatalf("stats %+v, want 201 published", st)
 	}
-	c, err := NewConsumer(context.Background(), ConsumerOptions{URL: url, Durable: durable, Filter: SubjectPrefix + "." + site + ".>"})
+	c, err := NewConsumer(context.Background(), ConsumerOptions{URL: url, Durable: durable, Sites: []string{site}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,8 +18,9 @@ type ConsumerOptions struct {
 	// Durable names the durable consumer (0 → "harborwatch-serve"): a
 	// server restarted under the same name goes on where it stopped.
 	Durable string
-	// Filter is the subject filter (default "harborwatch.>": every site).
-	Filter string
+	// Sites, when not empty, are the only sites consumed (subjects
+	// harborwatch.SITE.>); else every site (harborwatch.>).
+	Sites []string
 	// AckWait is how long a delivered message may stay unacknowledged
 	// before it is delivered again (0 → 10 s): after a crash of the
 	// consumer, its unacknowledged messages come again after this.
@@ -68,8 +69,10 @@ func NewConsumer(ctx context.Context, opts ConsumerOptions) (*Consumer, error) {
 	if opts.Durable == "" {
 		opts.Durable = "harborwatch-serve"
 	}
-	if opts.Filter == "" {
-		opts.Filter = SubjectPrefix + ".>"
+	for _, s := range opts.Sites {
+		if err := CheckID("site", s); err != nil {
+			return nil, fmt.Errorf("bus: %w", err)
+		}
 	}
 	if opts.AckWait <= 0 {
 		opts.AckWait = 10 * time.Second
@@ -101,6 +104,10 @@ func NewConsumer(ctx context.Context, opts ConsumerOptions) (*Consumer, error) {
 		if err == nil {
 			return c, nil
 		}
+		if errors.Is(err, jetstream.ErrConsumerMultipleFilterSubjectsNotSupported) {
+			nc.Close()
+			return nil, fmt.Errorf("bus: consuming several sites needs NATS 2.10 or later: %w", err)
+		}
 		log.Warn("NATS JetStream not ready: " + err.Error())
 		select {
 		case <-ctx.Done():
@@ -117,10 +124,21 @@ func (c *Consumer) bind(ctx context.Context) error {
 	if err := EnsureStream(ctx, c.js); err != nil {
 		return err
 	}
-	cons, err := c.js.CreateOrUpdateConsumer(ctx, Stream, jetstream.ConsumerConfig{
+	cfg := jetstream.ConsumerConfig{
 		Durable: c.opts.Durable, Description: "harborwatch serve: the store's ingest",
-		FilterSubject: c.opts.Filter, AckPolicy: jetstream.AckExplicitPolicy, AckWait: c.opts.AckWait,
-		DeliverPolicy: jetstream.DeliverAllPolicy, MaxAckPending: 4096})
+		FilterSubject: SubjectPrefix + ".>", AckPolicy: jetstream.AckExplicitPolicy, AckWait: c.opts.AckWait,
+		DeliverPolicy: jetstream.DeliverAllPolicy, MaxAckPending: 4096}
+	switch len(c.opts.Sites) {
+	case 0:
+	case 1:
+		cfg.FilterSubject = SubjectPrefix + "." + c.opts.Sites[0] + ".>"
+	default: // NATS 2.10 and later
+		cfg.FilterSubject = ""
+		for _, s := range c.opts.Sites {
+			cfg.FilterSubjects = append(cfg.FilterSubjects, SubjectPrefix+"."+s+".>")
+		}
+	}
+	cons, err := c.js.CreateOrUpdateConsumer(ctx, Stream, cfg)
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", c.opts.Durable, err)
 	}

@@ -27,7 +27,7 @@ const busBatch = 512
 // terminated (never delivered again), counted and logged.
 func (s *Server) busLoop(ctx context.Context) {
 	log := s.log.With("component", "nats")
-	c, err := bus.NewConsumer(ctx, bus.ConsumerOptions{URL: s.cfg.NATS, Durable: s.cfg.NATSDurable, Logger: s.log})
+	c, err := bus.NewConsumer(ctx, bus.ConsumerOptions{URL: s.cfg.NATS, Durable: s.cfg.NATSDurable, Sites: s.cfg.NATSSites, Logger: s.log})
 	if err != nil {
 		if ctx.Err() == nil {
 			log.Error("NATS ingest does not run: " + err.Error())

@@ -66,6 +66,8 @@ type Config struct {
 	// stored (package bus), with the durable consumer NATSDurable (""
 	// → "harborwatch-serve").
 	NATS, NATSDurable string
+	// NATSSites, when not empty, are the only sites consumed.
+	NATSSites []string
 	// TLS says the server is served over TLS (console cookies are then
 	// Secure).
 	TLS bool

@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"net"
 	"net/url"
@@ -17,7 +18,12 @@ import (
 	"time"
 
 	"harborwatch/analysis"
+	"harborwatch/bus"
 	"harborwatch/site"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the PostgreSQL driver
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 const (
@@ -230,11 +236,11 @@ func TestFleetEndToEnd(t *testing.T) {
 	// The fleet view and the sensors.
 	var fleet struct {
 		Total struct {
-			Sites        int `json:"sites"`
-			Sensors      int `json:"sensors"`
-			OpenFindings int `json:"open_findings"`
-			CranesByManufacturer         map[string]int `json:"cranes_by_manufacturer"`
-			OpenFindingsByRule           map[string]int `json:"open_findings_by_rule"`
+			Sites                int            `json:"sites"`
+			Sensors              int            `json:"sensors"`
+			OpenFindings         int            `json:"open_findings"`
+			CranesByManufacturer map[string]int `json:"cranes_by_manufacturer"`
+			OpenFindingsByRule   map[string]int `json:"open_findings_by_rule"`
 		} `json:"total"`
 		Sites []struct {
 			Site    string
@@ -304,4 +310,143 @@ func TestFleetEndToEnd(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Logf("kill -9 mid-ingest: nothing lost or doubled (%.1f s in all)", time.Since(start).Seconds())
+}
+
+// TestFleetPostgresMachineNATS: two sensors (two sites) publish to the
+// machine's NATS (127.0.0.1:4222) and one serve stores into PostgreSQL;
+// serve killed with SIGKILL mid-ingest and restarted loses nothing and
+// stores nothing twice. Skipped when either service does not answer,
+// unless HARBORWATCH_REQUIRE_NATS=1 / HARBORWATCH_REQUIRE_POSTGRES=1.
+func TestFleetPostgresMachineNATS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts server processes")
+	}
+	natsURL := needService(t, "NATS", "127.0.0.1:4222", "HARBORWATCH_REQUIRE_NATS")
+	needService(t, "PostgreSQL", "127.0.0.1:5432", "HARBORWATCH_REQUIRE_POSTGRES")
+	dsn := freshPostgres(t)
+	want, nEvents := analyzed(t)
+	data := t.TempDir()
+	token := strings.Fields(harborwatch(t, "", "token", "create", "--db", dsn, "--data", data, "--name", "ops", "--role", "admin"))[0]
+	tag := fmt.Sprintf("%d", time.Now().UnixNano()%1e9)
+	durable := "test-" + tag
+	t.Cleanup(func() { deleteConsumer(t, "nats://"+natsURL, durable) })
+	sites := []string{"pg" + tag + "a", "pg" + tag + "b"}
+	t.Cleanup(func() { purgeSites(t, "nats://"+natsURL, sites) })
+	args := []string{"--db", dsn, "--nats", "nats://" + natsURL, "--nats-durable", durable}
+	s := fleetServe(t, data, token, args...)
+	siteYAML, _ := os.ReadFile(fleetSite)
+	for _, id := range sites {
+		if code := s.do("PUT", "/api/v1/sites/"+id, siteYAML, nil); code != 200 {
+			t.Fatalf("PUT site %s: %d", id, code)
+		}
+	}
+	start := time.Now()
+	sensorRun(t, "nats://"+natsURL, sites[0], t.TempDir())
+	sensorRun(t, "nats://"+natsURL, sites[1], t.TempDir())
+	// Kill as soon as the ingest of the first site has begun.
+	var n0, n1 int
+	for deadline := time.Now().Add(60 * time.Second); n0 == 0 && time.Now().Before(deadline); {
+		n0, _ = s.events(sites[0])
+	}
+	n1, _ = s.events(sites[1])
+	s.cmd.Process.Signal(syscall.SIGKILL)
+	s.cmd.Wait()
+	t.Logf("at the kill: %d and %d of %d events stored", n0, n1, nEvents)
+	s = fleetServe(t, data, token, args...)
+	for _, id := range sites {
+		got := s.waitStored(id, want, 1, 90*time.Second)
+		for fid, f := range got {
+			if f.Occurrences != 1 {
+				t.Errorf("%s %s: occurrences %d, want 1", id, fid, f.Occurrences)
+			}
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			n, d := s.events(id)
+			if n == nEvents && d == n {
+				break
+			}
+			if time.Now().After(deadline) || n > nEvents {
+				t.Fatalf("site %s: %d events (%d distinct), want %d", id, n, d, nEvents)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	t.Logf("PostgreSQL, machine NATS, kill -9 mid-ingest: two sites × %d findings and %d events stored once, %.1f s", len(want), nEvents, time.Since(start).Seconds())
+}
+
+// needService returns addr when something listens there, else skips (or
+// fails when the env var require is "1").
+func needService(t *testing.T, name, addr, require string) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		if os.Getenv(require) == "1" {
+			t.Fatalf("%s at %s is required (%s=1) but does not answer: %v", name, addr, require, err)
+		}
+		t.Skipf("no %s at %s (%s=1 makes this a failure)", name, addr, require)
+	}
+	c.Close()
+	return addr
+}
+
+// freshPostgres creates a database for the test (dropped at its end) and
+// returns its URL.
+func freshPostgres(t *testing.T) string {
+	t.Helper()
+	server := "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	admin, err := sql.Open("pgx", server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	name := fmt.Sprintf("hwfleet_%d", time.Now().UnixNano())
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Exec("DROP DATABASE " + name + " WITH (FORCE)") })
+	return "postgres://postgres@127.0.0.1:5432/" + name + "?sslmode=disable"
+}
+
+// deleteConsumer removes a test's durable consumer from the machine's NATS.
+func deleteConsumer(t *testing.T, url, durable string) {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Log(err)
+		return
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err = js.DeleteConsumer(ctx, bus.Stream, durable)
+	}
+	if err != nil {
+		t.Logf("delete the consumer %s: %v", durable, err)
+	}
+}
+
+// purgeSites removes a test's messages from the machine's NATS, so that
+// the next test's new consumer does not read them all again.
+func purgeSites(t *testing.T, url string, sites []string) {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Log(err)
+		return
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := js.Stream(ctx, bus.Stream)
+	if err != nil {
+		t.Log(err)
+		return
+	}
+	for _, s := range sites {
+		if err := st.Purge(ctx, jetstream.WithPurgeSubject(bus.SubjectPrefix+"."+s+".>")); err != nil {
+			t.Logf("purge %s: %v", s, err)
+		}
+	}
 }

@@ -52,7 +52,7 @@ func (d *dataFlags) open(ctx context.Context) (store.Store, error) {
 
 type serveOptions struct {
 	addr, tlsCert, tlsKey, watch, retain, maxUpload, metricsAddr, flowMemory, exportCA, storeEvents string
-	nats, natsListen, natsDurable                                                                   string
+	nats, natsListen, natsDurable, natsSites                                                        string
 	insecure                                                                                        bool
 	workers                                                                                         int
 	exports                                                                                         multiFlag
@@ -69,7 +69,7 @@ func serveCommand() *command {
 	return &command{
 		name:  "serve",
 		short: "run the server: store, REST API, capture ingest, audit log",
-		usage: "harborwatch serve [--data DIR] [--db postgres://…] [--addr HOST:PORT] [--tls-cert FILE --tls-key FILE] [--insecure-http] [--watch DIR] [--export SPEC]… [--export-ca FILE] [--store-events all|changes|none] [--csaf FILE|DIR]... [--retain-events D] [--max-upload SIZE] [--metrics-addr HOST:PORT] [--nats nats://HOST:PORT|embedded [--nats-listen HOST:PORT] [--nats-durable NAME]] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
+		usage: "harborwatch serve [--data DIR] [--db postgres://…] [--addr HOST:PORT] [--tls-cert FILE --tls-key FILE] [--insecure-http] [--watch DIR] [--export SPEC]… [--export-ca FILE] [--store-events all|changes|none] [--csaf FILE|DIR]... [--retain-events D] [--max-upload SIZE] [--metrics-addr HOST:PORT] [--nats nats://HOST:PORT|embedded [--nats-listen HOST:PORT] [--nats-durable NAME] [--nats-sites SITE,…]] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
 		long: `
 Runs harborwatch as a server that remembers — with its web console at the
 same address (log in as a user made with 'harborwatch user add'): sites (their site.yaml),
@@ -101,7 +101,8 @@ times for several.
 assets and heartbeats of every site — from the NATS JetStream stream
 HARBORWATCH, with a durable consumer (--nats-durable, default
 harborwatch-serve): a message is acknowledged only once it is committed to
-the store, and one delivered again is stored once. '--nats embedded' runs a
+the store, and one delivered again is stored once; --nats-sites limits it
+to some sites. '--nats embedded' runs a
 NATS server with JetStream inside serve (listening on --nats-listen,
 default 127.0.0.1:4222, its streams in DIR/nats), so sensors and the server
 need nothing else. GET /api/v1/fleet shows every site: cranes by
@@ -142,6 +143,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.nats, "nats", e.getenv("HARBORWATCH_NATS"), "store what sensors publish to NATS JetStream at `URL` (nats://HOST:PORT), or 'embedded': run a NATS server inside serve")
 	fs.StringVar(&o.natsListen, "nats-listen", "127.0.0.1:4222", "with --nats embedded: listen on `HOST:PORT`")
 	fs.StringVar(&o.natsDurable, "nats-durable", "harborwatch-serve", "the durable consumer's `NAME`")
+	fs.StringVar(&o.natsSites, "nats-sites", "", "consume only these `SITES` (SITE1,SITE2; default: every site)")
 	fs.IntVar(&o.workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers of each analysis (0 = one per CPU)")
 	fs.StringVar(&o.flowMemory, "flow-memory", envOr(e, "HARBORWATCH_FLOW_MEMORY", "256MiB"), "`SIZE` memory budget of each analysis")
 	logOpts := logFlags(fs, e)
@@ -259,7 +261,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	srv, err := server.New(server.Config{Store: st, Data: d.data, MaxUpload: maxUpload, Workers: o.workers, FlowMemory: flowMem,
 		StoreEvents: o.storeEvents, RetainEvents: retain, Watch: o.watch, Exporters: exps, Logger: log, TLS: tc != nil, Advisories: advs,
-		NATS: natsURL, NATSDurable: o.natsDurable})
+		NATS: natsURL, NATSDurable: o.natsDurable, NATSSites: splitList(o.natsSites)})
 	if err != nil {
 		return err
 	}
@@ -314,4 +316,15 @@ func localActor() string {
 func auditLocal(ctx context.Context, st store.Store, action, target, result string, detail string) error {
 	_, err := st.Audit(ctx, store.AuditEntry{At: time.Now().UTC(), Actor: localActor(), Action: action, Target: target, Result: result, Detail: []byte(detail)})
 	return err
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for x := range strings.SplitSeq(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }
