@@ -8,7 +8,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"regexp"
@@ -448,5 +450,46 @@ func purgeSites(t *testing.T, url string, sites []string) {
 		if err := st.Purge(ctx, jetstream.WithPurgeSubject(bus.SubjectPrefix+"."+s+".>")); err != nil {
 			t.Logf("purge %s: %v", s, err)
 		}
+	}
+}
+
+// TestSensorMetrics: the sensor's /metrics on loopback tells the packets
+// read and the bus's queue while the link is down.
+func TestSensorMetrics(t *testing.T) {
+	maddr, nats := freePort(t), "nats://"+freePort(t) // nothing listens there
+	done := make(chan string, 1)
+	go func() {
+		var stdout, stderr bytes.Buffer
+		e := &env{stdout: &stdout, stderr: &lockedWriter{w: &stderr}, getenv: func(string) string { return "" }}
+		run(context.Background(), e, []string{"sensor", "--file", fleetPcap, "--site", fleetSite, "--publish", nats, "--site-id", "m1",
+			"--spool", t.TempDir(), "--drain", "3s", "--metrics-addr", maddr, "--workers", "1"})
+		done <- stderr.String()
+	}()
+	var body string
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + maddr + "/metrics")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			body = string(b)
+			if strings.Contains(body, "harborwatch_sensor_packets_total 11092") {
+				break
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, want := range []string{"harborwatch_sensor_packets_total 11092", "harborwatch_bus_connected 0", "harborwatch_bus_published_total 0", "harborwatch_sensor_findings_total"} {
+		if !strings.Contains(body, want+"\n") && !strings.Contains(body, want+" ") {
+			t.Errorf("metrics lack %q:\n%.3000s", want, body)
+		}
+	}
+	m := regexp.MustCompile(`harborwatch_bus_pending (\d+)`).FindStringSubmatch(body)
+	if m == nil || m[1] == "0" {
+		t.Errorf("bus pending %v, want messages waiting", m)
+	}
+	out := <-done
+	if !strings.Contains(out, "published 0 messages to NATS") {
+		t.Errorf("stderr: %s", out)
 	}
 }

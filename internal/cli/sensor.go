@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -102,7 +103,7 @@ func sensorCommand() *command {
 	return &command{
 		name:  "sensor",
 		short: "watch network interfaces live and write findings as they are raised",
-		usage: "harborwatch sensor --interface IF[,IF…] | --file PCAP [--site FILE] [--out FILE] [--events FILE|bus] [--publish nats://HOST:PORT --site-id ID [--sensor-id ID] [--spool DIR] [--spool-max SIZE] [--heartbeat D] [--drain D]] [--ring SIZE] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
+		usage: "harborwatch sensor --interface IF[,IF…] | --file PCAP [--site FILE] [--out FILE] [--events FILE|bus] [--publish nats://HOST:PORT --site-id ID [--sensor-id ID] [--spool DIR] [--spool-max SIZE] [--heartbeat D] [--drain D]] [--metrics-addr HOST:PORT] [--ring SIZE] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
 		long: `
 Captures the traffic of one or more network interfaces — a crane network's
 SPAN or TAP port — with Linux AF_PACKET and a TPACKET_V3 memory-mapped ring
@@ -130,6 +131,10 @@ the queue oldest first when the link returns; what does not fit is counted
 and reported, and what is left when the sensor stops is sent by its next
 start. With --publish, findings go to --out only when it is given.
 
+--metrics-addr serves Prometheus metrics on a loopback address: packets,
+the kernel's drops per interface, findings, and the bus's queue (pending,
+bytes on disk, dropped, published, connected).
+
 Examples:
   harborwatch sensor --interface eth1 --site site.yaml --out /var/log/harborwatch/findings.jsonl
   harborwatch sensor --interface eth1,eth2 --site site.yaml --publish nats://10.0.0.5:4222 \
@@ -142,7 +147,7 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 	c := sensorCommand()
 	fs := newFlags(c, e)
 	var ifaces, file, siteFile, out, events, ring, flowMemory string
-	var pubURL, siteID, sensorID, spoolDir, spoolMax, heartbeat, drain string
+	var pubURL, siteID, sensorID, spoolDir, spoolMax, heartbeat, drain, metricsAddr string
 	var workers int
 	fs.StringVar(&ifaces, "interface", "", "capture on `IF` (several: IF1,IF2)")
 	fs.StringVar(&file, "file", "", "read the capture `PCAP` instead of interfaces, as if live")
@@ -152,6 +157,7 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&spoolDir, "spool", envOr(e, "HARBORWATCH_SPOOL", "harborwatch-spool"), "the queue's folder `DIR` (kept across restarts)")
 	fs.StringVar(&spoolMax, "spool-max", "256MiB", "bound the queue on disk to `SIZE`")
 	fs.StringVar(&heartbeat, "heartbeat", "30s", "publish a heartbeat every `D`")
+	fs.StringVar(&metricsAddr, "metrics-addr", e.getenv("HARBORWATCH_METRICS_ADDR"), "serve Prometheus /metrics on `HOST:PORT` (loopback only)")
 	fs.StringVar(&drain, "drain", "10s", "at the end, go on sending the queue for at most `D` (the rest waits for the next start)")
 	fs.StringVar(&siteFile, "site", e.getenv("HARBORWATCH_SITE"), "site model `FILE` (site.yaml)")
 	fs.StringVar(&out, "out", "", "append findings as JSON lines to `FILE` (default: standard output)")
@@ -186,6 +192,17 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 		if st, err = site.Load(siteFile); err != nil {
 			return siteProblems(e, err)
 		}
+	}
+	var metricsLn net.Listener
+	if metricsAddr != "" {
+		mh, _, err := net.SplitHostPort(metricsAddr)
+		if err != nil || !isLoopback(mh) {
+			return usagef("sensor: --metrics-addr %q: want a loopback HOST:PORT (it serves without a token)", metricsAddr)
+		}
+		if metricsLn, err = net.Listen("tcp", metricsAddr); err != nil {
+			return fmt.Errorf("sensor: metrics: %w", err)
+		}
+		defer metricsLn.Close()
 	}
 	var pubOpts *bus.Options
 	var hbEvery, drainFor time.Duration
@@ -308,6 +325,11 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 			}
 		}
 		return h
+	}
+	if metricsLn != nil {
+		ms := sensorMetrics(metricsLn, progress, srcs, findings.Load, func() *bus.Publisher { return pub })
+		defer ms.Close()
+		fmt.Fprintf(e.stderr, "harborwatch sensor: metrics at http://%s/metrics\n", metricsLn.Addr())
 	}
 	hbDone := make(chan struct{})
 	if pub != nil {
