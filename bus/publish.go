@@ -176,7 +176,20 @@ func newRun() string {
 }
 
 // Run is the name of this run (the RUN of the message ids).
-func (p *Publisher) Run() string { return p.run }
+func (p *Publisher) Run() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.run
+}
+
+// NewRun begins a new run (a new analysis: its findings count from zero
+// again) and returns its name; its messages are numbered from 1.
+func (p *Publisher) NewRun() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.run, p.seq = newRun(), 0
+	return p.run
+}
 
 func (p *Publisher) poke() {
 	select {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"syscall"
@@ -492,4 +493,74 @@ func TestSensorMetrics(t *testing.T) {
 	if !strings.Contains(out, "published 0 messages to NATS") {
 		t.Errorf("stderr: %s", out)
 	}
+}
+
+// TestSensorReload: SIGHUP makes the live sensor reload its site model:
+// findings after it name the zones of the new model (a zone renamed), none
+// the old one's.
+func TestSensorReload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("replays a capture twice")
+	}
+	ns, here, peer := netns(t)
+	orig, err := os.ReadFile(fleetSite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	siteFile := t.TempDir() + "/site.yaml"
+	if err := os.WriteFile(siteFile, orig, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := &env{stdout: &stdout, stderr: &stderr, getenv: func(string) string { return "" }}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, e, []string{"sensor", "--interface", here, "--site", siteFile, "--workers", "1"})
+	}()
+	replay := func() {
+		time.Sleep(700 * time.Millisecond) // the ring is set up
+		if out, err := exec.Command("ip", "netns", "exec", ns, "tcpreplay", "--intf1="+peer, "--topspeed", fleetPcap).CombinedOutput(); err != nil {
+			t.Fatalf("tcpreplay: %v\n%s", err, out)
+		}
+		time.Sleep(time.Second)
+	}
+	replay()
+	renamed := bytes.ReplaceAll(orig, []byte("sts01-control"), []byte("sts01-plcnet"))
+	if err := os.WriteFile(siteFile, renamed, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stderr.String(), "reloaded the site model") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload after SIGHUP: %s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	before := stdout.String()
+	replay()
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("sensor exited %d: %s", code, stderr.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the sensor did not stop")
+	}
+	after := strings.TrimPrefix(stdout.String(), before)
+	if !strings.Contains(before, `"sts01-control"`) || strings.Contains(before, `"sts01-plcnet"`) {
+		t.Errorf("before the reload: the old zone %v, the new %v", strings.Contains(before, `"sts01-control"`), strings.Contains(before, `"sts01-plcnet"`))
+	}
+	if !strings.Contains(after, `"sts01-plcnet"`) || strings.Contains(after, `"sts01-control"`) {
+		t.Errorf("after the reload: the new zone %v, the old %v", strings.Contains(after, `"sts01-plcnet"`), strings.Contains(after, `"sts01-control"`))
+	}
+	if n := strings.Count(stderr.String(), "dropped 0 (ring full)"); n != 2 {
+		t.Errorf("want two analyses without kernel drops: %s", stderr.String())
+	}
+	t.Logf("%d finding lines before the reload, %d after", strings.Count(before, "\n"), strings.Count(after, "\n"))
 }

@@ -8,8 +8,12 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/signal"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"harborwatch/analysis"
@@ -115,7 +119,10 @@ raised and each time it changes. --events writes the protocol events too.
 It runs until SIGINT or SIGTERM, then finishes the analysis of what it read
 (the inventory's findings come then) and reports the packets the kernel
 dropped because the ring was full (--ring, default 64MiB). It needs root or
-CAP_NET_RAW. --file reads a capture file instead, as if it were live (to
+CAP_NET_RAW. SIGHUP reloads the site model (--site): the analysis ends as
+at a stop and starts again, on reopened sockets, with the new model (a
+model that does not load is reported and the old one kept). --file reads a
+capture file instead, as if it were live (to
 try a deployment without a SPAN port).
 
 --publish sends findings, observations of devices, protocol events (with
@@ -255,31 +262,57 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 		defer f.Close()
 		streams.Events = f
 	}
+	var fileSrc capture.Source
+	if file != "" {
+		if fileSrc, err = capture.Open(file); err != nil {
+			return usagef("sensor: --file: %v", err)
+		}
+		defer fileSrc.Close()
+	}
+	var ifNames []string
+	for name := range strings.SplitSeq(ifaces, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			ifNames = append(ifNames, name)
+		}
+	}
+	// The live sources of the current analysis: reopened after a reload.
+	var srcMu sync.Mutex
 	var srcs []*live.Source
-	var caps []capture.Source
-	defer func() {
+	current := func() []*live.Source {
+		srcMu.Lock()
+		defer srcMu.Unlock()
+		return slices.Clone(srcs)
+	}
+	closeSources := func() {
+		srcMu.Lock()
+		defer srcMu.Unlock()
 		for _, s := range srcs {
 			s.Close()
 		}
-	}()
-	var names []string
-	if file != "" {
-		src, err := capture.Open(file)
-		if err != nil {
-			return usagef("sensor: --file: %v", err)
-		}
-		defer src.Close()
-		caps, names = append(caps, src), append(names, file)
+		srcs = nil
 	}
-	for name := range strings.SplitSeq(ifaces, ",") {
-		if name = strings.TrimSpace(name); name == "" {
-			continue
+	defer closeSources()
+	openSources := func() ([]capture.Source, error) {
+		var caps []capture.Source
+		if fileSrc != nil {
+			caps = append(caps, fileSrc)
 		}
-		s, err := live.Open(name, live.Options{Ring: int(ringBytes)})
-		if err != nil {
-			return err
+		for _, name := range ifNames {
+			s, err := live.Open(name, live.Options{Ring: int(ringBytes)})
+			if err != nil {
+				closeSources()
+				return nil, err
+			}
+			srcMu.Lock()
+			srcs = append(srcs, s)
+			srcMu.Unlock()
+			caps = append(caps, s)
 		}
-		srcs, caps, names = append(srcs, s), append(caps, s), append(names, s.Name())
+		return caps, nil
+	}
+	names := slices.Clone(ifNames)
+	if file != "" {
+		names = append([]string{file}, names...)
 	}
 	js := jsonl.New(streams)
 	js.Captures(names)
@@ -299,27 +332,25 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	fmt.Fprintf(e.stderr, "harborwatch sensor: capturing on %s; findings to %s\n", strings.Join(names, ", "), to)
-	// A signal stops the sources: the analysis then ends as at the end
-	// of a file, with the inventory's findings.
-	stopped := make(chan struct{})
-	go func() {
-		select {
-		case <-ctx.Done():
-		case <-stopped:
-		}
-		for _, s := range srcs {
-			s.Stop()
-		}
-	}()
-	defer close(stopped)
-	start := time.Now()
+	// SIGHUP reloads the site model: the analysis ends as at a stop, and a
+	// new one begins with the new model on reopened sources (a capture
+	// file cannot be read again: with --file SIGHUP is ignored).
+	hup := make(chan os.Signal, 1)
+	if file == "" {
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+	}
+	var progMu sync.Mutex // progress is replaced at a reload
 	progress := &pipeline.Progress{}
 	var findings atomic.Uint64
+	start := time.Now()
 	beat := func(stopping bool) bus.Heartbeat {
+		progMu.Lock()
 		snap := progress.Snapshot()
+		progMu.Unlock()
 		h := bus.Heartbeat{Started: start.UTC(), Interfaces: names, Version: Version, Stopping: stopping,
 			Packets: snap.Packets, Bytes: snap.Bytes, Findings: findings.Load()}
-		for _, s := range srcs {
+		for _, s := range current() {
 			if ks, err := s.Stats(); err == nil {
 				h.KernelDrops += ks.Drops
 			}
@@ -327,48 +358,101 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 		return h
 	}
 	if metricsLn != nil {
-		ms := sensorMetrics(metricsLn, progress, srcs, findings.Load, func() *bus.Publisher { return pub })
+		ms := sensorMetrics(metricsLn, func() *pipeline.Progress { progMu.Lock(); defer progMu.Unlock(); return progress }, ifNames, current, findings.Load, func() *bus.Publisher { return pub })
 		defer ms.Close()
 		fmt.Fprintf(e.stderr, "harborwatch sensor: metrics at http://%s/metrics\n", metricsLn.Addr())
 	}
-	hbDone := make(chan struct{})
-	if pub != nil {
-		pub.Heartbeat(beat(false))
+	for {
+		caps, err := openSources()
+		if err != nil {
+			if pub != nil {
+				pub.Close(drainFor)
+			}
+			return err
+		}
+		// A signal stops the sources: the analysis then ends as at the
+		// end of a file, with the inventory's findings.
+		var reload atomic.Bool
+		stopped := make(chan struct{})
 		go func() {
-			t := time.NewTicker(hbEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-hbDone:
-					return
-				case <-t.C:
-					pub.Heartbeat(beat(false))
-				}
+			select {
+			case <-ctx.Done():
+			case <-hup:
+				reload.Store(true)
+			case <-stopped:
+			}
+			for _, s := range current() {
+				s.Stop()
 			}
 		}()
-	}
-	// Live sources end when stopped (above); a file ends when read, or
-	// at the signal.
-	runCtx := context.WithoutCancel(ctx)
-	if len(srcs) == 0 {
-		runCtx = ctx
-	}
-	res, err := analysis.Run(runCtx, analysis.Options{Sources: caps, Site: st, Workers: workers, FlowMemory: mem,
-		Sink: countFindings{sink, &findings}, Findings: true, Events: events != "", Observations: pub != nil, Progress: progress, Logger: log})
-	close(hbDone)
-	if err != nil {
+		hbDone := make(chan struct{})
 		if pub != nil {
-			pub.Close(drainFor)
+			pub.Heartbeat(beat(false))
+			go func() {
+				t := time.NewTicker(hbEvery)
+				defer t.Stop()
+				for {
+					select {
+					case <-hbDone:
+						return
+					case <-t.C:
+						pub.Heartbeat(beat(false))
+					}
+				}
+			}()
 		}
-		return err
-	}
-	if pub != nil {
-		for i := range res.Inventory.Assets {
-			if err := pub.Asset(&res.Inventory.Assets[i]); err != nil {
-				log.Warn(err.Error())
+		// Live sources end when stopped (above); a file ends when read, or
+		// at the signal.
+		runCtx := context.WithoutCancel(ctx)
+		if len(ifNames) == 0 {
+			runCtx = ctx
+		}
+		res, err := analysis.Run(runCtx, analysis.Options{Sources: caps, Site: st, Workers: workers, FlowMemory: mem,
+			Sink: countFindings{sink, &findings}, Findings: true, Events: events != "", Observations: pub != nil, Progress: progress, Logger: log})
+		close(hbDone)
+		close(stopped)
+		if err != nil {
+			if pub != nil {
+				pub.Close(drainFor)
+			}
+			return err
+		}
+		if pub != nil {
+			for i := range res.Inventory.Assets {
+				if err := pub.Asset(&res.Inventory.Assets[i]); err != nil {
+					log.Warn(err.Error())
+				}
+			}
+			pub.Heartbeat(beat(!reload.Load()))
+		}
+		for _, s := range current() {
+			if ks, err := s.Stats(); err == nil {
+				fmt.Fprintf(e.stderr, "harborwatch sensor: %s: the kernel passed %d packets and dropped %d (ring full)\n", s.Name(), ks.Packets, ks.Drops)
 			}
 		}
-		pub.Heartbeat(beat(true))
+		closeSources()
+		fmt.Fprintf(e.stderr, "harborwatch sensor: analysis ended after %.0f s: %d packets analyzed, %d findings\n",
+			time.Since(start).Seconds(), res.Document.Stats.Packets, len(res.Document.Findings))
+		if !reload.Load() || ctx.Err() != nil {
+			break
+		}
+		if siteFile != "" {
+			if next, err := site.Load(siteFile); err != nil {
+				fmt.Fprintf(e.stderr, "harborwatch sensor: SIGHUP: the site model %s does not load; the analysis goes on with the one before:\n%v\n", siteFile, err)
+			} else {
+				st = next
+			}
+		}
+		if pub != nil {
+			pub.NewRun()
+		}
+		start = time.Now()
+		progMu.Lock()
+		progress = &pipeline.Progress{}
+		progMu.Unlock()
+		fmt.Fprintf(e.stderr, "harborwatch sensor: SIGHUP: reloaded the site model %s; the analysis starts again\n", siteFile)
+	}
+	if pub != nil {
 		ps := pub.Close(drainFor)
 		fmt.Fprintf(e.stderr, "harborwatch sensor: published %d messages to NATS; %d left in the queue for the next start; %d dropped (the queue was full)%s\n",
 			ps.Published, ps.Pending, ps.DroppedTotal(), droppedKinds(ps.Dropped))
@@ -376,12 +460,6 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 	if err := js.Err(); err != nil {
 		return fmt.Errorf("sensor: write: %w", err)
 	}
-	for _, s := range srcs {
-		if ks, err := s.Stats(); err == nil {
-			fmt.Fprintf(e.stderr, "harborwatch sensor: %s: the kernel passed %d packets and dropped %d (ring full)\n", s.Name(), ks.Packets, ks.Drops)
-		}
-	}
-	fmt.Fprintf(e.stderr, "harborwatch sensor: stopped after %.0f s: %d packets analyzed, %d findings\n",
-		time.Since(start).Seconds(), res.Document.Stats.Packets, len(res.Document.Findings))
+	fmt.Fprintln(e.stderr, "harborwatch sensor: stopped")
 	return nil
 }

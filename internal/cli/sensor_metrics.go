@@ -19,7 +19,11 @@ import (
 // sensorMetrics serves the sensor's counters for Prometheus, read at each
 // scrape: packets and bytes analyzed, the kernel's drops per interface,
 // findings, and with --publish the bus's queue and counts.
-func sensorMetrics(ln net.Listener, progress *pipeline.Progress, srcs []*live.Source, findings func() uint64, pub func() *bus.Publisher) *http.Server {
+//
+// The kernel's counts are those of the interface's current socket: a
+// reload (SIGHUP) opens new ones, which count from zero (a counter reset
+// to Prometheus).
+func sensorMetrics(ln net.Listener, progress func() *pipeline.Progress, ifaces []string, srcs func() []*live.Source, findings func() uint64, pub func() *bus.Publisher) *http.Server {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	counter := func(name, help string, f func() float64) {
@@ -28,19 +32,21 @@ func sensorMetrics(ln net.Listener, progress *pipeline.Progress, srcs []*live.So
 	gauge := func(name, help string, f func() float64) {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
 	}
-	counter("harborwatch_sensor_packets_total", "Packets read and analyzed.", func() float64 { return float64(progress.Snapshot().Packets) })
-	counter("harborwatch_sensor_bytes_total", "Bytes of the packets read.", func() float64 { return float64(progress.Snapshot().Bytes) })
+	counter("harborwatch_sensor_packets_total", "Packets read and analyzed.", func() float64 { return float64(progress().Snapshot().Packets) })
+	counter("harborwatch_sensor_bytes_total", "Bytes of the packets read.", func() float64 { return float64(progress().Snapshot().Bytes) })
 	counter("harborwatch_sensor_findings_total", "Findings raised (new ones; not their updates).", func() float64 { return float64(findings()) })
-	for _, s := range srcs {
-		s := s
-		labels := prometheus.Labels{"interface": s.Name()}
+	for _, name := range ifaces {
+		labels := prometheus.Labels{"interface": name}
 		stat := func(f func(live.Stats) uint64) func() float64 {
 			return func() float64 {
-				ks, err := s.Stats()
-				if err != nil {
-					return 0
+				for _, s := range srcs() {
+					if s.Name() == name {
+						if ks, err := s.Stats(); err == nil {
+							return float64(f(ks))
+						}
+					}
 				}
-				return float64(f(ks))
+				return 0
 			}
 		}
 		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "harborwatch_sensor_kernel_packets_total",
