@@ -564,3 +564,86 @@ func TestSensorReload(t *testing.T) {
 	}
 	t.Logf("%d finding lines before the reload, %d after", strings.Count(before, "\n"), strings.Count(after, "\n"))
 }
+
+// TestSensorReplayPublish: the live sensor on a veth pair publishes to an
+// embedded NATS what it finds in the example replayed with tcpreplay: the
+// last update of each finding is analyze's finding (id and count), the
+// heartbeats tell the packets and no kernel drop, the assets come at the
+// end.
+func TestSensorReplayPublish(t *testing.T) {
+	if testing.Short() {
+		t.Skip("replays a capture")
+	}
+	ns, here, peer := netns(t)
+	want, _ := analyzed(t)
+	nsrv, err := bus.StartEmbedded("127.0.0.1:0", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nsrv.Shutdown()
+	var stdout, stderr bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e := &env{stdout: &stdout, stderr: &lockedWriter{w: &stderr}, getenv: func(string) string { return "" }}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, e, []string{"sensor", "--interface", here, "--site", fleetSite, "--publish", nsrv.URL(),
+			"--sensor-id", "sts01", "--spool", t.TempDir(), "--heartbeat", "200ms", "--workers", "1"})
+	}()
+	time.Sleep(700 * time.Millisecond)
+	if out, err := exec.Command("ip", "netns", "exec", ns, "tcpreplay", "--intf1="+peer, "--topspeed", fleetPcap).CombinedOutput(); err != nil {
+		t.Fatalf("tcpreplay: %v\n%s", err, out)
+	}
+	time.Sleep(time.Second)
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("sensor exited %d: %s", code, stderr.String())
+	}
+	c, err := bus.NewConsumer(context.Background(), bus.ConsumerOptions{URL: nsrv.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	last := map[string]uint64{}
+	var beats []*bus.Heartbeat
+	assets := 0
+	for {
+		ds, err := c.Fetch(512, 500*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) == 0 {
+			break
+		}
+		for _, d := range ds {
+			if d.Err != nil {
+				t.Fatal(d.Err)
+			}
+			m := d.Msg
+			if m.Site != "t3" { // the site model's facility id
+				t.Fatalf("site %q", m.Site)
+			}
+			switch m.Kind {
+			case bus.KindFinding:
+				last[m.Finding.Finding.ID] = m.Finding.Finding.Count
+			case bus.KindHeartbeat:
+				beats = append(beats, m.Heartbeat)
+			case bus.KindAsset:
+				assets++
+			}
+			d.Ack()
+		}
+	}
+	for id, n := range want {
+		if last[id] != n {
+			t.Errorf("%s: published count %d, analyze %d", id, last[id], n)
+		}
+	}
+	if len(last) != len(want) {
+		t.Errorf("%d findings published, analyze %d", len(last), len(want))
+	}
+	if len(beats) < 2 || !beats[len(beats)-1].Stopping || beats[len(beats)-1].Packets == 0 || beats[len(beats)-1].KernelDrops != 0 || assets == 0 {
+		t.Errorf("%d heartbeats (last %+v), %d assets", len(beats), beats[len(beats)-1], assets)
+	}
+	t.Logf("%d findings, %d heartbeats, %d assets; last heartbeat: %d packets, %d kernel drops", len(last), len(beats), assets, beats[len(beats)-1].Packets, beats[len(beats)-1].KernelDrops)
+}
