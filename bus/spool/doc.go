@@ -4,8 +4,9 @@
 //
 // Records are appended to segment files (DIR/NNNNNNNNNNNNNNNNNNNN.seg),
 // each record a 4-byte big-endian length, the CRC-32C of the payload and
-// the payload (docs/formats/bus.md, "The local queue"). A reader takes records from the
-// oldest end without removing them (Read), and removes them only once
+// the payload (docs/formats/bus.md, "The local queue"). A reader takes
+// records from the oldest end without removing them (Read), and removes
+// them only once
 // they are delivered (Commit); the read position is kept in DIR/cursor,
 // so records not yet committed survive a restart and are read again —
 // delivery is at least once, and the bus's message ids make it exactly
