@@ -6,8 +6,8 @@
 // each record a 4-byte big-endian length, the CRC-32C of the payload and
 // the payload (docs/formats/bus.md, "The local queue"). A reader takes
 // records from the oldest end without removing them (Read), and removes
-// them only once
-// they are delivered (Commit); the read position is kept in DIR/cursor,
+// them only once they are delivered (Commit); the read position is kept
+// in DIR/cursor,
 // so records not yet committed survive a restart and are read again —
 // delivery is at least once, and the bus's message ids make it exactly
 // once where it matters. Segments wholly behind the cursor are deleted.
