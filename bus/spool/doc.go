@@ -7,9 +7,8 @@
 // the payload (docs/formats/bus.md, "The local queue"). A reader takes
 // records from the oldest end without removing them (Read), and removes
 // them only once they are delivered (Commit); the read position is kept
-// in DIR/cursor,
-// so records not yet committed survive a restart and are read again —
-// delivery is at least once, and the bus's message ids make it exactly
+// in DIR/cursor, so records not yet committed survive a restart and are
+// read again — delivery is at least once, and the bus's message ids make it exactly
 // once where it matters. Segments wholly behind the cursor are deleted.
 //
 // The queue is bounded by Options.Max bytes on disk: an Append that does
