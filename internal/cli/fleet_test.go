@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -63,14 +64,28 @@ func fleetServe(t *testing.T, data, token string, args ...string) *served {
 	s := &served{t: t, cmd: cmd, token: token}
 	t.Cleanup(func() { s.cmd.Process.Kill(); s.cmd.Wait() })
 	found := make(chan string, 1)
+	var logMu sync.Mutex
+	var warnings []string
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
 				found <- m[1]
 			}
+			if l := sc.Text(); strings.Contains(l, "error") || strings.Contains(l, "warning") {
+				logMu.Lock()
+				warnings = append(warnings, l)
+				logMu.Unlock()
+			}
 		}
 	}()
+	t.Cleanup(func() {
+		if t.Failed() {
+			logMu.Lock()
+			defer logMu.Unlock()
+			t.Logf("serve's warnings and errors:\n%s", strings.Join(warnings, "\n"))
+		}
+	})
 	select {
 	case s.url = <-found:
 	case <-time.After(30 * time.Second):
@@ -84,7 +99,8 @@ func fleetServe(t *testing.T, data, token string, args ...string) *served {
 func sensorRun(t *testing.T, natsURL, siteID, spool string, extra ...string) string {
 	t.Helper()
 	args := append([]string{"sensor", "--file", fleetPcap, "--site", fleetSite, "--publish", natsURL,
-		"--site-id", siteID, "--sensor-id", "sts-" + siteID, "--spool", spool, "--events", "bus", "--workers", "2"}, extra...)
+		"--site-id", siteID, "--sensor-id", "sts-" + siteID, "--spool", spool, "--events", "bus", "--workers", "2",
+		"--drain", "2m"}, extra...) // a loaded machine may need long to send it all; a later --drain wins
 	var stdout, stderr bytes.Buffer
 	e := &env{stdout: &stdout, stderr: &lockedWriter{w: &stderr}, getenv: func(string) string { return "" }}
 	if code := run(context.Background(), e, args); code != 0 {
@@ -92,6 +108,9 @@ func sensorRun(t *testing.T, natsURL, siteID, spool string, extra ...string) str
 	}
 	if stdout.Len() != 0 {
 		t.Errorf("with --publish and no --out, the sensor wrote to stdout: %.200s", stdout.String())
+	}
+	if len(extra) == 0 && !strings.Contains(stderr.String(), "; 0 left in the queue") {
+		t.Fatalf("the sensor did not send all it queued: %s", stderr.String())
 	}
 	return stderr.String()
 }
