@@ -21,7 +21,9 @@ type metrics struct {
 	packets    prometheus.Counter
 	events     prometheus.Counter
 	pruned     prometheus.Counter
-	h          http.Handler
+	// what sensors publish (serve --nats)
+	busStored, busDuplicates, busBad, busSkipped prometheus.Counter
+	h                                            http.Handler
 }
 
 func newMetrics() *metrics {
@@ -34,7 +36,12 @@ func newMetrics() *metrics {
 	m.packets = prometheus.NewCounter(prometheus.CounterOpts{Name: "harborwatch_packets_total", Help: "Packets analyzed."})
 	m.events = prometheus.NewCounter(prometheus.CounterOpts{Name: "harborwatch_events_stored_total", Help: "Protocol events stored."})
 	m.pruned = prometheus.NewCounter(prometheus.CounterOpts{Name: "harborwatch_events_pruned_total", Help: "Events deleted by the retention policy."})
+	m.busStored = prometheus.NewCounter(prometheus.CounterOpts{Name: "harborwatch_bus_messages_stored_total", Help: "Sensor messages stored from NATS."})
+	m.busDuplicates = prometheus.NewCounter(prometheus.CounterOpts{Name: "harborwatch_bus_messages_duplicate_total", Help: "Sensor messages delivered again (or older than one stored) and skipped."})
+	m.busBad = prometheus.NewCounter(prometheus.CounterOpts{Name: "harborwatch_bus_messages_bad_total", Help: "Messages on the bus that could not be read (terminated)."})
+	m.busSkipped = prometheus.NewCounter(prometheus.CounterOpts{Name: "harborwatch_bus_messages_skipped_total", Help: "Sensor messages not stored by policy (events, observations without an address)."})
 	m.reg.MustRegister(m.requests, m.latency, m.uploads, m.runs, m.runSeconds, m.packets, m.events, m.pruned,
+		m.busStored, m.busDuplicates, m.busBad, m.busSkipped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.h = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 	return m

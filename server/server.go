@@ -62,6 +62,13 @@ type Config struct {
 	Now func() time.Time
 	// Login throttles failed logins (nil → auth defaults).
 	Login *auth.Limiter
+	// NATS, when not empty, is a NATS server (nats://HOST:PORT) whose
+	// stream HARBORWATCH the server consumes: what sensors publish is
+	// stored (package bus), with the durable consumer NATSDurable (""
+	// → "harborwatch-serve").
+	NATS, NATSDurable string
+	// NATSSites, when not empty, are the only sites consumed.
+	NATSSites []string
 	// TLS says the server is served over TLS (console cookies are then
 	// Secure).
 	TLS bool
@@ -219,6 +226,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tc *tls.Config) err
 	}
 	if s.cfg.Reverify > 0 && s.cfg.ReverifyKey != nil {
 		wg.Go(func() { s.reverifyLoop(bg) })
+	}
+	if s.cfg.NATS != "" {
+		wg.Go(func() { s.busLoop(bg) })
 	}
 	errc := make(chan error, 1)
 	go func() {

@@ -149,6 +149,8 @@ type Store interface {
 	// AuditLog returns entries with Seq > after, oldest first, at most
 	// limit (0 → all).
 	AuditLog(ctx context.Context, after int64, limit int) ([]AuditEntry, error)
+
+	Fleet
 }
 
 // Site is a facility's site model as uploaded.

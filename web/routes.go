@@ -43,6 +43,7 @@ func (c *Console) table() []pageRoute {
 		{"GET /events", c.get(store.Viewer, c.events)},
 		{"GET /controls", c.get(store.Viewer, c.controls)},
 		{"GET /captures", c.get(store.Viewer, c.captures)},
+		{"GET /sensors", c.get(store.Viewer, c.sensors)},
 		{"GET /admin", c.get(store.Admin, c.admin)},
 		{"POST /admin/users", c.post(store.Admin, c.addUser)},
 		{"POST /admin/tokens", c.post(store.Admin, c.createToken)},

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"harborwatch/auth"
+	"harborwatch/bus"
 	"harborwatch/export"
 	"harborwatch/internal/tlsself"
 	"harborwatch/server"
@@ -52,6 +53,7 @@ func (d *dataFlags) open(ctx context.Context) (store.Store, error) {
 type serveOptions struct {
 	addr, tlsCert, tlsKey, watch, retain, maxUpload, metricsAddr, flowMemory, exportCA, storeEvents string
 	reverify, reverifyKey                                                                           string
+	nats, natsListen, natsDurable, natsSites                                                        string
 	insecure                                                                                        bool
 	workers                                                                                         int
 	exports                                                                                         multiFlag
@@ -68,7 +70,7 @@ func serveCommand() *command {
 	return &command{
 		name:  "serve",
 		short: "run the server: store, REST API, capture ingest, audit log",
-		usage: "harborwatch serve [--data DIR] [--db postgres://…] [--addr HOST:PORT] [--tls-cert FILE --tls-key FILE] [--insecure-http] [--watch DIR] [--export SPEC]… [--export-ca FILE] [--store-events all|changes|none] [--csaf FILE|DIR]... [--retain-events D] [--reverify D --reverify-key FILE] [--max-upload SIZE] [--metrics-addr HOST:PORT] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
+		usage: "harborwatch serve [--data DIR] [--db postgres://…] [--addr HOST:PORT] [--tls-cert FILE --tls-key FILE] [--insecure-http] [--watch DIR] [--export SPEC]… [--export-ca FILE] [--store-events all|changes|none] [--csaf FILE|DIR]... [--retain-events D] [--reverify D --reverify-key FILE] [--max-upload SIZE] [--metrics-addr HOST:PORT] [--nats nats://HOST:PORT|embedded [--nats-listen HOST:PORT] [--nats-durable NAME] [--nats-sites SITE,…]] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
 		long: `
 Runs harborwatch as a server that remembers — with its web console at the
 same address (log in as a user made with 'harborwatch user add'): sites (their site.yaml),
@@ -96,12 +98,26 @@ SIEM: syslog://HOST:PORT or syslog+tls://HOST:PORT (RFC 5424, CEF), or
 file:PATH (JSON lines with Elastic Common Schema names); give it several
 times for several.
 
+--nats stores what 'harborwatch sensor --publish' sends — findings, events,
+assets and heartbeats of every site — from the NATS JetStream stream
+HARBORWATCH, with a durable consumer (--nats-durable, default
+harborwatch-serve): a message is acknowledged only once it is committed to
+the store, and one delivered again is stored once; --nats-sites limits it
+to some sites. '--nats embedded' runs a
+NATS server with JetStream inside serve (listening on --nats-listen,
+default 127.0.0.1:4222, its streams in DIR/nats), so sensors and the server
+need nothing else. GET /api/v1/fleet shows every site: cranes by
+manufacturer, suppliers of concern, devices not isolated, open findings by
+rule, and the sensors with their last heartbeat.
+
 SIGINT or SIGTERM stops the server cleanly; an analysis in progress runs
 again at the next start.
 
 Examples:
   harborwatch token create --data /var/lib/harborwatch --name ops --role admin
   harborwatch serve --data /var/lib/harborwatch --addr 0.0.0.0:8443 --watch /srv/captures
+  harborwatch serve --db postgres://harborwatch@db/harborwatch --nats nats://10.0.0.5:4222
+  harborwatch serve --data /var/lib/harborwatch --nats embedded --nats-listen 0.0.0.0:4222
   curl --cacert /var/lib/harborwatch/tls/server.crt -H "Authorization: Bearer $TOKEN" \
     -X PUT --data-binary @site.yaml https://127.0.0.1:8443/api/v1/sites/t3`,
 		run: runServe,
@@ -127,6 +143,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.reverifyKey, "reverify-key", envOr(e, "HARBORWATCH_REVERIFY_KEY", ""), "the public key `FILE` the baselines are checked with (--reverify)")
 	fs.StringVar(&o.maxUpload, "max-upload", "16GiB", "refuse uploads larger than `SIZE` with 413")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "also serve /metrics without a token on `HOST:PORT` (loopback only)")
+	fs.StringVar(&o.nats, "nats", e.getenv("HARBORWATCH_NATS"), "store what sensors publish to NATS JetStream at `URL` (nats://HOST:PORT), or 'embedded': run a NATS server inside serve")
+	fs.StringVar(&o.natsListen, "nats-listen", "127.0.0.1:4222", "with --nats embedded: listen on `HOST:PORT`")
+	fs.StringVar(&o.natsDurable, "nats-durable", "harborwatch-serve", "the durable consumer's `NAME`")
+	fs.StringVar(&o.natsSites, "nats-sites", "", "consume only these `SITES` (SITE1,SITE2; default: every site)")
 	fs.IntVar(&o.workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers of each analysis (0 = one per CPU)")
 	fs.StringVar(&o.flowMemory, "flow-memory", envOr(e, "HARBORWATCH_FLOW_MEMORY", "256MiB"), "`SIZE` memory budget of each analysis")
 	logOpts := logFlags(fs, e)
@@ -234,9 +254,22 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	default:
 		return usagef("serve: %s: want all, changes or none", given(e, fs, "store-events", o.storeEvents))
 	}
+	natsURL := o.nats
+	if o.nats == "embedded" {
+		ns, err := bus.StartEmbedded(o.natsListen, filepath.Join(d.data, "nats"))
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		defer ns.Shutdown()
+		natsURL = ns.URL()
+		fmt.Fprintf(e.stderr, "harborwatch serve: NATS with JetStream at %s (embedded; streams in %s)\n", natsURL, filepath.Join(d.data, "nats"))
+	} else if o.nats != "" && !strings.HasPrefix(o.nats, "nats://") && !strings.HasPrefix(o.nats, "tls://") {
+		return usagef("serve: --nats %q: want nats://HOST:PORT or embedded", o.nats)
+	}
 	srv, err := server.New(server.Config{Store: st, Data: d.data, MaxUpload: maxUpload, Workers: o.workers, FlowMemory: flowMem,
 		StoreEvents: o.storeEvents, RetainEvents: retain, Watch: o.watch, Exporters: exps, Logger: log, TLS: tc != nil, Advisories: advs,
-		Reverify: reverify, ReverifyKey: reverifyKey})
+		Reverify: reverify, ReverifyKey: reverifyKey,
+		NATS: natsURL, NATSDurable: o.natsDurable, NATSSites: splitList(o.natsSites)})
 	if err != nil {
 		return err
 	}
@@ -291,4 +324,15 @@ func localActor() string {
 func auditLocal(ctx context.Context, st store.Store, action, target, result string, detail string) error {
 	_, err := st.Audit(ctx, store.AuditEntry{At: time.Now().UTC(), Actor: localActor(), Action: action, Target: target, Result: result, Detail: []byte(detail)})
 	return err
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for x := range strings.SplitSeq(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }

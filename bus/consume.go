@@ -1,0 +1,182 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ConsumerOptions configure a Consumer. URL is required.
+type ConsumerOptions struct {
+	// URL is the NATS server, as Options.URL.
+	URL string
+	// Durable names the durable consumer (0 → "harborwatch-serve"): a
+	// server restarted under the same name goes on where it stopped.
+	Durable string
+	// Sites, when not empty, are the only sites consumed (subjects
+	// harborwatch.SITE.>); else every site (harborwatch.>).
+	Sites []string
+	// AckWait is how long a delivered message may stay unacknowledged
+	// before it is delivered again (0 → 10 s): after a crash of the
+	// consumer, its unacknowledged messages come again after this.
+	AckWait time.Duration
+	// Logger receives the consumer's records (nil → discard).
+	Logger *slog.Logger
+}
+
+// Consumer reads the stream with a durable pull consumer.
+type Consumer struct {
+	nc   *nats.Conn
+	js   jetstream.JetStream
+	cons jetstream.Consumer
+	opts ConsumerOptions
+	log  *slog.Logger
+}
+
+// Delivery is one message delivered: decoded (Msg), or not (Err: the
+// message is hostile or broken and should be terminated, not retried).
+type Delivery struct {
+	Msg *Message
+	Err error
+	// Redelivered is how many times it was delivered before.
+	Redelivered uint64
+	raw         jetstream.Msg
+}
+
+// Ack acknowledges the delivery: its message is stored (or refused for
+// good) and must not come again.
+func (d *Delivery) Ack() error { return d.raw.Ack() }
+
+// Term tells JetStream never to deliver the message again (it cannot be
+// read).
+func (d *Delivery) Term() error { return d.raw.TermWithReason(d.Err.Error()) }
+
+// Nak asks for the message again after delay (it could not be stored
+// now).
+func (d *Delivery) Nak(delay time.Duration) error { return d.raw.NakWithDelay(delay) }
+
+// NewConsumer connects (waiting up to ctx for the server), makes the
+// stream unless it exists and creates or binds the durable consumer.
+func NewConsumer(ctx context.Context, opts ConsumerOptions) (*Consumer, error) {
+	if opts.URL == "" {
+		return nil, errors.New("bus: no NATS URL")
+	}
+	if opts.Durable == "" {
+		opts.Durable = "harborwatch-serve"
+	}
+	for _, s := range opts.Sites {
+		if err := CheckID("site", s); err != nil {
+			return nil, fmt.Errorf("bus: %w", err)
+		}
+	}
+	if opts.AckWait <= 0 {
+		opts.AckWait = 10 * time.Second
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	log = log.With("component", "bus")
+	nc, err := nats.Connect(opts.URL, nats.Name("harborwatch serve"), nats.RetryOnFailedConnect(true),
+		nats.MaxReconnects(-1), nats.ReconnectWait(time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err == nil {
+				return // closed by us
+			}
+			log.Warn(fmt.Sprintf("lost the NATS link (%v): ingest waits for it", err))
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("NATS link back to " + c.ConnectedUrlRedacted()) }))
+	if err != nil {
+		return nil, fmt.Errorf("bus: connect to %s: %w", opts.URL, err)
+	}
+	c := &Consumer{nc: nc, opts: opts, log: log}
+	if c.js, err = jetstream.New(nc); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("bus: %w", err)
+	}
+	for {
+		err = c.bind(ctx)
+		if err == nil {
+			return c, nil
+		}
+		if errors.Is(err, jetstream.ErrConsumerMultipleFilterSubjectsNotSupported) {
+			nc.Close()
+			return nil, fmt.Errorf("bus: consuming several sites needs NATS 2.10 or later: %w", err)
+		}
+		log.Warn("NATS JetStream not ready: " + err.Error())
+		select {
+		case <-ctx.Done():
+			nc.Close()
+			return nil, fmt.Errorf("bus: %w", err)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (c *Consumer) bind(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := EnsureStream(ctx, c.js); err != nil {
+		return err
+	}
+	cfg := jetstream.ConsumerConfig{
+		Durable: c.opts.Durable, Description: "harborwatch serve: the store's ingest",
+		FilterSubject: SubjectPrefix + ".>", AckPolicy: jetstream.AckExplicitPolicy, AckWait: c.opts.AckWait,
+		DeliverPolicy: jetstream.DeliverAllPolicy, MaxAckPending: 4096}
+	switch len(c.opts.Sites) {
+	case 0:
+	case 1:
+		cfg.FilterSubject = SubjectPrefix + "." + c.opts.Sites[0] + ".>"
+	default: // NATS 2.10 and later
+		cfg.FilterSubject = ""
+		for _, s := range c.opts.Sites {
+			cfg.FilterSubjects = append(cfg.FilterSubjects, SubjectPrefix+"."+s+".>")
+		}
+	}
+	cons, err := c.js.CreateOrUpdateConsumer(ctx, Stream, cfg)
+	if err != nil {
+		return fmt.Errorf("consumer %s: %w", c.opts.Durable, err)
+	}
+	c.cons = cons
+	return nil
+}
+
+// Fetch returns up to n deliveries, waiting at most wait for the first.
+// No message in that time is no error.
+func (c *Consumer) Fetch(n int, wait time.Duration) ([]Delivery, error) {
+	b, err := c.cons.Fetch(n, jetstream.FetchMaxWait(wait))
+	if err != nil {
+		return nil, fmt.Errorf("bus: fetch: %w", err)
+	}
+	var out []Delivery
+	for m := range b.Messages() {
+		d := Delivery{raw: m}
+		if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
+			d.Redelivered = md.NumDelivered - 1
+		}
+		d.Msg, d.Err = Decode(m.Subject(), m.Headers().Get(jetstream.MsgIDHeader), m.Data())
+		out = append(out, d)
+	}
+	if err := b.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
+		return out, fmt.Errorf("bus: fetch: %w", err)
+	}
+	return out, nil
+}
+
+// Lag is how many messages of the stream the consumer has not yet had
+// acknowledged (pending plus delivered and unacknowledged).
+func (c *Consumer) Lag(ctx context.Context) (uint64, error) {
+	info, err := c.cons.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.NumPending + uint64(info.NumAckPending), nil
+}
+
+// Close disconnects.
+func (c *Consumer) Close() { c.nc.Close() }
