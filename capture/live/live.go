@@ -100,7 +100,10 @@ func Open(iface string, o Options) (*Source, error) {
 	for frame < o.Snaplen+128 && frame < blockSize {
 		frame <<= 1
 	}
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
+	// Protocol 0: the socket receives nothing until bind names the
+	// interface and ETH_P_ALL, so no packet of another interface enters
+	// the ring meanwhile.
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("capture on %s: %w (it needs root or CAP_NET_RAW)", iface, err)
 	}
