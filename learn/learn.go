@@ -378,7 +378,7 @@ func (l *Learner) Draft(opts Options) (*Draft, error) {
 	d.zones(hosts, opts.Existing)
 	d.assets(hosts, opts.Existing)
 	l.conduits(d, hosts, opts.Existing)
-	l.reviews(d, hosts, opts.Findings, opts.Existing)
+	l.reviews(d, hosts, opts.Findings, opts.Existing, opts.Inventory != nil && opts.Inventory.Summary.Declared > 0)
 	slices.Sort(d.Routers)
 	var err error
 	d.YAML, err = d.render(opts, l)

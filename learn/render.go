@@ -17,7 +17,7 @@ import (
 
 // reviews writes what a person must look at: traffic a crane network
 // should not carry, whatever the draft allows.
-func (l *Learner) reviews(d *Draft, hosts map[netip.Addr]*host, fs []finding.Finding, existing *site.Site) {
+func (l *Learner) reviews(d *Draft, hosts map[netip.Addr]*host, fs []finding.Finding, existing *site.Site, declared bool) {
 	gateway := func(a netip.Addr) bool {
 		return slices.Contains(d.Gateways, a) || (existing != nil && existing.IsGateway(a))
 	}
@@ -125,6 +125,9 @@ func (l *Learner) reviews(d *Draft, hosts map[netip.Addr]*host, fs []finding.Fin
 			continue
 		}
 		seen[a] = true
+		if declared && !a.Declared {
+			add("a device not in the declared inventory: %s in %s (%s)%s", h.ip, h.zone.ID, cmp.Or(strings.Join(a.MACs, " "), "no MAC seen"), l.peers(h.ip, zoneOf))
+		}
 		if len(a.Concern) > 0 && h.zone.Kind.IsCrane() && a.Concern[0].Maker {
 			add("a device made by a supplier of concern (%s) in %s zone %s: %s", a.Concern[0].Name, h.zone.Kind, h.zone.ID, h.ip)
 		}

@@ -161,26 +161,9 @@ func runInventory(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var imports []declared.Result
-	for _, group := range []struct {
-		flag  string
-		files listFlag
-		read  func(string, io.Reader) declared.Result
-	}{{"csv", o.csvs, declared.ReadCSV}, {"json", o.jsons, declared.ReadJSON}, {"bom", o.boms, declared.ReadCycloneDX}} {
-		for _, path := range group.files {
-			f, err := openInput("inventory", group.flag, path)
-			if err != nil {
-				return err
-			}
-			r := group.read(path, f)
-			f.Close()
-			if err := imported(group.flag, path, r); err != nil {
-				return err
-			}
-			e.logger().Info(fmt.Sprintf("imported %s from %s", nouns(len(r.Assets), "asset", "assets"), path),
-				"file", path, "as", group.flag, "assets", len(r.Assets), "cranes", len(r.Cranes), "problems", len(r.Problems))
-			imports = append(imports, r)
-		}
+	imports, err := readDeclared(e, o.csvs, o.jsons, o.boms)
+	if err != nil {
+		return err
 	}
 	var inv *inventory.Inventory
 	if len(files) > 0 {
@@ -292,4 +275,32 @@ func writeJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
+}
+
+// readDeclared reads the asset lists given as --csv, --json and --bom:
+// problems in them are reported as warnings (file:line:col) and skipped,
+// a file that cannot be read at all is an error.
+func readDeclared(e *env, csvs, jsons, boms listFlag) ([]declared.Result, error) {
+	var imports []declared.Result
+	for _, group := range []struct {
+		flag  string
+		files listFlag
+		read  func(string, io.Reader) declared.Result
+	}{{"csv", csvs, declared.ReadCSV}, {"json", jsons, declared.ReadJSON}, {"bom", boms, declared.ReadCycloneDX}} {
+		for _, path := range group.files {
+			f, err := openInput("inventory", group.flag, path)
+			if err != nil {
+				return nil, err
+			}
+			r := group.read(path, f)
+			f.Close()
+			if err := imported(group.flag, path, r); err != nil {
+				return nil, err
+			}
+			e.logger().Info(fmt.Sprintf("imported %s from %s", nouns(len(r.Assets), "asset", "assets"), path),
+				"file", path, "as", group.flag, "assets", len(r.Assets), "cranes", len(r.Cranes), "problems", len(r.Problems))
+			imports = append(imports, r)
+		}
+	}
+	return imports, nil
 }

@@ -20,7 +20,7 @@ func siteLearnCommand() *command {
 	return &command{
 		name:  "site learn",
 		short: "draft a site model from captures",
-		usage: "harborwatch site learn [--out FILE] [--site EXISTING] [--facility ID] [--workers N] [--log-level LEVEL] [--log-format text|json] CAPTURE...",
+		usage: "harborwatch site learn [--out FILE] [--site EXISTING] [--facility ID] [--csv FILE]... [--json FILE]... [--bom FILE]... [--workers N] [--log-level LEVEL] [--log-format text|json] CAPTURE...",
 		long: `
 Drafts a site model (site.yaml) from what the captures show, for a person to
 review before it is used:
@@ -80,6 +80,10 @@ func runSiteLearn(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&facility, "facility", "", "facility `ID` written into the draft (default learned)")
 	fs.StringVar(&existing, "site", "", "extend the site model `FILE` instead of drafting a new one")
 	fs.IntVar(&workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers (0 = one per CPU)")
+	var csvs, jsons, boms listFlag
+	fs.Var(&csvs, "csv", "the declared asset list `FILE` in CSV, as for 'inventory' (repeatable): devices seen but not in it get a review line")
+	fs.Var(&jsons, "json", "the declared asset list `FILE` in JSON (repeatable)")
+	fs.Var(&boms, "bom", "a CycloneDX BOM `FILE` of declared devices (repeatable)")
 	logOpts := logFlags(fs, e)
 	files, err := parseCommand(e, c, fs, args)
 	if err != nil {
@@ -108,8 +112,15 @@ func runSiteLearn(ctx context.Context, e *env, args []string) error {
 			return usagef("site learn: --site %s: %v", existing, unwrapPath(err))
 		}
 	}
+	imports, err := readDeclared(e, csvs, jsons, boms)
+	if err != nil {
+		return err
+	}
 	outs := newOutputs(e, "site learn", files...)
 	outs.input(existing)
+	outs.input(csvs...)
+	outs.input(jsons...)
+	outs.input(boms...)
 	defer outs.abort()
 	of, err := outs.create("out", cmp.Or(out, "-"))
 	if err != nil {
@@ -131,7 +142,7 @@ func runSiteLearn(ctx context.Context, e *env, args []string) error {
 			l.Op(&learn.Op{Client: ev.Src, Server: ev.Dst, Port: ev.DPort, Proto: ev.Proto, Op: ev.Op, TS: ev.TS})
 		},
 	}
-	res, err := analyzeFiles(ctx, e, files, analysis.Options{Site: site.Default(), Workers: workers, Sink: sink, Flows: true, Events: true}, nil)
+	res, err := analyzeFiles(ctx, e, files, analysis.Options{Site: site.Default(), Workers: workers, Sink: sink, Flows: true, Events: true, Declared: imports}, nil)
 	if err != nil {
 		return err
 	}

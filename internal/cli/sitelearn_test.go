@@ -150,8 +150,8 @@ func containsPrefix(lines []string, s string) bool {
 // TestSiteLearnScenarios: on the capture of each scenario of the
 // simulator, the review lines name the planted problem (the addresses of
 // every finding it must cause), and the draft leaves no cross-zone
-// finding. Device findings the traffic alone cannot tell from a normal
-// device (an undeclared device that behaves) are not asked for.
+// finding. The simulator's declared inventory is given (--csv), so an
+// undeclared device that behaves is named too.
 func TestSiteLearnScenarios(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes and analyzes a capture per scenario")
@@ -166,11 +166,8 @@ func TestSiteLearnScenarios(t *testing.T) {
 			if r := runCLI(t, nil, "simulate", "--out", pcap, "--scenario", sc.Name); r.code != ExitOK {
 				t.Fatalf("simulate: exit %d\n%s", r.code, r.stderr)
 			}
-			_, reviews, _ := learnAndCheck(t, pcap)
+			_, reviews, _ := learnAndCheck(t, pcap, "--csv", filepath.Join(dir, sc.Name+".inventory.csv"))
 			for _, v := range sc.Violations {
-				if v.Rule == finding.RuleUnknownDevice && sc.Name == "unknown-device" {
-					continue
-				}
 				named := false
 				for _, r := range reviews {
 					if strings.Contains(r, v.Src+" ") || strings.HasSuffix(r, v.Src) {
