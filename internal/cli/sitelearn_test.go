@@ -198,13 +198,22 @@ func TestSiteLearnRealCaptures(t *testing.T) {
 		{"../../ics/bacnet/testdata/bacnet_error_reject_abort.pcap", 2},
 		{"../../ics/enip/testdata/set_attribute_single_service_cip.pcapng", 2},
 		{"../../ics/enip/testdata/enip_cip_example.pcap", 2},
+		{"../../ics/profinet/testdata/profinet_io_cm_mixed_2.pcapng", 1},
+		{"../../ics/dcerpc/testdata/opc_read_write.pcap", 1},
 	} {
 		t.Run(filepath.Base(tc.pcap), func(t *testing.T) {
-			st, _, _ := learnAndCheck(t, tc.pcap)
+			st, _, fs := learnAndCheck(t, tc.pcap)
+			// No segmentation finding at all: a dual-stack host (an IPv6
+			// link-local address beside its IPv4 one) is not multi-homed.
+			for _, f := range fs {
+				if strings.HasPrefix(f.Rule, "segmentation.") {
+					t.Errorf("the draft leaves %s: %s", f.Rule, f.Title)
+				}
+			}
 			if len(st.Zones) != tc.zones {
 				t.Errorf("%d zones, want %d", len(st.Zones), tc.zones)
 			}
-			if len(st.Conduits) == 0 {
+			if len(st.Conduits) == 0 && tc.zones > 1 {
 				t.Errorf("no conduit learned")
 			}
 		})
