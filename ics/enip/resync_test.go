@@ -4,30 +4,9 @@ import (
 	"slices"
 	"testing"
 
+	"harborwatch/internal/testutil"
 	"harborwatch/proto"
 )
-
-// feedResync offers b to a after a gap, in chunks of the given size (the
-// way reassembly hands over bytes: unconsumed ones offered again), and
-// returns the names of the messages emitted.
-func feedResync(t *testing.T, a *Analyzer, b []byte, chunk int) []string {
-	t.Helper()
-	a.Gap(true)
-	var names []string
-	var pending []byte
-	for off := 0; off < len(b); off += chunk {
-		pending = append(pending, b[off:min(off+chunk, len(b))]...)
-		n, err := a.Feed(pending, true, func(m *Message) { names = append(names, m.Name()) })
-		if err != nil {
-			t.Fatalf("chunk at %d: %v", off, err)
-		}
-		pending = pending[n:]
-	}
-	if len(pending) != 0 {
-		t.Errorf("%d bytes left unconsumed", len(pending))
-	}
-	return names
-}
 
 func TestResync(t *testing.T) {
 	reg := encapPDU(cmdRegisterSession, 0, 0, testCtx, cat(le16(1), le16(0)))
@@ -50,7 +29,7 @@ func TestResync(t *testing.T) {
 		for _, chunk := range []int{1, 7, 1 << 16} {
 			t.Run(tt.name, func(t *testing.T) {
 				var a Analyzer
-				got := feedResync(t, &a, tt.b, chunk)
+				got := testutil.FeedAfterGap[*Message](t, &a, tt.b, chunk)
 				// SendRRData reports the encapsulation and the CIP service
 				// it carries; only the services' names are compared.
 				got = slices.DeleteFunc(got, func(s string) bool { return s == "SendRRData" })

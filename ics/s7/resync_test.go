@@ -4,30 +4,9 @@ import (
 	"slices"
 	"testing"
 
+	"harborwatch/internal/testutil"
 	"harborwatch/proto"
 )
-
-// feedResync offers b to a after a gap, in chunks of the given size (the
-// way reassembly hands over bytes: unconsumed ones offered again), and
-// returns the names of the PDUs emitted.
-func feedResync(t *testing.T, a *Analyzer, b []byte, chunk int) []string {
-	t.Helper()
-	a.Gap(true)
-	var names []string
-	var pending []byte
-	for off := 0; off < len(b); off += chunk {
-		pending = append(pending, b[off:min(off+chunk, len(b))]...)
-		n, err := a.Feed(pending, true, func(m *Message) { names = append(names, m.Name()) })
-		if err != nil {
-			t.Fatalf("chunk at %d: %v", off, err)
-		}
-		pending = pending[n:]
-	}
-	if len(pending) != 0 {
-		t.Errorf("%d bytes left unconsumed", len(pending))
-	}
-	return names
-}
 
 func TestResync(t *testing.T) {
 	stop := job(4, plcStopParam(), nil)
@@ -51,7 +30,7 @@ func TestResync(t *testing.T) {
 		for _, chunk := range []int{1, 3, 1 << 16} {
 			t.Run(tt.name, func(t *testing.T) {
 				var a Analyzer
-				if got := feedResync(t, &a, tt.b, chunk); !slices.Equal(got, tt.want) {
+				if got := testutil.FeedAfterGap[*Message](t, &a, tt.b, chunk); !slices.Equal(got, tt.want) {
 					t.Errorf("chunks of %d: PDUs %q, want %q", chunk, got, tt.want)
 				}
 				if got := a.Resyncs(); got != (proto.Resync{Count: 1, Skipped: tt.skipped}) {
@@ -67,7 +46,7 @@ func TestResync(t *testing.T) {
 	if n, err := a.Feed(first, true, nil); err != nil || n != len(first) || len(a.dir[0].cotp) == 0 {
 		t.Fatalf("fragment: %d, %v, held %d", n, err, len(a.dir[0].cotp))
 	}
-	if got := feedResync(t, &a, stop, 1<<16); !slices.Equal(got, []string{"PLC Stop"}) || len(a.dir[0].cotp) != 0 {
+	if got := testutil.FeedAfterGap[*Message](t, &a, stop, 1<<16); !slices.Equal(got, []string{"PLC Stop"}) || len(a.dir[0].cotp) != 0 {
 		t.Errorf("after a gap: %q, held %d", got, len(a.dir[0].cotp))
 	}
 	a.Reset()

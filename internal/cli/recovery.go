@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -218,7 +219,7 @@ func runBackup(ctx context.Context, e *env, args []string) error {
 		if err := auditJSON(ctx, s, "backup.put", "backup:"+b.ID, "ok", b); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "backup %s: %s %s of %s\n", b.ID, b.Crane, itemName(b), cmpOr(b.Asset, b.Crane))
+		fmt.Fprintf(e.stdout, "backup %s: %s %s of %s\n", b.ID, b.Crane, itemName(b), cmp.Or(b.Asset, b.Crane))
 		return nil
 	case "list":
 		s, err := d.open(ctx)
@@ -273,13 +274,6 @@ func runBackup(ctx context.Context, e *env, args []string) error {
 		return auditLocal(ctx, s, "backup.delete", "backup:"+pos[1], "ok", "")
 	}
 	return usagef("backup: unknown subcommand %q: want add, list, verify, import or delete", pos[0])
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func yesNo(b bool) string {
