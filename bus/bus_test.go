@@ -333,3 +333,64 @@ func FuzzSpooled(f *testing.F) {
 		}
 	})
 }
+
+// TestSeveralSites: one consumer of two named sites gets exactly their
+// messages, not a third site's — through one consumer filtered on both
+// (NATS 2.10 and later: the embedded server) and through a consumer per
+// site (older servers: the machine's NATS may be one).
+func TestSeveralSites(t *testing.T) {
+	run := func(t *testing.T, url, tag string) {
+		sites := []string{tag + "-a", tag + "-b", tag + "-c"}
+		for i, s := range sites {
+			p, err := NewPublisher(Options{URL: url, Site: s, Sensor: "sts01", Spool: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j := range 40 + 10*i {
+				p.Finding(update(j))
+			}
+			if st := p.Close(10 * time.Second); st.Pending != 0 || st.DroppedTotal() != 0 {
+				t.Fatalf("site %s: %+v", s, st)
+			}
+		}
+		durable := "test-" + tag
+		c, err := NewConsumer(context.Background(), ConsumerOptions{URL: url, Durable: durable, Sites: sites[:2]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if lag, err := c.Lag(context.Background()); err != nil || lag != 90 {
+			t.Errorf("lag %d (%v), want 90", lag, err)
+		}
+		per := map[string]int{}
+		for _, m := range consumeAll(t, c, 90, 20*time.Second) {
+			per[m.Site]++
+		}
+		if per[sites[0]] != 40 || per[sites[1]] != 50 || len(per) != 2 {
+			t.Errorf("consumed per site %v, want 40 of %s and 50 of %s only", per, sites[0], sites[1])
+		}
+		t.Logf("%d consumer(s)", len(c.cons))
+		nc, err := nats.Connect(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		js, _ := jetstream.New(nc)
+		for _, d := range []string{durable, durable + "-" + sites[0], durable + "-" + sites[1]} {
+			js.DeleteConsumer(context.Background(), Stream, d)
+		}
+		if st, err := js.Stream(context.Background(), Stream); err == nil {
+			for _, s := range sites {
+				st.Purge(context.Background(), jetstream.WithPurgeSubject(SubjectPrefix+"."+s+".>"))
+			}
+		}
+	}
+	t.Run("embedded", func(t *testing.T) {
+		ns := embedded(t, "127.0.0.1:0", t.TempDir())
+		defer ns.Shutdown()
+		run(t, ns.URL(), "emb")
+	})
+	t.Run("machine", func(t *testing.T) {
+		run(t, MachineNATS(t), fmt.Sprintf("test%d", time.Now().UnixNano()))
+	})
+}

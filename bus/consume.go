@@ -31,9 +31,13 @@ type ConsumerOptions struct {
 
 // Consumer reads the stream with a durable pull consumer.
 type Consumer struct {
-	nc   *nats.Conn
-	js   jetstream.JetStream
-	cons jetstream.Consumer
+	nc *nats.Conn
+	js jetstream.JetStream
+	// cons is one consumer, or on a NATS server older than 2.10 that
+	// cannot filter one consumer on several subjects, one per site
+	// (durable DURABLE-SITE), read in turn.
+	cons []jetstream.Consumer
+	next int // the consumer to wait on when none has a message
 	opts ConsumerOptions
 	log  *slog.Logger
 }
@@ -104,10 +108,6 @@ func NewConsumer(ctx context.Context, opts ConsumerOptions) (*Consumer, error) {
 		if err == nil {
 			return c, nil
 		}
-		if errors.Is(err, jetstream.ErrConsumerMultipleFilterSubjectsNotSupported) {
-			nc.Close()
-			return nil, fmt.Errorf("bus: consuming several sites needs NATS 2.10 or later: %w", err)
-		}
 		log.Warn("NATS JetStream not ready: " + err.Error())
 		select {
 		case <-ctx.Done():
@@ -139,17 +139,56 @@ func (c *Consumer) bind(ctx context.Context) error {
 		}
 	}
 	cons, err := c.js.CreateOrUpdateConsumer(ctx, Stream, cfg)
+	if errors.Is(err, jetstream.ErrConsumerMultipleFilterSubjectsNotSupported) {
+		// NATS before 2.10: a consumer per site.
+		c.log.Info(fmt.Sprintf("this NATS server filters a consumer on one subject only: one durable consumer per site (%s-SITE)", c.opts.Durable))
+		var all []jetstream.Consumer
+		for _, s := range c.opts.Sites {
+			cfg.Durable, cfg.FilterSubjects, cfg.FilterSubject = c.opts.Durable+"-"+s, nil, SubjectPrefix+"."+s+".>"
+			one, err := c.js.CreateOrUpdateConsumer(ctx, Stream, cfg)
+			if err != nil {
+				return fmt.Errorf("consumer %s: %w", cfg.Durable, err)
+			}
+			all = append(all, one)
+		}
+		c.cons = all
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", c.opts.Durable, err)
 	}
-	c.cons = cons
+	c.cons = []jetstream.Consumer{cons}
 	return nil
 }
 
 // Fetch returns up to n deliveries, waiting at most wait for the first.
-// No message in that time is no error.
+// No message in that time is no error. With a consumer per site, each is
+// asked without waiting, in turn, and if none has a message the wait is
+// spent on one of them (the next, the next time).
 func (c *Consumer) Fetch(n int, wait time.Duration) ([]Delivery, error) {
-	b, err := c.cons.Fetch(n, jetstream.FetchMaxWait(wait))
+	if len(c.cons) == 1 {
+		return fetch(c.cons[0].Fetch(n, jetstream.FetchMaxWait(wait)))
+	}
+	var out []Delivery
+	for i := range c.cons {
+		k := (c.next + i) % len(c.cons)
+		ds, err := fetch(c.cons[k].FetchNoWait(n - len(out)))
+		out = append(out, ds...)
+		if err != nil || len(out) >= n {
+			c.next = k + 1
+			return out, err
+		}
+	}
+	if len(out) > 0 {
+		c.next++
+		return out, nil
+	}
+	k := c.next % len(c.cons)
+	c.next = k + 1
+	return fetch(c.cons[k].Fetch(n, jetstream.FetchMaxWait(max(wait/time.Duration(len(c.cons)), 100*time.Millisecond))))
+}
+
+func fetch(b jetstream.MessageBatch, err error) ([]Delivery, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bus: fetch: %w", err)
 	}
@@ -171,11 +210,15 @@ func (c *Consumer) Fetch(n int, wait time.Duration) ([]Delivery, error) {
 // Lag is how many messages of the stream the consumer has not yet had
 // acknowledged (pending plus delivered and unacknowledged).
 func (c *Consumer) Lag(ctx context.Context) (uint64, error) {
-	info, err := c.cons.Info(ctx)
-	if err != nil {
-		return 0, err
+	var lag uint64
+	for _, cons := range c.cons {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return 0, err
+		}
+		lag += info.NumPending + uint64(info.NumAckPending)
 	}
-	return info.NumPending + uint64(info.NumAckPending), nil
+	return lag, nil
 }
 
 // Close disconnects.
