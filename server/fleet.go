@@ -11,6 +11,7 @@ import (
 
 	"harborwatch/bus"
 	"harborwatch/event"
+	"harborwatch/export"
 	"harborwatch/inventory"
 	"harborwatch/observe"
 	"harborwatch/site"
@@ -105,9 +106,34 @@ func (s *Server) ingestDeliveries(ctx context.Context, ds []bus.Delivery, log in
 			log.Warn("acknowledge a stored message: " + err.Error())
 		}
 	}
+	s.exportChanges(ctx, sum.Changes)
 	s.metrics.busStored.Add(float64(sum.Stored))
 	s.metrics.busDuplicates.Add(float64(sum.Duplicates + sum.Stale))
 	s.metrics.events.Add(float64(sum.Events))
+}
+
+// exportChanges hands the findings a batch from the sensors made new,
+// seen by another run or reopened, as now stored, to the exporters: a
+// sensor's finding reaches the SIEM when serve stores it, once per run.
+func (s *Server) exportChanges(ctx context.Context, cs []store.FindingChange) {
+	if len(s.cfg.Exporters) == 0 {
+		return
+	}
+	now := s.now().UTC()
+	for _, c := range cs {
+		f, err := s.st.Finding(ctx, c.Site, c.ID)
+		if err != nil {
+			continue
+		}
+		kind := export.KindSeen
+		switch c.Kind {
+		case "new":
+			kind = export.KindNew
+		case "reopened":
+			kind = export.KindReopened
+		}
+		s.export(export.Change{Kind: kind, At: now, Actor: "system", F: f})
+	}
 }
 
 // fleetMessage is a bus message as the store takes it; false when nothing

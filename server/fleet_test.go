@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"harborwatch/bus"
+	"harborwatch/export"
 	"harborwatch/finding"
 	"harborwatch/inventory"
 	"harborwatch/pipeline"
@@ -29,7 +30,12 @@ func TestFleetIngestAndViews(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ns.Shutdown()
-	h := startServer(t, t.TempDir(), func(c *Config) { c.NATS = ns.URL() })
+	ecs := filepath.Join(t.TempDir(), "ecs.jsonl")
+	x, err := export.Open("file:"+ecs, export.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := startServer(t, t.TempDir(), func(c *Config) { c.NATS = ns.URL(); c.Exporters = []export.Exporter{x} })
 	siteYAML, err := os.ReadFile(filepath.Join("..", "examples", "terminal", "site.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -45,13 +51,16 @@ func TestFleetIngestAndViews(t *testing.T) {
 		Src: finding.Host{IP: netip.MustParseAddr("10.10.2.7"), Zone: "sts01-cctv"}, Dst: finding.Host{IP: netip.MustParseAddr("10.10.1.5"), Zone: "sts01-control"},
 		First: t0.UnixNano(), Last: t0.UnixNano(), Count: 3})
 	p.Finding(&pipeline.FindingUpdate{Kind: pipeline.FindingNew, At: t0, Finding: f})
+	f2 := f
+	f2.Count = 5
+	p.Finding(&pipeline.FindingUpdate{Kind: pipeline.FindingChanged, At: t0.Add(time.Second), Finding: f2})
 	first := t0
 	if err := p.Asset(&inventory.Asset{ID: "mac:00:0c:29:aa:bb:cc", IPs: []netip.Addr{netip.MustParseAddr("10.10.2.7")}, Vendor: "Hikvision",
 		Concern: []inventory.Concern{{Supplier: "hikvision", Name: "Hikvision", Reason: "listed"}}, Isolation: "not-isolated", FirstSeen: &first, LastSeen: &first}); err != nil {
 		t.Fatal(err)
 	}
 	p.Heartbeat(bus.Heartbeat{Started: t0, Packets: 42, KernelDrops: 1})
-	if st := p.Close(10 * time.Second); st.Published != 3 {
+	if st := p.Close(10 * time.Second); st.Published != 4 {
 		t.Fatalf("published %+v", st)
 	}
 	// A message whose body disagrees with its subject.
@@ -101,8 +110,21 @@ func TestFleetIngestAndViews(t *testing.T) {
 		t.Errorf("fleet view of t3 %+v", v)
 	}
 	got, err := h.st.Finding(context.Background(), "t3", f.ID)
-	if err != nil || got.Count != 3 || got.Evidence == nil {
+	if err != nil || got.Count != 5 || got.Evidence == nil {
 		t.Errorf("stored finding %+v %v", got, err)
+	}
+	// The SIEM got the finding once, when it was first stored (the second
+	// update of the run is no change).
+	waitSent(t, x, 1)
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(readFile(t, ecs))), "\n")
+	var line struct {
+		Event struct{ Action, ID string } `json:"event"`
+	}
+	if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &line) != nil || line.Event.Action != export.KindNew || !strings.Contains(lines[0], f.ID) {
+		t.Errorf("exported %q, want one line: the finding %s new", lines, f.ID)
 	}
 	var all struct {
 		Total struct {
@@ -125,7 +147,7 @@ func TestFleetIngestAndViews(t *testing.T) {
 	deadline = time.Now().Add(10 * time.Second)
 	for {
 		_, m := h.do("GET", "/metrics", store.Viewer, nil)
-		if strings.Contains(string(m), "harborwatch_bus_messages_bad_total 1") && strings.Contains(string(m), "harborwatch_bus_messages_stored_total 3") {
+		if strings.Contains(string(m), "harborwatch_bus_messages_bad_total 1") && strings.Contains(string(m), "harborwatch_bus_messages_stored_total 4") {
 			break
 		}
 		if time.Now().After(deadline) {

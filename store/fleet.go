@@ -61,6 +61,17 @@ type IngestSummary struct {
 	Stored, Duplicates, Stale int
 	New, Seen, Reopened       int // findings, as in RunSummary
 	Events, Assets, Sensors   int
+	// Changes are the findings New, Seen and Reopened count, in the order
+	// of the messages: the first update of a finding in a sensor run, and
+	// a resolved finding seen again. Later updates of a finding in the same
+	// run are not changes (its count grew).
+	Changes []FindingChange
+}
+
+// FindingChange is one finding an Ingest stored as new, seen by another
+// run, or reopened: Kind is "new", "seen" or "reopened".
+type FindingChange struct {
+	Site, ID, Kind string
 }
 
 // Sensor is a sensor and its latest heartbeat.

@@ -142,6 +142,7 @@ func (db *DB) liveFinding(ctx context.Context, tx *sql.Tx, m *store.FleetMessage
 			return err
 		}
 		sum.New++
+		sum.Changes = append(sum.Changes, store.FindingChange{Site: m.Site, ID: f.ID, Kind: "new"})
 		return nil
 	}
 	if err != nil {
@@ -165,6 +166,12 @@ func (db *DB) liveFinding(ctx context.Context, tx *sql.Tx, m *store.FleetMessage
 			Reason: "seen again by sensor " + m.Sensor + " (run " + m.Run + ")"}
 		state = store.Open
 		sum.Reopened++
+	}
+	switch {
+	case reopen:
+		sum.Changes = append(sum.Changes, store.FindingChange{Site: m.Site, ID: f.ID, Kind: "reopened"})
+	case first:
+		sum.Changes = append(sum.Changes, store.FindingChange{Site: m.Site, ID: f.ID, Kind: "seen"})
 	}
 	b, err := json.Marshal(&mf)
 	if err != nil {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -46,16 +47,19 @@ func testLiveFindings(t *testing.T, s store.Store) {
 		return fnd(finding.RuleCrossZone, finding.High, "10.0.0.1", "10.0.1.1", count, 0, last, "eth1")
 	}
 	sum := ingest(t, s, live("t1", "s1", "r1", 1, f(1, 1)), live("t1", "s1", "r1", 2, f(5, 9)))
-	if sum.New != 1 || sum.Stored != 2 {
+	id := f(1, 1).ID
+	if sum.New != 1 || sum.Stored != 2 || !slices.Equal(sum.Changes, []store.FindingChange{{Site: "t1", ID: id, Kind: "new"}}) {
 		t.Errorf("summary %+v", sum)
 	}
-	id := f(1, 1).ID
 	got := must(s.Finding(ctx, "t1", id))(t)
 	if got.Count != 5 || got.Occurrences != 1 || !got.LastSeen.Equal(t0.Add(9*time.Second)) || len(got.Evidence) != 1 || got.Evidence[0].Capture != "s1/r1/eth1" {
 		t.Fatalf("after run 1: count %d occurrences %d last %v evidence %+v", got.Count, got.Occurrences, got.LastSeen, got.Evidence)
 	}
 	// A later run of the sensor, and another sensor of the same site.
-	ingest(t, s, live("t1", "s1", "r2", 1, f(3, 20)), live("t1", "s2", "q1", 1, f(2, 4)))
+	sum = ingest(t, s, live("t1", "s1", "r2", 1, f(3, 20)), live("t1", "s2", "q1", 1, f(2, 4)), live("t1", "s2", "q1", 2, f(2, 5)))
+	if seen := (store.FindingChange{Site: "t1", ID: id, Kind: "seen"}); !slices.Equal(sum.Changes, []store.FindingChange{seen, seen}) {
+		t.Errorf("changes %+v, want seen twice (two runs; the second update of a run is no change)", sum.Changes)
+	}
 	got = must(s.Finding(ctx, "t1", id))(t)
 	if got.Count != 10 || got.Occurrences != 3 || len(got.Evidence) != 3 {
 		t.Fatalf("after 3 runs: count %d occurrences %d evidence %+v, want 10, 3, 3", got.Count, got.Occurrences, got.Evidence)
@@ -109,7 +113,7 @@ func testLiveReopen(t *testing.T, s store.Store) {
 	ingest(t, s, live("t1", "s1", "r1", 1, f))
 	check2(t, s, "t1", f.ID, store.Change{Actor: "user:a", To: store.Resolved, Reason: "fixed"})
 	f.Count = 2
-	if sum := ingest(t, s, live("t1", "s1", "r1", 2, f)); sum.Reopened != 1 {
+	if sum := ingest(t, s, live("t1", "s1", "r1", 2, f)); sum.Reopened != 1 || len(sum.Changes) != 1 || sum.Changes[0].Kind != "reopened" {
 		t.Errorf("summary %+v", sum)
 	}
 	if got := must(s.Finding(ctx, "t1", f.ID))(t); got.State != store.Open || got.Count != 2 {
