@@ -110,7 +110,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if !r.LastEvidence.IsZero() {
 		last = r.LastEvidence.Format(time.RFC3339)
 	}
-	fmt.Fprintf(&b, "%d analyzed captures, newest traffic %s, %d open findings, %d derived findings\n\n", r.Captures, last, r.OpenFindings, len(r.DerivedFindings))
+	fmt.Fprintf(&b, "%s, newest traffic %s, %s, %s\n\n", count(r.Captures, "analyzed capture"), last, count(r.OpenFindings, "open finding"), count(len(r.DerivedFindings), "derived finding"))
 	fmt.Fprintf(&b, "%-36s %5s %9s %7s %8s %9s %6s\n", "SOURCE", "TOTAL", "NOT-SATIS", "PARTLY", "ATTESTED", "SATISFIED", "NOT-AS")
 	for _, sc := range r.BySource() {
 		fmt.Fprintf(&b, "%-36s %5d %9d %7d %8d %9d %6d\n", sc.Source, sc.Total, sc.Counts[NotSatisfied], sc.Counts[Partly], sc.Counts[Attested], sc.Counts[Satisfied], sc.Counts[NotAssessed])
@@ -203,4 +203,12 @@ func (r *Report) WriteHTML(w io.Writer) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// count is n and noun, plural unless n is 1.
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -197,7 +197,7 @@ func (r *Report) OSCAL() any {
 	res := oscalResult{
 		UUID:        uuid5("result", r.Site),
 		Title:       "Continuous monitoring of site " + r.Site,
-		Description: fmt.Sprintf("Evaluation of %d controls from %d analyzed captures, the asset inventory, the access register and attestations; evidence older than %s is stale.", len(r.Results), r.Captures, r.MaxAge),
+		Description: fmt.Sprintf("Evaluation of %d controls from %s, the asset inventory, the access register and attestations; evidence older than %s is stale.", len(r.Results), count(r.Captures, "analyzed capture"), r.MaxAge),
 		Start:       at,
 		End:         at,
 		Props: []oscalProp{
