@@ -51,6 +51,9 @@ func (r *reqInfo) apply(m *Message) {
 // entry is evicted when the table is full.
 func (a *Analyzer) push(connected bool, key uint64) *pending {
 	a.age++
+	if a.pend == nil {
+		a.pend = new([maxPending]pending)
+	}
 	var slot, oldest *pending
 	for i := range a.pend {
 		p := &a.pend[i]
@@ -81,6 +84,9 @@ func (a *Analyzer) push(connected bool, key uint64) *pending {
 // match finds the oldest pending request with the key.
 func (a *Analyzer) match(connected bool, key uint64) *pending {
 	var best *pending
+	if a.pend == nil {
+		return nil
+	}
 	for i := range a.pend {
 		p := &a.pend[i]
 		if p.used && p.connected == connected && p.key == key && (best == nil || p.age < best.age) {
@@ -678,7 +684,16 @@ type IOStat struct {
 // direction, in order of first appearance. The slice aliases the Analyzer:
 // it is valid until the next Datagram or Reset. The caller reads the totals
 // when the flow ends (before Reset) or whenever it reports.
-func (a *Analyzer) IOStats() []IOStat { return a.io[:a.ioN] }
+func (a *Analyzer) IOStats() []IOStat { return a.ioTable()[:a.ioN] }
+
+// ioTable is where the flow's I/O counters are: inline, or in ioBig once
+// there were more connections than fit inline.
+func (a *Analyzer) ioTable() []IOStat {
+	if a.ioN > ioInline {
+		return a.ioBig[:]
+	}
+	return a.io[:]
+}
 
 // ioPacket counts a class 0/1 I/O packet: a CPF with a sequenced address
 // (or connected address) item and a connected data item.
@@ -714,8 +729,9 @@ func (a *Analyzer) ioPacket(b []byte, fromClient bool, emit func(*Message)) erro
 	if !hasConn || !hasData {
 		return ErrDatagram
 	}
-	for i := range a.io[:a.ioN] {
-		s := &a.io[i]
+	tab := a.ioTable()
+	for i := range tab[:a.ioN] {
+		s := &tab[i]
 		if s.ConnID != conn || s.FromClient != fromClient {
 			continue
 		}
@@ -736,7 +752,14 @@ func (a *Analyzer) ioPacket(b []byte, fromClient bool, emit func(*Message)) erro
 		a.dropped++
 		return nil
 	}
-	a.io[a.ioN] = IOStat{ConnID: conn, FromClient: fromClient, Packets: 1,
+	if a.ioN == ioInline { // move to the big table
+		if a.ioBig == nil {
+			a.ioBig = new([maxIO]IOStat)
+		}
+		copy(a.ioBig[:], a.io[:])
+		tab = a.ioBig[:]
+	}
+	tab[a.ioN] = IOStat{ConnID: conn, FromClient: fromClient, Packets: 1,
 		Bytes: uint64(len(data)), FirstSeq: seq, LastSeq: seq}
 	a.ioN++
 	m := &a.msg

@@ -51,6 +51,7 @@ const (
 	maxPending  = 8  // outstanding requests remembered per flow
 	maxEmbedded = 16 // services of one Multiple_Service_Packet remembered for pairing
 	maxIO       = 64 // I/O connections counted per flow
+	ioInline    = 2  // of them, held in the Analyzer itself
 	maxFirmware = 8  // File object instances known to hold firmware
 	maxItems    = 16 // CPF items read per PDU
 	maxNesting  = 2  // Unconnected_Send → Multiple_Service_Packet → service
@@ -69,11 +70,18 @@ type Analyzer struct {
 	msg Message // the message handed to emit; reused
 	tmp Message // look-ahead for containers
 
-	pend [maxPending]pending
+	// pend is allocated at the flow's first request and kept by Reset: a
+	// flow of implicit I/O (most ENIP flows on a crane network) makes
+	// none, and so holds no pairing table.
+	pend *[maxPending]pending
 	age  uint64
 
-	io  [maxIO]IOStat
-	ioN int
+	// io holds a flow's first ioInline I/O connections; ioBig, allocated
+	// when a flow has more and kept by Reset, all of them. A UDP I/O flow
+	// carries one or two.
+	io    [ioInline]IOStat
+	ioBig *[maxIO]IOStat
+	ioN   int
 
 	xfer [2]Transfer // [0] download, [1] upload
 	fw   [maxFirmware]uint32
@@ -88,8 +96,14 @@ type Analyzer struct {
 // transfers are kept, so a reused Analyzer does not allocate.
 func (a *Analyzer) Reset() {
 	h0, h1 := a.xfer[0].h, a.xfer[1].h
+	pend, big := a.pend, a.ioBig
 	*a = Analyzer{}
 	a.xfer[0].h, a.xfer[1].h = h0, h1
+	if pend != nil {
+		*pend = [maxPending]pending{}
+		a.pend = pend
+	}
+	a.ioBig = big
 }
 
 // Dropped counts bookkeeping that did not fit the Analyzer's fixed tables:

@@ -716,12 +716,36 @@ func TestIO(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if len(b.IOStats()) != maxIO || b.Dropped() != 2 {
-			t.Errorf("%d connections, dropped %d", len(b.IOStats()), b.Dropped())
+		// A second packet of each: counted on the connection's own entry,
+		// inline or in the big table.
+		for i := range maxIO {
+			b.Datagram(ioPacket(uint32(i), 2, nil), true, func(*Message) {})
+		}
+		st := b.IOStats()
+		if len(st) != maxIO || b.Dropped() != 2 {
+			t.Errorf("%d connections, dropped %d", len(st), b.Dropped())
+		}
+		for i, s := range st {
+			if s.ConnID != uint32(i) || s.Packets != 2 || s.LastSeq != 2 {
+				t.Fatalf("connection %d: %+v", i, s)
+			}
 		}
 		b.Reset()
 		if len(b.IOStats()) != 0 || b.Dropped() != 0 {
 			t.Errorf("after Reset: %d connections, dropped %d", len(b.IOStats()), b.Dropped())
+		}
+		// Reused: the big table is kept, and a new flow starts inline.
+		var pkts [5][]byte
+		for i := range pkts {
+			pkts[i] = ioPacket(uint32(i), 1, nil)
+		}
+		if n := testing.AllocsPerRun(20, func() {
+			b.Reset()
+			for _, p := range pkts {
+				b.Datagram(p, true, func(*Message) {})
+			}
+		}); n != 0 || len(b.IOStats()) != 5 || b.IOStats()[4].ConnID != 4 {
+			t.Errorf("reused analyzer: %v allocations, %d connections", n, len(b.IOStats()))
 		}
 	})
 }
@@ -741,7 +765,7 @@ func TestReset(t *testing.T) {
 	}
 	feed()
 	a.Reset()
-	if a.xfer[0].h == nil || a.xfer[0].active || a.pend[0].used || a.age != 0 {
+	if a.xfer[0].h == nil || a.xfer[0].active || (a.pend != nil && a.pend[0].used) || a.age != 0 {
 		t.Errorf("Reset kept state: %+v", a.xfer[0])
 	}
 	if n := testing.AllocsPerRun(20, func() { feed(); a.Reset() }); n != 0 {
