@@ -21,6 +21,7 @@ import (
 	"harborwatch/capture"
 	"harborwatch/capture/live"
 	"harborwatch/event"
+	"harborwatch/export"
 	"harborwatch/observe"
 	"harborwatch/pipeline"
 	"harborwatch/sink/jsonl"
@@ -107,7 +108,7 @@ func sensorCommand() *command {
 	return &command{
 		name:  "sensor",
 		short: "watch network interfaces live and write findings as they are raised",
-		usage: "harborwatch sensor --interface IF[,IF…] | --file PCAP [--site FILE] [--out FILE] [--events FILE|bus] [--publish nats://HOST:PORT --site-id ID [--sensor-id ID] [--spool DIR] [--spool-max SIZE] [--heartbeat D] [--drain D]] [--metrics-addr HOST:PORT] [--ring SIZE] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
+		usage: "harborwatch sensor --interface IF[,IF…] | --file PCAP [--site FILE] [--out FILE] [--events FILE|bus] [--publish nats://HOST:PORT --site-id ID [--sensor-id ID] [--spool DIR] [--spool-max SIZE] [--heartbeat D] [--drain D]] [--metrics-addr HOST:PORT] [--export SPEC]… [--ring SIZE] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
 		long: `
 Captures the traffic of one or more network interfaces — a crane network's
 SPAN or TAP port — with Linux AF_PACKET and a TPACKET_V3 memory-mapped ring
@@ -138,6 +139,10 @@ the queue oldest first when the link returns; what does not fit is counted
 and reported, and what is left when the sensor stops is sent by its next
 start. With --publish, findings go to --out only when it is given.
 
+--export sends each finding, as it is raised, to a SIEM: syslog (RFC 5424 with
+CEF) over TCP or TLS, or ECS JSON lines to a file — once a run, as 'serve
+--export' sends them; what could not be sent is counted at the stop.
+
 --metrics-addr serves Prometheus metrics on a loopback address: packets,
 the kernel's drops per interface, findings, and the bus's queue (pending,
 bytes on disk, dropped, published, connected).
@@ -167,6 +172,10 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&metricsAddr, "metrics-addr", e.getenv("HARBORWATCH_METRICS_ADDR"), "serve Prometheus /metrics on `HOST:PORT` (loopback only)")
 	fs.StringVar(&drain, "drain", "10s", "at the end, go on sending the queue for at most `D` (the rest waits for the next start)")
 	fs.StringVar(&siteFile, "site", e.getenv("HARBORWATCH_SITE"), "site model `FILE` (site.yaml)")
+	var exports multiFlag
+	var exportCA string
+	fs.Var(&exports, "export", "send each finding as it is raised to `SPEC`: syslog://HOST:PORT, syslog+tls://HOST:PORT or file:PATH (repeatable)")
+	fs.StringVar(&exportCA, "export-ca", "", "PEM `FILE` of the CA that signs the syslog+tls server's certificate")
 	fs.StringVar(&out, "out", "", "append findings as JSON lines to `FILE` (default: standard output)")
 	fs.StringVar(&events, "events", "", "append protocol events as JSON lines to `FILE` (with --publish, also publish them; 'bus': publish only)")
 	fs.StringVar(&ring, "ring", "64MiB", "kernel ring `SIZE` per interface")
@@ -330,6 +339,23 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 		if out != "" {
 			to += " and " + out
 		}
+	}
+	if len(exports) > 0 {
+		var xs []export.Exporter
+		for _, spec := range exports {
+			x, err := export.Open(spec, export.Options{Logger: log, Version: Version, CAFile: exportCA})
+			if err != nil {
+				closeExporters(e, exports, xs)
+				return usagef("sensor: --export: %v", err)
+			}
+			xs = append(xs, x)
+		}
+		defer closeExporters(e, exports, xs)
+		exportSite := siteID
+		if exportSite == "" && st != nil {
+			exportSite = st.Facility.ID
+		}
+		sink = exportSink{Sink: sink, xs: xs, site: exportSite, warn: func(m string) { log.Warn(m) }}
 	}
 	fmt.Fprintf(e.stderr, "harborwatch sensor: capturing on %s; findings to %s\n", strings.Join(names, ", "), to)
 	// SIGHUP reloads the site model: the analysis ends as at a stop, and a
