@@ -155,6 +155,9 @@ func (s *shard) dcpStation(mac [6]byte, vlan uint16, c *discovery.DCP) {
 	if c.HasDeviceID {
 		id["profinet_vendor_id"] = int(c.VendorID)
 		id["profinet_device_id"] = int(c.DeviceID)
+		if n := profinet.VendorName(c.VendorID); n != "" {
+			id["vendor"] = n
+		}
 	}
 	if c.DeviceRole != 0 {
 		id["profinet_role"] = int(c.DeviceRole)

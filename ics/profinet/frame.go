@@ -170,7 +170,8 @@ var alarmTypes = [...]string{1: "Diagnosis", 2: "Process", 3: "Pull", 4: "Plug",
 // sequence numbers, alarm_type, api, slot, subslot, module and submodule
 // idents, pnio_status; for DCP the service, xid and what the blocks say
 // (name_of_station, type_of_station, ip, mask, gateway, qualifier
-// (permanent or temporary), control, dhcp, vendor_id, device_id, role,
+// (permanent or temporary), control, dhcp, vendor_id, vendor (its name,
+// VendorName), device_id, role,
 // responses, failed).
 func (f *Frame) Detail(d map[string]any) {
 	d["frame_id"] = f.FrameID
@@ -261,6 +262,9 @@ func dcpDetail(c *discovery.DCP, d map[string]any) {
 	}
 	if c.HasDeviceID {
 		d["vendor_id"], d["device_id"] = c.VendorID, c.DeviceID
+		if n := VendorName(c.VendorID); n != "" {
+			d["vendor"] = n
+		}
 	}
 	if c.DeviceRole != 0 {
 		d["role"] = c.DeviceRole
