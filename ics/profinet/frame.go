@@ -163,7 +163,8 @@ var alarmTypes = [...]string{1: "Diagnosis", 2: "Process", 3: "Pull", 4: "Plug",
 	17: "Network component problem notification", 18: "Time data changed notification", 19: "Dynamic frame packing problem notification",
 	20: "MRPD problem notification", 22: "Multiple interface mismatch notification", 30: "Upload and retrieval notification", 31: "Pull module"}
 
-// Detail adds f's event detail: frame_id, class, src_mac, dst_mac; for
+// Detail adds f's event detail: frame_id, class, src_mac and dst_mac (at
+// layer 2) or transport "udp"; for
 // cyclic data the connection's data_status (provider run or stop, data
 // valid, station problem, primary), cycle_counter, data_length and, on a
 // change, previous_status; for alarms the RTA endpoints, pdu_type,
@@ -176,7 +177,11 @@ var alarmTypes = [...]string{1: "Diagnosis", 2: "Process", 3: "Pull", 4: "Plug",
 func (f *Frame) Detail(d map[string]any) {
 	d["frame_id"] = f.FrameID
 	d["class"] = f.Class.String()
-	d["src_mac"], d["dst_mac"] = macString(f.Src), macString(f.Dst)
+	if f.UDP {
+		d["transport"] = "udp" // the addresses and ports are the event's
+	} else {
+		d["src_mac"], d["dst_mac"] = macString(f.Src), macString(f.Dst)
+	}
 	switch {
 	case f.Class.Cyclic():
 		d["data_status"] = dataStatus(f.DataStatus)
