@@ -75,7 +75,8 @@ type Stats struct {
 	CyclicIO *CyclicIO `json:"cyclic_io,omitempty"`
 }
 
-// CyclicIO counts cyclic I/O frames: every one (Frames), per connection
+// CyclicIO counts cyclic I/O frames: every one (Frames, those too short
+// to carry their status, counted as malformed, included), per connection
 // (Conns, sorted by transport, provider, consumer, frame ID), and those
 // of the connections not counted one by one because a reader's table was
 // full (PROFINET: 768 connections per pipeline worker).
