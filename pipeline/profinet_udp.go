@@ -28,10 +28,12 @@ type pnRT struct{}
 func (pnRT) Open(proto.Transport) proto.Flow { return pnRT{} }
 func (pnRT) Close(proto.Flow)                {}
 
-// Feed reads one datagram; r is the shard's reporter, pointed at its flow.
+// Feed reads one datagram; r is the shard's reporter, pointed at its flow
+// (the pipeline feeds no other).
 func (pnRT) Feed(r proto.Reporter, _ bool, b []byte) (int, error) {
-	rep := r.(*reporter)
-	rep.s.pnUDP(rep, b)
+	if rep, ok := r.(*reporter); ok {
+		rep.s.pnUDP(rep, b)
+	}
 	return len(b), nil
 }
 
