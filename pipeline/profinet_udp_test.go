@@ -304,3 +304,25 @@ func TestPROFINETUDPNoAllocs(t *testing.T) {
 		t.Fatalf("reader %+v", s.pn.l2)
 	}
 }
+
+// BenchmarkPROFINETUDP drives a shard with RT_CLASS_UDP datagrams, from
+// decode through the flow table to the PROFINET reader.
+func BenchmarkPROFINETUDP(b *testing.B) {
+	var frames []capture.Packet
+	for _, d := range pnUDPTraffic() {
+		frames = append(frames, capture.Packet{Link: capture.LinkEthernet, Data: pnEthUDP(d.src, d.dst, d.b)})
+	}
+	s := newShard(detect.New(detect.Options{}), observe.New(observe.Options{}), budget{flows: 1 << 12, flowBytes: 64 << 20}, false, []string{"a"})
+	ts := time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC).UnixNano()
+	var cp capture.Packet
+	b.ReportAllocs()
+	n := 0
+	for i := 0; b.Loop(); i++ {
+		cp = frames[i%len(frames)]
+		ts += int64(time.Microsecond)
+		cp.TS, cp.Number = ts, int64(i+1)
+		s.handle(&cp)
+		n++
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "pkts/s")
+}
