@@ -21,6 +21,7 @@ import (
 	"harborwatch/internal/testutil"
 	"harborwatch/observe"
 	"harborwatch/runstats"
+	"harborwatch/site"
 )
 
 // pnUDPDatagram is one generated UDP datagram.
@@ -325,4 +326,38 @@ func BenchmarkPROFINETUDP(b *testing.B) {
 		n++
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "pkts/s")
+}
+
+// TestPROFINETUDPSite: RT_CLASS_UDP flows are judged against the conduits
+// like any other: the drive and the PLC in zones no conduit joins give a
+// cross-zone finding on profinet; a conduit for profinet allows them.
+func TestPROFINETUDPSite(t *testing.T) {
+	const zones = `version: 1
+zones:
+  - {id: plc, kind: crane-control, cidrs: [10.20.1.0/28]}
+  - {id: drives, kind: crane-control, cidrs: [10.20.1.16/28]}
+`
+	run := func(y string) []string {
+		st, err := site.Parse("pn.yaml", []byte(y))
+		if err != nil {
+			t.Fatal(err)
+		}
+		src, err := capture.NewReader(bytes.NewReader(pnUDPPcap(t)), "pnudp.pcap")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run(context.Background(), []capture.Source{src}, Options{Site: st, Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return findingLines(res)
+	}
+	got := run(zones)
+	want := []string{"segmentation.cross-zone 10.20.1.10/02:00:0a:14:01:0a>10.20.1.21/02:00:0a:14:01:15 profinet udp critical"}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings %q, want %q", got, want)
+	}
+	if got := run(zones + "conduits:\n  - {from: plc, to: drives, protocols: [profinet]}\n"); len(got) != 0 {
+		t.Errorf("with a conduit: findings %q", got)
+	}
 }
