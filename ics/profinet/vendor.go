@@ -17,6 +17,8 @@ func VendorName(id uint16) string {
 		return "ABB"
 	case 42: // 0x002A
 		return "Siemens AG"
+	case 93:
+		return "Pepperl+Fuchs"
 	case 128:
 		return "Danfoss"
 	case 176: // 0x00B0
@@ -27,7 +29,7 @@ func VendorName(id uint16) string {
 		return "Bosch Rexroth AG"
 	case 262:
 		return "Lenze"
-	case 264:
+	case 264, 540:
 		return "Mitsubishi Electric"
 	case 265, 413:
 		return "Eaton"
@@ -35,7 +37,7 @@ func VendorName(id uint16) string {
 		return "SEW-EURODRIVE"
 	case 268: // 0x010C, Anybus
 		return "HMS Industrial Networks"
-	case 273, 415:
+	case 273, 415, 531:
 		return "Yaskawa Electric"
 	case 279:
 		return "Softing"
@@ -45,7 +47,7 @@ func VendorName(id uint16) string {
 		return "Hilscher"
 	case 288: // 0x0120
 		return "Beckhoff Automation"
-	case 297:
+	case 297, 609:
 		return "Schneider Electric"
 	case 299, 317:
 		return "Turck"
@@ -87,6 +89,32 @@ func VendorName(id uint16) string {
 		return "Vacon"
 	case 454:
 		return "Advantech"
+	case 272:
+		return "Fraba Posital"
+	case 338:
+		return "Leuze electronic"
+	case 339:
+		return "TR-Electronic"
+	case 394:
+		return "Leine & Linde"
+	case 408:
+		return "Kübler"
+	case 523:
+		return "Bonfiglioli Vectron"
+	case 542: // crane radio remote controls
+		return "HBC-radiomatic"
+	case 553:
+		return "Moxa"
+	case 555:
+		return "VIPA"
+	case 563:
+		return "Liebherr"
+	case 587:
+		return "Schmersal"
+	case 887:
+		return "B&R Industrial Automation"
+	case 888:
+		return "Balluff"
 	case 2351:
 		return "Pilz"
 	}

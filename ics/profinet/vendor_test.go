@@ -14,7 +14,8 @@ func TestVendorName(t *testing.T) {
 	}{
 		{0x002a, "Siemens AG"}, {0x00b0, "Phoenix Contact"}, {0x011d, "WAGO"}, {0x011e, "Hilscher"},
 		{0x0120, "Beckhoff Automation"}, {0x010c, "HMS Industrial Networks"}, {0x014d, "Festo"},
-		{0x015a, "GE Intelligent Platforms"}, {0x010a, "SEW-EURODRIVE"}, {317, "Turck"}, {0, ""}, {0xffff, ""},
+		{0x015a, "GE Intelligent Platforms"}, {0x010a, "SEW-EURODRIVE"}, {317, "Turck"}, {553, "Moxa"}, {888, "Balluff"},
+		{542, "HBC-radiomatic"}, {0, ""}, {0xffff, ""},
 	} {
 		if got := VendorName(c.id); got != c.want {
 			t.Errorf("VendorName(0x%04x) = %q, want %q", c.id, got, c.want)
