@@ -42,6 +42,11 @@
 // real-time frames one ics/profinet L2 reader counts and whose DCP Sets
 // are judged like the operations of the flows, between the addresses the
 // site declares for the MACs or the stations gave of themselves in DCP.
+// PROFINET real-time frames over UDP (RT_CLASS_UDP) are a flow's like any
+// UDP protocol, but its registry line's analyzer hands them to the
+// shard's own L2 reader (profinet_udp.go), which counts their I/O
+// connections by address and port; the run's statistics sum every
+// reader's connections (stats.cyclic_io).
 //
 // Streaming (stream.go): a run may hand what it finds to a Sink as it
 // happens. Events go through a merger that puts the shards' events back

@@ -10,6 +10,7 @@ import (
 	"harborwatch/finding"
 	"harborwatch/inventory"
 	"harborwatch/observe"
+	"harborwatch/runstats"
 	"harborwatch/site"
 )
 
@@ -43,6 +44,9 @@ func FuzzHandle(f *testing.F) {
 	for _, fr := range discoveryFrames(f) {
 		f.Add(fr, uint8(capture.LinkEthernet))
 	}
+	for _, d := range pnUDPTraffic() { // PROFINET RT_CLASS_UDP
+		f.Add(pnEthUDP(d.src, d.dst, d.b), uint8(capture.LinkEthernet))
+	}
 	st, err := site.Load("../examples/terminal/site.yaml")
 	if err != nil {
 		f.Fatal(err)
@@ -68,6 +72,18 @@ func FuzzHandle(f *testing.F) {
 			s.pushEvents(s.seq)
 		}
 		s.flows.Flush()
+		// Cyclic I/O, at layer 2 or over UDP, sums into the run's stats.
+		var rs runstats.Stats
+		pnStats(&rs, []*shard{s})
+		if io := rs.CyclicIO; io != nil {
+			var n uint64
+			for _, c := range io.Conns {
+				n += c.Frames
+			}
+			if n+io.DroppedFrames > io.Frames { // frames too short for their status are not a connection's
+				t.Fatalf("cyclic I/O: %d frames, %d in connections, %d dropped", io.Frames, n, io.DroppedFrames)
+			}
+		}
 		s.drain(time.Unix(0, p.TS), ^uint64(0))
 		s.pushEvents(^uint64(0))
 		s.mg.flush()

@@ -615,6 +615,7 @@ func finish(eng *detect.Engine, oe *observe.Engine, shards []*shard, rd *reader,
 		st.ExpectDropped += s.expectDropped
 		st.TCPShedBytes += s.shedBytes
 	}
+	pnStats(st, shards)
 	if rd.packets > 0 {
 		f, l := time.Unix(0, rd.first).UTC(), time.Unix(0, rd.last).UTC()
 		st.FirstTS, st.LastTS = &f, &l

@@ -13,17 +13,20 @@ import (
 	"harborwatch/proto"
 )
 
-// pnState is a shard's PROFINET layer-2 state: the reader of real-time
+// pnState is a shard's PROFINET real-time state: the reader of real-time
 // frames (made at the first one), the addresses stations gave of
 // themselves in DCP, and the DCP Set requests judged whose answers are
 // awaited. Every layer-2 frame goes to the first shard, so one pnState
-// sees them all, in order, whatever the number of workers.
+// sees them all, in order, whatever the number of workers; RT_CLASS_UDP
+// datagrams go to the shard of their flow (profinet_udp.go).
 type pnState struct {
-	l2   *profinet.L2
-	emit func(*profinet.Frame) // s.pnFrame, bound once
-	ips  map[[6]byte]netip.Addr
-	sets [8]pnSet
-	next int
+	l2      *profinet.L2
+	emit    func(*profinet.Frame) // s.pnFrame, bound once
+	emitUDP func(*profinet.Frame) // s.pnUDPFrame, bound once
+	rep     *reporter             // the datagram being read over UDP (profinet_udp.go)
+	ips     map[[6]byte]netip.Addr
+	sets    [8]pnSet
+	next    int
 }
 
 // pnSet is a DCP Set request judged as a finding: its answer's status
@@ -39,13 +42,20 @@ const maxPNAddrs = 4096
 
 // profinet reads a frame of EtherType 0x8892.
 func (s *shard) profinet(p *decode.Packet) {
+	pn := s.pnInit()
+	pn.l2.Frame(p.Payload, p.SrcMAC, p.DstMAC, p.VLAN(), pn.emit)
+}
+
+// pnInit makes the shard's PROFINET state at its first frame or datagram.
+func (s *shard) pnInit() *pnState {
 	pn := &s.pn
 	if pn.l2 == nil {
 		pn.l2 = new(profinet.L2)
 		pn.ips = make(map[[6]byte]netip.Addr)
 		pn.emit = s.pnFrame
+		pn.emitUDP = s.pnUDPFrame
 	}
-	pn.l2.Frame(p.Payload, p.SrcMAC, p.DstMAC, p.VLAN(), pn.emit)
+	return pn
 }
 
 // pnFrame handles what the L2 reader emits: a DCP frame's station and
@@ -155,6 +165,9 @@ func (s *shard) dcpStation(mac [6]byte, vlan uint16, c *discovery.DCP) {
 	if c.HasDeviceID {
 		id["profinet_vendor_id"] = int(c.VendorID)
 		id["profinet_device_id"] = int(c.DeviceID)
+		if n := profinet.VendorName(c.VendorID); n != "" {
+			id["vendor"] = n
+		}
 	}
 	if c.DeviceRole != 0 {
 		id["profinet_role"] = int(c.DeviceRole)

@@ -71,6 +71,7 @@ var registry = []entry{
 	{app.ENIP, enip.ProbeUDP, &enip.Spec},
 	{app.BACnet, bacnet.Probe, &bacnet.Spec},
 	{app.PROFINET, profinet.Probe, &profinet.Spec}, // any port, by its connectionless DCE-RPC header naming a PNIO interface
+	{app.PROFINET, profinet.ProbeRT, &pnRTSpec},    // RT_CLASS_UDP on 34962–34964, read by the shard (profinet_udp.go)
 	{app.DCERPC, dcerpc.ProbeUDP, &dcerpc.Spec},    // connectionless DCE-RPC of other interfaces, any port
 	{app.TeamViewer, remote.TeamViewerUDPProbe, &apptls.Spec},
 	{app.RDP, remote.RDPUDPProbe, &remote.RDPSpec},

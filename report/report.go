@@ -75,12 +75,13 @@ func JSON(w io.Writer, d *Document) error {
 	return enc.Encode(d)
 }
 
-// Text writes the report for people: totals, then findings grouped by
-// severity (highest first) and by zone pair, each with its evidence and
-// the controls it bears on.
+// Text writes the report for people: totals, the cyclic I/O connections,
+// then findings grouped by severity (highest first) and by zone pair,
+// each with its evidence and the controls it bears on.
 func Text(w io.Writer, d *Document) error {
 	tw := &textWriter{w: w}
 	tw.header(d)
+	tw.cyclicIO(&d.Stats)
 	if d.Seen != nil {
 		tw.seen(d.Seen)
 	}

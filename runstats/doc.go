@@ -1,7 +1,7 @@
 // Package runstats is the vocabulary of a run's statistics: how many
 // packets and bytes each capture held, how many flows were followed and
-// evicted, what could not be decoded, and the packet-time span of the
-// run. Nothing is dropped silently: every packet that could not be
+// evicted, what could not be decoded, the cyclic I/O connections of
+// real-time protocols, and the packet-time span of the run. Nothing is dropped silently: every packet that could not be
 // decoded, every evicted flow and every damaged file is counted here.
 //
 // It is a leaf: it imports only the standard library. The pipeline fills

@@ -5,6 +5,7 @@ import (
 
 	"harborwatch/decode"
 	"harborwatch/internal/testutil"
+	"harborwatch/proto"
 )
 
 // l2Frame is a PROFINET frame of a capture with its addresses.
@@ -56,10 +57,12 @@ func (u *use) cm(m *CM) {
 }
 
 // TestNoAllocs: reading the captures' real-time frames (cyclic data,
-// alarms, DCP, PTCP) and PNIO-CM datagrams, and probing them, allocates
-// nothing once the I/O connections are known.
+// alarms, DCP, PTCP), PNIO-CM datagrams and generated RT_CLASS_UDP
+// datagrams, and probing them, allocates nothing once the I/O
+// connections are known.
 func TestNoAllocs(t *testing.T) {
 	frames, dgrams := captureFrames(t)
+	udp := udpTraffic()
 	var a L2
 	var cm CMAnalyzer
 	var u use
@@ -67,6 +70,14 @@ func TestNoAllocs(t *testing.T) {
 	round := func() {
 		for _, f := range frames {
 			a.Frame(f.b, f.src, f.dst, f.vlan, ef)
+		}
+		for _, d := range udp {
+			if ProbeRT.Check(d.dst.Port(), d.b, true) != proto.Sure {
+				t.Fatal("ProbeRT refused a datagram")
+			}
+			if err := a.UDP(d.b, d.src, d.dst, ef); err != nil {
+				t.Fatal(err)
+			}
 		}
 		for _, d := range dgrams {
 			if probe(d, true) == 0 {
@@ -79,6 +90,6 @@ func TestNoAllocs(t *testing.T) {
 	}
 	round()
 	if n := testing.AllocsPerRun(20, round); n != 0 {
-		t.Errorf("%.1f allocations per round of %d frames and %d datagrams, want 0", n, len(frames), len(dgrams))
+		t.Errorf("%.1f allocations per round of %d frames, %d datagrams and %d RT_CLASS_UDP datagrams, want 0", n, len(frames), len(dgrams), len(udp))
 	}
 }

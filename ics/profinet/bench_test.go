@@ -41,3 +41,23 @@ func BenchmarkCM(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "pkts/s")
 }
+
+// BenchmarkUDP reads generated RT_CLASS_UDP datagrams (cyclic data of
+// five connections, an alarm) with one L2 reader, probing each.
+func BenchmarkUDP(b *testing.B) {
+	udp := udpTraffic()
+	var a L2
+	var u use
+	ef := u.frame
+	b.ReportAllocs()
+	n := 0
+	for i := 0; b.Loop(); i++ {
+		d := &udp[i%len(udp)]
+		if ProbeRT.Check(d.dst.Port(), d.b, true) == 0 {
+			b.Fatal("probe refused")
+		}
+		a.UDP(d.b, d.src, d.dst, ef)
+		n++
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "pkts/s")
+}

@@ -163,19 +163,25 @@ var alarmTypes = [...]string{1: "Diagnosis", 2: "Process", 3: "Pull", 4: "Plug",
 	17: "Network component problem notification", 18: "Time data changed notification", 19: "Dynamic frame packing problem notification",
 	20: "MRPD problem notification", 22: "Multiple interface mismatch notification", 30: "Upload and retrieval notification", 31: "Pull module"}
 
-// Detail adds f's event detail: frame_id, class, src_mac, dst_mac; for
+// Detail adds f's event detail: frame_id, class, src_mac and dst_mac (at
+// layer 2) or transport "udp"; for
 // cyclic data the connection's data_status (provider run or stop, data
 // valid, station problem, primary), cycle_counter, data_length and, on a
 // change, previous_status; for alarms the RTA endpoints, pdu_type,
 // sequence numbers, alarm_type, api, slot, subslot, module and submodule
 // idents, pnio_status; for DCP the service, xid and what the blocks say
 // (name_of_station, type_of_station, ip, mask, gateway, qualifier
-// (permanent or temporary), control, dhcp, vendor_id, device_id, role,
+// (permanent or temporary), control, dhcp, vendor_id, vendor (its name,
+// VendorName), device_id, role,
 // responses, failed).
 func (f *Frame) Detail(d map[string]any) {
 	d["frame_id"] = f.FrameID
 	d["class"] = f.Class.String()
-	d["src_mac"], d["dst_mac"] = macString(f.Src), macString(f.Dst)
+	if f.UDP {
+		d["transport"] = "udp" // the addresses and ports are the event's
+	} else {
+		d["src_mac"], d["dst_mac"] = macString(f.Src), macString(f.Dst)
+	}
 	switch {
 	case f.Class.Cyclic():
 		d["data_status"] = dataStatus(f.DataStatus)
@@ -261,6 +267,9 @@ func dcpDetail(c *discovery.DCP, d map[string]any) {
 	}
 	if c.HasDeviceID {
 		d["vendor_id"], d["device_id"] = c.VendorID, c.DeviceID
+		if n := VendorName(c.VendorID); n != "" {
+			d["vendor"] = n
+		}
 	}
 	if c.DeviceRole != 0 {
 		d["role"] = c.DeviceRole

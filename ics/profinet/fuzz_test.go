@@ -2,6 +2,7 @@ package profinet
 
 import (
 	"errors"
+	"net/netip"
 	"testing"
 
 	"harborwatch/ics/dcerpc"
@@ -66,6 +67,44 @@ func FuzzL2(f *testing.F) {
 			t.Fatalf("%x: %v", b, err)
 		}
 		if a.NConns() > maxConns*3/4 {
+			t.Fatalf("%d connections", a.NConns())
+		}
+	})
+}
+
+// FuzzUDP reads arbitrary datagrams as RT_CLASS_UDP frames, as the
+// pipeline does what ProbeRT accepts: no panic, errors are ErrShort or
+// ErrNotFrame, a datagram the probe accepts is read without error, every
+// emitted frame answers its methods and detail, and the connection table
+// stays within its bound.
+func FuzzUDP(f *testing.F) {
+	for _, d := range udpTraffic() {
+		f.Add(d.b, d.src.Port())
+	}
+	f.Add(rta(0xfc01, RTAErr, u32(0xcf81fd0f)), uint16(PortRT))
+	f.Add(cyclicFrame(0x8000, 1, 0x35), uint16(PortRT))
+	var a L2
+	dst := netip.MustParseAddrPort("10.0.0.2:34962")
+	f.Fuzz(func(t *testing.T, b []byte, port uint16) {
+		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(port)}), port)
+		err := a.UDP(b, src, dst, func(fr *Frame) {
+			if fr.Op() == "" || fr.Name() == "" || fr.Proto() == "" || !fr.UDP {
+				t.Fatalf("%x: op %q name %q", b, fr.Op(), fr.Name())
+			}
+			_, _, _ = fr.Status(), fr.Func(), fr.Request()
+			d := map[string]any{}
+			fr.Detail(d)
+			if d["frame_id"] == nil || d["transport"] != "udp" {
+				t.Fatalf("%x: detail %v", b, d)
+			}
+		})
+		if err != nil && !errors.Is(err, ErrShort) && !errors.Is(err, ErrNotFrame) {
+			t.Fatalf("%x: %v", b, err)
+		}
+		if err != nil && ProbeRT.Check(PortRT, b, true) != 0 {
+			t.Fatalf("%x: probe accepted what UDP refused: %v", b, err)
+		}
+		if a.NConns() > MaxConns {
 			t.Fatalf("%d connections", a.NConns())
 		}
 	})

@@ -63,12 +63,16 @@ func reportCM(r proto.Reporter, m *CM, fromClient bool) {
 	st := r.State()
 	if m.Role != 0 && !m.Request() && m.HasDevice && *st&stDevice == 0 {
 		*st |= stDevice
-		r.Identity(proto.Identity{Fields: map[string]any{"profinet_vendor_id": int(m.VendorID),
-			"profinet_device_id": int(m.DeviceID), "profinet_instance": int(m.Instance)}})
+		id := map[string]any{"profinet_vendor_id": int(m.VendorID),
+			"profinet_device_id": int(m.DeviceID), "profinet_instance": int(m.Instance)}
+		putVendor(id, m.VendorID)
+		r.Identity(proto.Identity{Fields: id})
 	}
 	if m.HasIM0 && !m.Request() && *st&stIM0 == 0 {
 		*st |= stIM0
-		r.Identity(proto.Identity{Fields: m.IM0.fields()})
+		id := m.IM0.fields()
+		putVendor(id, m.IM0.VendorID)
+		r.Identity(proto.Identity{Fields: id})
 	}
 	if len(m.StationName) > 0 && m.Request() && *st&stStation == 0 {
 		*st |= stStation
@@ -83,4 +87,11 @@ func reportCM(r proto.Reporter, m *CM, fromClient bool) {
 	m.Detail(d)
 	r.Event(proto.Event{Proto: EventProto, Op: op, Name: m.Name(), Status: m.Status(),
 		Func: m.Func(), HasFunc: true, Response: !m.Request(), Detail: d})
+}
+
+// putVendor adds the vendor's name (VendorName) to an identity, if known.
+func putVendor(id map[string]any, vendor uint16) {
+	if n := VendorName(vendor); n != "" {
+		id["vendor"] = n
+	}
 }

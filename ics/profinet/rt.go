@@ -3,6 +3,7 @@ package profinet
 import (
 	"encoding/binary"
 	"errors"
+	"net/netip"
 
 	"harborwatch/app/discovery"
 )
@@ -25,10 +26,11 @@ const (
 	ClassDCP                    // 0xFEFC–0xFEFF
 	ClassPTCP                   // 0x0020–0x0081, 0xFF00–0xFF7F: time synchronisation and delay measurement
 	ClassFragment               // 0xFF80–0xFF8F
+	ClassUDP                    // 0xC000–0xFBFF over UDP: cyclic data (RT_CLASS_UDP, unicast to 0xF7FF, then multicast)
 	NumClasses
 )
 
-var classNames = [NumClasses]string{"other", "RT_CLASS_3", "RT_CLASS_2", "RT_CLASS_1", "Alarm High", "Alarm Low", "DCP", "PTCP", "fragment"}
+var classNames = [NumClasses]string{"other", "RT_CLASS_3", "RT_CLASS_2", "RT_CLASS_1", "Alarm High", "Alarm Low", "DCP", "PTCP", "fragment", "RT_CLASS_UDP"}
 
 // String names c.
 func (c Class) String() string {
@@ -39,7 +41,7 @@ func (c Class) String() string {
 }
 
 // Cyclic reports whether frames of c carry cyclic I/O data.
-func (c Class) Cyclic() bool { return c == ClassRT1 || c == ClassRT2 || c == ClassRT3 }
+func (c Class) Cyclic() bool { return c == ClassRT1 || c == ClassRT2 || c == ClassRT3 || c == ClassUDP }
 
 // ClassOf returns the class of a FrameID.
 func ClassOf(id uint16) Class {
@@ -63,6 +65,31 @@ func ClassOf(id uint16) Class {
 	}
 	return ClassOther
 }
+
+// ClassOfUDP returns the class of a FrameID carried over UDP (RT_CLASS_UDP,
+// IEC 61158-6-10 §4.2.2.2; Wireshark's packet-pn-rt.c reads it so on UDP
+// port 34962): cyclic data from 0xC000 to 0xFBFF and the two alarm
+// FrameIDs; the rest (the layer-2 classes, DCP, PTCP) is not sent over
+// UDP and is ClassOther.
+func ClassOfUDP(id uint16) Class {
+	switch {
+	case id >= 0xc000 && id <= 0xfbff:
+		return ClassUDP
+	case id == 0xfc01:
+		return ClassAlarmHigh
+	case id == 0xfe01:
+		return ClassAlarmLow
+	}
+	return ClassOther
+}
+
+// UDP ports of PROFINET IO real-time frames (IANA): RT_CLASS_UDP
+// unicast and multicast cyclic data. PortCM (34964), context
+// management's, may carry them too.
+const (
+	PortRT   = 34962
+	PortRTMC = 34963
+)
 
 // DataStatus bits of the APDU status of a cyclic frame (IEC 61158-6-10
 // §4.7.2.1.3).
@@ -104,19 +131,22 @@ type Alarm struct {
 }
 
 // IOConn counts the cyclic frames of one I/O connection: a provider (its
-// MAC) sending one FrameID to one destination on one VLAN.
+// MAC) sending one FrameID to one destination on one VLAN, or over UDP
+// (RT_CLASS_UDP) from one address and port to another (SrcAddr, DstAddr;
+// Src and Dst are then zero).
 type IOConn struct {
-	Src, Dst   [6]byte
-	VLAN       uint16
-	FrameID    uint16
-	Packets    uint64
-	Bytes      uint64 // I/O data bytes (without the APDU status)
-	DataStatus uint8  // the last one seen
-	Changes    uint64 // changes of the watched data status bits
-	Stopped    uint64 // frames whose provider was in stop
-	Invalid    uint64 // frames whose data was not valid
-	Cycle      uint16 // the last cycle counter seen
-	used       bool
+	Src, Dst         [6]byte
+	SrcAddr, DstAddr netip.AddrPort
+	VLAN             uint16
+	FrameID          uint16
+	Packets          uint64
+	Bytes            uint64 // I/O data bytes (without the APDU status)
+	DataStatus       uint8  // the last one seen
+	Changes          uint64 // changes of the watched data status bits
+	Stopped          uint64 // frames whose provider was in stop
+	Invalid          uint64 // frames whose data was not valid
+	Cycle            uint16 // the last cycle counter seen
+	used             bool
 }
 
 // Frame is one PROFINET real-time frame as the L2 reader saw it. It is
@@ -127,6 +157,10 @@ type Frame struct {
 	Class    Class
 	Src, Dst [6]byte
 	VLAN     uint16
+	// UDP: a frame carried over UDP (L2.UDP), from SrcAddr to DstAddr
+	// (Src, Dst and VLAN are zero).
+	UDP              bool
+	SrcAddr, DstAddr netip.AddrPort
 	// Cyclic frames: the connection's counters (Conn), whether this frame
 	// opened it (First) or changed its watched data status (Changed, with
 	// the status before in Previous), the cycle counter and the data
@@ -152,11 +186,16 @@ var (
 	ErrNotFrame = errors.New("profinet: not a profinet real-time frame")
 )
 
-// maxConns bounds the I/O connections an L2 reader counts one by one (a
-// power of two: the table is open-addressed).
-const maxConns = 1024
+// maxConns is the size of an L2 reader's table of I/O connections (a
+// power of two: the table is open-addressed); MaxConns, three quarters of
+// it, bounds the connections it counts one by one.
+const (
+	maxConns = 1024
+	MaxConns = maxConns * 3 / 4
+)
 
-// L2 reads the PROFINET frames of one shard (EtherType 0x8892): it counts
+// L2 reads the PROFINET real-time frames of one shard, at layer 2
+// (EtherType 0x8892, Frame) and over UDP (RT_CLASS_UDP, UDP): it counts
 // cyclic frames per I/O connection, reads alarms and DCP, and emits a
 // Frame for what is news: the first frame of a connection and each change
 // of its data status, every alarm and DCP frame. Its zero value is ready;
@@ -164,11 +203,15 @@ const maxConns = 1024
 type L2 struct {
 	conns   [maxConns]IOConn
 	nconns  int
-	Dropped uint64             // cyclic frames of connections the table had no room for
-	Frames  [NumClasses]uint64 // frames read, per class
-	Errors  uint64             // frames too short or malformed
-	frame   Frame
-	dcp     discovery.DCP
+	Dropped uint64 // cyclic frames of connections the table had no room for
+	// DroppedConns counts those connections, told apart by a hash in a
+	// set of 4,096 bits: exact for a few hundred, an undercount beyond.
+	DroppedConns uint64
+	droppedSet   [64]uint64
+	Frames       [NumClasses]uint64 // frames read, per class
+	Errors       uint64             // frames too short or malformed
+	frame        Frame
+	dcp          discovery.DCP
 }
 
 // Conns calls f with each I/O connection counted (in table order).
@@ -220,15 +263,53 @@ func (a *L2) Frame(b []byte, src, dst [6]byte, vlan uint16, emit func(*Frame)) e
 	return nil
 }
 
+// UDP reads b, the payload of a UDP datagram from src to dst (FrameID
+// first: RT_CLASS_UDP cyclic data, or an alarm), counting and emitting it
+// as Frame does a layer-2 frame; the I/O connection is keyed by the two
+// addresses and ports and the FrameID. A FrameID not sent over UDP is
+// ErrNotFrame, a datagram too short ErrShort (both counted in Errors).
+func (a *L2) UDP(b []byte, src, dst netip.AddrPort, emit func(*Frame)) error {
+	if len(b) < 2 {
+		a.Errors++
+		return ErrShort
+	}
+	id := binary.BigEndian.Uint16(b)
+	c := ClassOfUDP(id)
+	if c == ClassOther {
+		a.Errors++
+		return ErrNotFrame
+	}
+	a.Frames[c]++
+	f := &a.frame
+	*f = Frame{FrameID: id, Class: c, UDP: true, SrcAddr: src, DstAddr: dst}
+	if c == ClassUDP {
+		if len(b) < 2+4 {
+			a.Errors++
+			return ErrShort
+		}
+		return a.cyclic(f, b, emit)
+	}
+	f.malformed = !f.Alarm.parse(b[2:])
+	if f.malformed {
+		a.Errors++
+	}
+	emit(f)
+	return nil
+}
+
 // cyclic counts a cyclic frame: FrameID, I/O data, then the APDU status
 // (CycleCounter, DataStatus, TransferStatus) in its last four octets.
 func (a *L2) cyclic(f *Frame, b []byte, emit func(*Frame)) error {
 	st := b[len(b)-4:]
 	f.Cycle, f.DataStatus, f.Transfer = binary.BigEndian.Uint16(st), st[2], st[3]
 	f.DataLen = len(b) - 6
-	cn, isNew := a.conn(f)
+	cn, isNew, h := a.conn(f)
 	if cn == nil {
 		a.Dropped++
+		if w, bit := &a.droppedSet[h>>6&63], uint64(1)<<(h&63); *w&bit == 0 {
+			*w |= bit
+			a.DroppedConns++
+		}
 		return nil
 	}
 	cn.Packets++
@@ -257,30 +338,39 @@ func (a *L2) cyclic(f *Frame, b []byte, emit func(*Frame)) error {
 	return nil
 }
 
-// conn finds or adds the connection of f in the open-addressed table.
-func (a *L2) conn(f *Frame) (*IOConn, bool) {
-	h := uint32(f.FrameID)*0x9e3779b1 ^ uint32(f.VLAN)<<16
+// conn finds or adds the connection of f in the open-addressed table; h
+// is its hash.
+func (a *L2) conn(f *Frame) (c *IOConn, isNew bool, h uint32) {
+	h = uint32(f.FrameID)*0x9e3779b1 ^ uint32(f.VLAN)<<16
 	for _, x := range f.Src {
 		h = (h ^ uint32(x)) * 16777619
 	}
 	for _, x := range f.Dst {
 		h = (h ^ uint32(x)) * 16777619
 	}
-	for i := range uint32(maxConns) {
-		c := &a.conns[(h+i)&(maxConns-1)]
-		if !c.used {
-			if a.nconns >= maxConns*3/4 {
-				return nil, false // keep probes short: the table stays a quarter free
+	if f.UDP {
+		for _, ap := range [2]netip.AddrPort{f.SrcAddr, f.DstAddr} {
+			for _, x := range ap.Addr().As16() {
+				h = (h ^ uint32(x)) * 16777619
 			}
-			*c = IOConn{Src: f.Src, Dst: f.Dst, VLAN: f.VLAN, FrameID: f.FrameID, used: true}
-			a.nconns++
-			return c, true
-		}
-		if c.FrameID == f.FrameID && c.Src == f.Src && c.Dst == f.Dst && c.VLAN == f.VLAN {
-			return c, false
+			h = (h ^ uint32(ap.Port())) * 16777619
 		}
 	}
-	return nil, false
+	for i := range uint32(maxConns) {
+		c = &a.conns[(h+i)&(maxConns-1)]
+		if !c.used {
+			if a.nconns >= MaxConns {
+				return nil, false, h // keep probes short: the table stays a quarter free
+			}
+			*c = IOConn{Src: f.Src, Dst: f.Dst, SrcAddr: f.SrcAddr, DstAddr: f.DstAddr, VLAN: f.VLAN, FrameID: f.FrameID, used: true}
+			a.nconns++
+			return c, true, h
+		}
+		if c.FrameID == f.FrameID && c.Src == f.Src && c.Dst == f.Dst && c.VLAN == f.VLAN && c.SrcAddr == f.SrcAddr && c.DstAddr == f.DstAddr {
+			return c, false, h
+		}
+	}
+	return nil, false, h
 }
 
 // parse reads an RTA PDU (IEC 61158-6-10 §4.10.3.2): AlarmDstEndpoint,
