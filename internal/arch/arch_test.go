@@ -35,6 +35,7 @@ var allowed = map[string][]string{
 	"decode":            {"capture"},
 	"flow":              {"decode", "capture"},
 	"evidence":          {"capture"},
+	"evidence/ring":     {"capture", "evidence"},
 	"site":              {"app", "internal/yamlfile", "supplier", "gopkg.in/yaml.v3"},
 	"oui":               {},
 	"oui/internal/gen":  {},
