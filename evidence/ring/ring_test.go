@@ -232,7 +232,6 @@ func (f *fakeSource) Next(p *capture.Packet) error {
 func (f *fakeSource) Name() string { return "fake" }
 func (f *fakeSource) Close() error { return nil }
 
-
 // TestAppendAllocs: appending allocates nothing, block writes included.
 func TestAppendAllocs(t *testing.T) {
 	r := open(t, Options{Size: 4 * MinBlock, Block: MinBlock, Captures: 2})
