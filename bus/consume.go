@@ -34,8 +34,10 @@ type Consumer struct {
 	nc   *nats.Conn
 	js   jetstream.JetStream
 	cons jetstream.Consumer
-	opts ConsumerOptions
-	log  *slog.Logger
+	// objects is the evidence bucket, once found.
+	objects jetstream.ObjectStore
+	opts    ConsumerOptions
+	log     *slog.Logger
 }
 
 // Delivery is one message delivered: decoded (Msg), or not (Err: the
@@ -176,6 +178,27 @@ func (c *Consumer) Lag(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	return info.NumPending + uint64(info.NumAckPending), nil
+}
+
+// Evidence returns the evidence file stored under name (a
+// finding.PcapFile.Object) in the object store EvidenceBucket;
+// jetstream.ErrObjectNotFound (wrapped) when there is none.
+func (c *Consumer) Evidence(ctx context.Context, name string) ([]byte, error) {
+	if c.objects == nil {
+		obs, err := c.js.ObjectStore(ctx, EvidenceBucket)
+		if err != nil {
+			if errors.Is(err, jetstream.ErrBucketNotFound) {
+				return nil, fmt.Errorf("bus: evidence %s: %w", name, jetstream.ErrObjectNotFound)
+			}
+			return nil, fmt.Errorf("bus: evidence %s: %w", name, err)
+		}
+		c.objects = obs
+	}
+	b, err := c.objects.GetBytes(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("bus: evidence %s: %w", name, err)
+	}
+	return b, nil
 }
 
 // Close disconnects.
