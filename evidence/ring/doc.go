@@ -13,7 +13,7 @@
 // Memory: the packets live in a preallocated file of Options.Size bytes,
 // not in the Go heap: the page cache holds what the kernel wants of it,
 // outside the process's resident set. The file is written sequentially in
-// blocks (Options.Block, 4 MiB): packets are appended to one block in
+// blocks (Options.Block: 4 MiB, or a 16th of a smaller ring): packets are appended to one block in
 // memory, which is written with one pwrite when full, so a packet costs a
 // copy and no system call and no allocation. In memory besides the block:
 // an index per capture, 4 bytes a packet (the record's offset in the file

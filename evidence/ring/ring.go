@@ -33,8 +33,8 @@ type Options struct {
 	// Size is the file's size in bytes (0 → DefaultSize), rounded down to
 	// whole blocks; at least two blocks.
 	Size int64
-	// Block is the size of a block, written at once (0 → DefaultBlock, at
-	// least MinBlock, rounded down to a multiple of 8).
+	// Block is the size of a block, written at once (0 → Size/16, at most
+	// DefaultBlock; at least MinBlock, rounded down to a multiple of 8).
 	Block int
 	// Index bounds the packets indexed over all captures (0 → Size/128).
 	Index int
@@ -99,13 +99,13 @@ func Open(o Options) (*Ring, error) {
 	if o.Path == "" {
 		return nil, errors.New("ring: no file")
 	}
-	if o.Block <= 0 {
-		o.Block = DefaultBlock
-	}
-	o.Block = max(o.Block, MinBlock) &^ 7
 	if o.Size <= 0 {
 		o.Size = DefaultSize
 	}
+	if o.Block <= 0 {
+		o.Block = int(min(DefaultBlock, o.Size/16))
+	}
+	o.Block = max(o.Block, MinBlock) &^ 7
 	if o.Size > MaxSize {
 		return nil, fmt.Errorf("ring: size %d over the largest, %d", o.Size, int64(MaxSize))
 	}

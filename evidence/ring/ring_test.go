@@ -116,8 +116,8 @@ func TestWrapAround(t *testing.T) {
 	held := int64(st.Held / 2)
 	oldest := total - held + 1
 	sz := func(Ref) int { return size }
-	refs := []Ref{{0, total}, {1, total}, {0, oldest}, {1, oldest + 1}, {0, total - int64(perBlock) - 3}, {0, oldest - 1}, {1, 1}, {1, total + 1}, {0, 0}, {5, 1}}
-	check(t, r, refs, []Ref{{0, oldest - 1}, {1, 1}, {1, total + 1}, {0, 0}, {5, 1}}, sz)
+	refs := []Ref{{File: 0, Number: total}, {File: 1, Number: total}, {File: 0, Number: oldest}, {File: 1, Number: oldest + 1}, {File: 0, Number: total - int64(perBlock) - 3}, {File: 0, Number: oldest - 1}, {File: 1, Number: 1}, {File: 1, Number: total + 1}, {File: 0, Number: 0}, {File: 5, Number: 1}}
+	check(t, r, refs, []Ref{{File: 0, Number: oldest - 1}, {File: 1, Number: 1}, {File: 1, Number: total + 1}, {File: 0, Number: 0}, {File: 5, Number: 1}}, sz)
 	st = r.Stats()
 	if st.Claimed != 5 || st.Missing != 5 {
 		t.Fatalf("claimed %d missing %d, want 5 and 5", st.Claimed, st.Missing)
@@ -148,7 +148,7 @@ func TestClaimedNotOverwritten(t *testing.T) {
 		p := pkt(0, n, 500)
 		r.Append(0, &p)
 	}
-	check(t, r, []Ref{{0, 3}, {0, 50}, {0, 99}}, nil, func(Ref) int { return 500 })
+	check(t, r, []Ref{{File: 0, Number: 3}, {File: 0, Number: 50}, {File: 0, Number: 99}}, nil, func(Ref) int { return 500 })
 	for n := int64(101); n <= 3000; n++ { // several laps
 		p := pkt(0, n, 500)
 		r.Append(0, &p)
@@ -157,7 +157,7 @@ func TestClaimedNotOverwritten(t *testing.T) {
 	if st.Evicted < 100 || st.Evicted-st.Overwritten != 3 {
 		t.Fatalf("evicted %d overwritten %d: want the 3 claimed packets not overwritten", st.Evicted, st.Overwritten)
 	}
-	check(t, r, []Ref{{0, 3}, {0, 3000}}, []Ref{{0, 3}}, func(Ref) int { return 500 })
+	check(t, r, []Ref{{File: 0, Number: 3}, {File: 0, Number: 3000}}, []Ref{{File: 0, Number: 3}}, func(Ref) int { return 500 })
 }
 
 // TestIndexBound: a capture whose index is full loses its oldest packet,
@@ -172,7 +172,7 @@ func TestIndexBound(t *testing.T) {
 	if st.Held != 50 || st.Overwritten != 30 {
 		t.Fatalf("held %d overwritten %d, want 50 and 30 (50 entries a capture)", st.Held, st.Overwritten)
 	}
-	check(t, r, []Ref{{0, 30}, {0, 31}, {0, 80}}, []Ref{{0, 30}}, func(Ref) int { return 60 })
+	check(t, r, []Ref{{File: 0, Number: 30}, {File: 0, Number: 31}, {File: 0, Number: 80}}, []Ref{{File: 0, Number: 30}}, func(Ref) int { return 60 })
 }
 
 // TestGapAndReset: a number that does not follow starts the capture's
@@ -184,7 +184,7 @@ func TestGapAndReset(t *testing.T) {
 		r.Append(0, &p)
 	}
 	sz := func(Ref) int { return 100 }
-	check(t, r, []Ref{{0, 2}, {0, 10}, {0, 11}}, []Ref{{0, 2}}, sz)
+	check(t, r, []Ref{{File: 0, Number: 2}, {File: 0, Number: 10}, {File: 0, Number: 11}}, []Ref{{File: 0, Number: 2}}, sz)
 	if st := r.Stats(); st.Held != 2 || st.Overwritten != 3 {
 		t.Fatalf("stats %+v", st)
 	}
@@ -194,7 +194,7 @@ func TestGapAndReset(t *testing.T) {
 	}
 	p := pkt(1, 1, 100)
 	r.Append(1, &p)
-	check(t, r, []Ref{{1, 1}, {0, 10}}, []Ref{{0, 10}}, sz)
+	check(t, r, []Ref{{File: 1, Number: 1}, {File: 0, Number: 10}}, []Ref{{File: 0, Number: 10}}, sz)
 }
 
 // TestTap: packets read through a Tap are in the ring when Next returns.
@@ -207,7 +207,7 @@ func TestTap(t *testing.T) {
 		if err := tapped.Next(&p); err != nil {
 			t.Fatal(err)
 		}
-		check(t, r, []Ref{{1, i}}, nil, func(Ref) int { return 200 })
+		check(t, r, []Ref{{File: 1, Number: i}}, nil, func(Ref) int { return 200 })
 	}
 	if tapped.Name() != "fake" {
 		t.Fatalf("name %q", tapped.Name())
@@ -281,7 +281,7 @@ func TestCutWhileAppending(t *testing.T) {
 			continue
 		}
 		n := v.(int64)
-		refs := []Ref{{0, n}, {0, n - 500}, {0, n - 1500}, {0, n - 3000}}
+		refs := []Ref{{File: 0, Number: n}, {File: 0, Number: n - 500}, {File: 0, Number: n - 1500}, {File: 0, Number: n - 3000}}
 		got, missing := r.Cut(refs)
 		if len(got)+len(missing) != len(refs) {
 			t.Fatalf("%d + %d for %d", len(got), len(missing), len(refs))

@@ -50,7 +50,7 @@ var allowed = map[string][]string{
 	"internal/synth":    {"capture", "finding"},
 	"internal/yamlfile": {"gopkg.in/yaml.v3"},
 	"internal/textsafe": {},
-	"internal/cli": {"analysis", "capture", "declared", "detect", "evidence", "finding", "inventory", "oui", "pipeline", "report", "site", "supplier", "internal/synth", "internal/textsafe", "sink/jsonl", "vuln", "learn", "event",
+	"internal/cli": {"analysis", "capture", "declared", "detect", "evidence", "evidence/ring", "finding", "inventory", "oui", "pipeline", "report", "site", "supplier", "internal/synth", "internal/textsafe", "sink/jsonl", "vuln", "learn", "event",
 		"auth", "export", "internal/tlsself", "signing", "server", "store", "store/sqlstore", "web", "golang.org/x/term", "capture/live",
 		"compliance", "compliance/catalog", "incident", "github.com/chromedp/chromedp", "integrity", "recovery", "bus", "observe",
 		"github.com/prometheus/client_golang/prometheus", "github.com/prometheus/client_golang/prometheus/collectors", "github.com/prometheus/client_golang/prometheus/promhttp"},

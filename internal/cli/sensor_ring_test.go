@@ -1,0 +1,225 @@
+//go:build linux
+
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"harborwatch/finding"
+	"harborwatch/internal/testutil"
+)
+
+// sensorLines runs the sensor on a capture file, as if live, with args
+// added, and returns the last JSON line of each finding and stderr.
+func sensorLines(t *testing.T, args ...string) (map[string]finding.Finding, string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "findings.jsonl")
+	var stdout, stderr bytes.Buffer
+	e := &env{stdout: &stdout, stderr: &lockedWriter{w: &stderr}, getenv: func(string) string { return "" }}
+	all := append([]string{"sensor", "--file", fleetPcap, "--site", fleetSite, "--out", out, "--workers", "2"}, args...)
+	if code := run(context.Background(), e, all); code != 0 {
+		t.Fatalf("sensor exited %d: %s", code, stderr.String())
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := map[string]finding.Finding{}
+	for line := range strings.SplitSeq(strings.TrimSpace(string(data)), "\n") {
+		var u struct{ Finding finding.Finding }
+		if err := json.Unmarshal([]byte(line), &u); err != nil {
+			t.Fatalf("%v: %.200s", err, line)
+		}
+		last[u.Finding.ID] = u.Finding
+	}
+	return last, stderr.String()
+}
+
+func fileSHA(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// tsharkFrames lists a capture's packets as tshark reads them: time,
+// length on the wire, captured length and protocols, one line each.
+func tsharkFrames(t *testing.T, bin, path string) []string {
+	t.Helper()
+	out, err := exec.Command(bin, "-r", path, "-T", "fields", "-e", "frame.time_epoch", "-e", "frame.len", "-e", "frame.cap_len", "-e", "frame.protocols").Output()
+	if err != nil {
+		t.Fatalf("tshark -r %s: %v", path, err)
+	}
+	return strings.Split(strings.TrimSpace(string(out)), "\n")
+}
+
+// TestSensorEvidence: the sensor reading the example as if live, with
+// --evidence, writes for each finding the same evidence file, byte for
+// byte, as analyze --evidence on the same file, and tshark reads the
+// same packets from both; each finding's last line names its file with
+// the file's SHA-256, and nothing is missing (the default ring holds the
+// whole example).
+func TestSensorEvidence(t *testing.T) {
+	dirS, dirA := t.TempDir(), t.TempDir()
+	ringDir := t.TempDir()
+	got, stderr := sensorLines(t, "--evidence", dirS, "--ring-dir", ringDir)
+	if !strings.Contains(stderr, "0 were pushed out of it before a finding claimed them") || !regexp.MustCompile(`[1-9][0-9]* evidence packets found, 0 missing`).MatchString(stderr) {
+		t.Errorf("closing summary: %s", stderr)
+	}
+	if left, _ := os.ReadDir(ringDir); len(left) != 0 {
+		t.Errorf("the ring file is left behind: %v", left)
+	}
+	r := runCLI(t, nil, "analyze", "--site", fleetSite, "--evidence", dirA, "--format", "json", fleetPcap)
+	if r.code != 0 {
+		t.Fatalf("analyze: %d %s", r.code, r.stderr)
+	}
+	var rep struct{ Findings []finding.Finding }
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	tshark := ""
+	if _, err := exec.LookPath("tshark"); err == nil || os.Getenv("HARBORWATCH_REQUIRE_TSHARK") == "1" {
+		tshark = testutil.Tshark(t)
+	}
+	files := 0
+	for _, want := range rep.Findings {
+		if want.Pcap == nil {
+			continue
+		}
+		files++
+		f, ok := got[want.ID]
+		if !ok || f.Pcap == nil {
+			t.Errorf("%s: the sensor gave no evidence file (analyze wrote %s)", want.ID, want.Pcap.Path)
+			continue
+		}
+		a, err := os.ReadFile(want.Pcap.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := os.ReadFile(f.Pcap.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Dir(f.Pcap.Path) != dirS || filepath.Base(f.Pcap.Path) != want.ID+".pcap" {
+			t.Errorf("%s: sensor file %s, want %s/%s.pcap", want.ID, f.Pcap.Path, dirS, want.ID)
+		}
+		if !bytes.Equal(a, s) {
+			t.Errorf("%s: the sensor's evidence file (%d bytes) differs from analyze's (%d bytes)", want.ID, len(s), len(a))
+		}
+		if f.Pcap.SHA256 != fileSHA(t, f.Pcap.Path) || f.Pcap.SHA256 != want.Pcap.SHA256 || f.Pcap.Packets != want.Pcap.Packets || f.Pcap.Bytes != int64(len(s)) {
+			t.Errorf("%s: pcap %+v, analyze's %+v", want.ID, *f.Pcap, *want.Pcap)
+		}
+		for _, e := range f.Evidence {
+			if len(e.Missing) > 0 {
+				t.Errorf("%s: missing %v with a ring that holds the whole capture", want.ID, e.Missing)
+			}
+		}
+		if tshark != "" {
+			fa, fs := tsharkFrames(t, tshark, want.Pcap.Path), tsharkFrames(t, tshark, f.Pcap.Path)
+			if strings.Join(fa, "\n") != strings.Join(fs, "\n") || len(fs) != f.Pcap.Packets {
+				t.Errorf("%s: tshark reads %d packets from the sensor's file, %d from analyze's, %d claimed", want.ID, len(fs), len(fa), f.Pcap.Packets)
+			}
+		}
+	}
+	if files == 0 {
+		t.Fatal("analyze wrote no evidence file")
+	}
+	if n, _ := os.ReadDir(dirS); len(n) != files {
+		t.Errorf("the sensor wrote %d files, analyze %d", len(n), files)
+	}
+	t.Logf("%d findings: the sensor's evidence files equal analyze's", files)
+}
+
+// TestSensorEvidenceTinyRing: a ring far smaller than the traffic loses
+// the packets of findings raised late on early packets: they are listed
+// as missing in the finding's evidence, never dropped silently; the
+// evidence file holds the others; overwrites are counted.
+func TestSensorEvidenceTinyRing(t *testing.T) {
+	dir := t.TempDir()
+	got, stderr := sensorLines(t, "--evidence", dir, "--ring", "512KiB", "--ring-dir", t.TempDir())
+	m := regexp.MustCompile(`(\d+) were pushed out of it before a finding claimed them \(ring overwrites\), (\d+) evidence packets found, (\d+) missing`).FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("no ring summary: %s", stderr)
+	}
+	over, _ := strconv.Atoi(m[1])
+	missingTotal, _ := strconv.Atoi(m[3])
+	if over == 0 || missingTotal == 0 {
+		t.Fatalf("a 512 KiB ring over a 2.3 MB capture: %d overwrites, %d missing; want both counted", over, missingTotal)
+	}
+	missing, withFile := 0, 0
+	for id, f := range got {
+		n, miss := 0, 0
+		for _, e := range f.Evidence {
+			n += len(e.Packets)
+			miss += len(e.Missing)
+			for _, x := range e.Missing {
+				if !containsInt(e.Packets, x) {
+					t.Errorf("%s: missing packet %d is not one of its evidence packets", id, x)
+				}
+			}
+		}
+		n = min(n, finding.MaxEvidence)
+		missing += miss
+		switch {
+		case f.Pcap != nil:
+			withFile++
+			if f.Pcap.Packets != n-miss {
+				t.Errorf("%s: file of %d packets, %d evidence packets of which %d missing", id, f.Pcap.Packets, n, miss)
+			}
+		case n > 0 && miss != n:
+			t.Errorf("%s: %d evidence packets, %d missing, and no file", id, n, miss)
+		}
+	}
+	if missing == 0 || withFile == 0 {
+		t.Errorf("%d packets listed missing, %d findings with a file: want both", missing, withFile)
+	}
+	t.Logf("512 KiB ring: %d overwrites, %d evidence packets missing (%d listed in the findings' last lines), %d findings with a file", over, missingTotal, missing, withFile)
+}
+
+func containsInt(xs []int64, x int64) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// TestSensorRingFlags: the kernel ring and the evidence ring are two
+// flags; bad sizes are usage errors.
+func TestSensorRingFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--ring", "100KiB", "--evidence", t.TempDir()}, "--ring"},
+		{[]string{"--ring", "lots"}, "--ring"},
+		{[]string{"--kernel-ring", "big"}, "--kernel-ring"},
+		{[]string{"--ring", "0", "--evidence", t.TempDir()}, "--evidence needs the ring"},
+	} {
+		r := runCLI(t, nil, append([]string{"sensor", "--file", fleetPcap}, tc.args...)...)
+		if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, r.code, r.stderr, ExitUsage, tc.want)
+		}
+	}
+	r := runCLI(t, nil, "sensor", "--help")
+	for _, want := range []string{"--kernel-ring", "--ring SIZE", "--ring-dir", "--evidence", "missing"} {
+		if !strings.Contains(r.stdout+r.stderr, want) {
+			t.Errorf("sensor --help does not mention %s", want)
+		}
+	}
+}
