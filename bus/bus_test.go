@@ -387,7 +387,7 @@ func TestEvidenceThroughQueue(t *testing.T) {
 			t.Fatalf("%s: %d bytes back, not the %d queued", name, len(got), len(want))
 		}
 	}
-	if _, err := c.Evidence(context.Background(), "t1/s/HW-BIG.pcap"); !errors.Is(err, jetstream.ErrObjectNotFound) {
+	if _, err := c.Evidence(context.Background(), "t1/s/HW-BIG.pcap"); !errors.Is(err, ErrNoEvidence) {
 		t.Fatalf("the dropped file: %v, want not found", err)
 	}
 }

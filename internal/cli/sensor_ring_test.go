@@ -8,6 +8,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"harborwatch/finding"
 	"harborwatch/internal/testutil"
@@ -222,4 +225,79 @@ func TestSensorRingFlags(t *testing.T) {
 			t.Errorf("sensor --help does not mention %s", want)
 		}
 	}
+}
+
+// TestSensorEvidencePublished: a sensor publishing to serve's embedded
+// NATS puts each finding's evidence file into the object store through
+// its queue; serve fetches it when it stores the finding, and serves it
+// at /api/v1/findings/{id}/evidence.pcap, byte for byte the file the
+// sensor made (the same SHA-256 as in the finding's line, and as the file
+// --evidence wrote beside it); without a token, 401.
+func TestSensorEvidencePublished(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts server processes")
+	}
+	want, _ := analyzed(t)
+	data := t.TempDir()
+	token := strings.Fields(harborwatch(t, "", "token", "create", "--data", data, "--name", "ops", "--role", "viewer"))[0]
+	natsAddr := freePort(t)
+	s := fleetServe(t, data, token, "--nats", "embedded", "--nats-listen", natsAddr)
+	out, dir := filepath.Join(t.TempDir(), "findings.jsonl"), t.TempDir()
+	stderr := sensorRun(t, "nats://"+natsAddr, "t3", t.TempDir(), "--out", out, "--evidence", dir, "--drain", "2m")
+	if !regexp.MustCompile(`evidence: [1-9][0-9]* files queued for the NATS object store harborwatch-evidence; 0 dropped`).MatchString(stderr) ||
+		!strings.Contains(stderr, "; 0 left in the queue") {
+		t.Fatalf("sensor: %s", stderr)
+	}
+	lines, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := map[string]finding.Finding{}
+	for line := range strings.SplitSeq(strings.TrimSpace(string(lines)), "\n") {
+		var u struct{ Finding finding.Finding }
+		if err := json.Unmarshal([]byte(line), &u); err != nil {
+			t.Fatal(err)
+		}
+		last[u.Finding.ID] = u.Finding
+	}
+	s.waitStored("t3", want, 1, 60*time.Second)
+	get := func(path, token string) (int, []byte, http.Header) {
+		req, _ := http.NewRequest("GET", s.url+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b, resp.Header
+	}
+	n := 0
+	for id, f := range last {
+		if f.Pcap == nil {
+			continue
+		}
+		n++
+		if f.Pcap.Object != "t3/sts-t3/"+id+".pcap" || f.Pcap.SHA256 != fileSHA(t, f.Pcap.Path) {
+			t.Errorf("%s: pcap %+v: want object t3/sts-t3/%s.pcap, and the SHA-256 of the file written", id, *f.Pcap, id)
+		}
+		code, body, h := get("/api/v1/findings/"+id+"/evidence.pcap", token)
+		sum := sha256.Sum256(body)
+		if code != 200 || hex.EncodeToString(sum[:]) != f.Pcap.SHA256 || h.Get("X-Evidence-SHA256") != f.Pcap.SHA256 ||
+			h.Get("Content-Type") != "application/vnd.tcpdump.pcap" {
+			t.Errorf("%s: GET evidence.pcap: %d, %d bytes, sha256 %x (header %s), want 200 and %s", id, code, len(body), sum, h.Get("X-Evidence-SHA256"), f.Pcap.SHA256)
+		}
+		if code, _, _ := get("/api/v1/findings/"+id+"/evidence.pcap", ""); code != 401 {
+			t.Errorf("%s: GET evidence.pcap without a token: %d, want 401", id, code)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no finding had an evidence file")
+	}
+	if code, _, _ := get("/api/v1/findings/HW-000000000000/evidence.pcap?site=t3", token); code != 404 {
+		t.Errorf("evidence of no finding: %d, want 404", code)
+	}
+	t.Logf("%d findings' evidence files published, stored by serve and served with the sensor's SHA-256", n)
 }
