@@ -92,7 +92,7 @@ type Heartbeat struct {
 	// Stopping is set on the last heartbeat of a run.
 	Stopping bool `json:"stopping,omitempty"`
 	// Packets and Bytes read so far; KernelDrops are the packets the
-	// kernel dropped (ring full), RingOverwrites the packets pushed out
+	// kernel dropped (its ring full), RingOverwrites the packets pushed out
 	// of the evidence ring.
 	Packets        uint64 `json:"packets"`
 	Bytes          uint64 `json:"bytes"`

@@ -578,7 +578,7 @@ func TestSensorReload(t *testing.T) {
 	if !strings.Contains(after, `"sts01-plcnet"`) || strings.Contains(after, `"sts01-control"`) {
 		t.Errorf("after the reload: the new zone %v, the old %v", strings.Contains(after, `"sts01-plcnet"`), strings.Contains(after, `"sts01-control"`))
 	}
-	if n := strings.Count(stderr.String(), "dropped 0 (ring full)"); n != 2 {
+	if n := strings.Count(stderr.String(), "dropped 0 (the kernel ring was full)"); n != 2 {
 		t.Errorf("want two analyses without kernel drops: %s", stderr.String())
 	}
 	t.Logf("%d finding lines before the reload, %d after", strings.Count(before, "\n"), strings.Count(after, "\n"))

@@ -459,7 +459,7 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 		}
 		for _, s := range current() {
 			if ks, err := s.Stats(); err == nil {
-				fmt.Fprintf(e.stderr, "harborwatch sensor: %s: the kernel passed %d packets and dropped %d (ring full)\n", s.Name(), ks.Packets, ks.Drops)
+				fmt.Fprintf(e.stderr, "harborwatch sensor: %s: the kernel passed %d packets and dropped %d (the kernel ring was full)\n", s.Name(), ks.Packets, ks.Drops)
 			}
 		}
 		closeSources()
