@@ -118,9 +118,8 @@ raised and each time it changes. --events writes the protocol events too.
 
 It runs until SIGINT or SIGTERM, then finishes the analysis of what it read
 (the inventory's findings come then) and reports the packets the kernel
-dropped because the ring was full (--kernel-ring, default 64MiB per
-interface). It needs root or
-CAP_NET_RAW. SIGHUP reloads the site model (--site): the analysis ends as
+dropped because their ring was full (--kernel-ring, default 64MiB per
+interface). It needs root or CAP_NET_RAW. SIGHUP reloads the site model (--site): the analysis ends as
 at a stop and starts again, on reopened sockets, with the new model (a
 model that does not load is reported and the old one kept). --file reads a
 capture file instead, as if it were live (to
