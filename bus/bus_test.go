@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -393,4 +394,61 @@ func TestSeveralSites(t *testing.T) {
 	t.Run("machine", func(t *testing.T) {
 		run(t, MachineNATS(t), fmt.Sprintf("test%d", time.Now().UnixNano()))
 	})
+}
+
+// TestEvidenceThroughQueue: evidence files queued while the link is down
+// reach the object store when it returns, before the findings queued
+// after them are published, byte for byte; one the queue cannot hold is
+// counted.
+func TestEvidenceThroughQueue(t *testing.T) {
+	addr := freeAddr(t)
+	p, err := NewPublisher(Options{URL: "nats://" + addr, Site: "t1", Sensor: "s", Spool: t.TempDir(), SpoolMax: 256 << 10, Retry: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for i := range 3 {
+		data := make([]byte, 30000+i)
+		for j := range data {
+			data[j] = byte(i*31 + j)
+		}
+		name := EvidenceObject("t1", "s", fmt.Sprintf("HW-%04d", i), "pcap")
+		if err := p.Evidence(name, data); err != nil {
+			t.Fatal(err)
+		}
+		files[name] = data
+		p.Finding(update(i))
+	}
+	if err := p.Evidence(EvidenceObject("t1", "s", "HW-BIG", "pcap"), make([]byte, 300<<10)); err == nil {
+		t.Fatal("a file larger than the queue was taken")
+	}
+	if st := p.Stats(); st.Dropped[KindEvidence] != 1 || st.Queued != 3 {
+		t.Fatalf("stats %+v: want 1 evidence file dropped and counted, 3 findings queued", st)
+	}
+	ns := embedded(t, addr, t.TempDir())
+	defer ns.Shutdown()
+	st := p.Close(20 * time.Second)
+	if st.Published != 3 || st.Evidence != 3 || st.Pending != 0 {
+		t.Fatalf("final %+v: want 3 findings published and 3 evidence files stored", st)
+	}
+	c, err := NewConsumer(context.Background(), ConsumerOptions{URL: ns.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if ms := consumeAll(t, c, 3, 10*time.Second); len(ms) != 3 {
+		t.Fatalf("consumed %d messages, want 3 findings (evidence is not on the stream)", len(ms))
+	}
+	for name, want := range files {
+		got, err := c.Evidence(context.Background(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Fatalf("%s: %d bytes back, not the %d queued", name, len(got), len(want))
+		}
+	}
+	if _, err := c.Evidence(context.Background(), "t1/s/HW-BIG.pcap"); !errors.Is(err, ErrNoEvidence) {
+		t.Fatalf("the dropped file: %v, want not found", err)
+	}
 }

@@ -38,8 +38,10 @@ type Consumer struct {
 	// (durable DURABLE-SITE), read in turn.
 	cons []jetstream.Consumer
 	next int // the consumer to wait on when none has a message
-	opts ConsumerOptions
-	log  *slog.Logger
+	// objects is the evidence bucket, once found.
+	objects jetstream.ObjectStore
+	opts    ConsumerOptions
+	log     *slog.Logger
 }
 
 // Delivery is one message delivered: decoded (Msg), or not (Err: the
@@ -219,6 +221,50 @@ func (c *Consumer) Lag(ctx context.Context) (uint64, error) {
 		lag += info.NumPending + uint64(info.NumAckPending)
 	}
 	return lag, nil
+}
+
+// MaxEvidenceFile bounds the evidence files a consumer reads: a sensor's
+// are at most 20 packets (and its queue takes 8 MiB records at most).
+const MaxEvidenceFile = 8 << 20
+
+// ErrNoEvidence is returned by Evidence when the object store does not
+// hold the file (the sensor's queue dropped it, or it was removed).
+var ErrNoEvidence = errors.New("not in the object store")
+
+// ErrEvidenceTooLarge is returned by Evidence for an object over
+// MaxEvidenceFile.
+var ErrEvidenceTooLarge = errors.New("larger than an evidence file can be")
+
+// Evidence returns the evidence file stored under name (a
+// finding.PcapFile.Object) in the object store EvidenceBucket;
+// ErrNoEvidence (wrapped) when there is none, ErrEvidenceTooLarge for
+// one over MaxEvidenceFile.
+func (c *Consumer) Evidence(ctx context.Context, name string) ([]byte, error) {
+	if c.objects == nil {
+		obs, err := c.js.ObjectStore(ctx, EvidenceBucket)
+		if err != nil {
+			if errors.Is(err, jetstream.ErrBucketNotFound) {
+				return nil, fmt.Errorf("bus: evidence %s: %w", name, ErrNoEvidence)
+			}
+			return nil, fmt.Errorf("bus: evidence %s: %w", name, err)
+		}
+		c.objects = obs
+	}
+	info, err := c.objects.GetInfo(ctx, name)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return nil, fmt.Errorf("bus: evidence %s: %w", name, ErrNoEvidence)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bus: evidence %s: %w", name, err)
+	}
+	if info.Size > MaxEvidenceFile {
+		return nil, fmt.Errorf("bus: evidence %s: %d bytes: %w", name, info.Size, ErrEvidenceTooLarge)
+	}
+	b, err := c.objects.GetBytes(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("bus: evidence %s: %w", name, err)
+	}
+	return b, nil
 }
 
 // Close disconnects.

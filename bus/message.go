@@ -31,6 +31,22 @@ const (
 // Kinds lists the kinds of messages.
 var Kinds = []string{KindFinding, KindEvent, KindObservation, KindAsset, KindHeartbeat}
 
+// KindEvidence is the kind of a finding's evidence file in the local
+// queue and in Stats.Dropped: it goes to the object store EvidenceBucket,
+// never to the stream.
+const KindEvidence = "evidence"
+
+// EvidenceBucket is the JetStream object store of the findings' evidence
+// files (pcap or pcapng), one object per site, sensor and finding:
+// SITE/SENSOR/FINDING-ID.pcap (EvidenceObject). A finding whose evidence
+// is there names the object in finding.PcapFile.Object.
+const EvidenceBucket = "harborwatch-evidence"
+
+// EvidenceObject is the object name of a finding's evidence file.
+func EvidenceObject(site, sensor, findingID, format string) string {
+	return site + "/" + sensor + "/" + findingID + "." + format
+}
+
 // Version is the version of the message format.
 const Version = 1
 
@@ -76,7 +92,7 @@ type Heartbeat struct {
 	// Stopping is set on the last heartbeat of a run.
 	Stopping bool `json:"stopping,omitempty"`
 	// Packets and Bytes read so far; KernelDrops are the packets the
-	// kernel dropped (ring full), RingOverwrites the packets pushed out
+	// kernel dropped (its ring full), RingOverwrites the packets pushed out
 	// of the evidence ring.
 	Packets        uint64 `json:"packets"`
 	Bytes          uint64 `json:"bytes"`

@@ -49,6 +49,7 @@ type Options struct {
 type Stats struct {
 	Queued    uint64            // messages made and queued
 	Published uint64            // acknowledged by JetStream
+	Evidence  uint64            // evidence files stored in the object store
 	Pending   int64             // in the local queue
 	Bytes     int64             // the local queue's bytes on disk
 	Dropped   map[string]uint64 // by kind: the queue could not hold them
@@ -84,9 +85,11 @@ type Publisher struct {
 	queued  uint64
 
 	published atomic.Uint64
+	evidence  atomic.Uint64 // evidence files stored in the object store
 	damaged   atomic.Uint64
 	failures  atomic.Uint64
-	ready     bool // the stream is known to exist (sender only)
+	ready     bool                  // the stream is known to exist (sender only)
+	objects   jetstream.ObjectStore // the evidence bucket, once made (sender only)
 
 	wake    chan struct{} // a message was queued
 	back    chan struct{} // the link is back
@@ -255,6 +258,28 @@ func (p *Publisher) Asset(a any) error {
 	return nil
 }
 
+// Evidence queues a finding's evidence file (pcap or pcapng bytes) for the
+// object store EvidenceBucket under the name object (EvidenceObject),
+// through the local queue as every message: queued before the finding
+// that names it, it is stored before that finding is published. One the
+// queue cannot hold is counted in Stats.Dropped as KindEvidence. data is
+// copied.
+func (p *Publisher) Evidence(object string, data []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf = appendSpooled(p.buf[:0], evidenceSubject(p.opts.Site, p.opts.Sensor), object, data)
+	if err := p.spool.Append(p.buf); err != nil {
+		p.dropped[KindEvidence]++
+		return fmt.Errorf("bus: evidence %s: %w", object, err)
+	}
+	p.poke()
+	return nil
+}
+
+// evidenceSubject marks an evidence file in the local queue (it is never
+// published on it).
+func evidenceSubject(site, sensor string) string { return Subject(site, KindEvidence, sensor) }
+
 // Heartbeat publishes h with the publisher's own counts filled in.
 func (p *Publisher) Heartbeat(h Heartbeat) {
 	st := p.Stats()
@@ -274,7 +299,7 @@ func (p *Publisher) Stats() Stats {
 	}
 	q := p.queued
 	p.mu.Unlock()
-	return Stats{Queued: q, Published: p.published.Load(), Pending: sp.Pending, Bytes: sp.Bytes, Dropped: d,
+	return Stats{Queued: q, Published: p.published.Load(), Evidence: p.evidence.Load(), Pending: sp.Pending, Bytes: sp.Bytes, Dropped: d,
 		Damaged: sp.Damaged + p.damaged.Load(), Failures: p.failures.Load(), Connected: p.nc.IsConnected()}
 }
 
@@ -362,6 +387,16 @@ func (p *Publisher) sendWindow() (int, error) {
 			futures = append(futures, nil) // nothing to send: removed
 			continue
 		}
+		if subject == evidenceSubject(p.opts.Site, p.opts.Sensor) {
+			// Stored before anything queued after it is sent.
+			if err := p.putEvidence(ctx, id, data); err != nil {
+				sendErr = err
+				break
+			}
+			futures = append(futures, nil)
+			p.evidence.Add(1)
+			continue
+		}
 		m := nats.NewMsg(subject)
 		m.Data = data
 		m.Header.Set(jetstream.MsgIDHeader, id)
@@ -410,6 +445,43 @@ func (p *Publisher) sendWindow() (int, error) {
 		p.published.Add(n)
 	}
 	return acked, sendErr
+}
+
+// putEvidence stores one evidence file in the object store, making the
+// bucket on first use.
+func (p *Publisher) putEvidence(ctx context.Context, name string, data []byte) error {
+	if p.objects == nil {
+		obs, err := EnsureEvidence(ctx, p.js)
+		if err != nil {
+			return err
+		}
+		p.objects = obs
+	}
+	if _, err := p.objects.PutBytes(ctx, name, data); err != nil {
+		return fmt.Errorf("evidence %s: %w", name, err)
+	}
+	return nil
+}
+
+// EnsureEvidence makes the object store EvidenceBucket (on disk) unless it
+// exists, and returns it.
+func EnsureEvidence(ctx context.Context, js jetstream.JetStream) (jetstream.ObjectStore, error) {
+	obs, err := js.ObjectStore(ctx, EvidenceBucket)
+	if err == nil {
+		return obs, nil
+	}
+	if !errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil, fmt.Errorf("bus: object store %s: %w", EvidenceBucket, err)
+	}
+	obs, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: EvidenceBucket, Storage: jetstream.FileStorage,
+		Description: "harborwatch sensors' evidence files of findings (pcap)"})
+	if err != nil {
+		if obs, err2 := js.ObjectStore(ctx, EvidenceBucket); err2 == nil {
+			return obs, nil // made meanwhile by another
+		}
+		return nil, fmt.Errorf("bus: create object store %s: %w", EvidenceBucket, err)
+	}
+	return obs, nil
 }
 
 // EnsureStream makes the stream HARBORWATCH (subjects harborwatch.>, on

@@ -103,12 +103,14 @@ type Result struct {
 	OverBudget int
 }
 
-// held is a copy of one wanted packet.
-type held struct {
-	data []byte
-	orig int
-	ts   int64
-	link capture.LinkType
+// Packet is one packet of an evidence file: its captured bytes, its
+// length on the wire, its timestamp (ns since the Unix epoch) and the link
+// type of its interface.
+type Packet struct {
+	Data    []byte
+	OrigLen int
+	TS      int64
+	Link    capture.LinkType
 }
 
 // want is one request's wish for one packet: slot is the packet's place
@@ -155,7 +157,7 @@ func Write(dir string, captures []Capture, reqs []Request, opts Options) (*Resul
 		}
 	}
 
-	var packets []held
+	var packets []Packet
 	var used int64
 	for fi, c := range captures {
 		cr := &res.Captures[fi]
@@ -178,7 +180,7 @@ func Write(dir string, captures []Capture, reqs []Request, opts Options) (*Resul
 				used += int64(len(p.Data))
 				if k < 0 {
 					k = len(packets)
-					packets = append(packets, held{data: slices.Clone(p.Data), orig: p.OrigLen, ts: p.TS, link: p.Link})
+					packets = append(packets, Packet{Data: slices.Clone(p.Data), OrigLen: p.OrigLen, TS: p.TS, Link: p.Link})
 				}
 				slots[w.req][w.slot] = k
 			}
@@ -190,7 +192,7 @@ func Write(dir string, captures []Capture, reqs []Request, opts Options) (*Resul
 
 	for i, r := range reqs {
 		f := &res.Files[i]
-		var keep []held
+		var keep []Packet
 		for j, k := range slots[i] {
 			switch k {
 			case slotMissing:
@@ -301,20 +303,26 @@ func read(c Capture, cr *CaptureResult, ws []want, take func(*capture.Packet, []
 	return nil
 }
 
+// Save writes pkts, in that order, to a new file DIR/<id>.pcap (or
+// .pcapng when they have several link types; see Encode) and returns what
+// it wrote. id must be as Request.ID; a file already at the name is
+// replaced (removed first, never followed if it is a link). With no
+// packet, nothing is written and File.Path is "".
+func Save(dir, id string, pkts []Packet) (File, error) {
+	f := File{ID: id}
+	if !validID(id) {
+		return f, fmt.Errorf("evidence: ID %q: want letters, digits, '.', '_' or '-', not starting with '.'", id)
+	}
+	if len(pkts) == 0 {
+		return f, nil
+	}
+	err := writeFile(dir, &f, pkts)
+	return f, err
+}
+
 // writeFile writes the packets of one request and fills in f.
-func writeFile(dir string, f *File, pkts []held) error {
-	var links []capture.LinkType
-	maxLen := 0
-	for _, p := range pkts {
-		if !slices.Contains(links, p.link) {
-			links = append(links, p.link)
-		}
-		maxLen = max(maxLen, len(p.data))
-	}
-	f.Format = "pcap"
-	if len(links) > 1 {
-		f.Format = "pcapng"
-	}
+func writeFile(dir string, f *File, pkts []Packet) error {
+	f.Format = Format(pkts)
 	path := filepath.Join(dir, f.ID+"."+f.Format)
 	// Never through a link planted in the directory: a file is created
 	// anew (a symbolic link or any other existing file at the name is
@@ -333,7 +341,7 @@ func writeFile(dir string, f *File, pkts []held) error {
 	}
 	cw := &countWriter{w: out, h: sha256.New()}
 	bw := bufio.NewWriter(cw)
-	if err := encode(bw, links, maxLen, pkts); err != nil {
+	if _, err := Encode(bw, pkts); err != nil {
 		out.Close()
 		os.Remove(path)
 		return fmt.Errorf("evidence: write %s: %w", path, err)
@@ -353,42 +361,68 @@ func writeFile(dir string, f *File, pkts []held) error {
 	f.SHA256 = hex.EncodeToString(cw.h.Sum(nil))
 	f.Times = make([]time.Time, len(pkts))
 	for i, p := range pkts {
-		f.Times[i] = time.Unix(0, p.ts).UTC()
+		f.Times[i] = time.Unix(0, p.TS).UTC()
 	}
 	return nil
 }
 
-// encode writes pkts as pcap when they share one link type, else as pcapng
-// with one interface per link type; timestamps to the nanosecond.
-func encode(w *bufio.Writer, links []capture.LinkType, maxLen int, pkts []held) error {
-	if len(links) == 1 {
+// Format is the format Encode writes pkts in: "pcap" when they share one
+// link type (or there are none), else "pcapng".
+func Format(pkts []Packet) string {
+	for _, p := range pkts {
+		if p.Link != pkts[0].Link {
+			return "pcapng"
+		}
+	}
+	return "pcap"
+}
+
+// Encode writes pkts to w as pcap when they share one link type
+// (little-endian, nanosecond timestamps), else as pcapng with one
+// interface per link type, in the order of their first packets;
+// timestamps to the nanosecond. It returns the format written (see
+// Format). w is written through; the caller flushes its own buffering.
+func Encode(w io.Writer, pkts []Packet) (string, error) {
+	var links []capture.LinkType
+	maxLen := 0
+	for _, p := range pkts {
+		if !slices.Contains(links, p.Link) {
+			links = append(links, p.Link)
+		}
+		maxLen = max(maxLen, len(p.Data))
+	}
+	if len(links) <= 1 {
+		link := capture.LinkEthernet
+		if len(links) == 1 {
+			link = links[0]
+		}
 		snaplen := 0 // libpcap's default, 262144
 		if maxLen > 262144 {
 			snaplen = maxLen
 		}
-		pw, err := capture.NewPcapWriter(w, links[0], snaplen, true)
+		pw, err := capture.NewPcapWriter(w, link, snaplen, true)
 		if err != nil {
-			return err
+			return "", err
 		}
 		for _, p := range pkts {
-			if err := pw.WritePacket(p.ts, p.data, p.orig); err != nil {
-				return err
+			if err := pw.WritePacket(p.TS, p.Data, p.OrigLen); err != nil {
+				return "", err
 			}
 		}
-		return pw.Flush()
+		return "pcap", pw.Flush()
 	}
 	nw := capture.NewPcapNGWriter(w)
 	for _, l := range links {
 		if _, err := nw.AddInterface(l, 0, 9); err != nil {
-			return err
+			return "", err
 		}
 	}
 	for _, p := range pkts {
-		if err := nw.WritePacket(slices.Index(links, p.link), p.ts, p.data, p.orig); err != nil {
-			return err
+		if err := nw.WritePacket(slices.Index(links, p.Link), p.TS, p.Data, p.OrigLen); err != nil {
+			return "", err
 		}
 	}
-	return nw.Flush()
+	return "pcapng", nw.Flush()
 }
 
 // countWriter counts and hashes what goes to w.

@@ -25,16 +25,24 @@ type Host struct {
 // Evidence names the packets a finding rests on, per capture file: the
 // file's name, its SHA-256 (lower-case hex, when the run hashed its
 // captures, as analyze --evidence does) and the 1-based packet numbers.
+// Missing lists those of Packets the evidence file (Pcap) lacks: a live
+// sensor's ring of recent packets no longer held them when the finding
+// was raised or changed.
 type Evidence struct {
 	Capture string  `json:"capture"`
 	SHA256  string  `json:"sha256,omitempty"`
 	Packets []int64 `json:"packets"`
+	Missing []int64 `json:"missing,omitempty"`
 }
 
 // PcapFile is a capture file written with a finding's evidence packets
-// (analyze --evidence): where, how many packets, its size and SHA-256.
+// (analyze --evidence, sensor --evidence or --publish): where, how many
+// packets, its size and SHA-256. Path is the file written (empty when the
+// sensor publishes it instead); Object names it in the NATS object store
+// (sensor --publish: bucket harborwatch-evidence).
 type PcapFile struct {
-	Path    string `json:"path"`
+	Path    string `json:"path,omitempty"`
+	Object  string `json:"object,omitempty"`
 	Packets int    `json:"packets"`
 	Bytes   int64  `json:"bytes"`
 	SHA256  string `json:"sha256"`

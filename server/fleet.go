@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -49,7 +50,7 @@ func (s *Server) busLoop(ctx context.Context) {
 		if len(ds) == 0 {
 			continue
 		}
-		s.ingestDeliveries(ctx, ds, log)
+		s.ingestDeliveries(ctx, ds, c, log)
 	}
 }
 
@@ -60,8 +61,16 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
-// ingestDeliveries stores one fetched batch and acknowledges it.
-func (s *Server) ingestDeliveries(ctx context.Context, ds []bus.Delivery, log interface {
+// evidenceSource reads the evidence files sensors put in the NATS
+// object store (a *bus.Consumer).
+type evidenceSource interface {
+	Evidence(ctx context.Context, name string) ([]byte, error)
+}
+
+// ingestDeliveries stores one fetched batch and acknowledges it: the
+// evidence files its findings name first (fetched from objects), then
+// its messages.
+func (s *Server) ingestDeliveries(ctx context.Context, ds []bus.Delivery, objects evidenceSource, log interface {
 	Warn(string, ...any)
 	Error(string, ...any)
 }) {
@@ -86,6 +95,17 @@ func (s *Server) ingestDeliveries(ctx context.Context, ds []bus.Delivery, log in
 		keep = append(keep, d)
 	}
 	if len(ms) == 0 {
+		return
+	}
+	if err := s.storeEvidence(ctx, ms, objects, log); err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		log.Error(fmt.Sprintf("store the evidence files of %d sensor messages: %v; they are delivered again", len(ms), err), "error", err.Error())
+		for _, d := range keep {
+			d.Nak(2 * time.Second)
+		}
+		sleep(ctx, time.Second)
 		return
 	}
 	sum, err := s.st.Ingest(ctx, ms)
@@ -134,6 +154,59 @@ func (s *Server) exportChanges(ctx context.Context, cs []store.FindingChange) {
 		}
 		s.export(export.Change{Kind: kind, At: now, Actor: "system", F: f})
 	}
+}
+
+// storeEvidence fetches and stores the evidence file each finding of ms
+// names (finding.PcapFile.Object), unless the one stored for it is the
+// same. An object that is not there (the sensor's queue dropped it), or
+// that is not the sensor's own (its name is not SITE/SENSOR/…), is
+// counted and logged, not fetched; other errors are returned (the batch
+// is tried again).
+func (s *Server) storeEvidence(ctx context.Context, ms []store.FleetMessage, objects evidenceSource, log interface {
+	Warn(string, ...any)
+	Error(string, ...any)
+}) error {
+	if objects == nil {
+		return nil
+	}
+	for i := range ms {
+		m := &ms[i]
+		if m.Finding == nil || m.Finding.Pcap == nil || m.Finding.Pcap.Object == "" {
+			continue
+		}
+		p, id := m.Finding.Pcap, m.Finding.ID
+		format := ""
+		switch {
+		case p.Object == bus.EvidenceObject(m.Site, m.Sensor, id, "pcap"):
+			format = "pcap"
+		case p.Object == bus.EvidenceObject(m.Site, m.Sensor, id, "pcapng"):
+			format = "pcapng"
+		default:
+			s.metrics.busEvidenceMissing.Inc()
+			log.Warn(fmt.Sprintf("finding %s of site %s, sensor %s names the evidence object %q, not its own: not fetched", id, m.Site, m.Sensor, p.Object))
+			continue
+		}
+		if old, err := s.st.Evidence(ctx, m.Site, id); err == nil && old.SHA256 == p.SHA256 {
+			continue // stored already
+		}
+		data, err := objects.Evidence(ctx, p.Object)
+		if errors.Is(err, bus.ErrNoEvidence) || errors.Is(err, bus.ErrEvidenceTooLarge) {
+			s.metrics.busEvidenceMissing.Inc()
+			log.Warn(fmt.Sprintf("finding %s of site %s: its evidence file: %v", id, m.Site, err))
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		// The object may be newer than the update (a later update of the
+		// finding replaced it): the newest is kept.
+		if err := s.st.PutEvidence(ctx, store.EvidenceFile{Site: m.Site, FindingID: id, Sensor: m.Sensor, Run: m.Run,
+			Object: p.Object, Format: format, Packets: p.Packets, Data: data}); err != nil {
+			return err
+		}
+		s.metrics.busEvidence.Inc()
+	}
+	return nil
 }
 
 // fleetMessage is a bus message as the store takes it; false when nothing

@@ -264,6 +264,42 @@ func (s *Server) getFinding(w http.ResponseWriter, r *http.Request, _ *Principal
 	return nil
 }
 
+// findingEvidence serves the evidence file a sensor published for a
+// finding (serve --nats stores it when it stores the finding).
+func (s *Server) findingEvidence(w http.ResponseWriter, r *http.Request, _ *Principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	st, err := s.findingSite(r, id)
+	if err != nil {
+		return err
+	}
+	ev, err := s.st.Evidence(r.Context(), st, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, "finding %s of site %s has no evidence file (only findings a sensor published with its evidence have one)", id, st)
+	}
+	if err != nil {
+		return err
+	}
+	ctype := "application/vnd.tcpdump.pcap"
+	if ev.Format == "pcapng" {
+		ctype = "application/x-pcapng"
+	}
+	h := w.Header()
+	h.Set("Content-Type", ctype)
+	h.Set("Content-Length", strconv.Itoa(len(ev.Data)))
+	h.Set("Content-Disposition", `attachment; filename="`+id+"."+ev.Format+`"`)
+	h.Set("X-Evidence-SHA256", ev.SHA256)
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(ev.Data)
+	if err != nil {
+		s.log.Debug("write evidence: " + err.Error())
+	}
+	return nil
+}
+
 func (s *Server) findingHistory(w http.ResponseWriter, r *http.Request, _ *Principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {

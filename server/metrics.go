@@ -23,7 +23,10 @@ type metrics struct {
 	pruned     prometheus.Counter
 	// what sensors publish (serve --nats)
 	busStored, busDuplicates, busBad, busSkipped prometheus.Counter
-	h                                            http.Handler
+	// findings' evidence files fetched from the object store, and those
+	// named by a finding but not there (dropped by the sensor's queue)
+	busEvidence, busEvidenceMissing prometheus.Counter
+	h                               http.Handler
 }
 
 func newMetrics() *metrics {
@@ -40,6 +43,9 @@ func newMetrics() *metrics {
 	m.busDuplicates = prometheus.NewCounter(prometheus.CounterOpts{Name: "harborwatch_bus_messages_duplicate_total", Help: "Sensor messages delivered again (or older than one stored) and skipped."})
 	m.busBad = prometheus.NewCounter(prometheus.CounterOpts{Name: "harborwatch_bus_messages_bad_total", Help: "Messages on the bus that could not be read (terminated)."})
 	m.busSkipped = prometheus.NewCounter(prometheus.CounterOpts{Name: "harborwatch_bus_messages_skipped_total", Help: "Sensor messages not stored by policy (events, observations without an address)."})
+	m.busEvidence = prometheus.NewCounter(prometheus.CounterOpts{Name: "harborwatch_bus_evidence_stored_total", Help: "Findings' evidence files fetched from the NATS object store and stored."})
+	m.busEvidenceMissing = prometheus.NewCounter(prometheus.CounterOpts{Name: "harborwatch_bus_evidence_missing_total", Help: "Evidence files findings name that the NATS object store does not hold (or that are refused)."})
+	m.reg.MustRegister(m.busEvidence, m.busEvidenceMissing)
 	m.reg.MustRegister(m.requests, m.latency, m.uploads, m.runs, m.runSeconds, m.packets, m.events, m.pruned,
 		m.busStored, m.busDuplicates, m.busBad, m.busSkipped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -46,6 +46,11 @@ func (s *Server) OpenAPI() map[string]any {
 			responses["202"] = map[string]any{"description": "queued for analysis"}
 			responses["413"] = map[string]any{"description": "larger than the upload limit"}
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/vnd.tcpdump.pcap": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+		case strings.HasSuffix(rt.path, "/evidence.pcap"):
+			responses["200"] = map[string]any{"description": "the capture file; its SHA-256 in X-Evidence-SHA256", "content": map[string]any{
+				"application/vnd.tcpdump.pcap": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}},
+				"application/x-pcapng":         map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+			responses["404"] = map[string]any{"description": "no such finding, or no evidence file of it"}
 		case rt.method == http.MethodPut && strings.HasPrefix(rt.path, "/api/v1/sites/"):
 			responses["422"] = map[string]any{"description": "the site model has problems: {\"problems\":[{\"line\",\"column\",\"message\"}]}"}
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/yaml": map[string]any{"schema": map[string]any{"type": "string"}}}}

@@ -75,6 +75,7 @@ func (s *Server) table() []route {
 		{method: "GET", path: "/api/v1/captures/{id}", role: store.Viewer, summary: "a capture and its analysis status", h: getByID("id", s.st.Capture)},
 		{method: "GET", path: "/api/v1/findings", role: store.Viewer, summary: "list findings", h: s.listFindings},
 		{method: "GET", path: "/api/v1/findings/{id}", role: store.Viewer, summary: "one finding", h: s.getFinding},
+		{method: "GET", path: "/api/v1/findings/{id}/evidence.pcap", role: store.Viewer, summary: "a finding's evidence packets as a capture file (pcap, or pcapng when their link types differ), as a sensor published them (?site=)", h: s.findingEvidence},
 		{method: "GET", path: "/api/v1/findings/{id}/history", role: store.Viewer, summary: "a finding's history", h: s.findingHistory},
 		{method: "POST", path: "/api/v1/findings/{id}/state", role: store.Analyst, action: "finding.state", summary: "change a finding's state", h: s.setState},
 		{method: "GET", path: "/api/v1/suppressions", role: store.Viewer, summary: "list suppressions", h: s.listSuppressions},

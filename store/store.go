@@ -35,6 +35,7 @@ type Store interface {
 	Advisories // imported security advisories (advisories.go)
 	Compliance // attestations, the access register, incidents (compliance.go)
 	Recovery   // baselines, verifications, backups, spares (recovery.go)
+	Evidence   // findings' evidence files from sensors (evidence.go)
 
 	// Close releases the database.
 	Close() error

@@ -482,7 +482,7 @@ func TestSensorMetrics(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		e := &env{stdout: &stdout, stderr: &lockedWriter{w: &stderr}, getenv: func(string) string { return "" }}
 		run(context.Background(), e, []string{"sensor", "--file", fleetPcap, "--site", fleetSite, "--publish", nats, "--site-id", "m1",
-			"--spool", t.TempDir(), "--drain", "3s", "--metrics-addr", maddr, "--workers", "1"})
+			"--spool", t.TempDir(), "--drain", "3s", "--metrics-addr", maddr, "--workers", "1", "--ring", "512KiB"})
 		done <- stderr.String()
 	}()
 	var body string
@@ -503,6 +503,9 @@ func TestSensorMetrics(t *testing.T) {
 		if !strings.Contains(body, want+"\n") && !strings.Contains(body, want+" ") {
 			t.Errorf("metrics lack %q:\n%.3000s", want, body)
 		}
+	}
+	if m := regexp.MustCompile(`harborwatch_sensor_ring_overwrites_total (\d+)`).FindStringSubmatch(body); m == nil || m[1] == "0" {
+		t.Errorf("ring overwrites %v, want counted (a 512 KiB ring over a 2.3 MB capture)", m)
 	}
 	m := regexp.MustCompile(`harborwatch_bus_pending (\d+)`).FindStringSubmatch(body)
 	if m == nil || m[1] == "0" {
@@ -578,7 +581,7 @@ func TestSensorReload(t *testing.T) {
 	if !strings.Contains(after, `"sts01-plcnet"`) || strings.Contains(after, `"sts01-control"`) {
 		t.Errorf("after the reload: the new zone %v, the old %v", strings.Contains(after, `"sts01-plcnet"`), strings.Contains(after, `"sts01-control"`))
 	}
-	if n := strings.Count(stderr.String(), "dropped 0 (ring full)"); n != 2 {
+	if n := strings.Count(stderr.String(), "dropped 0 (the kernel ring was full)"); n != 2 {
 		t.Errorf("want two analyses without kernel drops: %s", stderr.String())
 	}
 	t.Logf("%d finding lines before the reload, %d after", strings.Count(before, "\n"), strings.Count(after, "\n"))

@@ -187,7 +187,7 @@ func TestSensorLinkCut(t *testing.T) {
 					t.Fatalf("sensor %s: %v\n%s", sites[i], err, sn.stderr.String())
 				}
 				out := sn.stderr.String()
-				if !strings.Contains(out, "dropped 0 (ring full)") || !regexp.MustCompile(`published [1-9][0-9]* messages to NATS; 0 left in the queue for the next start; 0 dropped`).MatchString(out) {
+				if !strings.Contains(out, "dropped 0 (the kernel ring was full)") || !regexp.MustCompile(`published [1-9][0-9]* messages to NATS; 0 left in the queue for the next start; 0 dropped`).MatchString(out) {
 					t.Fatalf("sensor %s:\n%s", sites[i], out)
 				}
 			}

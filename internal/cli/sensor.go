@@ -96,7 +96,7 @@ func droppedKinds(d map[string]uint64) string {
 		return ""
 	}
 	var parts []string
-	for _, k := range bus.Kinds {
+	for _, k := range append(slices.Clip(bus.Kinds), bus.KindEvidence) {
 		if d[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", d[k], k))
 		}
@@ -108,7 +108,7 @@ func sensorCommand() *command {
 	return &command{
 		name:  "sensor",
 		short: "watch network interfaces live and write findings as they are raised",
-		usage: "harborwatch sensor --interface IF[,IF…] | --file PCAP [--site FILE] [--out FILE] [--events FILE|bus] [--publish nats://HOST:PORT --site-id ID [--sensor-id ID] [--spool DIR] [--spool-max SIZE] [--heartbeat D] [--drain D]] [--metrics-addr HOST:PORT] [--export SPEC]… [--ring SIZE] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
+		usage: "harborwatch sensor --interface IF[,IF…] | --file PCAP [--site FILE] [--out FILE] [--events FILE|bus] [--publish nats://HOST:PORT --site-id ID [--sensor-id ID] [--spool DIR] [--spool-max SIZE] [--heartbeat D] [--drain D]] [--metrics-addr HOST:PORT] [--export SPEC]… [--kernel-ring SIZE] [--ring SIZE [--ring-dir DIR]] [--evidence DIR] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
 		long: `
 Captures the traffic of one or more network interfaces — a crane network's
 SPAN or TAP port — with Linux AF_PACKET and a TPACKET_V3 memory-mapped ring
@@ -119,8 +119,8 @@ raised and each time it changes. --events writes the protocol events too.
 
 It runs until SIGINT or SIGTERM, then finishes the analysis of what it read
 (the inventory's findings come then) and reports the packets the kernel
-dropped because the ring was full (--ring, default 64MiB). It needs root or
-CAP_NET_RAW. SIGHUP reloads the site model (--site): the analysis ends as
+dropped because their ring was full (--kernel-ring, default 64MiB per
+interface). It needs root or CAP_NET_RAW. SIGHUP reloads the site model (--site): the analysis ends as
 at a stop and starts again, on reopened sockets, with the new model (a
 model that does not load is reported and the old one kept). --file reads a
 capture file instead, as if it were live (to
@@ -143,14 +143,30 @@ start. With --publish, findings go to --out only when it is given.
 CEF) over TCP or TLS, or ECS JSON lines to a file — once a run, as 'serve
 --export' sends them; what could not be sent is counted at the stop.
 
+Evidence: the sensor keeps the packets it read last in a ring (--ring,
+default 256MiB: a preallocated file in --ring-dir, by default the --spool
+folder, written in blocks of 4 MiB; not in memory, and removed at the end).
+When a finding is raised, or its evidence packets change, those packets
+(at most 20) are cut from the ring as a capture file — the packets
+'analyze --evidence' writes for the finding on the same traffic — written
+to --evidence DIR as DIR/<finding id>.pcap (.pcapng when the link types
+differ) and, with --publish, queued for the NATS object store
+harborwatch-evidence (object SITE/SENSOR/<finding id>.pcap). The finding's
+line says where ("pcap": path or object, packets, bytes, sha256); packets
+the ring no longer held are listed in its evidence's "missing". Packets
+pushed out of the ring before a finding claimed them are counted (ring
+overwrites: the heartbeat, the metrics, the closing summary). Without
+--evidence and --publish, or with --ring 0, there is no ring.
+
 --metrics-addr serves Prometheus metrics on a loopback address: packets,
-the kernel's drops per interface, findings, and the bus's queue (pending,
-bytes on disk, dropped, published, connected).
+the kernel's drops per interface, findings, ring overwrites, and the bus's
+queue (pending, bytes on disk, dropped, published, connected).
 
 Examples:
   harborwatch sensor --interface eth1 --site site.yaml --out /var/log/harborwatch/findings.jsonl
   harborwatch sensor --interface eth1,eth2 --site site.yaml --publish nats://10.0.0.5:4222 \
-    --site-id terminal-3 --sensor-id sts01 --spool /var/lib/harborwatch/spool`,
+    --site-id terminal-3 --sensor-id sts01 --spool /var/lib/harborwatch/spool
+  harborwatch sensor --interface eth1 --site site.yaml --evidence /var/lib/harborwatch/evidence --ring 1GiB`,
 		run: runSensor,
 	}
 }
@@ -158,7 +174,7 @@ Examples:
 func runSensor(ctx context.Context, e *env, args []string) error {
 	c := sensorCommand()
 	fs := newFlags(c, e)
-	var ifaces, file, siteFile, out, events, ring, flowMemory string
+	var ifaces, file, siteFile, out, events, kernelRing, flowMemory string
 	var pubURL, siteID, sensorID, spoolDir, spoolMax, heartbeat, drain, metricsAddr string
 	var workers int
 	fs.StringVar(&ifaces, "interface", "", "capture on `IF` (several: IF1,IF2)")
@@ -178,7 +194,8 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&exportCA, "export-ca", "", "PEM `FILE` of the CA that signs the syslog+tls server's certificate")
 	fs.StringVar(&out, "out", "", "append findings as JSON lines to `FILE` (default: standard output)")
 	fs.StringVar(&events, "events", "", "append protocol events as JSON lines to `FILE` (with --publish, also publish them; 'bus': publish only)")
-	fs.StringVar(&ring, "ring", "64MiB", "kernel ring `SIZE` per interface")
+	fs.StringVar(&kernelRing, "kernel-ring", "64MiB", "kernel capture ring `SIZE` per interface (TPACKET_V3)")
+	evOpts := evidenceFlags(fs, e)
 	fs.IntVar(&workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers (0 = one per CPU)")
 	fs.StringVar(&flowMemory, "flow-memory", envOr(e, "HARBORWATCH_FLOW_MEMORY", "256MiB"), "`SIZE` memory budget of the analysis")
 	logOpts := logFlags(fs, e)
@@ -195,9 +212,9 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 	if (ifaces == "") == (file == "") {
 		return usagef("sensor: give --interface or --file (one of them)")
 	}
-	ringBytes, err := parseBytes(ring)
+	ringBytes, err := parseBytes(kernelRing)
 	if err != nil || ringBytes <= 0 {
-		return usagef("sensor: --ring %q: want a size such as 64MiB", ring)
+		return usagef("sensor: --kernel-ring %q: want a size such as 64MiB", kernelRing)
 	}
 	mem, err := parseBytes(flowMemory)
 	if err != nil {
@@ -340,12 +357,26 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 			to += " and " + out
 		}
 	}
+	ev, err := evOpts.start(e, spoolDir, len(names), sink, pub, siteID, sensorID)
+	if err != nil {
+		if pub != nil {
+			pub.Close(drainFor)
+		}
+		return err
+	}
+	if ev != nil {
+		defer ev.ring.Close()
+		sink = ev
+	}
 	if len(exports) > 0 {
 		var xs []export.Exporter
 		for _, spec := range exports {
 			x, err := export.Open(spec, export.Options{Logger: log, Version: Version, CAFile: exportCA})
 			if err != nil {
 				closeExporters(e, exports, xs)
+				if pub != nil {
+					pub.Close(drainFor)
+				}
 				return usagef("sensor: --export: %v", err)
 			}
 			xs = append(xs, x)
@@ -375,7 +406,7 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 		snap := progress.Snapshot()
 		progMu.Unlock()
 		h := bus.Heartbeat{Started: start.UTC(), Interfaces: names, Version: Version, Stopping: stopping,
-			Packets: snap.Packets, Bytes: snap.Bytes, Findings: findings.Load()}
+			Packets: snap.Packets, Bytes: snap.Bytes, Findings: findings.Load(), RingOverwrites: ev.overwrites()}
 		for _, s := range current() {
 			if ks, err := s.Stats(); err == nil {
 				h.KernelDrops += ks.Drops
@@ -384,7 +415,7 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 		return h
 	}
 	if metricsLn != nil {
-		ms := sensorMetrics(metricsLn, func() *pipeline.Progress { progMu.Lock(); defer progMu.Unlock(); return progress }, ifNames, current, findings.Load, func() *bus.Publisher { return pub })
+		ms := sensorMetrics(metricsLn, func() *pipeline.Progress { progMu.Lock(); defer progMu.Unlock(); return progress }, ifNames, current, findings.Load, func() *bus.Publisher { return pub }, ev.overwrites)
 		defer ms.Close()
 		fmt.Fprintf(e.stderr, "harborwatch sensor: metrics at http://%s/metrics\n", metricsLn.Addr())
 	}
@@ -427,6 +458,9 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 				}
 			}()
 		}
+		if ev != nil {
+			caps = ev.tapSources(caps)
+		}
 		// Live sources end when stopped (above); a file ends when read, or
 		// at the signal.
 		runCtx := context.WithoutCancel(ctx)
@@ -453,7 +487,7 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 		}
 		for _, s := range current() {
 			if ks, err := s.Stats(); err == nil {
-				fmt.Fprintf(e.stderr, "harborwatch sensor: %s: the kernel passed %d packets and dropped %d (ring full)\n", s.Name(), ks.Packets, ks.Drops)
+				fmt.Fprintf(e.stderr, "harborwatch sensor: %s: the kernel passed %d packets and dropped %d (the kernel ring was full)\n", s.Name(), ks.Packets, ks.Drops)
 			}
 		}
 		closeSources()
@@ -477,6 +511,9 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 		progress = &pipeline.Progress{}
 		progMu.Unlock()
 		fmt.Fprintf(e.stderr, "harborwatch sensor: SIGHUP: reloaded the site model %s; the analysis starts again\n", siteFile)
+	}
+	if ev != nil {
+		ev.report(e.stderr)
 	}
 	if pub != nil {
 		ps := pub.Close(drainFor)

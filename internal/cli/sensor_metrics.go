@@ -18,12 +18,13 @@ import (
 
 // sensorMetrics serves the sensor's counters for Prometheus, read at each
 // scrape: packets and bytes analyzed, the kernel's drops per interface,
-// findings, and with --publish the bus's queue and counts.
+// findings, the evidence ring's overwrites, and with --publish the bus's
+// queue and counts.
 //
 // The kernel's counts are those of the interface's current socket: a
 // reload (SIGHUP) opens new ones, which count from zero (a counter reset
 // to Prometheus).
-func sensorMetrics(ln net.Listener, progress func() *pipeline.Progress, ifaces []string, srcs func() []*live.Source, findings func() uint64, pub func() *bus.Publisher) *http.Server {
+func sensorMetrics(ln net.Listener, progress func() *pipeline.Progress, ifaces []string, srcs func() []*live.Source, findings func() uint64, pub func() *bus.Publisher, ringOverwrites func() uint64) *http.Server {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	counter := func(name, help string, f func() float64) {
@@ -35,6 +36,7 @@ func sensorMetrics(ln net.Listener, progress func() *pipeline.Progress, ifaces [
 	counter("harborwatch_sensor_packets_total", "Packets read and analyzed.", func() float64 { return float64(progress().Snapshot().Packets) })
 	counter("harborwatch_sensor_bytes_total", "Bytes of the packets read.", func() float64 { return float64(progress().Snapshot().Bytes) })
 	counter("harborwatch_sensor_findings_total", "Findings raised (new ones; not their updates).", func() float64 { return float64(findings()) })
+	counter("harborwatch_sensor_ring_overwrites_total", "Packets pushed out of the evidence ring (--ring) before a finding claimed them.", func() float64 { return float64(ringOverwrites()) })
 	for _, name := range ifaces {
 		labels := prometheus.Labels{"interface": name}
 		stat := func(f func(live.Stats) uint64) func() float64 {

@@ -18,3 +18,15 @@ func TestFleetPostgres(t *testing.T) {
 		return db
 	})
 }
+
+func TestEvidenceSQLite(t *testing.T) {
+	storetest.Evidence(t, func(t *testing.T) store.Store { return openSQLiteTest(t) })
+}
+
+func TestEvidencePostgres(t *testing.T) {
+	dsn := postgresServer(t)
+	storetest.Evidence(t, func(t *testing.T) store.Store {
+		db, _ := openPostgresTest(t, dsn)
+		return db
+	})
+}
