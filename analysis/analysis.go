@@ -42,6 +42,8 @@ type Options struct {
 	// value below pipeline.FlowMemoryFloor(Workers) is raised to the
 	// floor, with a warning in the log.
 	FlowMemory int64
+	// Batches is pipeline.Options.Batches (0 → the pipeline's default).
+	Batches int
 	// Sink, when not nil, receives what the run finds as it happens, as
 	// in pipeline.Options: events with Events, finding updates with
 	// Findings, flows with Flows. With Findings, the inventory's findings
@@ -145,7 +147,7 @@ func Run(ctx context.Context, opts Options) (*Result, error) {
 		srcs, names = append(srcs, s), append(names, s.Name())
 	}
 
-	popts := pipeline.Options{Site: opts.Site, Workers: opts.Workers, FlowMemory: opts.FlowMemory,
+	popts := pipeline.Options{Site: opts.Site, Workers: opts.Workers, FlowMemory: opts.FlowMemory, Batches: opts.Batches,
 		Sink: opts.Sink, Events: opts.Events, KeepEvent: opts.KeepEvent, SkipEventOps: opts.SkipEventOps, Findings: opts.Findings, Flows: opts.Flows, Observations: opts.Observations, Progress: opts.Progress}
 	// Without a site model nothing is judged against zones: the report
 	// says what was seen instead (report.Seen), counted from the run's

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -37,6 +38,11 @@ type Options struct {
 	// (Stats.HostsDropped). MemoryLimit is what the whole run then stays
 	// under.
 	FlowMemory int64
+	// Batches is how many batches of packets (512 packets, 1 MiB each) a
+	// worker may have in flight (0 → 8). A live sensor, fed at the wire's
+	// pace with the kernel's ring before it, takes fewer to keep its
+	// memory down.
+	Batches int
 	// Events asks for protocol events in Result.Events.
 	Events bool
 	// KeepEvent, when not nil, makes for each shard a filter of its
@@ -209,7 +215,7 @@ func Run(ctx context.Context, srcs []capture.Source, opts Options) (*Result, err
 			}
 		})
 	} else {
-		err = runSharded(ctx, &rd, shards, opts.streaming(), epochOf(&opts))
+		err = runSharded(ctx, &rd, shards, opts.streaming(), epochOf(&opts), opts.Batches)
 	}
 	for _, s := range shards {
 		s.flows.Flush()
@@ -263,16 +269,17 @@ func epochOf(o *Options) int64 {
 // symmetric hash of its address pair, so each shard owns its flows
 // (and every flow between two hosts, which keeps TFTP and FTP data flows
 // beside their control flows) and no flow state is shared.
-func runSharded(ctx context.Context, rd *reader, shards []*shard, stream bool, epoch int64) error {
+func runSharded(ctx context.Context, rd *reader, shards []*shard, stream bool, epoch int64, batches int) error {
 	n := len(shards)
 	var wg sync.WaitGroup
 	work := make([]chan *batch, n)
-	free := make(chan *batch, n*batchesPerShard)
-	for i := 0; i < n*batchesPerShard; i++ {
+	per := cmp.Or(batches, batchesPerShard)
+	free := make(chan *batch, n*per)
+	for i := 0; i < n*per; i++ {
 		free <- newBatch()
 	}
 	for i := range shards {
-		work[i] = make(chan *batch, batchesPerShard)
+		work[i] = make(chan *batch, per)
 		wg.Add(1)
 		go func(s *shard, in <-chan *batch) {
 			defer wg.Done()
@@ -361,7 +368,7 @@ func runSharded(ctx context.Context, rd *reader, shards []*shard, stream bool, e
 const (
 	batchPackets    = 512
 	batchBytes      = 1 << 20
-	batchesPerShard = 8
+	batchesPerShard = 8 // Options.Batches when 0
 )
 
 // batch carries packets from the reader to a shard; its buffer is reused.
