@@ -114,11 +114,11 @@ type load struct {
 
 // atom is one test: load, optionally mask, compare with k.
 type atom struct {
-	ld   load
+	ld     load
 	mask   uint32
 	masked bool // and with mask before the test
-	cond bpf.JumpTest
-	k    uint32
+	cond   bpf.JumpTest
+	k      uint32
 }
 
 func (atom) isNode() {}
