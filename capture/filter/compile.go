@@ -292,20 +292,23 @@ func (g *gen) assemble() ([]bpf.Instruction, error) {
 		if n > MaxInstructions {
 			return nil, fmt.Errorf("the program has %d instructions, more than the kernel's %d: make the expression shorter", n, MaxInstructions)
 		}
+		// Every conditional jump too far gets its jump always; the
+		// insertions move other targets, so lay out again until none is.
 		fixed := true
 		at := 0
-		for i := 0; i < len(items) && fixed; i++ {
-			it := items[i]
+		next := make([]item, 0, len(items))
+		for _, it := range items {
+			next = append(next, it)
 			if it.label >= 0 {
 				continue
 			}
 			if it.jump {
-				for _, far := range []*int{&items[i].t, &items[i].f} {
-					if pos[*far]-at-1 > 255 {
+				j := len(next) - 1
+				for _, far := range [2]int{it.t, it.f} {
+					if pos[far]-at-1 > 255 {
 						l := g.label()
-						tramp := []item{{label: l}, {ja: true, t: *far, label: -1}}
-						*far = l
-						items = append(items[:i+1], append(tramp, items[i+1:]...)...)
+						next[j].t, next[j].f = pick(it.t, far, l), pick(it.f, far, l)
+						next = append(next, item{label: l}, item{ja: true, t: far, label: -1})
 						fixed = false
 						break
 					}
@@ -313,6 +316,7 @@ func (g *gen) assemble() ([]bpf.Instruction, error) {
 			}
 			at++
 		}
+		items = next
 		if !fixed {
 			continue
 		}
@@ -513,4 +517,12 @@ func expand(p *prim) node {
 		return atom{ld: load{kind: ldLen}, cond: bpf.JumpGreaterOrEqual, k: p.lo}
 	}
 	panic("filter: unknown primitive")
+}
+
+// pick is l in place of target far.
+func pick(target, far, l int) int {
+	if target == far {
+		return l
+	}
+	return target
 }

@@ -432,8 +432,10 @@ func (p *parser) value(pr *prim) (node, error) {
 			pr.lo, pr.hi = min(a, b), max(a, b)
 		} else {
 			n, err := p.number(v, 65535)
-			if err != nil {
+			if err != nil && !isDigit(v.text[0]) {
 				return nil, p.errf(v, "port: %q is not a port number (port names are not resolved)", v.text)
+			} else if err != nil {
+				return nil, err
 			}
 			pr.lo, pr.hi = n, n
 		}
