@@ -38,6 +38,14 @@
 // bytes further, whatever the and, or and parentheses between them
 // ("vlan 100 or tcp" tests tcp inside a tag).
 //
+// The programs are compiled for Ethernet, the link layer of the live
+// capture. Source matches a packet of a capture of raw IP, BSD loopback or
+// Linux cooked capture (v1, v2) as the Ethernet frame carrying the same
+// network layer (see Ethernet), which is what tcpdump's program for that
+// link layer decides for every primitive it compiles there (tcpdump
+// refuses ether and vlan primitives on those links; here they see zero
+// MAC addresses, or the sender's of a cooked capture, and no tag).
+//
 // # VLAN tags on a live socket
 //
 // Linux takes the outermost 802.1Q/802.1ad tag of a received frame off

@@ -199,9 +199,9 @@ func TestSource(t *testing.T) {
 	if n != 2859 || fs.Filtered() != 11092-2859 {
 		t.Errorf("handed on %d, filtered %d; want 2859 and %d", n, fs.Filtered(), 11092-2859)
 	}
-	raw := NewSource(&sliceSource{pkts: []capture.Packet{{Data: make([]byte, 40), Link: capture.LinkRaw, Number: 1}}}, prog)
-	if err := raw.Next(&p); !errors.Is(err, ErrLinkType) {
-		t.Errorf("a raw IP packet: %v, want ErrLinkType", err)
+	odd := NewSource(&sliceSource{pkts: []capture.Packet{{Data: make([]byte, 40), Link: 147, Number: 1}}}, prog)
+	if err := odd.Next(&p); !errors.Is(err, ErrLinkType) || !strings.Contains(err.Error(), "LINKTYPE_147") {
+		t.Errorf("a packet of link type 147: %v, want ErrLinkType", err)
 	}
 }
 
@@ -235,6 +235,20 @@ func TestMatchAllocs(t *testing.T) {
 	}
 	if fs.Filtered() == 0 {
 		t.Error("nothing filtered: the tagged frame should not match an untagged port")
+	}
+	// A packet of another link layer goes through a buffer of the
+	// Source's, grown once.
+	rawIP := f[18:]
+	for i := range pkts {
+		pkts[i] = capture.Packet{Data: rawIP, OrigLen: len(rawIP), Link: capture.LinkRaw, Number: int64(i + 1)}
+	}
+	ms.i = 0
+	fs = NewSource(ms, bp)
+	if err := fs.Next(&p); err != nil || p.Number != 1 {
+		t.Fatalf("raw IP, tcp port 502: %v, packet %d; want packet 1", err, p.Number)
+	}
+	if a := testing.AllocsPerRun(1000, func() { fs.Next(&p) }); a != 0 {
+		t.Errorf("Source.Next on raw IP: %.1f allocations, want 0", a)
 	}
 }
 

@@ -26,7 +26,9 @@ A value alone takes the qualifiers before it: 'tcp port 502 or 102'. Names
 of hosts and ports are not resolved; byte expressions (ip[9] = 6) are not in
 the subset. A packet is selected exactly as tcpdump -r would select it (a
 port matches the first fragment of an IPv4 packet only, IPv6 without
-extension headers). Mind that, as in tcpdump, 'vlan' moves every primitive
+extension headers); captures of raw IP, BSD loopback and Linux cooked
+capture are filtered as the Ethernet frames that would carry the same
+packets. Mind that, as in tcpdump, 'vlan' moves every primitive
 written after it into the tag: write the untagged clauses first, as in
 'tcp port 502 or (vlan 110 and tcp port 502)'.`
 
@@ -84,7 +86,7 @@ func (fs filtered) count() uint64 {
 // look into.
 func linkTypeError(cmd string, err error) error {
 	if errors.Is(err, filter.ErrLinkType) {
-		return usagef("%s: --bpf: %v (the filter is compiled for Ethernet captures)", cmd, err)
+		return usagef("%s: --bpf: %v", cmd, err)
 	}
 	return err
 }
