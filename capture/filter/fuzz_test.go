@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"golang.org/x/net/bpf"
+
+	"harborwatch/capture"
 )
 
 // FuzzCompile: any expression either compiles, for both targets, to a
@@ -12,7 +14,8 @@ import (
 // jumps inside, a return at the end), or fails with an *Error whose
 // column lies within the expression; a compiled program runs over a
 // frame without panicking, and the Bytes program decides as x/net/bpf's
-// VM does.
+// VM does. Ethernet makes a frame of any packet of the link layers it
+// knows, keeping what dst held.
 func FuzzCompile(f *testing.F) {
 	for _, e := range oracleExprs {
 		f.Add(e, []byte(nil))
@@ -26,6 +29,12 @@ func FuzzCompile(f *testing.F) {
 	f.Add("port 1 or 2 or 3 and 4", []byte{})
 	f.Add("src 10.0.0.1 or dst ::1", []byte{})
 	f.Fuzz(func(t *testing.T, expr string, frame []byte) {
+		for _, lt := range []capture.LinkType{capture.LinkRaw, capture.LinkNull, capture.LinkLinuxSLL, capture.LinkLinuxSLL2, capture.LinkIPv6} {
+			eth, ok := Ethernet([]byte{1}, lt, frame)
+			if !ok || eth[0] != 1 || len(eth) < 13 || len(eth) > len(frame)+15 {
+				t.Fatalf("Ethernet(%s, %x) = %x, %v", lt, frame, eth, ok)
+			}
+		}
 		for _, tg := range []Target{Bytes, Socket} {
 			p, err := Compile(expr, tg)
 			if err != nil {
