@@ -43,6 +43,8 @@ func TestErrors(t *testing.T) {
 		{"less", 5, "wants a length"},
 		{"host fe80::1%eth0", 13, "unexpected character"},
 		{"udp $", 5, "unexpected character"},
+		{"src", 4, "want host, net, port or portrange after src (the expression ends here)"},
+		{"ip proto", 9, "proto wants a protocol number or \\tcp, \\udp, \\sctp, \\icmp, \\icmp6, \\igmp (the expression ends here)"},
 	} {
 		t.Run(tc.expr, func(t *testing.T) {
 			_, err := Compile(tc.expr, Bytes)

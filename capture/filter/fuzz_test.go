@@ -23,6 +23,10 @@ func FuzzCompile(f *testing.F) {
 	for _, fr := range edgeFrames()[:40] {
 		f.Add("vlan and tcp port 502 or host 10.10.1.5", fr)
 	}
+	for _, w := range []string{"src", "dst", "ether", "ether src", "ip proto", "proto", "net", "net 10.0.0.0 mask", "ether proto",
+		"less", "vlan 1 2", "tcp src", "udp portrange", "portrange 5-", "port 5 or", "(", ")", "!", "ip6 proto", "src or dst host 1.1.1.1"} {
+		f.Add(w, []byte{})
+	}
 	f.Add("((((", []byte{})
 	f.Add("not not ! ! tcp", []byte{})
 	f.Add("net 10 mask", []byte{})

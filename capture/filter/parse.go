@@ -203,7 +203,11 @@ func (p *parser) next() token {
 }
 
 func (p *parser) errf(t token, format string, args ...any) error {
-	return &Error{p.expr, t.col, fmt.Sprintf(format, args...)}
+	msg := fmt.Sprintf(format, args...)
+	if t.kind == tkEOF && !strings.Contains(msg, "ends") {
+		msg = strings.TrimSuffix(msg, `, not ""`) + " (the expression ends here)"
+	}
+	return &Error{p.expr, t.col, msg}
 }
 
 // expr1: and and or have the same precedence and group left to right,
@@ -346,12 +350,13 @@ func (p *parser) primitive() (node, error) {
 // qualified parses [src|dst] (host|net|port|portrange) VALUE.
 func (p *parser) qualified(pr *prim) (node, error) {
 	t := p.next()
+	after := "src or dst"
 	switch t.text {
 	case "src":
-		pr.dir = dirSrc
+		pr.dir, after = dirSrc, t.text
 		t = p.next()
 	case "dst":
-		pr.dir = dirDst
+		pr.dir, after = dirDst, t.text
 		t = p.next()
 	}
 	switch t.text {
@@ -369,7 +374,7 @@ func (p *parser) qualified(pr *prim) (node, error) {
 			p.i--
 			return p.value(pr)
 		}
-		return nil, p.errf(t, "want host, net, port or portrange after %s", p.toks[p.i-2].text)
+		return nil, p.errf(t, "want host, net, port or portrange after %s", after)
 	}
 	return p.value(pr)
 }
@@ -479,7 +484,7 @@ func (p *parser) netValue(pr *prim, v token) error {
 			return p.errf(v, "net ... mask: %q is not an IPv4 address", s)
 		}
 		if err2 != nil || !mask.Is4() {
-			return p.errf(m, "mask: %q is not an IPv4 mask", m.text)
+			return p.errf(m, "mask %q is not an IPv4 mask", m.text)
 		}
 		pr.addr, pr.mask = addr, mask
 		a, k := addr.As4(), mask.As4()
