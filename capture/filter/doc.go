@@ -61,10 +61,18 @@
 // packets. (libpcap differs here: on a live Linux socket its "ip" also
 // matches tagged frames, in a file it does not.)
 //
-// # Use
+// # Place in the path, ownership, concurrency
 //
-// Compile returns a Program: x/net/bpf instructions and their raw form.
-// Program.Match runs it over a packet without allocating; Source wraps a
-// capture.Source and leaves out the packets a Bytes program rejects,
-// counting them. Programs are immutable and safe to share.
+// The filter sits at the very start of the packet path, before decode:
+// in the kernel for package live (its Options.Filter takes Program.Raw of
+// a Socket program), or as a Source between a capture file and the
+// pipeline. Compile returns a Program: x/net/bpf instructions and their
+// raw form. Programs are immutable and safe to share between goroutines;
+// Program.Match runs one over a packet without allocating and keeps
+// nothing of the packet. Source wraps a capture.Source and leaves out the
+// packets a Bytes program rejects, counting them: the packets it hands on
+// are the underlying Source's, borrowed until the next call to Next (a
+// packet of another link layer is matched in a buffer of the Source's
+// own; what is handed on is still the original). Like any Source it is
+// read from one goroutine; Filtered may be called from any.
 package filter

@@ -415,7 +415,7 @@ func (p *parser) value(pr *prim) (node, error) {
 		if err != nil || a.Zone() != "" {
 			return nil, p.errf(v, "host: %q is not an IPv4 or IPv6 address (host names are not resolved)", v.text)
 		}
-		pr.addr = a.Unmap()
+		pr.addr = a // an IPv4-mapped IPv6 address is IPv6, as in libpcap
 	case pNet:
 		if err := p.netValue(pr, v); err != nil {
 			return nil, err
@@ -473,7 +473,7 @@ func (p *parser) netValue(pr *prim, v token) error {
 		if err != nil || bits < 0 || bits > addr.BitLen() {
 			return p.errf(v, "net: /%s is not a prefix length for %s", b, addr)
 		}
-		return p.setNet(pr, v, addr.Unmap(), bits)
+		return p.setNet(pr, v, addr, bits)
 	}
 	if p.peek().text == "mask" {
 		p.next()
@@ -496,7 +496,7 @@ func (p *parser) netValue(pr *prim, v token) error {
 		return nil
 	}
 	if addr, err := netip.ParseAddr(s); err == nil {
-		return p.setNet(pr, v, addr.Unmap(), addr.Unmap().BitLen())
+		return p.setNet(pr, v, addr, addr.BitLen())
 	}
 	addr, err := partialIPv4(s)
 	if err != nil {
