@@ -111,6 +111,7 @@ link types) to open in Wireshark, and the report names each capture by its
 SHA-256 and each finding's file with its size and SHA-256.
 
 ` + bpfHelp + `
+
 The packets it leaves out are not analyzed and are counted in the report
 (stats.filtered); packet numbers stay those of the captures.
 

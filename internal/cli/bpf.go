@@ -28,8 +28,8 @@ the subset. A packet is selected exactly as tcpdump -r would select it (a
 port matches the first fragment of an IPv4 packet only, IPv6 without
 extension headers); captures of raw IP, BSD loopback and Linux cooked
 capture are filtered as the Ethernet frames that would carry the same
-packets. Mind that, as in tcpdump, 'vlan' moves every primitive
-written after it into the tag: write the untagged clauses first, as in
+packets. Mind that, as in tcpdump, 'vlan' moves every primitive written
+after it into the tag: write the untagged clauses first, as in
 'tcp port 502 or (vlan 110 and tcp port 502)'.`
 
 // compileBPF compiles --bpf for a target; "" is no filter (nil). A bad

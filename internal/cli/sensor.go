@@ -143,6 +143,7 @@ the kernel's drops per interface, findings, and the bus's queue (pending,
 bytes on disk, dropped, published, connected).
 
 ` + bpfHelp + `
+
 On an interface the kernel runs the filter on each packet before it enters
 the ring, so what it rejects costs nothing (the kernel's counts are of the
 packets it selected); an 802.1Q tag the kernel took off the frame is seen
