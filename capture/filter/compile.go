@@ -432,6 +432,9 @@ func expand(p *prim) node {
 			}
 			if m == 0 {
 				// 0.0.0.0/0: libpcap's optimizer leaves the EtherTypes only.
+				if p.via != 0 {
+					return ether(p.via)
+				}
 				return or(ether(0x0800), ether(0x0806), ether(0x8035))
 			}
 			word := func(off uint32) node {
@@ -451,9 +454,16 @@ func expand(p *prim) node {
 			}
 			// IPv4, then ARP and RARP (sender and target protocol
 			// addresses), as libpcap does for host and net.
-			return or(and(ether(0x0800), sides(nw+12, nw+16)),
-				and(ether(0x0806), sides(nw+14, nw+24)),
-				and(ether(0x8035), sides(nw+14, nw+24)))
+			var parts []node
+			for _, x := range []struct {
+				typ      uint32
+				src, dst uint32
+			}{{0x0800, nw + 12, nw + 16}, {0x0806, nw + 14, nw + 24}, {0x8035, nw + 14, nw + 24}} {
+				if p.via == 0 || p.via == x.typ {
+					parts = append(parts, and(ether(x.typ), sides(x.src, x.dst)))
+				}
+			}
+			return or(parts...)
 		}
 		a16 := p.addr.As16()
 		var m16 [16]byte

@@ -8,6 +8,7 @@
 // # The subset
 //
 //	host A, src host A, dst host A       A an IPv4 or IPv6 address ("src A" is "src host A")
+//	ip host A, ip6 host A, arp host A    only that protocol's addresses (also with net, src, dst)
 //	net A/LEN, net A mask M, net 10.1    src net, dst net; IPv6 prefixes too
 //	port N, src port N, dst port N       TCP, UDP and SCTP; tcp port N, udp dst port N, ...
 //	portrange N-M                        with the same qualifiers as port

@@ -43,6 +43,9 @@ func TestErrors(t *testing.T) {
 		{"less", 5, "wants a length"},
 		{"host fe80::1%eth0", 13, "unexpected character"},
 		{"udp $", 5, "unexpected character"},
+		{"ip src port 80", 8, "port after ip, ip6, arp or rarp"},
+		{"ip6 host 10.0.0.1", 10, "10.0.0.1 is not an address of ip6"},
+		{"arp net fe80::/10", 9, "is not an address of arp"},
 		{"src", 4, "want host, net, port or portrange after src (the expression ends here)"},
 		{"ip proto", 9, "proto wants a protocol number or \\tcp, \\udp, \\sctp, \\icmp, \\icmp6, \\igmp (the expression ends here)"},
 	} {

@@ -51,6 +51,8 @@ var oracleExprs = []string{
 	"portrange 500-600", "udp portrange 1-1024", "tcp src portrange 1024-65535", "dst portrange 47000-48000",
 	"host 10.10.1.5", "src host 10.10.1.5", "dst host 10.10.1.5", "host ::1", "src host fe80::14ea:3851:8243:3893",
 	"host 192.168.1.1", "dst 10.10.1.5", "src 192.168.1.1", "host ::ffff:10.10.1.5",
+	"ip host 10.10.1.5", "arp src host 10.10.1.5", "rarp host 10.10.1.5", "ip6 host ::1", "ip dst 10.10.1.5",
+	"ip6 net fe80::/10", "ip src net 10.10.0.0/16", "arp net 192.168.1.0/24", "ip net 0.0.0.0/0", "ip host 10.10.1.5 or 10.10.2.11",
 	"net 10.10.0.0/16", "net 10.10.1.0 mask 255.255.255.0", "src net 10.10", "dst net 192.168.1.0/24",
 	"net fe80::/10", "net 2001:db8::/32", "src net fe80::14ea:3851:8243:3800/120", "net 0.0.0.0/0", "net ::/0",
 	"ether host 00:1b:1b:01:00:05", "ether src 00:a0:45:6d:d3:44", "ether dst ff:ff:ff:ff:ff:ff", "ether src host 00:a0:45:6d:d3:44",

@@ -20,7 +20,7 @@ func (e *Error) Error() string {
 }
 
 // Subset names the supported primitives, for error messages and help.
-const Subset = "host, src/dst host, net (CIDR or 'mask'), src/dst net, [tcp|udp] [src|dst] port, portrange, " +
+const Subset = "[ip|ip6|arp|rarp] [src|dst] host, [ip|ip6|arp|rarp] [src|dst] net (CIDR or 'mask'), [tcp|udp] [src|dst] port, portrange, " +
 	"tcp, udp, sctp, icmp, icmp6, ip, ip6, arp, rarp, proto, ip proto, ip6 proto, ether host/src/dst, ether proto, " +
 	"vlan [ID], less, greater; combined with and/&&, or/||, not/! and parentheses"
 
@@ -158,6 +158,7 @@ type prim struct {
 	lo, hi     uint32     // pPort range; pProto, pEtherType, pVLAN, pLess, pGreater value
 	hasID      bool       // pVLAN with an ID
 	rng        bool       // pPort: a portrange
+	via        uint32     // pHost, pNet: only in this EtherType's header (ip host, arp net); 0: every one that has the family
 	protos     []uint8    // pPort: the transport protocols (tcp, udp, sctp)
 	fam        int        // pProto: famIP4|famIP6
 	mac        [6]byte    // pEtherHost
@@ -288,18 +289,22 @@ func (p *parser) primitive() (node, error) {
 	case "icmp6":
 		pr.kind, pr.lo, pr.fam = pProto, 58, famIP6
 		return done()
-	case "ip", "ip6":
-		if p.peek().text == "proto" {
-			p.next()
-			fam := famIP4
-			if w == "ip6" {
-				fam = famIP6
+	case "ip", "ip6", "arp", "rarp":
+		switch p.peek().text {
+		case "proto":
+			if w == "ip" || w == "ip6" {
+				p.next()
+				fam := famIP4
+				if w == "ip6" {
+					fam = famIP6
+				}
+				return p.protoPrim(pr, fam)
 			}
-			return p.protoPrim(pr, fam)
+		case "host", "net", "src", "dst":
+			// "ip host A": the IPv4 addresses only, not ARP's.
+			pr.via = etherNames[w]
+			return p.qualified(pr)
 		}
-		pr.kind, pr.lo = pEtherType, etherNames[w]
-		return done()
-	case "arp", "rarp":
 		pr.kind, pr.lo = pEtherType, etherNames[w]
 		return done()
 	case "proto":
@@ -365,6 +370,9 @@ func (p *parser) qualified(pr *prim) (node, error) {
 	case "net":
 		pr.kind = pNet
 	case "port", "portrange":
+		if pr.via != 0 {
+			return nil, p.errf(t, "%s after ip, ip6, arp or rarp: write tcp %s, udp %s or %s alone", t.text, t.text, t.text, t.text)
+		}
 		p.i--
 		return p.portPrim(pr, []uint8{6, 17, 132})
 	default:
@@ -416,8 +424,14 @@ func (p *parser) value(pr *prim) (node, error) {
 			return nil, p.errf(v, "host: %q is not an IPv4 or IPv6 address (host names are not resolved)", v.text)
 		}
 		pr.addr = a // an IPv4-mapped IPv6 address is IPv6, as in libpcap
+		if err := p.checkVia(pr, v, a); err != nil {
+			return nil, err
+		}
 	case pNet:
 		if err := p.netValue(pr, v); err != nil {
+			return nil, err
+		}
+		if err := p.checkVia(pr, v, pr.addr); err != nil {
 			return nil, err
 		}
 	case pPort:
@@ -620,4 +634,15 @@ func parseMAC(s string) ([6]byte, bool) {
 		m[i] = byte(n)
 	}
 	return m, true
+}
+
+// checkVia refuses an address of the wrong family for the protocol
+// qualifier: ip6 takes IPv6, ip, arp and rarp IPv4 (libpcap refuses
+// these too).
+func (p *parser) checkVia(pr *prim, v token, a netip.Addr) error {
+	if pr.via == 0 || (pr.via == 0x86dd) == a.Is6() {
+		return nil
+	}
+	names := map[uint32]string{0x0800: "ip", 0x86dd: "ip6", 0x0806: "arp", 0x8035: "rarp"}
+	return p.errf(v, "%s: %s is not an address of %s", v.text, a, names[pr.via])
 }

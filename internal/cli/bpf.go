@@ -14,8 +14,8 @@ import (
 const bpfHelp = `--bpf EXPR keeps only the packets a filter expression selects, in
 tcpdump's syntax (pcap-filter), compiled by harborwatch itself (no libpcap,
 so the binary stays one static file) from a subset of the language:
-  host A, src host A, dst host A      IPv4 or IPv6; also ARP's addresses
-  net 10.10.0.0/16, net A mask M      src net, dst net; IPv6 prefixes too
+  host A, src host A, dst host A      IPv4 or IPv6, ARP's too (ip host A: not)
+  net 10.10.0.0/16, net A mask M      src net, dst net, ip net; IPv6 prefixes
   port N, portrange N-M               TCP, UDP, SCTP; tcp port N, udp dst port N
   tcp, udp, icmp, icmp6, ip, ip6, arp, proto N, ip proto N, ip6 proto N
   ether host MAC, ether src MAC, ether dst MAC, ether proto 0x88cc
