@@ -138,6 +138,9 @@ func (t *textWriter) header(d *Document) {
 		t.printf(", %s EVICTED (flow memory full: raise --flow-memory)", Count(st.EvictedFlows))
 	}
 	t.printf("\n")
+	if st.Filter != "" {
+		t.printf("filter   %s left out by --bpf %q (not analyzed)\n", Nouns(st.Filtered, "packet", "packets"), st.Filter)
+	}
 	if st.EvictedFlows > 0 {
 		t.printf("lost     %s before %s end: later packets start new flows, so findings on %s may be split or missed\n",
 			Nouns(st.EvictedFlows, "flow evicted", "flows evicted"), pick(st.EvictedFlows, "its", "their"), pick(st.EvictedFlows, "it", "them"))

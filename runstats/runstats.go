@@ -65,6 +65,11 @@ type Stats struct {
 	// EventsFiltered counts events the caller's filter
 	// (pipeline.Options.KeepEvent) did not want: not handed on.
 	EventsFiltered uint64 `json:"events_filtered,omitempty"`
+	// Filter is the filter expression the captures were read through
+	// (analyze --bpf); Filtered counts the packets it left out, which
+	// are in no other count.
+	Filter   string `json:"filter,omitempty"`
+	Filtered uint64 `json:"filtered,omitempty"`
 	// ExpectDropped counts announcements of data flows (FTP PORT, EPRT,
 	// PASV, EPSV; TFTP requests) not remembered because the table of live
 	// announcements was full: their data flows stay unidentified.

@@ -49,8 +49,9 @@ func TestJSONNames(t *testing.T) {
 	st.Captures[0].Error, st.Captures[0].DamageOffset = "a.pcap: damaged at byte 200", 200
 	st.Routers, st.EventsLate = []string{"00:11:22:33:44:55"}, 2
 	st.UnknownLinkTypes = map[string]uint64{"LINKTYPE_147": 4}
+	st.Filter, st.Filtered = "tcp port 502", 7
 	b, _ = json.Marshal(st)
-	for _, part := range []string{`"error":"a.pcap: damaged at byte 200","damage_offset":200`, `"routers":["00:11:22:33:44:55"]`, `"events_late":2`, `"unknown_link_types":{"LINKTYPE_147":4}`} {
+	for _, part := range []string{`"filter":"tcp port 502","filtered":7`, `"error":"a.pcap: damaged at byte 200","damage_offset":200`, `"routers":["00:11:22:33:44:55"]`, `"events_late":2`, `"unknown_link_types":{"LINKTYPE_147":4}`} {
 		if !json.Valid(b) || !strings.Contains(string(b), part) {
 			t.Errorf("%s lacks %s", b, part)
 		}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"harborwatch/analysis"
+	"harborwatch/capture/filter"
 	"harborwatch/finding"
 	"harborwatch/pipeline"
 	"harborwatch/report"
@@ -37,13 +38,14 @@ type analyzeOptions struct {
 	cpuProfile   string
 	evidence     string
 	csaf         listFlag
+	bpf          string
 }
 
 func analyzeCommand() *command {
 	return &command{
 		name:  "analyze",
 		short: "analyze packet captures against the site model and report findings",
-		usage: "harborwatch analyze [--site FILE] [--format text|json] [--out FILE] [--events FILE] [--findings FILE] [--flows FILE] [--observations FILE] [--evidence DIR] [--csaf FILE|DIR]... [--fail-on SEVERITY] [--workers N] [--flow-memory SIZE] [--cpuprofile FILE] [--log-level LEVEL] [--log-format text|json] CAPTURE...",
+		usage: "harborwatch analyze [--site FILE] [--format text|json] [--out FILE] [--events FILE] [--findings FILE] [--flows FILE] [--observations FILE] [--evidence DIR] [--csaf FILE|DIR]... [--fail-on SEVERITY] [--bpf EXPR] [--workers N] [--flow-memory SIZE] [--cpuprofile FILE] [--log-level LEVEL] [--log-format text|json] CAPTURE...",
 		long: `
 Reads pcap and pcapng captures of the port's OT networks (several files are one
 timeline, merged by time), follows every flow, identifies the applications and
@@ -108,6 +110,11 @@ With --evidence DIR each finding's evidence packets (at most 20 per finding,
 link types) to open in Wireshark, and the report names each capture by its
 SHA-256 and each finding's file with its size and SHA-256.
 
+` + bpfHelp + `
+
+The packets it leaves out are not analyzed and are counted in the report
+(stats.filtered); packet numbers stay those of the captures.
+
 Environment: HARBORWATCH_SITE, HARBORWATCH_FORMAT, HARBORWATCH_WORKERS,
 HARBORWATCH_FLOW_MEMORY, HARBORWATCH_FAIL_ON, HARBORWATCH_LOG_LEVEL and
 HARBORWATCH_LOG_FORMAT set the flags' defaults; flags win. A bad value in
@@ -119,6 +126,7 @@ Examples:
   harborwatch analyze --site site.yaml --events events.jsonl --fail-on high capture.pcap
   harborwatch analyze --site site.yaml --findings findings.jsonl --flows conn.jsonl capture.pcap
   harborwatch analyze --site site.yaml --evidence evidence/ capture.pcap
+  harborwatch analyze --site site.yaml --bpf 'vlan 110 and (tcp port 502 or udp port 47808)' capture.pcap
 
 SIGINT or SIGTERM (Ctrl-C) stops the reading within a second; the report of
 what was read is then written, its first line (text) or "partial": true with
@@ -150,6 +158,7 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the analysis to `FILE` (go tool pprof)")
 	logOpts := logFlags(fs, e)
 	fs.Var(&o.csaf, "csaf", "match the assets against the CSAF 2.0 advisories in `FILE|DIR` (repeatable): known vulnerabilities become vulnerability.known findings")
+	fs.StringVar(&o.bpf, "bpf", "", "analyze only the packets the filter `EXPR` selects (tcpdump syntax, a subset: see above)")
 	fs.StringVar(&o.evidence, "evidence", "", "write each finding's evidence packets to `DIR`/<finding id>.pcap (created if missing) and name the captures by SHA-256")
 	files, err := parseCommand(e, c, fs, args)
 	if err != nil {
@@ -180,6 +189,10 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 	mem, err := parseBytes(o.flowMemory)
 	if err != nil {
 		return usagef("analyze: %s: %v", given(e, fs, "flow-memory", o.flowMemory), err)
+	}
+	bpfProg, err := compileBPF("analyze", o.bpf, filter.Bytes)
+	if err != nil {
+		return err
 	}
 	defer holdMemory(e, mem, o.workers)()
 
@@ -230,7 +243,18 @@ func runAnalyze(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	out.options(&aopts, files)
+	var bpfSrcs filtered
+	if bpfProg != nil {
+		if bpfSrcs, aopts.Sources, err = openFiltered(files, bpfProg, ev.captureSums() != nil); err != nil {
+			return err
+		}
+		defer bpfSrcs.close()
+	}
 	res, err := analyzeFiles(ctx, e, files, aopts, ev.captureSums())
+	if bpfProg != nil && res != nil {
+		res.Document.Stats.Filter, res.Document.Stats.Filtered = o.bpf, bpfSrcs.count()
+	}
+	err = linkTypeError("analyze", err)
 	// A stopped run (SIGINT, SIGTERM) still has its report: what was read,
 	// marked partial. It is written, and the run then exits with the
 	// signal's code.

@@ -244,7 +244,10 @@ func analyzeFiles(ctx context.Context, e *env, files []string, opts analysis.Opt
 	log.Info(fmt.Sprintf("analysis of %s started", nouns(len(files), "capture", "captures")),
 		"captures", len(files), "workers", opts.Workers, "flow_memory", opts.FlowMemory, "version", Version)
 	prog := &pipeline.Progress{}
-	opts.Files, opts.Hash, opts.Progress, opts.Logger = files, sums != nil, prog, log
+	opts.Hash, opts.Progress, opts.Logger = sums != nil, prog, log
+	if opts.Sources == nil {
+		opts.Files = files // else the caller opened them (--bpf)
+	}
 	stop := progressLine(e, prog)
 	res, err := analysis.Run(ctx, opts)
 	stop()

@@ -108,7 +108,7 @@ func sensorCommand() *command {
 	return &command{
 		name:  "sensor",
 		short: "watch network interfaces live and write findings as they are raised",
-		usage: "harborwatch sensor --interface IF[,IF…] | --file PCAP [--site FILE] [--out FILE] [--events FILE|bus] [--publish nats://HOST:PORT --site-id ID [--sensor-id ID] [--spool DIR] [--spool-max SIZE] [--heartbeat D] [--drain D]] [--metrics-addr HOST:PORT] [--export SPEC]… [--kernel-ring SIZE] [--ring SIZE [--ring-dir DIR]] [--evidence DIR] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
+		usage: "harborwatch sensor --interface IF[,IF…] | --file PCAP [--site FILE] [--out FILE] [--events FILE|bus] [--publish nats://HOST:PORT --site-id ID [--sensor-id ID] [--spool DIR] [--spool-max SIZE] [--heartbeat D] [--drain D]] [--metrics-addr HOST:PORT] [--export SPEC]… [--bpf EXPR] [--kernel-ring SIZE] [--ring SIZE [--ring-dir DIR]] [--evidence DIR] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
 		long: `
 Captures the traffic of one or more network interfaces — a crane network's
 SPAN or TAP port — with Linux AF_PACKET and a TPACKET_V3 memory-mapped ring
@@ -162,11 +162,19 @@ overwrites: the heartbeat, the metrics, the closing summary). Without
 the kernel's drops per interface, findings, ring overwrites, and the bus's
 queue (pending, bytes on disk, dropped, published, connected).
 
+` + bpfHelp + `
+
+On an interface the kernel runs the filter on each packet before it enters
+the ring, so what it rejects costs nothing (the kernel's counts are of the
+packets it selected); an 802.1Q tag the kernel took off the frame is seen
+where it was on the wire. With --file the packets left out are counted.
+
 Examples:
   harborwatch sensor --interface eth1 --site site.yaml --out /var/log/harborwatch/findings.jsonl
   harborwatch sensor --interface eth1,eth2 --site site.yaml --publish nats://10.0.0.5:4222 \
     --site-id terminal-3 --sensor-id sts01 --spool /var/lib/harborwatch/spool
-  harborwatch sensor --interface eth1 --site site.yaml --evidence /var/lib/harborwatch/evidence --ring 1GiB`,
+  harborwatch sensor --interface eth1 --site site.yaml --evidence /var/lib/harborwatch/evidence --ring 1GiB
+  harborwatch sensor --interface eth1 --site site.yaml --bpf 'tcp port 502 or 102 or (vlan 110 and tcp port 502)'`,
 		run: runSensor,
 	}
 }
@@ -175,7 +183,7 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 	c := sensorCommand()
 	fs := newFlags(c, e)
 	var ifaces, file, siteFile, out, events, kernelRing, flowMemory string
-	var pubURL, siteID, sensorID, spoolDir, spoolMax, heartbeat, drain, metricsAddr string
+	var pubURL, siteID, sensorID, spoolDir, spoolMax, heartbeat, drain, metricsAddr, bpfExpr string
 	var workers int
 	fs.StringVar(&ifaces, "interface", "", "capture on `IF` (several: IF1,IF2)")
 	fs.StringVar(&file, "file", "", "read the capture `PCAP` instead of interfaces, as if live")
@@ -196,6 +204,7 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&events, "events", "", "append protocol events as JSON lines to `FILE` (with --publish, also publish them; 'bus': publish only)")
 	fs.StringVar(&kernelRing, "kernel-ring", "32MiB", "kernel capture ring `SIZE` per interface (TPACKET_V3)")
 	evOpts := evidenceFlags(fs, e)
+	fs.StringVar(&bpfExpr, "bpf", e.getenv("HARBORWATCH_BPF"), "capture only the packets the filter `EXPR` selects (tcpdump syntax, a subset: see above)")
 	fs.IntVar(&workers, "workers", envInt(e, "HARBORWATCH_WORKERS"), "`N` parallel workers (0 = one per CPU)")
 	fs.StringVar(&flowMemory, "flow-memory", envOr(e, "HARBORWATCH_FLOW_MEMORY", "64MiB"), "`SIZE` memory budget of the analysis (flows, reassembly, hosts; beyond it the least recent are evicted and counted)")
 	logOpts := logFlags(fs, e)
@@ -211,6 +220,10 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 	}
 	if (ifaces == "") == (file == "") {
 		return usagef("sensor: give --interface or --file (one of them)")
+	}
+	bpf, err := newSensorBPF(bpfExpr)
+	if err != nil {
+		return err
 	}
 	ringBytes, err := parseBytes(kernelRing)
 	if err != nil || ringBytes <= 0 {
@@ -297,6 +310,7 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 			return usagef("sensor: --file: %v", err)
 		}
 		defer fileSrc.Close()
+		fileSrc = bpf.wrap(fileSrc)
 	}
 	var ifNames []string
 	for name := range strings.SplitSeq(ifaces, ",") {
@@ -327,7 +341,7 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 			caps = append(caps, fileSrc)
 		}
 		for _, name := range ifNames {
-			s, err := live.Open(name, live.Options{Ring: int(ringBytes)})
+			s, err := live.Open(name, bpf.liveOptions(int(ringBytes)))
 			if err != nil {
 				closeSources()
 				return nil, err
@@ -493,6 +507,7 @@ func runSensor(ctx context.Context, e *env, args []string) error {
 				fmt.Fprintf(e.stderr, "harborwatch sensor: %s: the kernel passed %d packets and dropped %d (the kernel ring was full)\n", s.Name(), ks.Packets, ks.Drops)
 			}
 		}
+		bpf.report(e.stderr, len(ifNames))
 		closeSources()
 		fmt.Fprintf(e.stderr, "harborwatch sensor: analysis ended after %.0f s: %d packets analyzed, %d findings\n",
 			time.Since(start).Seconds(), res.Document.Stats.Packets, len(res.Document.Findings))
