@@ -247,9 +247,9 @@ func TestParseBinding(t *testing.T) {
 		want Endpoint
 		ok   bool
 	}{
-		{"192.168.11.18[50012]", Endpoint{netip.MustParseAddr("192.168.11.18"), 50012}, true},
+		{"192.168.11.18[50012]", Endpoint{Addr: netip.MustParseAddr("192.168.11.18"), Port: 50012}, true},
 		{"ZOBO75JGAV6HHMB[50013]", Endpoint{Port: 50013}, true},
-		{"fe80::1[49155]", Endpoint{netip.MustParseAddr("fe80::1"), 49155}, true},
+		{"fe80::1[49155]", Endpoint{Addr: netip.MustParseAddr("fe80::1"), Port: 49155}, true},
 		{"10.0.0.256[135]", Endpoint{Port: 135}, true},
 		{"HOST", Endpoint{}, false},
 		{"HOST[]", Endpoint{}, false},
