@@ -269,3 +269,79 @@ func TestCreateService(t *testing.T) {
 		t.Errorf("long name: cut %v %q %q", m.Service.Cut, m.Service.Name(), m.Service.BinaryPath())
 	}
 }
+
+// joinCalls is a conversation of fragmented calls: an ept_map answer in
+// three fragments, an RCreateServiceW request in five.
+func joinCalls() (client, server [][]byte) {
+	es := []Endpoint{{Addr: netip.MustParseAddr("10.10.1.5"), Port: 49670}}
+	stub := eptMapStub(700, es...)
+	svc := createServiceStub("PSEXESVC", "PSEXESVC", `%SystemRoot%\PSEXESVC.exe`)
+	client = [][]byte{bindPDU(1, 0, ifaces[ifEPM].UUID), bindPDU(2, 1, svcctlUUID), requestPDU(3, 0, 3)}
+	client = append(client, fragments(TypeRequest, 4, []byte{0, 0, 0, 0, 1, 0, opCreateServiceW, 0}, svc, 48)...)
+	server = fragments(TypeResponse, 3, make([]byte, 8), stub, (len(stub)+2)/3)
+	return client, server
+}
+
+// TestJoinNoAllocs: joining and decoding fragmented calls allocates
+// nothing once the join buffers have grown (Reset keeps them).
+func TestJoinNoAllocs(t *testing.T) {
+	client, server := joinCalls()
+	var a Analyzer
+	var eps, names int
+	emit := func(m *Message) { eps += m.NEndpoints; names += int(m.Service.NameLen) + len(m.Name()) }
+	allocs := testing.AllocsPerRun(50, func() {
+		a.Reset()
+		for _, b := range client {
+			a.Feed(b, true, emit)
+		}
+		for _, b := range server {
+			a.Feed(b, false, emit)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations, want 0", allocs)
+	}
+	if eps == 0 || names == 0 || a.JoinStats().Joined != 2 {
+		t.Errorf("endpoints %d names %d stats %+v", eps, names, a.JoinStats())
+	}
+}
+
+// BenchmarkJoin feeds the fragmented calls of joinCalls: PDUs per second,
+// joined and decoded.
+func BenchmarkJoin(b *testing.B) {
+	client, server := joinCalls()
+	var a Analyzer
+	n, size := 0, 0
+	for _, p := range append(client, server...) {
+		size += len(p)
+	}
+	emit := func(m *Message) { n += m.NEndpoints }
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		a.Reset()
+		for _, p := range client {
+			a.Feed(p, true, emit)
+		}
+		for _, p := range server {
+			a.Feed(p, false, emit)
+		}
+	}
+	b.ReportMetric(float64(b.N*(len(client)+len(server)))/b.Elapsed().Seconds(), "pdus/s")
+}
+
+// BenchmarkCLJoin feeds an ept_map answer over UDP in five datagrams.
+func BenchmarkCLJoin(b *testing.B) {
+	es := []Endpoint{{Addr: netip.MustParseAddr("10.10.1.5"), Port: 1030, UDP: true}}
+	frags := clFragments(CLResponse, ifaces[ifEPM].UUID, 3, 7, eptMapStub(300, es...), 80)
+	var a Analyzer
+	n := 0
+	emit := func(m *Message) { n += m.NEndpoints }
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, d := range frags {
+			a.Datagram(d, false, emit)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(frags))/b.Elapsed().Seconds(), "pdus/s")
+}
