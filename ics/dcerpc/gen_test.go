@@ -36,7 +36,9 @@ func fragmentedCapture(t testing.TB) []byte {
 	}
 	b := synth.New(w, time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC), 1)
 	cat := func(ps [][]byte) []byte { return bytes.Join(ps, nil) }
-	ex := func(fromServer bool, data []byte) synth.Exchange { return synth.Exchange{Data: data, FromServer: fromServer} }
+	ex := func(fromServer bool, data []byte) synth.Exchange {
+		return synth.Exchange{Data: data, FromServer: fromServer}
+	}
 
 	es := []Endpoint{{Addr: genServer.IP, Port: 49670}, {Addr: genServer.IP, Port: 49671}, {Addr: genServer.IP, Port: 49672}}
 	stub := eptMapStub(700, es...)

@@ -148,7 +148,7 @@ type clSlot struct {
 	request  bool
 	used     bool
 	over     bool
-	broken   bool // a fragment was skipped: the rest is passed over
+	broken   bool   // a fragment was skipped: the rest is passed over
 	next     uint16 // fragment number expected
 	age      uint32
 	buf      []byte
