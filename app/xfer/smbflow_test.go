@@ -280,4 +280,3 @@ func BenchmarkSMBStream(b *testing.B) {
 	segs := (len(client)+1459)/1460 + (len(server)+1459)/1460
 	b.ReportMetric(float64(b.N*segs)/b.Elapsed().Seconds(), "segments/s")
 }
-
