@@ -3,10 +3,20 @@ package xfer
 import (
 	"bytes"
 	"encoding/binary"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 	"unicode/utf16"
 
+	"harborwatch/capture"
+	"harborwatch/internal/synth"
+	"harborwatch/internal/testutil"
 	"harborwatch/proto"
 )
 
@@ -279,4 +289,146 @@ func BenchmarkSMBStream(b *testing.B) {
 	}
 	segs := (len(client)+1459)/1460 + (len(server)+1459)/1460
 	b.ReportMetric(float64(b.N*segs)/b.Elapsed().Seconds(), "segments/s")
+}
+
+// treeConnectRsp is a TREE_CONNECT response (§2.2.10) for a share of type
+// typ (2: a named pipe share, IPC$).
+func treeConnectRsp(msgID uint64, typ uint8) []byte {
+	return hdr{cmd: SMB2TreeConnect, flags: SMB2FlagResponse, msgID: msgID, treeID: 1, sessionID: sess}.bytes().
+		u16(16).u8(typ).u8(0).u32(0).u32(0).u32(0x001f01ff)
+}
+
+// pipeCapture is the pipe conversation as a capture: negotiation, IPC$,
+// \pipe\svcctl opened, the bind written and its answer read, ROpenSCManagerW
+// by IOCTL, the RCreateServiceW request's first fragment in two WRITEs
+// and its last by IOCTL, whose answer, cut by STATUS_BUFFER_OVERFLOW, a
+// READ fetches the rest of; a file of 100 KB written between.
+func pipeCapture(t testing.TB) []byte {
+	fid := [16]byte{7, 0, 0, 0, 0, 0, 0, 0, 1}
+	svc := createServiceStub("PSEXESVC", `%SystemRoot%\PSEXESVC.exe`)
+	frags := rpcFragments(0, 3, []byte{0, 0, 0, 0, 0, 0, 12, 0}, svc, 120)
+	bind := ndrBind(1, 0, svcctlIface, 2)
+	bindAck := rpc(12, 1, append([]byte{0xb8, 0x10, 0xb8, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, make([]byte, 24)...))
+	resp := rpc(2, 3, make([]byte, 8+200))
+	c := func(m []byte) synth.Exchange { return synth.Exchange{Data: nbss(m)} }
+	s := func(m []byte) synth.Exchange { return synth.Exchange{Data: nbss(m), FromServer: true} }
+	var buf bytes.Buffer
+	w, err := capture.NewPcapWriter(&buf, capture.LinkEthernet, 65535, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := synth.New(w, time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC), 1)
+	cli := synth.Host{MAC: [6]byte{2, 0, 0, 0, 0, 1}, IP: netip.MustParseAddr("10.10.9.20")}
+	srv := synth.Host{MAC: [6]byte{2, 0, 0, 0, 0, 2}, IP: netip.MustParseAddr("10.10.1.9")}
+	b.TCPSession(cli, srv, 50123, 445,
+		c(negotiateReq()), s(negotiateRsp(0x0210)),
+		c(treeConnectReq(2, sess, `\\10.10.1.9\IPC$`)), s(treeConnectRsp(2, 2)),
+		c(createReq(hdr{msgID: 3, treeID: 1, sessionID: sess}, 0x0012019f, FileOpen, "svcctl")), s(createRsp(3, fid)),
+		c(writeReq(4, fid, bind, uint32(len(bind)))), c(readReq(5, fid, 1024)), s(readRsp(5, 0, bindAck)),
+		c(ioctlReq(6, fsctlPipeTransceive, fid, rpcRequest(2, 15, 24))), s(ioctlRsp(6, fsctlPipeTransceive, fid, rpc(2, 2, make([]byte, 24)))),
+		c(writeReq(7, fid, frags[0][:50], 50)),
+		c(writeReq(8, [16]byte{9}, make([]byte, 100<<10), 100<<10)),
+		c(writeReq(9, fid, frags[0][50:], uint32(len(frags[0])-50))),
+		c(ioctlReq(10, fsctlPipeTransceive, fid, frags[1])), s(ioctlRspStatus(10, statusBufferOverflow, fid, resp[:100])),
+		c(readReq(11, fid, 1024)), s(readRsp(11, 0, resp[100:])))
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// replaySMB feeds the TCP payloads of a capture to one SMB flow, each
+// direction as the pipeline's reassembly offers it (the capture is in
+// order), and returns the DCE-RPC PDUs per "direction type/opnum" and the
+// services created.
+func replaySMB(t *testing.T, path string) (map[string]int, []string) {
+	a := SMBSpec.New()
+	fl := a.Open(proto.TCP)
+	r := &evRec{}
+	var bufs [2][]byte
+	dirs := map[int]string{}
+	for _, sg := range testutil.Segments(t, path) {
+		if sg.Proto != 6 {
+			continue
+		}
+		d := side(sg.FromClient)
+		bufs[d] = append(bufs[d], sg.Payload...)
+		before := len(r.details)
+		n, err := fl.Feed(r, sg.FromClient, bufs[d])
+		if err != nil {
+			t.Fatal(err)
+		}
+		bufs[d] = append(bufs[d][:0], bufs[d][n:]...)
+		for i := before; i < len(r.details); i++ {
+			dirs[i] = map[bool]string{true: "c>s ", false: "s>c "}[sg.FromClient]
+		}
+	}
+	counts := map[string]int{}
+	var svcs []string
+	for i, d := range r.details {
+		if d["pdu_type"] == nil {
+			continue // an smb event
+		}
+		k := dirs[i] + d["pdu_type"].(string)
+		if op, ok := d["opnum"]; ok && (k[4:] == "request" || k[4:] == "response") {
+			k += "/" + strconv.Itoa(int(op.(uint16)))
+		}
+		counts[k]++
+		if n, ok := d["service_name"].(string); ok {
+			svcs = append(svcs, n+" "+d["binary_path"].(string))
+		}
+	}
+	return counts, svcs
+}
+
+// TestSMBPipeCapture: the generated capture's DCE-RPC over \pipe\svcctl,
+// per direction, type and opnum, and the service it creates; when tshark
+// is installed (its SMB2 pipe and DCE-RPC reassembly on by default), the
+// same as tshark dissects.
+func TestSMBPipeCapture(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "smb-pipe.pcap")
+	if err := os.WriteFile(path, pipeCapture(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, svcs := replaySMB(t, path)
+	want := map[string]int{"c>s bind": 1, "s>c bind_ack": 1, "c>s request/15": 1, "s>c response/15": 1,
+		"c>s request/12": 2, "s>c response/12": 1}
+	testutil.DiffCounts(t, "ours", got, want)
+	wantSvc := []string{`PSEXESVC %SystemRoot%\PSEXESVC.exe`}
+	if !slices.Equal(svcs, wantSvc) {
+		t.Errorf("services %q, want %q", svcs, wantSvc)
+	}
+	bin := testutil.Tshark(t)
+	out, err := exec.Command(bin, "-r", path, "-Y", "dcerpc", "-T", "fields", "-E", "occurrence=a",
+		"-e", "tcp.srcport", "-e", "dcerpc.pkt_type", "-e", "dcerpc.opnum", "-e", "svcctl.servicename", "-e", "svcctl.binarypathname").Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	ts := map[string]int{}
+	var tsSvcs []string
+	for line := range strings.Lines(string(out)) {
+		f := strings.Split(strings.TrimRight(line, "\r\n"), "\t")
+		dir := "c>s "
+		if f[0] == "445" {
+			dir = "s>c "
+		}
+		ops := strings.Split(f[2], ",")
+		for i, typ := range strings.Split(f[1], ",") {
+			k := dir + map[string]string{"0": "request", "2": "response", "11": "bind", "12": "bind_ack"}[typ]
+			if (typ == "0" || typ == "2") && i < len(ops) {
+				k += "/" + ops[i]
+			}
+			ts[k]++
+		}
+		if f[3] != "" {
+			tsSvcs = append(tsSvcs, f[3]+" "+f[4])
+		}
+	}
+	testutil.DiffCounts(t, "tshark", got, ts)
+	if !slices.Equal(tsSvcs, wantSvc) {
+		t.Errorf("tshark: services %q, want %q", tsSvcs, wantSvc)
+	}
 }
