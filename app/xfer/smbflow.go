@@ -153,8 +153,11 @@ func (a *smb) Feed(r proto.Reporter, fromClient bool, b []byte) (int, error) {
 			return n, nil
 		}
 		if p[0] != 0x00 && (p[0] < 0x81 || p[0] > 0x85) {
-			// No NetBIOS frame: the stream is out of step.
-			r.Violation()
+			// No NetBIOS frame: the stream is out of step. (The client's
+			// side decides whether the flow is SMB.)
+			if fromClient {
+				r.Violation()
+			}
 			a.sync[d] = true
 			continue
 		}
