@@ -165,3 +165,78 @@ func TestEptMapSegmented(t *testing.T) {
 		t.Errorf("findings %q, decode errors %d", got, bad)
 	}
 }
+
+// TestSMBPipeSegmented: through the pipeline, an RCreateServiceW request
+// larger than a TCP segment, written to \pipe\svcctl in two WRITE
+// requests, is one call naming the service and the program it runs.
+func TestSMBPipeSegmented(t *testing.T) {
+	st, err := site.Parse("smb.yaml", []byte(rpcSite))
+	if err != nil {
+		t.Fatal(err)
+	}
+	le := binary.LittleEndian
+	wstr := func(s string) []byte {
+		b := le.AppendUint32(nil, uint32(len(s)+1))
+		b = le.AppendUint32(b, 0)
+		b = le.AppendUint32(b, uint32(len(s)+1))
+		for _, c := range s + "\x00" {
+			b = le.AppendUint16(b, uint16(c))
+		}
+		for len(b)%4 != 0 {
+			b = append(b, 0)
+		}
+		return b
+	}
+	path := `C:\Windows\Temp\` + string(bytes.Repeat([]byte("x"), 2000)) + `.exe`
+	stub := append(make([]byte, 20), wstr("updater")...)
+	stub = le.AppendUint32(stub, 0) // no display name
+	stub = le.AppendUint32(stub, 0xf01ff)
+	stub = le.AppendUint32(stub, 0x10)
+	stub = le.AppendUint32(stub, 2)
+	stub = le.AppendUint32(stub, 0)
+	stub = append(stub, wstr(path)...)
+	stub = append(stub, make([]byte, 28)...)
+	req := rpcPDU(0, 2, append([]byte{0, 0, 0, 0, 0, 0, 12, 0}, stub...))
+	bind := rpcPDU(11, 1, append([]byte{0xb8, 0x10, 0xb8, 0x10, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0,
+		0x81, 0xbb, 0x7a, 0x36, 0x44, 0x98, 0xf1, 0x35, 0xad, 0x32, 0x98, 0xf0, 0x38, 0x00, 0x10, 0x03, 2, 0, 0, 0}, make([]byte, 20)...))
+	var buf bytes.Buffer
+	w, err := capture.NewPcapWriter(&buf, capture.LinkEthernet, 65535, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := synth.New(w, time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC), 1)
+	b.TCPSession(hEWS, hPLC, 50123, 445,
+		synth.Exchange{Data: smbWrite(4, bind)},
+		synth.Exchange{Data: smbWrite(5, req[:1000])},
+		synth.Exchange{Data: smbWrite(6, req[1000:])},
+		synth.Exchange{Data: smbRead(7, rpcPDU(2, 2, make([]byte, 32))), FromServer: true})
+	if err := b.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	src, err := capture.NewReader(&buf, "smb.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), []capture.Source{src}, Options{Site: st, Workers: 1, Events: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range res.Events {
+		if e.Proto != "dcerpc" {
+			continue
+		}
+		s := e.Op + " " + e.Name
+		if n, ok := e.Detail["service_name"].(string); ok {
+			s += " " + n + " " + e.Detail["binary_path"].(string)[:16]
+		}
+		got = append(got, s)
+	}
+	want := []string{"session bind", `config-change svcctl.RCreateServiceW updater C:\Windows\Temp\`, "config-change svcctl.RCreateServiceW"}
+	if !slices.Equal(got, want) || res.Stats.DecodeErrors["smb"] != 0 {
+		t.Errorf("events %q (decode errors %v), want %q", got, res.Stats.DecodeErrors, want)
+	}
+}
