@@ -3,6 +3,8 @@ package dcerpc
 import (
 	"encoding/binary"
 	"errors"
+
+	"harborwatch/proto"
 )
 
 // headerLen is the common header of a connection-oriented PDU.
@@ -83,6 +85,10 @@ type Analyzer struct {
 	joins     [2]coJoin
 	joinStats JoinStats
 	cl        CLJoin
+	// Per direction, after a gap: the next Feed seeks a PDU boundary
+	// (resync.go).
+	lost   [2]bool
+	resync proto.Resync
 }
 
 // Reset makes a reusable for another flow without allocating: the join
@@ -99,9 +105,23 @@ func (a *Analyzer) Reset() {
 // direction of a TCP flow (fromClient: sent by the flow's client), and
 // emits each as a Message valid only during the call. It returns the bytes
 // consumed; an incomplete PDU is left unconsumed. A framing error returns
-// the bytes consumed so far and an error wrapping ErrFraming.
+// the bytes consumed so far and an error wrapping ErrFraming. After Gap,
+// it first skips to the first plausible PDU boundary (resync.go).
 func (a *Analyzer) Feed(b []byte, fromClient bool, emit func(*Message)) (n int, err error) {
-	for len(b)-n >= headerLen {
+	for {
+		if lost := &a.lost[dirIndex(fromClient)]; *lost {
+			i, ok := seek(b[n:])
+			n += i
+			a.resync.Skipped += uint64(i)
+			if !ok {
+				return n, nil
+			}
+			*lost = false
+			a.resync.Count++
+		}
+		if len(b)-n < headerLen {
+			return n, nil
+		}
 		p := b[n:]
 		if err := validHeader(p); err != nil {
 			return n, err
@@ -114,7 +134,6 @@ func (a *Analyzer) Feed(b []byte, fromClient bool, emit func(*Message)) (n int, 
 		emit(&a.msg)
 		n += fl
 	}
-	return n, nil
 }
 
 // parse fills a.msg from one whole PDU.

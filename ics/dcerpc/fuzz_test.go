@@ -8,9 +8,10 @@ import (
 	"testing"
 )
 
-// FuzzFeed feeds arbitrary bytes as one direction of a stream: no panic,
-// the bytes consumed never exceed the input, errors wrap ErrFraming, and
-// every method and the detail of each PDU answer.
+// FuzzFeed feeds arbitrary bytes as one direction of a stream, the last
+// time after a gap (resynchronising): no panic, the bytes consumed never
+// exceed the input, errors wrap ErrFraming, and every method and the
+// detail of each PDU answer.
 func FuzzFeed(f *testing.F) {
 	chunks, _ := captureChunks(f)
 	for _, c := range chunks {
@@ -23,7 +24,10 @@ func FuzzFeed(f *testing.F) {
 	f.Add(append(bytes.Join(client, nil), bytes.Join(server, nil)...), false)
 	f.Fuzz(func(t *testing.T, b []byte, fromClient bool) {
 		var a Analyzer
-		for range 2 { // the second pass sees the contexts and calls the first left
+		for pass := range 3 { // later passes see the contexts and calls the first left; the third follows a gap
+			if pass == 2 {
+				a.Gap(fromClient)
+			}
 			n, err := a.Feed(b, fromClient, func(m *Message) {
 				if m.Name() == "" || m.Op() == "" {
 					t.Errorf("%x: empty name or op", b)
