@@ -29,7 +29,9 @@
 // the towers of an ept_map answer, the string bindings of a DCOM
 // activation or OXID resolution, the service an RCreateServiceW creates
 // and the program it runs (svcctl.go). A PDU cut across TCP segments is
-// the pipeline's reassembly's: Feed consumes whole PDUs only.
+// the pipeline's reassembly's: Feed consumes whole PDUs only. After a
+// hole, or in a connection first seen midway, Feed skips to the next
+// plausible PDU header (resync.go, proto.Resyncer).
 //
 // Endpoints handed out in ept_map towers (ncacn_ip_tcp and ncadg_ip_udp,
 // over TCP or UDP) and in DCOM string bindings ("host[port]") are
