@@ -84,6 +84,7 @@ type Analyzer struct {
 	// connection (requests, responses), and per connectionless call.
 	joins     [2]coJoin
 	joinStats JoinStats
+	svc       Service // what Message.Service points to
 	cl        CLJoin
 	// Per direction, after a gap: the next Feed seeks a PDU boundary
 	// (resync.go).

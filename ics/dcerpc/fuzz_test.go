@@ -35,7 +35,7 @@ func FuzzFeed(f *testing.F) {
 				_, _ = m.Func(), m.Request()
 				_ = m.Status()
 				if m.NContexts > maxContexts || m.NEndpoints > maxEndpoints || m.StubLen > MaxStub ||
-					int(m.Service.NameLen) > maxServiceName || int(m.Service.PathLen) > maxBinaryPath {
+					len(m.Service.Name()) > maxServiceName || len(m.Service.BinaryPath()) > maxBinaryPath {
 					t.Errorf("%x: %d contexts, %d endpoints, stub %d", b, m.NContexts, m.NEndpoints, m.StubLen)
 				}
 				d := map[string]any{}

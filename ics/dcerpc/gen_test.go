@@ -110,7 +110,7 @@ func replayAll(t *testing.T, path string) (counts map[string]int, endpoints, ser
 			}
 			endpoints = append(endpoints, tr+" "+netip.AddrPortFrom(e.Addr, e.Port).String())
 		}
-		if m.Service.NameLen > 0 {
+		if m.Service != nil {
 			services = append(services, string(m.Service.Name())+" "+string(m.Service.BinaryPath()))
 		}
 	}

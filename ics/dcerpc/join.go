@@ -123,7 +123,7 @@ func (a *Analyzer) decodeStub(m *Message, o binary.ByteOrder, stub []byte) {
 	}
 	if m.Request() {
 		if m.iface == ifSvcctl && m.HasOpnum && m.Opnum == opCreateServiceW {
-			createService(m, o, stub)
+			createService(m, &a.svc, o, stub)
 		}
 		return
 	}

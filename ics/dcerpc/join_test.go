@@ -222,6 +222,9 @@ func TestCreateService(t *testing.T) {
 		feedAll(t, &a, true, bindPDU(1, 0, svcctlUUID))
 		ms := feedAll(t, &a, true, fragments(TypeRequest, 2, hdr, stub, size)...)
 		m := ms[len(ms)-1]
+		if m.Service == nil {
+			t.Fatalf("size %d: no service", size)
+		}
 		if m.Name() != "svcctl.RCreateServiceW" || string(m.Service.Name()) != "PSEXESVC" ||
 			string(m.Service.BinaryPath()) != `%SystemRoot%\PSEXESVC.exe` || m.Service.StartType != 3 || m.Malformed() {
 			t.Errorf("size %d: %s %q %q start %d malformed %v", size, m.Name(), m.Service.Name(), m.Service.BinaryPath(),
@@ -233,7 +236,7 @@ func TestCreateService(t *testing.T) {
 			t.Errorf("size %d: detail %v", size, d)
 		}
 		for _, x := range ms[:len(ms)-1] {
-			if x.Service.NameLen != 0 {
+			if x.Service != nil {
 				t.Errorf("size %d: an earlier fragment names the service", size)
 			}
 		}
@@ -265,6 +268,9 @@ func TestCreateService(t *testing.T) {
 		name += string(rune('a' + i%26))
 	}
 	m := feedAll(t, &a, true, pdu(TypeRequest, 4, append(slices.Clone(hdr), createServiceStub(name, "", "x.exe")...)))[0]
+	if m.Service == nil {
+		t.Fatal("long name: no service")
+	}
 	if !m.Service.Cut || string(m.Service.Name()) != name[:maxServiceName] || string(m.Service.BinaryPath()) != "x.exe" {
 		t.Errorf("long name: cut %v %q %q", m.Service.Cut, m.Service.Name(), m.Service.BinaryPath())
 	}
@@ -288,7 +294,7 @@ func TestJoinNoAllocs(t *testing.T) {
 	client, server := joinCalls()
 	var a Analyzer
 	var eps, names int
-	emit := func(m *Message) { eps += m.NEndpoints; names += int(m.Service.NameLen) + len(m.Name()) }
+	emit := func(m *Message) { eps += m.NEndpoints; names += len(m.Service.Name()) + len(m.Name()) }
 	allocs := testing.AllocsPerRun(50, func() {
 		a.Reset()
 		for _, b := range client {

@@ -94,8 +94,9 @@ type Message struct {
 	// MaxStub and was decoded from its first MaxStub bytes.
 	StubLen int
 	StubCut bool
-	// Service is what an RCreateServiceW request creates (svcctl.go).
-	Service Service
+	// Service is what an RCreateServiceW request creates (svcctl.go),
+	// nil for other PDUs; like the Message, valid during the emit call.
+	Service *Service
 	// CL: a connectionless PDU (UDP), whose Type is a connectionless
 	// packet type (CLRequest, CLPing, …) and CallID its sequence number.
 	CL         bool
@@ -287,7 +288,7 @@ func (m *Message) Detail(d map[string]any) {
 	if m.StubCut {
 		d["stub_cut"] = true
 	}
-	if m.Service.NameLen > 0 || m.Service.PathLen > 0 {
+	if m.Service != nil {
 		d["service_name"] = string(m.Service.Name())
 		d["binary_path"] = string(m.Service.BinaryPath())
 		if m.Service.Cut {

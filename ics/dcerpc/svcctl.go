@@ -25,7 +25,8 @@ const (
 // Service is the service an RCreateServiceW request creates: its name,
 // the command line it runs (lpBinaryPathName) and its start type
 // (MS-SCMR §2.2.15: 2 auto, 3 demand, 4 disabled). It is held in fixed
-// buffers inside the Message.
+// buffers inside the Analyzer (a Message points to it: the Message stays
+// small to reset).
 type Service struct {
 	name      [maxServiceName]byte
 	path      [maxBinaryPath]byte
@@ -35,21 +36,32 @@ type Service struct {
 	Cut       bool
 }
 
-// Name is the service's name (UTF-8), valid as long as the Message.
-func (s *Service) Name() []byte { return s.name[:s.NameLen] }
+// Name is the service's name (UTF-8), valid as long as the Message; nil
+// for a nil Service.
+func (s *Service) Name() []byte {
+	if s == nil {
+		return nil
+	}
+	return s.name[:s.NameLen]
+}
 
 // BinaryPath is the command line the service runs (UTF-8), valid as long
-// as the Message.
-func (s *Service) BinaryPath() []byte { return s.path[:s.PathLen] }
+// as the Message; nil for a nil Service.
+func (s *Service) BinaryPath() []byte {
+	if s == nil {
+		return nil
+	}
+	return s.path[:s.PathLen]
+}
 
 // createService reads an RCreateServiceW request's stub: the SCM handle
 // (20 bytes), lpServiceName (a [ref, string] wchar_t*: a conformant
 // varying array, C706 §14.3.3.4), lpDisplayName ([unique]: a referent
 // id, then the string when not null), dwDesiredAccess, dwServiceType,
 // dwStartType, dwErrorControl, lpBinaryPathName. A stub too short for
-// them marks the message malformed.
-func createService(m *Message, o binary.ByteOrder, b []byte) {
-	s := &m.Service
+// them marks the message malformed. It fills s and points m at it.
+func createService(m *Message, s *Service, o binary.ByteOrder, b []byte) {
+	*s = Service{}
 	n, off, cut, ok := ndrString(o, b, 20, s.name[:])
 	if !ok {
 		m.malformed = true
@@ -81,6 +93,7 @@ func createService(m *Message, o binary.ByteOrder, b []byte) {
 		return
 	}
 	s.PathLen, s.Cut = uint16(n), s.Cut || cut
+	m.Service = s
 }
 
 func align4(n int) int { return (n + 3) &^ 3 }
