@@ -28,7 +28,8 @@
 // ics/profinet). The stubs decoded are those that matter to a monitor:
 // the towers of an ept_map answer, the string bindings of a DCOM
 // activation or OXID resolution, the service an RCreateServiceW creates
-// and the program it runs (svcctl.go). A PDU cut across TCP segments is
+// and the program it runs (svcctl.go), the items an OPC DA read, write or
+// item-management request names (opc.go). A PDU cut across TCP segments is
 // the pipeline's reassembly's: Feed consumes whole PDUs only. After a
 // hole, or in a connection first seen midway, Feed skips to the next
 // plausible PDU header (resync.go, proto.Resyncer).

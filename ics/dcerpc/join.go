@@ -10,9 +10,11 @@ import "encoding/binary"
 // in several PDUs, each with its own header and a piece of the stub. Every
 // PDU is still emitted as a Message (as tshark counts them), but the
 // stub is decoded (the towers of an ept_map answer, the string bindings
-// of a DCOM activation, the service a svcctl call creates) only once the
-// call is whole, from the pieces joined in order. Single-fragment calls,
-// the common case, are decoded in place without a copy.
+// of a DCOM activation, the service a svcctl call creates, the items of
+// an OPC DA call) only once the call is whole, from the pieces joined in
+// order, and only for the calls that have a decoder (the others' pieces
+// are passed over at no cost). Single-fragment calls, the common case,
+// are decoded in place without a copy.
 //
 // The join buffers belong to the Analyzer and are reused from call to
 // call (and from flow to flow, Reset keeps them): the steady state
@@ -47,7 +49,8 @@ type coJoin struct {
 	buf    []byte
 }
 
-// append adds b to the stub, up to MaxStub.
+// appendStub adds b to buf up to MaxStub bytes in all; cut reports that
+// bytes of b were left out.
 func appendStub(buf []byte, b []byte) ([]byte, bool) {
 	n := min(len(b), MaxStub-len(buf))
 	return append(buf, b[:n]...), n < len(b)
@@ -112,18 +115,23 @@ func (a *Analyzer) wantsStub(m *Message) bool {
 	case ifSvcctl:
 		return m.Opnum == opCreateServiceW && m.Type == TypeRequest
 	}
-	return false
+	return m.Type == TypeRequest && itemsAt(m.iface, m.Opnum) >= 0
 }
 
 // decodeStub reads the whole stub of a call: the endpoints an answer
-// hands out, the service a request creates.
+// hands out, the service a request creates, the items an OPC DA request
+// names.
 func (a *Analyzer) decodeStub(m *Message, o binary.ByteOrder, stub []byte) {
 	if m.encrypted {
 		return
 	}
 	if m.Request() {
-		if m.iface == ifSvcctl && m.HasOpnum && m.Opnum == opCreateServiceW {
+		switch {
+		case !m.HasOpnum:
+		case m.iface == ifSvcctl && m.Opnum == opCreateServiceW:
 			createService(m, &a.svc, o, stub)
+		default:
+			opcItems(m, o, stub)
 		}
 		return
 	}

@@ -94,6 +94,10 @@ type Message struct {
 	// MaxStub and was decoded from its first MaxStub bytes.
 	StubLen int
 	StubCut bool
+	// Items is how many items an OPC DA read, write or item-management
+	// request names (opc.go), when HasItems.
+	Items    uint32
+	HasItems bool
 	// Service is what an RCreateServiceW request creates (svcctl.go),
 	// nil for other PDUs; like the Message, valid during the emit call.
 	Service *Service
@@ -284,6 +288,9 @@ func (m *Message) Detail(d map[string]any) {
 	}
 	if m.StubLen > 0 {
 		d["stub_len"] = m.StubLen
+	}
+	if m.HasItems {
+		d["items"] = m.Items
 	}
 	if m.StubCut {
 		d["stub_cut"] = true
