@@ -12,12 +12,17 @@
 // ParseSMB2 on each payload and report the transfers and events (who
 // stored or fetched which file, which share was mounted, which file was
 // opened for writing). The parsers keep no state between calls, except the one noted
-// for compounded SMB2 messages (see ParseSMB2). The SMB analyzer also
-// hands the DCE-RPC a client writes to named pipes (WRITE requests and
-// FSCTL_PIPE_TRANSCEIVE IOCTLs: SMB2Message.Data), and what the pipes
-// answer (READ and IOCTL responses), to a per-flow ics/dcerpc analyzer,
-// so that a service created through \pipe\svcctl is an operation judged
-// like any other, with its answer's status.
+// for compounded SMB2 messages (see ParseSMB2). The SMB analyzer is a
+// stream analyzer: the pipeline reassembles each direction and it frames
+// whole NetBIOS messages (a long file write is read from its start and
+// the rest passed over), finding the next frame header after a hole. It
+// also hands the DCE-RPC a client writes to named pipes (WRITE requests
+// and FSCTL_PIPE_TRANSCEIVE IOCTLs: SMB2Message.Data), and what the pipes
+// answer (READ and IOCTL responses), to an ics/dcerpc analyzer per pipe,
+// joining a PDU cut across several pipe messages, so that a service
+// created through \pipe\svcctl is an operation judged like any other,
+// with the service's name and program and its answer's status
+// (smbflow.go).
 //
 // Ownership: the input bytes belong to the caller and are never modified or
 // kept. FTPCommand.Arg, TFTPPacket's byte fields and the returned rest

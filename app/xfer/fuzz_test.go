@@ -130,13 +130,26 @@ func FuzzSMBFeed(f *testing.F) {
 	f.Add(nbss(ioctlReq(5, fsctlPipeTransceive, fid, rpcRequest(2, 15, 24))))
 	f.Add(nbss(readRsp(10, statusBufferOverflow, svcctlBind)))
 	f.Add(nbss(compound(writeReq(4, fid, svcctlBind, uint32(len(svcctlBind))), writeReq(6, fid, rpcRequest(3, 12, 8), 32))))
+	client, server := pipeConversation() // PDUs cut across writes, fragments and an IOCTL answer
+	f.Add(client[:min(len(client), 4000)])
+	f.Add(server)
 	a := SMBSpec.New()
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fl := a.Open(proto.TCP)
 		r := &pipeRec{}
-		for _, fromClient := range []bool{true, false, true, false} {
-			if _, err := fl.Feed(r, fromClient, b); err != nil {
-				t.Fatalf("%x: %v", b, err)
+		for i, fromClient := range []bool{true, false, true, false} {
+			// As the reassembly offers them: the bytes not consumed, then
+			// (second pass) after a gap.
+			if i == 2 {
+				fl.(proto.Gapped).Gap(true)
+				fl.(proto.Gapped).Gap(false)
+			}
+			n, err := fl.Feed(r, fromClient, b)
+			if err != nil || n < 0 || n > len(b) {
+				t.Fatalf("%x: consumed %d, %v", b, n, err)
+			}
+			if m, err := fl.Feed(r, fromClient, b[n:]); err != nil || m > len(b)-n {
+				t.Fatalf("%x: consumed %d of the rest, %v", b, m, err)
 			}
 		}
 		a.Close(fl)

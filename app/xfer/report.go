@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"time"
 
-	"harborwatch/ics/dcerpc"
 	"harborwatch/proto"
 )
 
@@ -46,15 +45,17 @@ const (
 // with events, one event per command or request. FTP and TFTP announce
 // their data flows (proto.Expect), which they analyze too: FTP the data
 // connection a PORT or EPRT command or a 227 or 229 reply names, TFTP the
-// server's answer to a request. SMB also reads the DCE-RPC its client
-// writes to named pipes (ncacn_np: WRITE requests and FSCTL_PIPE_TRANSCEIVE
-// IOCTLs) and the pipes' answers (READ and IOCTL responses), through a
-// DCE-RPC analyzer per flow that keeps the binds' presentation contexts
-// and the calls awaiting an answer; FTP and TFTP keep no per-flow state.
+// server's answer to a request. SMB is a stream analyzer (whole NetBIOS
+// messages from the reassembled bytes) and also reads the DCE-RPC its
+// client writes to named pipes (ncacn_np: WRITE requests and
+// FSCTL_PIPE_TRANSCEIVE IOCTLs) and the pipes' answers (READ and IOCTL
+// responses), through a DCE-RPC analyzer per pipe that keeps the binds'
+// presentation contexts, the calls awaiting an answer and a PDU cut
+// across pipe messages (smbflow.go); FTP and TFTP keep no per-flow state.
 var (
 	FTPSpec  = proto.Spec{Name: "ftp", New: func() proto.Analyzer { return proto.NewShared(ftp{}) }}
 	TFTPSpec = proto.Spec{Name: "tftp", New: func() proto.Analyzer { return proto.NewShared(tftp{}) }}
-	SMBSpec  = proto.Spec{Name: "smb", PerFlow: true, New: func() proto.Analyzer { return new(smbFlows) }}
+	SMBSpec  = proto.Spec{Name: "smb", Stream: true, PerFlow: true, New: func() proto.Analyzer { return new(smbFlows) }}
 )
 
 // smbFlows hands out the per-flow state of SMB flows from a pool.
@@ -69,11 +70,10 @@ func (a *smbFlows) Open(proto.Transport) proto.Flow {
 	return f
 }
 
-// Close resets a flow's DCE-RPC state and pools it.
+// Close resets a flow's state (keeping its buffers) and pools it.
 func (a *smbFlows) Close(fl proto.Flow) {
 	f := fl.(*smb)
-	f.rpc.Reset()
-	f.r = nil
+	f.reset()
 	a.pool.Put(f)
 }
 
@@ -176,92 +176,6 @@ func (a *tftp) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
 	if r.Events() {
 		r.Event(proto.Event{Proto: "tftp", Op: op, Name: string(t.Filename), Response: !fromClient,
 			Detail: map[string]any{"mode": string(t.Mode)}})
-	}
-	return 0, nil
-}
-
-// fsctlPipeTransceive is the IOCTL that writes a named pipe's request
-// and reads its answer in one call ([MS-FSCC] §2.3.49).
-const fsctlPipeTransceive = 0x0011c017
-
-type smb struct {
-	msg  SMB2Message
-	rpc  dcerpc.Analyzer       // the DCE-RPC the client writes to named pipes
-	r    proto.Reporter        // the Feed in progress
-	emit func(*dcerpc.Message) // deliver, bound once
-}
-
-func (a *smb) deliver(m *dcerpc.Message) { dcerpc.Report(a.r, m) }
-
-// answers reads the server's answers of a segment for what named pipes
-// return to DCE-RPC calls (READ and FSCTL_PIPE_TRANSCEIVE responses): the
-// call's bind_ack, response or fault, whose status goes with its request.
-// Nothing else of the server's is read, and what does not parse is left
-// alone (the client's side decides whether the flow is SMB).
-func (a *smb) answers(r proto.Reporter, pl []byte) {
-	m := &a.msg
-	for n := 0; len(pl) > 0 && n < 16; n++ {
-		rest, err := ParseSMB2(pl, m)
-		if err != nil {
-			return
-		}
-		if m.Response && (m.Command == SMB2Read || (m.Command == SMB2IOCtl && m.CtlCode == fsctlPipeTransceive)) && dcerpc.IsPDU(m.Data) {
-			a.r = r
-			a.rpc.Feed(m.Data, false, a.emit)
-			a.r = nil
-		}
-		if len(rest) >= len(pl) {
-			return
-		}
-		pl = rest
-	}
-}
-
-// Feed reads the client's requests, up to 16 compounded in one segment:
-// tree connects (share) and creates (open, upload when writing), and the
-// DCE-RPC PDUs written to named pipes (whole PDUs in the segment; one cut
-// by the segment's end is left out); from the server's segments, the
-// pipes' answers (answers).
-func (a *smb) Feed(r proto.Reporter, fromClient bool, pl []byte) (int, error) {
-	if !fromClient {
-		a.answers(r, pl)
-		return 0, nil
-	}
-	m := &a.msg
-	for n := 0; len(pl) > 0 && n < 16; n++ {
-		rest, err := ParseSMB2(pl, m)
-		if err != nil {
-			r.Violation()
-			return 0, nil
-		}
-		r.Confirm()
-		var op string
-		var name []byte
-		switch {
-		case m.Response:
-		case m.Command == SMB2TreeConnect && len(m.Path) > 0:
-			op, name = "share", m.Path
-		case m.Command == SMB2Create && len(m.Name) > 0:
-			op, name = "open", m.Name
-			if m.Write {
-				op = "upload"
-			}
-		}
-		if op != "" {
-			r.File(proto.File{Op: op, Name: name})
-			if r.Events() {
-				r.Event(proto.Event{Proto: "smb", Op: op, Name: string(name), Detail: map[string]any{"command": m.Command}})
-			}
-		}
-		if !m.Response && (m.Command == SMB2Write || (m.Command == SMB2IOCtl && m.CtlCode == fsctlPipeTransceive)) && dcerpc.IsPDU(m.Data) {
-			a.r = r
-			a.rpc.Feed(m.Data, true, a.emit) // a framing error only ends this write's PDUs
-			a.r = nil
-		}
-		if len(rest) >= len(pl) {
-			return 0, nil
-		}
-		pl = rest
 	}
 	return 0, nil
 }

@@ -105,7 +105,9 @@ func ParseCL(b []byte, h *CLHeader) (body []byte, err error) {
 // a Message valid only during the call: its interface is the header's
 // (no bind names it), CallID its sequence number, and a fault's or
 // reject's status is read. A payload that is not a connectionless PDU is
-// ErrCL. Endpoints are not read from connectionless answers.
+// ErrCL. The stub of an endpoint mapper's ept_map answer (its towers,
+// ncadg_ip_udp ones included) is decoded once the call is whole: the
+// fragments of a call are joined (CLJoin) and decoded with the last.
 func (a *Analyzer) Datagram(b []byte, fromClient bool, emit func(*Message)) error {
 	var h CLHeader
 	body, err := ParseCL(b, &h)
@@ -134,6 +136,15 @@ func (a *Analyzer) Datagram(b []byte, fromClient bool, emit func(*Message)) erro
 			m.malformed = true
 		} else {
 			m.FaultStatus = h.Order().Uint32(body)
+		}
+	}
+	if (h.Type == CLRequest || h.Type == CLResponse) && a.wantsStub(m) {
+		stub, whole, cut := a.cl.Add(&h, body)
+		if whole {
+			if h.Flags1&CLFlagFrag != 0 {
+				m.StubLen, m.StubCut = len(stub), cut
+			}
+			a.decodeStub(m, h.Order(), stub)
 		}
 	}
 	emit(m)

@@ -3,10 +3,15 @@ package dcerpc
 import (
 	"encoding/binary"
 	"errors"
+
+	"harborwatch/proto"
 )
 
 // headerLen is the common header of a connection-oriented PDU.
 const headerLen = 16
+
+// authLevelPrivacy is RPC_C_AUTHN_LEVEL_PKT_PRIVACY: the stub is sealed.
+const authLevelPrivacy = 6
 
 // pendingSize is how many calls awaiting a response a flow remembers.
 const pendingSize = 16
@@ -75,18 +80,49 @@ type Analyzer struct {
 	nctx  int
 	calls [pendingSize]call
 	clock uint32
+	// The stubs of fragmented calls being joined (join.go): per side of a
+	// connection (requests, responses), and per connectionless call.
+	joins     [2]coJoin
+	joinStats JoinStats
+	svc       Service // what Message.Service points to
+	cl        CLJoin
+	// Per direction, after a gap: the next Feed seeks a PDU boundary
+	// (resync.go).
+	lost   [2]bool
+	resync proto.Resync
 }
 
-// Reset makes a reusable for another flow without allocating.
-func (a *Analyzer) Reset() { *a = Analyzer{} }
+// Reset makes a reusable for another flow without allocating: the join
+// buffers are kept.
+func (a *Analyzer) Reset() {
+	j0, j1 := a.joins[0].buf[:0], a.joins[1].buf[:0]
+	a.cl.Reset()
+	cl := a.cl
+	*a = Analyzer{cl: cl}
+	a.joins[0].buf, a.joins[1].buf = j0, j1
+}
 
 // Feed parses the PDUs at the start of b, contiguous in-order bytes of one
 // direction of a TCP flow (fromClient: sent by the flow's client), and
 // emits each as a Message valid only during the call. It returns the bytes
 // consumed; an incomplete PDU is left unconsumed. A framing error returns
-// the bytes consumed so far and an error wrapping ErrFraming.
+// the bytes consumed so far and an error wrapping ErrFraming. After Gap,
+// it first skips to the first plausible PDU boundary (resync.go).
 func (a *Analyzer) Feed(b []byte, fromClient bool, emit func(*Message)) (n int, err error) {
-	for len(b)-n >= headerLen {
+	for {
+		if lost := &a.lost[dirIndex(fromClient)]; *lost {
+			i, ok := seek(b[n:])
+			n += i
+			a.resync.Skipped += uint64(i)
+			if !ok {
+				return n, nil
+			}
+			*lost = false
+			a.resync.Count++
+		}
+		if len(b)-n < headerLen {
+			return n, nil
+		}
 		p := b[n:]
 		if err := validHeader(p); err != nil {
 			return n, err
@@ -99,7 +135,6 @@ func (a *Analyzer) Feed(b []byte, fromClient bool, emit func(*Message)) (n int, 
 		emit(&a.msg)
 		n += fl
 	}
-	return n, nil
 }
 
 // parse fills a.msg from one whole PDU.
@@ -115,6 +150,13 @@ func (a *Analyzer) parse(p []byte, fromClient bool) {
 		if end < headerLen {
 			m.malformed = true
 			return
+		}
+		// sec_trailer: auth type, level, pad length (the stub is padded
+		// before it), reserved, context id. At privacy level the stub is
+		// sealed: it is not decoded.
+		m.encrypted = p[end+1] == authLevelPrivacy
+		if pad := int(p[end+2]); end-pad >= headerLen+8 {
+			end -= pad
 		}
 		body = p[headerLen:end]
 	}
@@ -155,9 +197,7 @@ func (a *Analyzer) request(m *Message, o binary.ByteOrder, body []byte) {
 	if m.Flags&FlagFirstFrag != 0 {
 		a.remember(m)
 	}
-	if m.Flags&FlagFirstFrag != 0 {
-		a.endpoints(m, o, stub)
-	}
+	a.stub(m, o, stub, 0)
 }
 
 // response reads a response's or fault's context and takes the interface
@@ -176,8 +216,8 @@ func (a *Analyzer) response(m *Message, o binary.ByteOrder, body []byte) {
 		m.Opnum, m.HasOpnum = c.opnum, true
 	}
 	a.resolve(m)
-	if m.Type == TypeResponse && m.Flags&FlagFirstFrag != 0 {
-		a.endpoints(m, o, body[8:])
+	if m.Type == TypeResponse {
+		a.stub(m, o, body[8:], 1)
 	}
 }
 

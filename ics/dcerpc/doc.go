@@ -20,8 +20,28 @@
 // whose header names its interface and opnum; PROFINET's context
 // management, which rides on it, is read by ics/profinet.
 //
-// Endpoints handed out in ept_map towers and in DCOM string bindings
-// ("host[port]") are announced to the pipeline (proto.Expect), so that
-// the connection to the dynamic port is the same application; the probe
-// also knows a DCE-RPC PDU header on any port.
+// A call larger than one fragment (PFC_FIRST_FRAG … PFC_LAST_FRAG over
+// TCP, fragment numbers and the last-fragment flag over UDP) is emitted
+// PDU by PDU, but its stub is decoded once, from the fragments joined in
+// order, with its last fragment (join.go: bounded by MaxStub, what is cut,
+// out of step or evicted counted in JoinStats; CLJoin is shared with
+// ics/profinet). The stubs decoded are those that matter to a monitor:
+// the towers of an ept_map answer, the string bindings of a DCOM
+// activation or OXID resolution, the service an RCreateServiceW creates
+// and the program it runs (svcctl.go), the items an OPC DA read, write or
+// item-management request names (opc.go). A PDU cut across TCP segments is
+// the pipeline's reassembly's: Feed consumes whole PDUs only. After a
+// hole, or in a connection first seen midway, Feed skips to the next
+// plausible PDU header (resync.go, proto.Resyncer).
+//
+// Endpoints handed out in ept_map towers (ncacn_ip_tcp and ncadg_ip_udp,
+// over TCP or UDP) and in DCOM string bindings ("host[port]") are
+// announced to the pipeline (proto.Expect) on their transport, so that
+// the flow to the dynamic port is the same application; the probe also
+// knows a DCE-RPC PDU header on any port.
+//
+// Ownership: a Message and its byte slices are valid only during the
+// emit call; the join buffers belong to the Analyzer, reused from call to
+// call and kept by Reset, so the steady state allocates nothing. An
+// Analyzer belongs to one flow and one goroutine.
 package dcerpc

@@ -9,6 +9,7 @@ import (
 // Protocol identifiers of tower floors (C706 Appendix I).
 const (
 	floorTCP = 0x07
+	floorUDP = 0x08
 	floorIP  = 0x09
 )
 
@@ -45,16 +46,17 @@ func addEndpoint(m *Message, e Endpoint) {
 	}
 }
 
-// towers finds the ncacn_ip_tcp floors of the towers in an ept_map
-// answer: a TCP floor (lhs 0x07, a 2-byte big-endian port) followed by an
-// IP floor (lhs 0x09, a 4-byte address). Floor lengths are little-endian
-// whatever the data representation (C706 Appendix L).
+// towers finds the ncacn_ip_tcp and ncadg_ip_udp floors of the towers in
+// an ept_map answer: a TCP or UDP floor (lhs 0x07 or 0x08, a 2-byte
+// big-endian port) followed by an IP floor (lhs 0x09, a 4-byte address).
+// Floor lengths are little-endian whatever the data representation (C706
+// Appendix L).
 func towers(m *Message, b []byte) {
 	for i := 0; i+7 <= len(b); i++ {
-		if b[i] != 1 || b[i+1] != 0 || b[i+2] != floorTCP || b[i+3] != 2 || b[i+4] != 0 {
+		if b[i] != 1 || b[i+1] != 0 || (b[i+2] != floorTCP && b[i+2] != floorUDP) || b[i+3] != 2 || b[i+4] != 0 {
 			continue
 		}
-		e := Endpoint{Port: binary.BigEndian.Uint16(b[i+5:])}
+		e := Endpoint{Port: binary.BigEndian.Uint16(b[i+5:]), UDP: b[i+2] == floorUDP}
 		j := i + 7
 		if j+9 <= len(b) && b[j] == 1 && b[j+1] == 0 && b[j+2] == floorIP && b[j+3] == 4 && b[j+4] == 0 {
 			if ip := netip.AddrFrom4([4]byte(b[j+5 : j+9])); !ip.IsUnspecified() {

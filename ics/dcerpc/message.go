@@ -50,12 +50,14 @@ type Context struct {
 // maxEndpoints is how many endpoints one Message keeps.
 const maxEndpoints = 4
 
-// Endpoint is a TCP endpoint a PDU hands out: an ept_map tower or a DCOM
-// string binding. Addr is invalid when the binding names a host, not an
-// address (the port is then the responding server's).
+// Endpoint is an endpoint a PDU hands out: an ept_map tower (TCP, or UDP
+// for ncadg_ip_udp) or a DCOM string binding (TCP). Addr is invalid when
+// the binding names a host, not an address (the port is then the
+// responding server's).
 type Endpoint struct {
 	Addr netip.Addr
 	Port uint16
+	UDP  bool
 }
 
 // Message is one connection-oriented DCE-RPC PDU. It is valid only during
@@ -83,14 +85,28 @@ type Message struct {
 	NContexts int
 	Accepted  int
 	Rejected  int
-	// Endpoints handed out by the PDU.
+	// Endpoints handed out by the PDU (the call's, when it is the last
+	// fragment of a fragmented call).
 	Endpoints  [maxEndpoints]Endpoint
 	NEndpoints int
+	// StubLen is, on the last fragment of a call whose fragments were
+	// joined, the joined stub's length; StubCut says it went past
+	// MaxStub and was decoded from its first MaxStub bytes.
+	StubLen int
+	StubCut bool
+	// Items is how many items an OPC DA read, write or item-management
+	// request names (opc.go), when HasItems.
+	Items    uint32
+	HasItems bool
+	// Service is what an RCreateServiceW request creates (svcctl.go),
+	// nil for other PDUs; like the Message, valid during the emit call.
+	Service *Service
 	// CL: a connectionless PDU (UDP), whose Type is a connectionless
 	// packet type (CLRequest, CLPing, …) and CallID its sequence number.
 	CL         bool
 	fromClient bool
 	malformed  bool
+	encrypted  bool // the stub is sealed (auth level privacy): not decoded
 }
 
 // Malformed reports whether the PDU framed but its body was too short
@@ -264,8 +280,27 @@ func (m *Message) Detail(d map[string]any) {
 			} else {
 				es[i] = "[" + strconv.Itoa(int(e.Port)) + "]"
 			}
+			if e.UDP {
+				es[i] = "udp " + es[i]
+			}
 		}
 		d["endpoints"] = es
+	}
+	if m.StubLen > 0 {
+		d["stub_len"] = m.StubLen
+	}
+	if m.HasItems {
+		d["items"] = m.Items
+	}
+	if m.StubCut {
+		d["stub_cut"] = true
+	}
+	if m.Service != nil {
+		d["service_name"] = string(m.Service.Name())
+		d["binary_path"] = string(m.Service.BinaryPath())
+		if m.Service.Cut {
+			d["service_cut"] = true
+		}
 	}
 }
 

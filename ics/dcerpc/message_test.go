@@ -107,8 +107,15 @@ func pdu(typ uint8, callID uint32, body []byte) []byte {
 	return append(b, body...)
 }
 
-// bindPDU binds context id to interface u.
-func bindPDU(callID uint32, id uint16, u UUID) []byte {
+// bindPDU binds context id to interface u, version 3.0.
+func bindPDU(callID uint32, id uint16, u UUID) []byte { return bindPDUVersion(callID, id, u, 3) }
+
+// ndr20 is the NDR transfer syntax 8a885d04-1ceb-11c9-9fe8-08002b104860
+// version 2, as a bind carries it (little-endian).
+var ndr20 = []byte{0x04, 0x5d, 0x88, 0x8a, 0xeb, 0x1c, 0xc9, 0x11, 0x9f, 0xe8, 0x08, 0x00, 0x2b, 0x10, 0x48, 0x60, 2, 0, 0, 0}
+
+// bindPDUVersion binds context id to version ver.0 of interface u.
+func bindPDUVersion(callID uint32, id uint16, u UUID, ver uint16) []byte {
 	body := []byte{0xb8, 0x10, 0xb8, 0x10, 0, 0, 0, 0, 1, 0, 0, 0}
 	body = binary.LittleEndian.AppendUint16(body, id)
 	body = append(body, 1, 0)
@@ -116,8 +123,9 @@ func bindPDU(callID uint32, id uint16, u UUID) []byte {
 	body = binary.LittleEndian.AppendUint16(body, binary.BigEndian.Uint16(u[4:]))
 	body = binary.LittleEndian.AppendUint16(body, binary.BigEndian.Uint16(u[6:]))
 	body = append(body, u[8:]...)
-	body = append(body, 3, 0, 0, 0)          // version 3.0
-	body = append(body, make([]byte, 20)...) // transfer syntax
+	body = binary.LittleEndian.AppendUint16(body, ver)
+	body = append(body, 0, 0)     // minor version
+	body = append(body, ndr20...) // transfer syntax
 	return pdu(TypeBind, callID, body)
 }
 
@@ -247,9 +255,9 @@ func TestParseBinding(t *testing.T) {
 		want Endpoint
 		ok   bool
 	}{
-		{"192.168.11.18[50012]", Endpoint{netip.MustParseAddr("192.168.11.18"), 50012}, true},
+		{"192.168.11.18[50012]", Endpoint{Addr: netip.MustParseAddr("192.168.11.18"), Port: 50012}, true},
 		{"ZOBO75JGAV6HHMB[50013]", Endpoint{Port: 50013}, true},
-		{"fe80::1[49155]", Endpoint{netip.MustParseAddr("fe80::1"), 49155}, true},
+		{"fe80::1[49155]", Endpoint{Addr: netip.MustParseAddr("fe80::1"), Port: 49155}, true},
 		{"10.0.0.256[135]", Endpoint{Port: 135}, true},
 		{"HOST", Endpoint{}, false},
 		{"HOST[]", Endpoint{}, false},

@@ -42,11 +42,15 @@ const expectWithin = int64(5 * time.Minute)
 func report(r proto.Reporter, m *Message, _ bool) {
 	reportPDU(r, m)
 	for _, e := range m.Endpoints[:m.NEndpoints] {
+		t := proto.TCP
+		if e.UDP {
+			t = proto.UDP // an ncadg_ip_udp tower
+		}
 		// The port on the responding server: a binding naming a host, or
 		// an address of another family than the flow's.
-		r.Expect(proto.Expect{Transport: proto.TCP, Server: netip.AddrPortFrom(netip.Addr{}, e.Port), Within: expectWithin})
+		r.Expect(proto.Expect{Transport: t, Server: netip.AddrPortFrom(netip.Addr{}, e.Port), Within: expectWithin})
 		if e.Addr.IsValid() {
-			r.Expect(proto.Expect{Transport: proto.TCP, Server: netip.AddrPortFrom(e.Addr, e.Port), Within: expectWithin})
+			r.Expect(proto.Expect{Transport: t, Server: netip.AddrPortFrom(e.Addr, e.Port), Within: expectWithin})
 		}
 	}
 }

@@ -146,9 +146,15 @@ type CM struct {
 	IM0    IM0
 	HasIM0 bool
 
-	// Fragment: a continuation fragment (FragNum > 0), whose body is
-	// not read.
-	Fragment  bool
+	// Fragment: a fragment whose body is not read: a continuation
+	// fragment (FragNum > 0) read on its own (ParseCM), or any fragment
+	// but the last of a call CMAnalyzer joins.
+	Fragment bool
+	// StubLen is, on the last fragment of a call whose fragments were
+	// joined, the joined stub's length; StubCut says it went past
+	// dcerpc.MaxStub and was read from its first MaxStub bytes.
+	StubLen   int
+	StubCut   bool
 	malformed bool
 }
 
@@ -157,12 +163,25 @@ type CM struct {
 func (m *CM) Malformed() bool { return m.malformed }
 
 // CMAnalyzer reads the PNIO-CM datagrams of one UDP flow. Its zero value
-// is ready to use; it keeps no state between datagrams but the message it
-// reuses.
-type CMAnalyzer struct{ msg CM }
+// is ready to use. A call larger than one datagram (a Connect with many
+// submodules, a Write of a large record) comes in fragments (C706
+// §12.5.3.7): they are joined per activity and sequence number
+// (dcerpc.CLJoin, bounded, what is given up counted) and the call is
+// decoded from the whole stub with its last fragment, as tshark does;
+// the earlier fragments are emitted as Fragment, their blocks not read.
+type CMAnalyzer struct {
+	msg  CM
+	join dcerpc.CLJoin
+}
 
-// Reset readies a for another flow.
-func (a *CMAnalyzer) Reset() { a.msg = CM{} }
+// Reset readies a for another flow, keeping its join buffers.
+func (a *CMAnalyzer) Reset() {
+	a.msg = CM{}
+	a.join.Reset()
+}
+
+// JoinStats returns what joining fragments did since Reset.
+func (a *CMAnalyzer) JoinStats() dcerpc.JoinStats { return a.join.Stats() }
 
 // Feed is the stream entry of the proto.Parser contract: PNIO-CM is not
 // carried over TCP, so a stream is refused.
@@ -175,22 +194,53 @@ func (a *CMAnalyzer) Feed(b []byte, _ bool, _ func(*CM)) (int, error) {
 
 // Datagram parses one UDP payload and emits its message. A payload that
 // is not connectionless DCE-RPC is ErrNotCM; one of another interface
-// than PNIO's is emitted with Role 0.
+// than PNIO's is emitted with Role 0. The fragments of a call are joined
+// and the call decoded with its last (StubLen says how long the joined
+// stub was).
 func (a *CMAnalyzer) Datagram(b []byte, _ bool, emit func(*CM)) error {
 	m := &a.msg
-	if err := ParseCM(b, m); err != nil {
+	body, err := m.head(b)
+	if err != nil {
 		return err
 	}
+	h := &m.Header
+	if h.Flags1&dcerpc.CLFlagFrag != 0 && m.Role != 0 && (h.Type == dcerpc.CLRequest || h.Type == dcerpc.CLResponse) {
+		stub, whole, cut := a.join.Add(h, body)
+		if !whole {
+			m.Fragment = true
+			emit(m)
+			return nil
+		}
+		m.StubLen, m.StubCut = len(stub), cut
+		m.stub(stub, cut)
+		emit(m)
+		return nil
+	}
+	m.body(body)
 	emit(m)
 	return nil
 }
 
-// ParseCM reads one PNIO-CM datagram into m (every field overwritten).
+// ParseCM reads one PNIO-CM datagram into m (every field overwritten),
+// on its own: of a fragmented call, the first fragment's blocks are read
+// as far as they go, later fragments are only marked Fragment
+// (CMAnalyzer joins them).
 func ParseCM(b []byte, m *CM) error {
+	body, err := m.head(b)
+	if err != nil {
+		return err
+	}
+	m.body(body)
+	return nil
+}
+
+// head resets m and reads the connectionless header, the role of its
+// interface and the device its object UUID names; it returns the body.
+func (m *CM) head(b []byte) ([]byte, error) {
 	*m = CM{}
 	body, err := dcerpc.ParseCL(b, &m.Header)
 	if err != nil {
-		return ErrNotCM
+		return nil, ErrNotCM
 	}
 	h := &m.Header
 	m.Role = pnioRole(h.Interface)
@@ -202,47 +252,61 @@ func ParseCM(b []byte, m *CM) error {
 		m.VendorID = binary.BigEndian.Uint16(o[14:])
 		m.HasDevice = true
 	}
-	ord := h.Order()
+	return body, nil
+}
+
+// body reads the body of one datagram: a fault's or reject's status, a
+// call's stub (of a first fragment, as far as it goes; a later fragment
+// is only marked).
+func (m *CM) body(body []byte) {
+	h := &m.Header
 	switch h.Type {
 	case dcerpc.CLFault, dcerpc.CLReject:
 		if len(body) >= 4 {
-			m.PNIOStatus = ord.Uint32(body)
+			m.PNIOStatus = h.Order().Uint32(body)
 		}
-		return nil
+		return
 	case dcerpc.CLRequest, dcerpc.CLResponse:
 	default:
-		return nil
+		return
 	}
 	if m.Role == 0 {
-		return nil
+		return
 	}
 	if h.FragNum > 0 {
 		m.Fragment = true
-		return nil
+		return
 	}
-	// NDR stub: ArgsMaximum (request) or PNIOStatus (response), then
-	// ArgsLength and the conformant varying array of the blocks.
+	m.stub(body, h.Flags1&dcerpc.CLFlagFrag != 0)
+}
+
+// stub reads a call's NDR stub: ArgsMaximum (request) or PNIOStatus
+// (response), then ArgsLength and the conformant varying array of the
+// blocks. partial: the stub may end early (a first fragment, a joined
+// stub cut at dcerpc.MaxStub).
+func (m *CM) stub(body []byte, partial bool) {
+	h := &m.Header
+	ord := h.Order()
 	if len(body) < 20 {
 		if h.Type == dcerpc.CLResponse && len(body) >= 4 {
 			m.PNIOStatus = ord.Uint32(body) // an error answer may carry only its status
-			return nil
+			return
 		}
 		m.malformed = true
-		return nil
+		return
 	}
 	if h.Type == dcerpc.CLResponse {
 		m.PNIOStatus = ord.Uint32(body)
 	}
 	n := int(ord.Uint32(body[16:]))
 	blocks := body[20:]
-	if n > len(blocks) {
-		if h.Flags1&dcerpc.CLFlagFrag == 0 {
+	if n > len(blocks) || n < 0 {
+		if !partial {
 			m.malformed = true
 		}
 		n = len(blocks) // a first fragment: read what it holds
 	}
-	m.blocks(blocks[:n], h.Flags1&dcerpc.CLFlagFrag != 0, 0)
-	return nil
+	m.blocks(blocks[:n], partial, 0)
 }
 
 // blocks reads a sequence of blocks (IEC 61158-6-10 §5.2.1.1: type,
