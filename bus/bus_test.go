@@ -452,3 +452,35 @@ func TestEvidenceThroughQueue(t *testing.T) {
 		t.Fatalf("the dropped file: %v, want not found", err)
 	}
 }
+
+// TestEvidenceRefused: an evidence file the object store will never take
+// (the bucket is full) is given up after a few tries with the link up,
+// counted as dropped; the findings queued after it are published.
+func TestEvidenceRefused(t *testing.T) {
+	ns := embedded(t, "127.0.0.1:0", t.TempDir())
+	defer ns.Shutdown()
+	nc, err := nats.Connect(ns.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	// The bucket made beforehand, too small for the file.
+	if _, err := js.CreateObjectStore(context.Background(), jetstream.ObjectStoreConfig{Bucket: EvidenceBucket, MaxBytes: 4 << 10}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPublisher(Options{URL: ns.URL(), Site: "t1", Sensor: "s", Spool: t.TempDir(), Retry: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Evidence(EvidenceObject("t1", "s", "HW-0000", "pcap"), make([]byte, 64<<10)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		p.Finding(update(i))
+	}
+	st := p.Close(30 * time.Second)
+	if st.Published != 5 || st.Pending != 0 || st.Evidence != 0 || st.Dropped[KindEvidence] != 1 {
+		t.Fatalf("stats %+v: want the 5 findings published and the refused file dropped and counted", st)
+	}
+}

@@ -90,6 +90,10 @@ type Publisher struct {
 	failures  atomic.Uint64
 	ready     bool                  // the stream is known to exist (sender only)
 	objects   jetstream.ObjectStore // the evidence bucket, once made (sender only)
+	// evFail and evFails: the evidence file whose store failed last with
+	// the link up, and how many times in a row (sender only).
+	evFail  string
+	evFails int
 
 	wake    chan struct{} // a message was queued
 	back    chan struct{} // the link is back
@@ -390,8 +394,12 @@ func (p *Publisher) sendWindow() (int, error) {
 		if subject == evidenceSubject(p.opts.Site, p.opts.Sensor) {
 			// Stored before anything queued after it is sent.
 			if err := p.putEvidence(ctx, id, data); err != nil {
-				sendErr = err
-				break
+				if !p.refused(id, err) {
+					sendErr = err
+					break
+				}
+				futures = append(futures, nil) // given up: removed
+				continue
 			}
 			futures = append(futures, nil)
 			p.evidence.Add(1)
@@ -445,6 +453,33 @@ func (p *Publisher) sendWindow() (int, error) {
 		p.published.Add(n)
 	}
 	return acked, sendErr
+}
+
+// maxEvidenceTries is how many times in a row, with the link up, the
+// object store may refuse an evidence file before the sender gives it up:
+// a file the store will never take (over a limit of the bucket's) must
+// not hold back the findings queued after it.
+const maxEvidenceTries = 5
+
+// refused records a failed store of the evidence file id and reports
+// whether the file is now given up: counted as dropped, and logged.
+func (p *Publisher) refused(id string, err error) bool {
+	if !p.nc.IsConnected() {
+		return false // the link, not the file: tried again when it is back
+	}
+	if id != p.evFail {
+		p.evFail, p.evFails = id, 0
+	}
+	p.evFails++
+	if p.evFails < maxEvidenceTries {
+		return false
+	}
+	p.evFail, p.evFails = "", 0
+	p.mu.Lock()
+	p.dropped[KindEvidence]++
+	p.mu.Unlock()
+	p.log.Warn(fmt.Sprintf("the object store refused the evidence file %s %d times (%v): it is dropped and counted; the finding names it all the same", id, maxEvidenceTries, err), "object", id)
+	return true
 }
 
 // putEvidence stores one evidence file in the object store, making the
