@@ -97,6 +97,7 @@ type analyzerCounts struct {
 	errors     uint64 // framing errors and malformed PDUs (decode_errors)
 	resyncs    uint64 // PDU boundaries found again after gaps (proto.Gapped)
 	skipped    uint64 // bytes skipped to find them
+	dropped    uint64 // bookkeeping that did not fit (proto.Dropper)
 }
 
 func newAnalyzers(reg []entry) analyzers {

@@ -194,6 +194,9 @@ func (s *shard) release(f *flow.Flow[flowX]) {
 		c.resyncs += rs.Count
 		c.skipped += rs.Skipped
 	}
+	if d, ok := st.fl.(proto.Dropper); ok {
+		s.an.counts[st.spec].dropped += d.Dropped()
+	}
 	s.an.ans[st.spec].Close(st.fl)
 	st.fl, st.gapped = nil, nil
 	s.an.free = append(s.an.free, st)
@@ -400,12 +403,13 @@ func (s *shard) analyzerStats(st *runstats.Stats) {
 		if c.errors > 0 {
 			st.DecodeErrors[sp.Name] += c.errors
 		}
-		if c.confirmed+c.violations+c.resyncs+c.skipped > 0 {
+		if c.confirmed+c.violations+c.resyncs+c.skipped+c.dropped > 0 {
 			a := st.Analyzers[sp.Name]
 			a.Confirmed += c.confirmed
 			a.Violations += c.violations
 			a.Resyncs += c.resyncs
 			a.SkippedBytes += c.skipped
+			a.Dropped += c.dropped
 			st.Analyzers[sp.Name] = a
 		}
 	}

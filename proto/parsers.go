@@ -20,6 +20,14 @@ type Resyncer interface {
 	Resyncs() Resync
 }
 
+// Dropper is implemented by a Parser, or a Flow, that keeps per-flow
+// bookkeeping in fixed tables (requests awaiting their answer, I/O
+// connections, calls being joined): Dropped counts what did not fit since
+// Reset. The pipeline adds it to the run's stats when the flow closes.
+type Dropper interface {
+	Dropped() uint64
+}
+
 // Datagrams is implemented by a Parser that reads a protocol's UDP
 // transport: each payload is one datagram, whose messages go to emit.
 type Datagrams[M any] interface {
@@ -109,6 +117,15 @@ func (f *parserFlow[P, M, PP]) Resyncs() Resync {
 		return r.Resyncs()
 	}
 	return Resync{}
+}
+
+// Dropped returns the Parser's count of bookkeeping that did not fit, if
+// it is a Dropper.
+func (f *parserFlow[P, M, PP]) Dropped() uint64 {
+	if d, ok := any(PP(&f.p)).(Dropper); ok {
+		return d.Dropped()
+	}
+	return 0
 }
 
 var _ Gapped = (*parserFlow[nopParser, int, *nopParser])(nil)

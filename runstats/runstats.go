@@ -133,6 +133,12 @@ type Analyzer struct {
 	// of the PDUs the gaps cut, and bytes that were not its protocol.
 	Resyncs      uint64 `json:"resyncs,omitempty"`
 	SkippedBytes uint64 `json:"skipped_bytes,omitempty"`
+	// Dropped counts the analyzer's per-flow bookkeeping that did not fit
+	// its fixed tables (proto.Dropper): requests evicted before their
+	// answer, I/O connections beyond a flow's table, calls being joined
+	// given up, named pipes beyond a flow's. What it names is still
+	// analyzed; what it would have added (a pairing, a count) is not.
+	Dropped uint64 `json:"dropped,omitempty"`
 }
 
 // MemoryDropped reports whether the memory budget made the run drop

@@ -386,3 +386,6 @@ func (a *smb) feedPipe(p *pipe, d int, fromClient bool, data []byte) {
 	}
 	p.held[d] = append(p.held[d][:0], data[n:]...)
 }
+
+// Dropped implements proto.Dropper: the pipes given up for newer ones.
+func (a *smb) Dropped() uint64 { return a.stats.Evicted }

@@ -262,3 +262,10 @@ func (j *CLJoin) take() *clSlot {
 	j.stats.Evicted++
 	return old
 }
+
+// Dropped implements proto.Dropper: the calls whose joining went wrong —
+// cut at MaxStub, out of step, or evicted.
+func (a *Analyzer) Dropped() uint64 {
+	j := a.JoinStats()
+	return j.Over + j.Lost + j.Evicted
+}
