@@ -108,7 +108,7 @@ func sensorCommand() *command {
 	return &command{
 		name:  "sensor",
 		short: "watch network interfaces live and write findings as they are raised",
-		usage: "harborwatch sensor --interface IF[,IF…] | --file PCAP [--site FILE] [--out FILE] [--events FILE|bus] [--publish nats://HOST:PORT --site-id ID [--sensor-id ID] [--spool DIR] [--spool-max SIZE] [--heartbeat D] [--drain D]] [--metrics-addr HOST:PORT] [--export SPEC]… [--bpf EXPR] [--kernel-ring SIZE] [--ring SIZE [--ring-dir DIR]] [--evidence DIR] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
+		usage: "harborwatch sensor --interface IF[,IF…] | --file PCAP [--site FILE] [--out FILE] [--events FILE|bus] [--publish nats://HOST:PORT --site-id ID [--sensor-id ID] [--spool DIR] [--spool-max SIZE] [--heartbeat D] [--drain D]] [--metrics-addr HOST:PORT] [--export SPEC [--export-ca FILE]]… [--bpf EXPR] [--kernel-ring SIZE] [--ring SIZE [--ring-dir DIR]] [--evidence DIR] [--workers N] [--flow-memory SIZE] [--log-level LEVEL] [--log-format text|json]",
 		long: `
 Captures the traffic of one or more network interfaces — a crane network's
 SPAN or TAP port — with Linux AF_PACKET and a TPACKET_V3 memory-mapped ring
