@@ -3,6 +3,7 @@ package synth
 import (
 	"encoding/binary"
 	"math"
+	"net/netip"
 	"time"
 )
 
@@ -652,4 +653,162 @@ func OPCUACloseSessionRequest() OPCUAService {
 // OPCUACloseSessionResponse accepts it.
 func OPCUACloseSessionResponse() OPCUAService {
 	return OPCUAService{Type: uaCloseSessionRsp, Body: nil}
+}
+
+// The scenarios' BACnet and OPC UA conversations.
+
+// hvacDevice is what STS-01's e-house HVAC controller says in I-Am:
+// device 1301, Siemens (vendor 7), 1476-octet APDUs, no segmentation.
+var hvacDevice = BACnetIdentity{Instance: 1301, MaxAPDU: 1476, Segmentation: 3, Vendor: 7}
+
+// Objects of the HVAC controller: the supply air setpoint and the
+// compressor enable of the drive-cabinet cooling.
+var (
+	hvacSetpoint   = BACnetObject{Type: BACnetAnalogValue, Instance: 1}
+	hvacCompressor = BACnetObject{Type: BACnetBinaryOutput, Instance: 1}
+)
+
+// bmsPoll is normal traffic: the building management server finds
+// STS-01's e-house HVAC controller (Who-Is, I-Am) and reads its supply air
+// setpoint every 10 s.
+func (t *term) bmsPoll() {
+	bms, hvac := t.m.bms.Host, t.m.hvac.Host
+	t.do(6*time.Second+ms(500), func() {
+		t.udp(bms, hvac, 47808, 47808,
+			cl(BACnetWhoIs(false, int32(hvacDevice.Instance), int32(hvacDevice.Instance)), 0),
+			sv(BACnetIAm(false, hvacDevice), ms(4)))
+	})
+	var invoke uint8 = 100
+	t.every(7*time.Second, 10*time.Second, 0, func() {
+		invoke++
+		v := float32(21.5 + 0.5*math.Sin(float64(invoke)/5))
+		t.udp(bms, hvac, 47808, 47808,
+			cl(BACnetReadProperty(invoke, hvacSetpoint, BACnetPropPresentValue), 0),
+			sv(BACnetReadPropertyACK(invoke, hvacSetpoint, BACnetPropPresentValue, BACnetReal(v)), ms(5)))
+	})
+}
+
+// bmsHVAC: the building management server supervises STS-01's e-house
+// HVAC controller (allowed by its conduit): Who-Is and I-Am, the device's
+// status and the setpoint, a property the object lacks (Error), then a
+// setpoint write at the BMS's schedule priority 16.
+func (t *term) bmsHVAC() {
+	dev := BACnetObject{Type: BACnetDevice, Instance: hvacDevice.Instance}
+	t.udp(t.m.bms.Host, t.m.hvac.Host, 47808, 47808,
+		cl(BACnetWhoIs(false, int32(hvacDevice.Instance), int32(hvacDevice.Instance)), 0),
+		sv(BACnetIAm(false, hvacDevice), ms(4)),
+		cl(BACnetReadProperty(1, dev, BACnetPropSystemStatus), ms(30)),
+		sv(BACnetReadPropertyACK(1, dev, BACnetPropSystemStatus, BACnetEnumerated(0)), ms(6)), // operational
+		cl(BACnetReadProperty(2, hvacSetpoint, BACnetPropPresentValue), ms(20)),
+		sv(BACnetReadPropertyACK(2, hvacSetpoint, BACnetPropPresentValue, BACnetReal(21.5)), ms(5)),
+		cl(BACnetReadProperty(3, hvacSetpoint, BACnetPropFirmwareRevision), ms(20)),
+		sv(BACnetError(3, BACnetReadPropertyService, BACnetErrorClassProperty, BACnetErrorUnknownProperty), ms(4)),
+		cl(BACnetWriteProperty(4, hvacSetpoint, BACnetPropPresentValue, BACnetReal(22), 16), ms(200)),
+		sv(BACnetSimpleACK(4, BACnetWritePropertyService), ms(9)))
+}
+
+// officeHVAC: a TOS workstation finds the HVAC controller, switches the
+// compressor off and the setpoint up, tries a virtual terminal (Reject),
+// silences the device, fails one restart on a wrong password and cold
+// starts it with the right one; the controller announces itself by
+// broadcast once restarted.
+func (t *term) officeHVAC() {
+	dev := BACnetObject{Type: BACnetDevice, Instance: hvacDevice.Instance}
+	const pw = "hvac2019"
+	hvac := t.m.hvac.Host
+	t.udp(hTOSWS, hvac, 47808, 47808,
+		cl(BACnetWhoIs(false, int32(hvacDevice.Instance), int32(hvacDevice.Instance)), 0),
+		sv(BACnetIAm(false, hvacDevice), ms(4)),
+		cl(BACnetReadProperty(10, dev, BACnetPropObjectName), ms(300)),
+		sv(BACnetReadPropertyACK(10, dev, BACnetPropObjectName, BACnetString("STS01 E-House AHU-1")), ms(6)),
+		cl(BACnetReadProperty(11, hvacCompressor, BACnetPropPresentValue), ms(800)),
+		sv(BACnetReadPropertyACK(11, hvacCompressor, BACnetPropPresentValue, BACnetEnumerated(1)), ms(5)),
+		cl(BACnetWriteProperty(12, hvacCompressor, BACnetPropPresentValue, BACnetEnumerated(0), 8), ms(1500)),
+		sv(BACnetSimpleACK(12, BACnetWritePropertyService), ms(9)),
+		cl(BACnetWriteProperty(13, hvacSetpoint, BACnetPropPresentValue, BACnetReal(35), 8), ms(900)),
+		sv(BACnetSimpleACK(13, BACnetWritePropertyService), ms(8)),
+		cl(BACnetVTOpen(14, 1), ms(2000)),
+		sv(BACnetReject(14, BACnetRejectUnrecognizedSvc), ms(3)),
+		cl(BACnetDeviceCommunicationControl(15, 60, BACnetCommDisable, pw), ms(1200)),
+		sv(BACnetSimpleACK(15, BACnetDeviceCommControlService), ms(7)),
+		cl(BACnetReinitializeDevice(16, BACnetWarmstart, "admin"), ms(3000)),
+		sv(BACnetError(16, BACnetReinitializeDeviceService, BACnetErrorClassSecurity, BACnetErrorPasswordFailure), ms(5)),
+		cl(BACnetReinitializeDevice(17, BACnetColdstart, pw), ms(1500)),
+		sv(BACnetSimpleACK(17, BACnetReinitializeDeviceService), ms(6)))
+	all := Host{Name: "broadcast", IP: netip.AddrFrom4([4]byte{255, 255, 255, 255}), MAC: [6]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+		VLAN: hvac.VLAN}
+	t.after(20*time.Second, func() { t.udp(hvac, all, 47808, 47808, cl(BACnetIAm(true, hvacDevice), 0)) })
+}
+
+// S7-1500 OPC UA nodes of STS-01's hoist (namespace 3, string ids as TIA
+// Portal names them).
+var (
+	uaHoist       = OPCUANodeID{NS: 3, Name: `"Hoist"`}
+	uaHoistSpeed  = OPCUANodeID{NS: 3, Name: `"DB_Hoist"."ActualSpeed"`}
+	uaHoistLoad   = OPCUANodeID{NS: 3, Name: `"DB_Hoist"."LoadTons"`}
+	uaHoistLimit  = OPCUANodeID{NS: 3, Name: `"DB_HoistLimits"."MaxSpeed"`}
+	uaResetBrakes = OPCUANodeID{NS: 3, Name: `"Hoist"."ResetBrakeFault"`}
+)
+
+// opcua is one OPC UA session on the S7-1500 server of plc (port 4840)
+// over a channel with the None policy and mode: Hello, OpenSecureChannel,
+// CreateSession, then the services of svc as request/response pairs
+// (ActivateSession among them), CloseSession and CloseSecureChannel.
+func (t *term) opcua(c, plc Host, channel uint32, svc ...OPCUAService) {
+	url := "opc.tcp://" + plc.IP.String() + ":4840"
+	ch := &OPCUAChannel{ID: channel, Token: 1, Time: t.b.Now()}
+	step := func(d time.Duration) time.Duration { ch.Time = ch.Time.Add(d); return d }
+	ex := []Exchange{
+		cl(OPCUAHello(url), 0),
+		sv(OPCUAAcknowledge(), ms(1.2)),
+		cl(ch.Open(), step(ms(0.6))),
+		sv(ch.OpenResponse(), step(ms(2.5))),
+		cl(ch.Request(OPCUACreateSessionRequest(OPCUAApplication{URI: "urn:" + c.Name + ":UnifiedAutomation:UaExpert",
+			Product: "urn:UnifiedAutomation:UaExpert", Name: "UaExpert"}, url, c.Name+" session")), step(ms(1))),
+		sv(ch.Response(OPCUACreateSessionResponse(channel+1000, channel+5000)), step(ms(4))),
+	}
+	for i := 0; i+1 < len(svc); i += 2 {
+		think := ms(150)
+		if svc[i].Type == uaActivateSession {
+			think = ms(1)
+		}
+		ex = append(ex, cl(ch.Request(svc[i]), step(think)), sv(ch.Response(svc[i+1]), step(ms(4))))
+	}
+	ex = append(ex,
+		cl(ch.Request(OPCUACloseSessionRequest()), step(ms(500))),
+		sv(ch.Response(OPCUACloseSessionResponse()), step(ms(2))),
+		cl(ch.Close(), step(ms(1))))
+	t.tcp(c, plc, 4840, ex...)
+}
+
+// opcuaCrane: the engineering workstation opens an unsecured OPC UA
+// session on the STS-01 PLC as user "engineer", reads the hoist
+// (allowed), raises its speed limit and resets a brake fault by method
+// call (not allowed); the TOS server, over no conduit, is refused as user
+// "tos" and reads the hoist anonymously.
+func (t *term) opcuaCrane() {
+	s := time.Second
+	plc := t.m.cranes[0].plc.Host
+	read := []OPCUAService{OPCUAReadRequest(uaHoistSpeed, uaHoistLoad), OPCUAReadResponse(OPCUADouble(0.42), OPCUAFloat(38.5))}
+	t.do(43*s+ms(700), func() {
+		t.opcua(t.m.ews.Host, plc, 7,
+			OPCUAActivateSessionRequest("engineer", "Crane#2026"), OPCUAActivateSessionResponse(),
+			read[0], read[1],
+			OPCUAWriteRequest(uaHoistLimit, OPCUADouble(1.8)), OPCUAWriteResponse(1),
+			OPCUACallRequest(uaHoist, uaResetBrakes, OPCUABoolean(true)), OPCUACallResponse(OPCUAInt32(0)))
+	})
+	t.do(48*s+ms(900), func() {
+		t.opcua(t.m.tos.Host, plc, 8,
+			OPCUAActivateSessionRequest("tos", "tos"), OPCUAServiceFault(OPCUABadUserAccessDenied),
+			OPCUAActivateSessionRequest("", ""), OPCUAActivateSessionResponse(),
+			read[0], read[1])
+	})
+}
+
+// bmsOverride: the BMS's supervision (allowed) and the office
+// workstation's override of the e-house HVAC.
+func (t *term) bmsOverride() {
+	s := time.Second
+	t.do(11*s+ms(300), t.bmsHVAC)
+	t.do(26*s+ms(400), t.officeHVAC)
 }
