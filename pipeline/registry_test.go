@@ -187,7 +187,7 @@ func TestAnalyzerStats(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := map[string]runstats.Analyzer{"dns": {Confirmed: 9, Violations: 0}, "enip": {Confirmed: 8, Violations: 0}, "ftp": {Confirmed: 1, Violations: 0}, "http": {Confirmed: 1, Violations: 0}, "modbus": {Confirmed: 9, Violations: 0},
+			want := map[string]runstats.Analyzer{"bacnet": {Confirmed: 1, Violations: 0}, "dns": {Confirmed: 9, Violations: 0}, "enip": {Confirmed: 8, Violations: 0}, "ftp": {Confirmed: 1, Violations: 0}, "http": {Confirmed: 1, Violations: 0}, "modbus": {Confirmed: 9, Violations: 0},
 				"rdp": {Confirmed: 2, Violations: 0}, "s7comm": {Confirmed: 4, Violations: 0}, "smb": {Confirmed: 1, Violations: 0}, "ssh": {Confirmed: 1, Violations: 0}, "tftp": {Confirmed: 1, Violations: 0}, "tls": {Confirmed: 13, Violations: 0}}
 			if fmt.Sprint(res.Stats.Analyzers) != fmt.Sprint(want) {
 				t.Errorf("analyzers %v, want %v", res.Stats.Analyzers, want)

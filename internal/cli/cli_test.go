@@ -292,7 +292,7 @@ func TestBadCaptures(t *testing.T) {
 
 func TestSiteCheck(t *testing.T) {
 	r := runCLI(t, nil, "site", "check", exampleSite)
-	if r.code != 0 || !strings.Contains(r.stdout, "ok: 9 zones, 10 conduits, 2 cranes, 28 assets") {
+	if r.code != 0 || !strings.Contains(r.stdout, "ok: 11 zones, 12 conduits, 2 cranes, 30 assets") {
 		t.Errorf("good site: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")

@@ -493,13 +493,13 @@ func TestSensorMetrics(t *testing.T) {
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			body = string(b)
-			if strings.Contains(body, "harborwatch_sensor_packets_total 11092") {
+			if strings.Contains(body, "harborwatch_sensor_packets_total 11096") {
 				break
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	for _, want := range []string{"harborwatch_sensor_packets_total 11092", "harborwatch_bus_connected 0", "harborwatch_bus_published_total 0", "harborwatch_sensor_findings_total"} {
+	for _, want := range []string{"harborwatch_sensor_packets_total 11096", "harborwatch_bus_connected 0", "harborwatch_bus_published_total 0", "harborwatch_sensor_findings_total"} {
 		if !strings.Contains(body, want+"\n") && !strings.Contains(body, want+" ") {
 			t.Errorf("metrics lack %q:\n%.3000s", want, body)
 		}

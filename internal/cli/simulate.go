@@ -48,7 +48,9 @@ EtherNet/IP on even ones, drives, spreader controller, remote I/O, cabin
 HMI) and its camera network (cameras, OCR server) — with the crane
 management systems polling every crane, camera streams, name and time
 service, job orders from the terminal operating system, updates through the
-edge mirror and vendor support through the remote-access gateway. It injects
+edge mirror, vendor support through the remote-access gateway and the
+building management server reading the HVAC controller of STS-01's
+electrical house over BACnet/IP. It injects
 the chosen scenarios, each a known violation of the site's rules. Use it for
 drills, to try harborwatch, to test it and to benchmark it: the output is
 deterministic for a seed.

@@ -148,7 +148,8 @@ func TestSimulateFiles(t *testing.T) {
 			t.Errorf("scenarios %v, must_not %+v", tr.Scenarios, tr.MustNot)
 		}
 		for _, v := range tr.MustNot {
-			if v.Rule != "" && !slices.Contains([]string{"plc-program-download", "plc-stop", "authorized-maintenance", "program-integrity", "remote-program-update"}, v.Scenario) {
+			if v.Rule != "" && !slices.Contains([]string{"plc-program-download", "plc-stop", "authorized-maintenance", "program-integrity", "remote-program-update",
+				"bms-hvac-override", "opcua-crane-write"}, v.Scenario) {
 				t.Errorf("must_not entry %+v of a selected scenario", v)
 			}
 			if v.Src == "10.50.1.10" && v.Dst == "10.40.0.53" {
@@ -165,7 +166,7 @@ func TestSimulateFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(st.Cranes) != 4 || len(st.Assets) != 48 {
+		if len(st.Cranes) != 4 || len(st.Assets) != 50 {
 			t.Errorf("site: %d cranes, %d assets", len(st.Cranes), len(st.Assets))
 		}
 		b, err := os.ReadFile(s.inventory)

@@ -316,8 +316,8 @@ cranes:
 		site            string
 		zones, newZones int
 	}{
-		{exampleSite, 9, 0},
-		{partial, 2, 9},
+		{exampleSite, 11, 0},
+		{partial, 2, 11},
 	} {
 		t.Run(filepath.Base(tc.site), func(t *testing.T) {
 			orig, err := os.ReadFile(tc.site)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -120,6 +121,7 @@ type zone struct {
 type model struct {
 	cranes                                []*crane
 	ews, cms, nvr, gw, upd, dns, ntp, tos *node
+	bms, hvac                             *node // building management (addBuilding)
 	zones                                 []zone
 	nodes                                 []*node // every declared device, in site order
 }
@@ -184,7 +186,32 @@ func newModel(n int) (*model, error) {
 		Kind: "server", Vendor: "VMware", Model: "virtual machine", Criticality: critSupport})
 	m.tos = add(tos, "tos01", "10.50.1.10", "00:50:56:50:01:0a", 64, InventoryRow{Name: "terminal operating system",
 		Kind: "server", Vendor: "VMware", Model: "virtual machine", Criticality: critSupport})
+	m.addBuilding()
 	return m, nil
+}
+
+// addBuilding adds the building management network and STS-01's
+// electrical house, whose HVAC controller (it keeps the drive cabinets
+// cool: a crane-control zone of its own) the building management server
+// supervises over BACnet/IP: zones after the first crane's and the
+// site's, the controller among STS-01's devices.
+func (m *model) addBuilding() {
+	c := m.cranes[0]
+	ehouse := zone{id: c.pre + "-ehouse", kind: "crane-control", crane: c.id,
+		cidr: netip.MustParsePrefix("10.10.3.0/24"), vlan: 130}
+	bms := zone{id: "bms", kind: "port-ot", cidr: netip.MustParsePrefix("10.60.0.0/24")}
+	m.zones = slices.Insert(m.zones, 2, ehouse)
+	m.zones = append(m.zones, bms)
+	m.hvac = newNode(ehouse, c.pre+"-hvac1", "10.10.3.10", "00:a0:03:01:03:0a", 64, c.id, InventoryRow{
+		Name: c.id + " e-house HVAC controller", Kind: "controller", Vendor: "Siemens", Model: "Desigo PXC4.E16",
+		Criticality: critSupport, Serial: "PXC4-0103010", Firmware: "V7.1.2",
+		Notes: "BACnet/IP device 1301; cools the drive cabinets of the electrical house"})
+	last := slices.IndexFunc(m.nodes, func(n *node) bool { return n.row.Crane != c.id })
+	m.nodes = slices.Insert(m.nodes, last, m.hvac)
+	m.bms = newNode(bms, "bms01", "10.60.0.10", "00:50:56:60:00:0a", 64, "", InventoryRow{Name: "building management server",
+		Kind: "server", Vendor: "VMware", Model: "virtual machine", Criticality: critSupport,
+		Notes: "Desigo CC: supervises the e-house HVAC over BACnet/IP"})
+	m.nodes = append(m.nodes, m.bms)
 }
 
 // newNode makes a device of zone z; the row's identity fields are filled
@@ -323,6 +350,11 @@ const conduits = `conduits:
   - {from: crane-mgmt, to: ot-services, protocols: [dns, ntp], ports: [53, 123]}
   - {from: "kind:crane-control", to: ot-services, protocols: [ntp], ports: [123]}
   - {from: tos, to: ot-services, protocols: [dns], ports: [53]}
+  # building management supervises STS-01's e-house HVAC: reads and setpoint writes
+  - {from: bms, to: sts01-ehouse, protocols: [bacnet], ports: [47808], operations: [read, identity, write]}
+  # crane management monitors the crane PLCs' OPC UA servers: no writes, no method calls
+  - {from: crane-mgmt, to: "kind:crane-control", protocols: [opcua], ports: [4840],
+     operations: [read, identity, session, auth]}
 `
 
 func (m *model) siteYAML() []byte {

@@ -36,7 +36,7 @@ func TestTerminalSiteModel(t *testing.T) {
 					t.Error("the default differs from TerminalSite")
 				}
 			}
-			if len(s.Cranes) != n || len(s.Zones) != 2*n+5 || len(s.Assets) != len(rows) || len(rows) != 10*n+8 {
+			if len(s.Cranes) != n || len(s.Zones) != 2*n+7 || len(s.Assets) != len(rows) || len(rows) != 10*n+10 {
 				t.Fatalf("%d cranes, %d zones, %d assets, %d rows", len(s.Cranes), len(s.Zones), len(s.Assets), len(rows))
 			}
 			for k := 1; k <= n; k++ {
@@ -60,6 +60,15 @@ func TestTerminalSiteModel(t *testing.T) {
 						t.Errorf("zone %s: %+v", z.id, zz)
 					}
 				}
+			}
+			// STS-01's electrical house and the building management
+			// network, whatever the number of cranes.
+			if z := s.ZoneByID("sts01-ehouse"); z == nil || z.Kind != "crane-control" || z.Crane != "STS-01" ||
+				!slices.Equal(z.VLANs, []uint16{130}) || s.Zone(netip.MustParseAddr("10.10.3.10"), 130) != z {
+				t.Errorf("zone sts01-ehouse: %+v", z)
+			}
+			if z := s.ZoneByID("bms"); z == nil || z.Kind != "port-ot" || s.Zone(netip.MustParseAddr("10.60.0.10"), 0) != z {
+				t.Errorf("zone bms: %+v", z)
 			}
 			// Every row is an asset of the site with the same identity, in
 			// the zone its address falls in.
@@ -97,6 +106,9 @@ func TestTerminalDevices(t *testing.T) {
 		if r.Vendor == "Siemens" && r.Kind == "drive" {
 			want = "00:1f:f8" // Siemens drive technologies
 		}
+		if r.Vendor == "Siemens" && r.Kind == "controller" {
+			want = "00:a0:03" // Siemens building technologies
+		}
 		if !strings.HasPrefix(r.MAC, want+":") {
 			t.Errorf("%s (%s): MAC %s, want OUI %s", r.ID, r.Vendor, r.MAC, want)
 		}
@@ -111,7 +123,8 @@ func TestTerminalDevices(t *testing.T) {
 			}
 		}
 	}
-	want := map[string]int{"plc": 8, "drive": 8, "remote-io": 8, "hmi": 4, "camera": 8, "server": 10, "engineering-workstation": 1, "remote-access": 1}
+	want := map[string]int{"plc": 8, "drive": 8, "remote-io": 8, "hmi": 4, "camera": 8, "server": 11, "engineering-workstation": 1, "remote-access": 1,
+		"controller": 1}
 	for k, n := range want {
 		if kinds[k] != n {
 			t.Errorf("%d %s, want %d", kinds[k], k, n)

@@ -249,6 +249,41 @@ var TerminalScenarios = []TerminalScenario{
 		(*term).remoteProgramUpdate,
 		viol("ics.program-download", "10.20.0.10", "10.10.11.5", "s7comm"),
 		viol("segmentation.cross-zone", "10.20.0.10", "10.10.11.5", "s7comm")),
+	// BACnet/IP and OPC UA (bacnet_opcua.go).
+	// The building management server reads STS-01's e-house HVAC
+	// controller and writes its setpoint (allowed); a TOS workstation
+	// switches its compressor off, raises the setpoint, disables its
+	// communication and cold-starts it: no conduit leads from the business
+	// network to the crane, and no site allows a restart.
+	func() TerminalScenario {
+		sc := scenario("bms-hvac-override", "a TOS workstation overrides and restarts a crane e-house HVAC controller over BACnet", false,
+			(*term).bmsOverride,
+			viol("segmentation.cross-zone", "10.50.7.77", "10.10.3.10", "bacnet"),
+			viol("ics.write", "10.50.7.77", "10.10.3.10", "bacnet"),
+			viol("ics.config-change", "10.50.7.77", "10.10.3.10", "bacnet"),
+			viol("ics.plc-stop", "10.50.7.77", "10.10.3.10", "bacnet"))
+		sc.MustNot = []Violation{
+			{Rule: "segmentation.cross-zone", Src: "10.60.0.10", Dst: "10.10.3.10", App: "bacnet", Scenario: sc.Name},
+			{Rule: "ics.write", Src: "10.60.0.10", Dst: "10.10.3.10", App: "bacnet", Scenario: sc.Name},
+		}
+		return sc
+	}(),
+	// The engineering workstation opens an OPC UA session without
+	// security on the STS-01 PLC: reading is allowed from crane
+	// management, a write and a method call are not; the TOS server, over
+	// no conduit, fails to log in as a user and reads anonymously.
+	func() TerminalScenario {
+		sc := scenario("opcua-crane-write", "an engineering workstation writes a crane PLC node and calls a method over OPC UA without security", false,
+			(*term).opcuaCrane,
+			viol("ics.write", "10.10.9.20", "10.10.1.5", "opcua"),
+			viol("ics.config-change", "10.10.9.20", "10.10.1.5", "opcua"),
+			viol("segmentation.cross-zone", "10.50.1.10", "10.10.1.5", "opcua"),
+			viol("ics.auth-failure", "10.50.1.10", "10.10.1.5", "opcua"))
+		sc.MustNot = []Violation{
+			{Rule: "segmentation.cross-zone", Src: "10.10.9.20", Dst: "10.10.1.5", App: "opcua", Scenario: sc.Name},
+		}
+		return sc
+	}(),
 }
 
 // TerminalWindowStart is where Terminal starts, when no Start is given,
@@ -385,6 +420,7 @@ var TerminalQuiet = []Violation{
 	viol("", "10.20.0.10", "10.10.9.30", "rdp"),      //
 	viol("", "10.10.9.20", "10.30.0.20", "https"),    // updates from the mirror at the edge
 	viol("", "10.30.0.20", "198.51.100.40", "https"), // the mirror fetches them
+	viol("", "10.60.0.10", "10.10.3.10", "bacnet"),   // the BMS reads STS-01's e-house HVAC controller
 }
 
 func mac(s string) [6]byte {

@@ -100,7 +100,10 @@ func parseSiteModel(t *testing.T, b []byte, cranes int) siteModel {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m.zones) != 2*cranes+5 || len(m.assets) != len(rows) || len(rows) != 10*cranes+8 {
+	// Per crane two zones and ten devices; besides, five zones and eight
+	// devices of the site, and the building management zone and server
+	// and STS-01's e-house zone and HVAC controller.
+	if len(m.zones) != 2*cranes+7 || len(m.assets) != len(rows) || len(rows) != 10*cranes+10 {
 		t.Fatalf("site: %d zones, %d assets (%d rows)", len(m.zones), len(m.assets), len(rows))
 	}
 	return m
@@ -152,7 +155,7 @@ func conversations(fs []*frame) map[flowKey]*conv {
 var appPorts = map[string][]uint16{
 	"rdp": {3389}, "teamviewer": {5938}, "https": {443}, "tftp": {69}, "smb": {445}, "ftp": {21},
 	"dns": {53}, "http": {80}, "s7comm": {102}, "modbus": {502}, "enip": {44818, 2222}, "rtsp": {554},
-	"ntp": {123}, "ssh": {22},
+	"ntp": {123}, "ssh": {22}, "bacnet": {47808}, "opcua": {4840},
 }
 
 // find returns the conversations from client src to server dst on one of

@@ -97,6 +97,7 @@ func (t *term) normal(opts TerminalOptions) {
 	if opts.IPv6 {
 		t.do(35*s, func() { t.dns(hCMS6, hDNS6, "nvr01.t3.example", netip.MustParseAddr("fd48:7762:90::40")) })
 	}
+	t.bmsPoll()
 }
 
 // jitter returns d ± 2%.
