@@ -200,9 +200,9 @@ func TestSource(t *testing.T) {
 		}
 		n, last = n+1, p.Number
 	}
-	// tshark -Y 'vlan.id == 110 && tcp.port == 502' counts 2859 of 11092.
-	if n != 2859 || fs.Filtered() != 11092-2859 {
-		t.Errorf("handed on %d, filtered %d; want 2859 and %d", n, fs.Filtered(), 11092-2859)
+	// tshark -Y 'vlan.id == 110 && tcp.port == 502' counts 2859 of 11096.
+	if n != 2859 || fs.Filtered() != 11096-2859 {
+		t.Errorf("handed on %d, filtered %d; want 2859 and %d", n, fs.Filtered(), 11096-2859)
 	}
 	odd := NewSource(&sliceSource{pkts: []capture.Packet{{Data: make([]byte, 40), Link: 147, Number: 1}}}, prog)
 	if err := odd.Next(&p); !errors.Is(err, ErrLinkType) || !strings.Contains(err.Error(), "LINKTYPE_147") {
