@@ -147,6 +147,12 @@ func (e *Engine) aggFinding(a *agg, captures []string) finding.Finding {
 		}
 	case finding.RuleRemoteAccess:
 		f.Title = fmt.Sprintf("%s session %s → %s (%s) not through a remote-access gateway", appName, a.key.src, a.key.dst, zd)
+	case finding.RuleICSInsecure:
+		f.Title = fmt.Sprintf("%s session from %s into %s without security", appName, zs, zd)
+		if len(a.names) > 0 {
+			f.Title += " (" + strings.Join(a.names, ", ") + ")"
+			f.Detail["security"] = slices.Clone(a.names)
+		}
 	case finding.RuleFileTransfer:
 		f.Title = fmt.Sprintf("%s file transfer between %s and %s", appName, zs, zd)
 		if len(a.files) > 0 {

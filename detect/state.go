@@ -352,6 +352,31 @@ func (s *State) Name(c *observe.Conn, via string, name []byte, m finding.Mark, t
 	a.addMatch(match)
 }
 
+// Insecure judges a session opened without protection
+// (proto.Insecurer: an OPC UA channel with SecurityPolicy None) towards a
+// server in a crane zone: an ics.insecure-channel finding, high into
+// crane control, else medium, one per client, server and application,
+// counting the sessions opened; why goes to the detail.
+func (s *State) Insecure(c *observe.Conn, why string, m finding.Mark, ts int64) {
+	st := s.e.site
+	zc := st.Zone(c.Client.IP, c.VLAN)
+	zs := st.Zone(c.Server.IP, c.VLAN)
+	if !crane(zs) {
+		return
+	}
+	sev := finding.Medium
+	if control(zs) {
+		sev = finding.High
+	}
+	a := s.get(s.key(finding.RuleICSInsecure, c, c.Client.IP, c.Server.IP), sev, c, c.Client, c.Server, zc, zs)
+	a.seen(ts, ts)
+	a.addMark(m)
+	a.count++
+	if !slices.Contains(a.names, why) {
+		a.names = addSorted(a.names, &a.namesMore, why)
+	}
+}
+
 // File records a file named in a cleartext transfer (FTP STOR/RETR, TFTP
 // RRQ/WRQ, SMB tree connect or create). op is "upload", "download",
 // "share" or "open". Only transfers touching a crane zone are kept; the

@@ -46,7 +46,7 @@ func TestSeverity(t *testing.T) {
 func TestRuleTable(t *testing.T) {
 	ids := []string{RuleCrossZone, RuleMultiHomed, RuleEgressExternal, RuleRemoteAccess, RuleFileTransfer, RuleProhibited,
 		RuleICSProgramDownload, RuleICSProgramUpload, RuleICSProgramDelete, RuleICSPLCStop, RuleICSPLCStart,
-		RuleICSFirmwareUpdate, RuleICSConfigChange, RuleICSWrite, RuleICSAuthFailure,
+		RuleICSFirmwareUpdate, RuleICSConfigChange, RuleICSWrite, RuleICSInsecure, RuleICSAuthFailure,
 		RuleUnknownDevice, RuleMissingDevice, RuleMismatch, RuleNotIsolated, RuleVulnKnown, RuleUnregistered,
 		RuleIntegrityMismatch, RuleIntegrityBaselineInvalid, RuleIntegrityProgramChanged, RuleIntegrityRemoteUpdate,
 		RuleRecoveryBackupMissing, RuleRecoveryBackupStale, RuleRecoveryBackupOnline, RuleRecoveryRestoreUntested,

@@ -22,6 +22,7 @@ const (
 	RuleICSConfigChange    = "ics.config-change"
 	RuleICSWrite           = "ics.write"
 	RuleICSAuthFailure     = "ics.auth-failure"
+	RuleICSInsecure        = "ics.insecure-channel"
 
 	// Device rules: a device seen where the site does not declare one, and
 	// what reconciling the declared inventory with the observed devices
@@ -158,6 +159,8 @@ var rules = []Rule{
 		Controls: changeControls, Techniques: []string{"T0836"}, Op: "config-change", Counts: "request"},
 	{ID: RuleICSWrite, Title: "Write to a crane controller not allowed by the site",
 		Controls: changeControls, Techniques: []string{"T0855", "T0836"}, Op: "write", Counts: "request"},
+	{ID: RuleICSInsecure, Title: "Industrial session into a crane network without security",
+		Controls: []string{"USCG-DATA-2"}, Techniques: []string{"T0830"}, Counts: "request"},
 	{ID: RuleICSAuthFailure, Title: "Failed authentication to a crane controller",
 		Controls:   []string{"USCG-ACCT-1", "USCG-ACCT-4", "MSCI-RA-1"},
 		Techniques: []string{"T0859"}, Counts: "request"},

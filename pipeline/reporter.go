@@ -255,6 +255,11 @@ func (r *reporter) Op(o proto.Op) {
 	case o.Container:
 	case fromClient && o.Request:
 		x.ops |= event.OpBit(o.Op)
+		if in, ok := o.PDU.(proto.Insecurer); ok {
+			if why := in.Insecure(); why != "" {
+				s.det.Insecure(s.fill(f), why, s.mark(), s.cur.TS)
+			}
+		}
 		if !detect.Judges(o.Op) {
 			break // reads, I/O, sessions…: no finding by themselves
 		}

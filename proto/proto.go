@@ -234,6 +234,13 @@ func (o *Op) Name() string { return o.PDU.Name() }
 // Status is "" for a success, else the protocol's error.
 func (o *Op) Status() string { return o.PDU.Status() }
 
+// Insecurer is implemented by a PDU that can open a session without
+// protection: Insecure names what is missing ("SecurityPolicy None" for
+// an OPC UA channel opened with no signing or encryption), "" when the
+// PDU is protected or opens nothing. The pipeline asks it of requests
+// from the flow's client; detection judges it by the server's zone.
+type Insecurer interface{ Insecure() string }
+
 // Detailer adds a PDU's event detail to d.
 type Detailer interface{ Detail(d map[string]any) }
 

@@ -61,6 +61,17 @@ type Message struct {
 	problem     string
 }
 
+// Insecure implements proto.Insecurer: an OpenSecureChannel request
+// (issue or renew) from the client with SecurityPolicy None — a channel
+// neither signed nor encrypted: anyone on the path can read and change
+// its reads, writes and method calls.
+func (m *Message) Insecure() string {
+	if m.Type == TypeOpen && m.FromClient && string(m.Policy) == policyNone {
+		return "SecurityPolicy None"
+	}
+	return ""
+}
+
 // Malformed reports whether the message frames but its content is cut
 // short; Status names the problem.
 func (m *Message) Malformed() bool { return m.problem != "" }

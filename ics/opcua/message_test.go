@@ -185,3 +185,22 @@ func TestFramingAndProbe(t *testing.T) {
 		t.Errorf("short hello %+v", m)
 	}
 }
+
+// TestInsecure: an OpenSecureChannel request from the client with
+// SecurityPolicy None is insecure; the server's answer, and a request
+// with another policy, are not.
+func TestInsecure(t *testing.T) {
+	for _, c := range []struct {
+		m    Message
+		want string
+	}{
+		{Message{Type: TypeOpen, FromClient: true, Policy: []byte(policyNone)}, "SecurityPolicy None"},
+		{Message{Type: TypeOpen, FromClient: false, Policy: []byte(policyNone)}, ""},
+		{Message{Type: TypeOpen, FromClient: true, Policy: []byte("http://opcfoundation.org/UA/SecurityPolicy#Basic256Sha256")}, ""},
+		{Message{Type: TypeMessage, FromClient: true}, ""},
+	} {
+		if got := c.m.Insecure(); got != c.want {
+			t.Errorf("%s from client %v policy %q: %q, want %q", c.m.Name(), c.m.FromClient, c.m.Policy, got, c.want)
+		}
+	}
+}

@@ -278,7 +278,11 @@ var TerminalScenarios = []TerminalScenario{
 			viol("ics.write", "10.10.9.20", "10.10.1.5", "opcua"),
 			viol("ics.config-change", "10.10.9.20", "10.10.1.5", "opcua"),
 			viol("segmentation.cross-zone", "10.50.1.10", "10.10.1.5", "opcua"),
-			viol("ics.auth-failure", "10.50.1.10", "10.10.1.5", "opcua"))
+			viol("ics.auth-failure", "10.50.1.10", "10.10.1.5", "opcua"),
+			// Both open their channel with SecurityPolicy None into crane
+			// control.
+			viol("ics.insecure-channel", "10.10.9.20", "10.10.1.5", "opcua"),
+			viol("ics.insecure-channel", "10.50.1.10", "10.10.1.5", "opcua"))
 		sc.MustNot = []Violation{
 			{Rule: "segmentation.cross-zone", Src: "10.10.9.20", Dst: "10.10.1.5", App: "opcua", Scenario: sc.Name},
 		}
