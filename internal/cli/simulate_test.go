@@ -148,7 +148,8 @@ func TestSimulateFiles(t *testing.T) {
 			t.Errorf("scenarios %v, must_not %+v", tr.Scenarios, tr.MustNot)
 		}
 		for _, v := range tr.MustNot {
-			if v.Rule != "" && !slices.Contains([]string{"plc-program-download", "plc-stop", "authorized-maintenance", "program-integrity", "remote-program-update"}, v.Scenario) {
+			if v.Rule != "" && !slices.Contains([]string{"plc-program-download", "plc-stop", "authorized-maintenance", "program-integrity", "remote-program-update",
+				"substation-telecontrol"}, v.Scenario) {
 				t.Errorf("must_not entry %+v of a selected scenario", v)
 			}
 			if v.Src == "10.50.1.10" && v.Dst == "10.40.0.53" {
