@@ -2,9 +2,17 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"harborwatch/event"
+	"harborwatch/internal/synth"
+	"harborwatch/internal/testutil"
 )
 
 // TestTelecontrolEvents runs the IEC 60870-5-104 and DNP3 analyzers'
@@ -50,4 +58,113 @@ func TestTelecontrolEvents(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTelecontrolSimulated runs the simulator's substation-telecontrol
+// capture (operations the public captures lack: IEC 104 set-points, clock
+// synchronization, reset process, file transfer both ways; DNP3 time
+// write, analog output, restarts, unsolicited responses, file transfer,
+// secure authentication) through the pipeline with events on, and holds
+// the events against tshark: per protocol, side (the flow's client or
+// server, for DNP3 the link's master or outstation) and type
+// identification, U-format function or function code, the counts must be
+// equal. Its findings against the generated site are the scenario's
+// truth (TestTerminalScenarios).
+func TestTelecontrolSimulated(t *testing.T) {
+	bin := testutil.Tshark(t)
+	opts := synth.TerminalOptions{Scenarios: []string{"substation-telecontrol"}}
+	_, data := terminalCapture(t, opts)
+	file := filepath.Join(t.TempDir(), "telecontrol.pcap")
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := runBytes(t, data, "telecontrol.pcap", Options{Workers: 2, Events: true})
+	ours := map[string]int{}
+	for _, e := range res.Events {
+		if e.Func == nil {
+			continue
+		}
+		switch e.Proto {
+		case "iec104":
+			side := "client"
+			if e.SPort == 2404 {
+				side = "server"
+			}
+			switch {
+			case e.Name == "S":
+				ours["iec104 "+side+" S"]++
+			case strings.Contains(e.Name, "act") || strings.Contains(e.Name, "con"):
+				ours[fmt.Sprintf("iec104 %s U %d", side, *e.Func)]++
+			default:
+				ours[fmt.Sprintf("iec104 %s I %d", side, *e.Func)]++
+			}
+		case "dnp3":
+			side := "master"
+			if e.SPort == 20000 {
+				side = "outstation"
+			}
+			ours[fmt.Sprintf("dnp3 %s %d", side, *e.Func)]++
+			if (side == "master") != (e.Dir == event.Request) {
+				t.Errorf("dnp3 %s %s from the %s", e.Dir, e.Name, side)
+			}
+		}
+	}
+	tshark := map[string]int{}
+	fields := func(args ...string) [][]string {
+		out, err := exec.Command(bin, append([]string{"-n", "-r", file, "-T", "fields", "-E", "occurrence=a"}, args...)...).Output()
+		if err != nil {
+			t.Fatalf("tshark: %v", err)
+		}
+		var rows [][]string
+		for line := range strings.Lines(string(out)) {
+			rows = append(rows, strings.Split(strings.TrimRight(line, "\n"), "\t"))
+		}
+		return rows
+	}
+	list := func(s string) []string {
+		if s == "" {
+			return nil
+		}
+		return strings.Split(s, ",")
+	}
+	for _, f := range fields("-Y", "iec60870_104", "-e", "tcp.srcport", "-e", "iec60870_104.type", "-e", "iec60870_104.utype",
+		"-e", "iec60870_asdu.typeid") {
+		side := "client"
+		if f[0] == "2404" {
+			side = "server"
+		}
+		utypes, ids := list(f[2]), list(f[3])
+		for _, s := range list(f[1]) {
+			typ, err := strconv.ParseUint(s, 0, 8)
+			switch {
+			case err != nil:
+				t.Fatalf("tshark type %q", s)
+			case typ == 0 || typ == 2: // I format
+				tshark[fmt.Sprintf("iec104 %s I %s", side, ids[0])]++
+				ids = ids[1:]
+			case typ == 1:
+				tshark["iec104 "+side+" S"]++
+			default:
+				u, err := strconv.ParseUint(utypes[0], 0, 8)
+				if err != nil {
+					t.Fatalf("tshark utype %q", utypes[0])
+				}
+				tshark[fmt.Sprintf("iec104 %s U %d", side, u)]++
+				utypes = utypes[1:]
+			}
+		}
+	}
+	for _, f := range fields("-Y", "dnp3.al.func", "-e", "dnp3.ctl.dir", "-e", "dnp3.al.func") {
+		side := "outstation"
+		if list(f[0])[0] == "1" {
+			side = "master"
+		}
+		for _, fc := range list(f[1]) {
+			tshark["dnp3 "+side+" "+fc]++
+		}
+	}
+	if len(tshark) < 30 {
+		t.Fatalf("tshark dissected only %v", tshark)
+	}
+	testutil.DiffCounts(t, "substation-telecontrol", ours, tshark)
 }

@@ -850,15 +850,15 @@ func dnp3ShorePower(r *rand.Rand, at time.Time, settings []byte) []Exchange {
 	c.do(DNP3DirectOperate, ms(700), 0, [][]byte{DNP3AnalogOutput(1, 850, 0)}, [][]byte{DNP3AnalogOutput(1, 850, 0)})
 	c.do(DNP3DisableUnsolicited, ms(400), 0, [][]byte{DNP3EventClasses()}, nil)
 	// The event log, read.
-	log := appendRandom(nil, r, 180)
+	log := appendRandom(nil, r, 600) // a response of three transport segments
 	c.open("/log/events.txt", at.Add(-48*time.Hour), uint32(len(log)), DNP3FileRead, ms(600))
 	s = c.req(DNP3Read, ms(30), DNP3AllObjects(70, 5))
 	c.resp(s, DNP3Response, 0, DNP3FileData(c.handle, 0, true, log))
 	c.close(uint32(len(log)), ms(20))
-	// A settings file, written in blocks of 200 octets, then a cold
-	// restart to apply it.
+	// A settings file, written in blocks of 256 octets (a request of two
+	// transport segments), then a cold restart to apply it.
 	c.open("/settings/spc1.txt", at, uint32(len(settings)), DNP3FileWrite, ms(900))
-	blocks := fileSegments(settings, 200)
+	blocks := fileSegments(settings, 256)
 	for i, b := range blocks {
 		last := i == len(blocks)-1
 		c.do(DNP3Write, ms(15), 0, [][]byte{DNP3FileData(c.handle, uint32(i), last, b)},
