@@ -108,3 +108,41 @@ func FuzzResync(f *testing.F) {
 		}
 	})
 }
+
+// TestResyncAllocs: resynchronising allocates nothing either.
+func TestResyncAllocs(t *testing.T) {
+	b := resyncInput()
+	var a Analyzer
+	emit := func(*Message) {}
+	if n := testing.AllocsPerRun(100, func() {
+		a.Gap(true)
+		a.Feed(b, true, emit)
+	}); n != 0 {
+		t.Fatalf("%v allocations per run, want 0", n)
+	}
+}
+
+// resyncInput is 4 KB of start octets with lengths whose header CRCs do
+// not check, then a link frame.
+func resyncInput() []byte {
+	var b []byte
+	for len(b) < 4096 {
+		b = append(b, 0x05, 0x64, 0x05, 0xC4, 10, 0, 1, 0, 0x12, 0x34, 0x05)
+	}
+	return append(b, linkFrame(0xC4, 10, 1, []byte{0xC0, 0xC1, FuncColdRestart})...)
+}
+
+// BenchmarkResync measures finding the boundary after a gap in the worst
+// input: a header whose CRC must be computed every few octets.
+func BenchmarkResync(b *testing.B) {
+	in := resyncInput()
+	var a Analyzer
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		a.Gap(true)
+		if n, _ := a.Feed(in, true, func(*Message) {}); n != len(in) {
+			b.Fatalf("consumed %d of %d", n, len(in))
+		}
+	}
+}

@@ -96,3 +96,41 @@ func FuzzResync(f *testing.F) {
 		}
 	})
 }
+
+// TestResyncAllocs: resynchronising allocates nothing either.
+func TestResyncAllocs(t *testing.T) {
+	b := resyncInput()
+	var a Analyzer
+	emit := func(*Message) {}
+	if n := testing.AllocsPerRun(100, func() {
+		a.Gap(true)
+		a.Feed(b, true, emit)
+	}); n != 0 {
+		t.Fatalf("%v allocations per run, want 0", n)
+	}
+}
+
+// resyncInput is 4 KB of the rest of cut APDUs, dense with start bytes
+// and plausible lengths, then an APDU.
+func resyncInput() []byte {
+	var b []byte
+	for len(b) < 4096 {
+		b = append(b, 0x68, 0x0e, 0, 0, 0x68, 0x04, 0x68, 0x11, 2, 0)
+	}
+	return append(b, resetProcess...)
+}
+
+// BenchmarkResync measures finding the boundary after a gap in the worst
+// input: a start byte every few octets.
+func BenchmarkResync(b *testing.B) {
+	in := resyncInput()
+	var a Analyzer
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		a.Gap(true)
+		if n, _ := a.Feed(in, true, func(*Message) {}); n != len(in) {
+			b.Fatalf("consumed %d of %d", n, len(in))
+		}
+	}
+}
