@@ -68,8 +68,9 @@ func TestTelecontrolEvents(t *testing.T) {
 // the events against tshark: per protocol, side (the flow's client or
 // server, for DNP3 the link's master or outstation) and type
 // identification, U-format function or function code, the counts must be
-// equal. Its findings against the generated site are the scenario's
-// truth (TestTerminalScenarios).
+// equal; and the outstation's device attributes become its identity. Its
+// findings against the generated site are the scenario's truth
+// (TestTerminalScenarios).
 func TestTelecontrolSimulated(t *testing.T) {
 	bin := testutil.Tshark(t)
 	opts := synth.TerminalOptions{Scenarios: []string{"substation-telecontrol"}}
@@ -167,4 +168,18 @@ func TestTelecontrolSimulated(t *testing.T) {
 		t.Fatalf("tshark dissected only %v", tshark)
 	}
 	testutil.DiffCounts(t, "substation-telecontrol", ours, tshark)
+	// The shore-power controller's device attributes (g0), read by the
+	// SCADA, are its identity.
+	want := map[string]any{"vendor": "SEL", "model": "SEL-3505 RTAC", "firmware": "R150-V2", "serial": "1231540087", "name": "sub-spc1"}
+	for _, a := range res.Assets {
+		if a.IP.String() == "10.60.2.20" {
+			for k, v := range want {
+				if a.Identity[k] != v {
+					t.Errorf("identity[%s] = %v, want %v", k, a.Identity[k], v)
+				}
+			}
+			return
+		}
+	}
+	t.Error("no asset 10.60.2.20")
 }

@@ -421,6 +421,29 @@ func DNP3Time(t time.Time) []byte {
 	return append(b, byte(ms), byte(ms>>8), byte(ms>>16), byte(ms>>24), byte(ms>>32), byte(ms>>40))
 }
 
+// DNP3 device attribute variations of group 0 (IEEE 1815-2012 Annex A).
+const (
+	DNP3AttrSoftware  uint8 = 242 // device manufacturer's software version
+	DNP3AttrName      uint8 = 247 // user-assigned device name
+	DNP3AttrSerial    uint8 = 248 // device serial number
+	DNP3AttrModel     uint8 = 250 // device manufacturer's product name and model
+	DNP3AttrVendor    uint8 = 252 // device manufacturer's name
+	DNP3AttrAll       uint8 = 254 // all attributes, in a read
+	dnp3VisibleString uint8 = 1
+	dnp3MaxAttrLength       = 255
+)
+
+// DNP3DeviceAttribute is one device attribute, g0 of variation v, as an
+// outstation returns it: index range 0 to 0 (qualifier 0x00), then the
+// data type (visible string), the length and the value (cut to 255
+// octets).
+func DNP3DeviceAttribute(v uint8, value string) []byte {
+	if len(value) > dnp3MaxAttrLength {
+		value = value[:dnp3MaxAttrLength]
+	}
+	return append([]byte{0, v, 0x00, 0, 0, dnp3VisibleString, byte(len(value))}, value...)
+}
+
 // DNP3Delay is g52v2, the fine time delay (ms) of a restart's response.
 func DNP3Delay(ms uint16) []byte {
 	return binary.LittleEndian.AppendUint16([]byte{52, 2, 0x07, 1}, ms)
@@ -817,7 +840,7 @@ func (c *dnp3Conv) close(size uint32, after time.Duration) {
 }
 
 // dnp3ShorePower is the power SCADA's association with the shore-power
-// controller: an integrity poll, the time written, unsolicited responses
+// controller: its device attributes read, an integrity poll, the time written, unsolicited responses
 // enabled and one confirmed, a breaker tripped by select and operate
 // (the operate challenged by secure authentication and answered), a
 // set-point by direct operate, unsolicited responses disabled, the event
@@ -830,7 +853,11 @@ func dnp3ShorePower(r *rand.Rand, at time.Time, settings []byte) []Exchange {
 		bi[i] = r.IntN(2) == 0
 	}
 	ai := []int16{int16(4000 + r.IntN(400)), int16(11000 + r.IntN(50)), 50, int16(r.IntN(900))}
-	c.do(DNP3Read, ms(1), DNP3IINDeviceRestart|DNP3IINNeedTime, [][]byte{DNP3ClassData()},
+	c.do(DNP3Read, ms(1), DNP3IINDeviceRestart|DNP3IINNeedTime, [][]byte{DNP3AllObjects(0, DNP3AttrAll)}, [][]byte{
+		DNP3DeviceAttribute(DNP3AttrVendor, "SEL"), DNP3DeviceAttribute(DNP3AttrModel, "SEL-3505 RTAC"),
+		DNP3DeviceAttribute(DNP3AttrSoftware, "R150-V2"), DNP3DeviceAttribute(DNP3AttrSerial, "1231540087"),
+		DNP3DeviceAttribute(DNP3AttrName, "sub-spc1")})
+	c.do(DNP3Read, ms(40), DNP3IINDeviceRestart|DNP3IINNeedTime, [][]byte{DNP3ClassData()},
 		[][]byte{DNP3BinaryInputs(bi), DNP3AnalogInputs(ai)})
 	c.do(DNP3Write, ms(120), DNP3IINDeviceRestart, [][]byte{DNP3Time(at.Add(150 * time.Millisecond))}, nil)
 	c.do(DNP3EnableUnsolicited, ms(200), 0, [][]byte{DNP3EventClasses()}, nil)
