@@ -686,8 +686,19 @@ func (c *iec104Conv) interrogation(ioa uint32, states []bool, after time.Duratio
 	c.i(false, IEC104ASDU(IEC104Interrogation, IEC104Act, false, c.ca, 0, IEC104QOI()), after)
 	c.i(true, IEC104ASDU(IEC104Interrogation, IEC104ActCon, false, c.ca, 0, IEC104QOI()), c.reply())
 	c.i(true, IEC104SinglePoints(IEC104Inrogen, c.ca, ioa, states), ms(3))
-	c.i(true, IEC104ASDU(IEC104Interrogation, IEC104ActTerm, false, c.ca, 0, IEC104QOI()), ms(2))
+	c.i(true, IEC104ASDU(IEC104Interrogation, IEC104ActTerm, false, c.ca, 0, IEC104QOI()), 0)
+	c.join(2) // the points and the termination in one segment, as stations send them
 	c.s(false, ms(20))
+}
+
+// join makes the last n exchanges (of one side) one: their APDUs travel
+// in the same TCP segment.
+func (c *iec104Conv) join(n int) {
+	k := len(c.ex) - n
+	for _, e := range c.ex[k+1:] {
+		c.ex[k].Data = append(c.ex[k].Data, e.Data...)
+	}
+	c.ex = c.ex[:k+1]
 }
 
 // fileSegments splits a section into the segments F_SG_NA_1 carries.
