@@ -803,6 +803,24 @@ func iec104Reset(r *rand.Rand, ca uint16) []Exchange {
 	return c.ex
 }
 
+// iec104AfterReset is the SCADA's connection once the RTU is back from a
+// reset: STARTDT, the end of initialization (M_EI_NA_1, cause Init, COI
+// 2: after a remote reset) and a station interrogation.
+func iec104AfterReset(r *rand.Rand, ca uint16) []Exchange {
+	c := &iec104Conv{r: r, ca: ca}
+	c.start(ms(1))
+	c.i(true, IEC104ASDU(IEC104EndOfInit, iec104Init, false, ca, 0, []byte{2}), ms(5))
+	states := make([]bool, 16)
+	for i := range states {
+		states[i] = r.IntN(3) > 0
+	}
+	c.interrogation(1001, states, ms(40))
+	return c.ex
+}
+
+// iec104Init is the cause of transmission "initialized".
+const iec104Init = 4
+
 // dnp3Conv writes one DNP3 association over TCP: the master's requests,
 // each with the next application sequence number, and the outstation's
 // responses a few milliseconds later.
@@ -909,8 +927,8 @@ func dnp3ShorePower(r *rand.Rand, at time.Time, settings []byte) []Exchange {
 
 // substationTelecontrol is the power SCADA's sessions with the substation
 // (IEC 104 with the RTU from 16.3 s, DNP3 with the shore-power controller
-// from 20.1 s) and, at 44.3 s, a TOS workstation resetting the RTU's
-// process.
+// from 20.1 s), at 44.3 s a TOS workstation resetting the RTU's process,
+// and at 53.4 s the SCADA's reconnection to the restarted RTU.
 func (t *term) substationTelecontrol() {
 	s := time.Second
 	scada, rtu, spc := t.m.scada.Host, t.m.rtu.Host, t.m.spc.Host
@@ -919,6 +937,7 @@ func (t *term) substationTelecontrol() {
 	})
 	t.do(20*s+ms(130), func() { t.tcp(scada, spc, 20000, dnp3ShorePower(t.r, t.b.Now(), shorePowerSettings)...) })
 	t.do(44*s+ms(270), func() { t.tcp(hTOSWS, rtu, 2404, iec104Reset(t.r, 1)...) })
+	t.do(53*s+ms(410), func() { t.tcp(scada, rtu, 2404, iec104AfterReset(t.r, 1)...) })
 }
 
 // shorePowerSettings is the settings file written to the shore-power

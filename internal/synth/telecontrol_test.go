@@ -34,11 +34,12 @@ func TestTelecontrolTshark(t *testing.T) {
 		field string
 		want  []string
 	}{
-		// M_SP_NA_1, C_SC, C_DC, C_SE_NA/NB/NC, C_IC, C_CS, C_RP, and the
-		// file transfer types F_FR, F_SR, F_SC, F_LS, F_AF, F_SG.
-		{"iec60870_asdu.typeid", []string{"1", "100", "103", "105", "120", "121", "122", "123", "124", "125", "45", "46", "48", "49", "50"}},
+		// M_SP_NA_1, C_SC, C_DC, C_SE_NA/NB/NC, C_IC, C_CS, C_RP, the
+		// file transfer types F_FR, F_SR, F_SC, F_LS, F_AF, F_SG, and
+		// M_EI_NA_1.
+		{"iec60870_asdu.typeid", []string{"1", "100", "103", "105", "120", "121", "122", "123", "124", "125", "45", "46", "48", "49", "50", "70"}},
 		{"iec60870_104.utype", []string{"0x00000001", "0x00000002", "0x00000004", "0x00000008", "0x00000010", "0x00000020"}},
-		{"iec60870_asdu.causetx", []string{"10", "13", "20", "3", "6", "7"}},
+		{"iec60870_asdu.causetx", []string{"10", "13", "20", "3", "4", "6", "7"}},
 		// Confirm, Read, Write, Select, Operate, Direct Operate, Cold
 		// Restart, Enable and Disable Unsolicited, Open and Close File,
 		// Authentication Request; Response, Unsolicited Response,
