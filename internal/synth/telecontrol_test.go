@@ -160,6 +160,7 @@ func TestTelecontrolBuilders(t *testing.T) {
 		{"g70v4", DNP3FileStatus(0x2a55, 600, 1024, 8, 0), "46 04 5b 01 0d00 | 552a0000 58020000 0004 0800 00"},
 		{"g70v5 last", DNP3FileData(1, 1, true, []byte{9}), "46 05 5b 01 0900 | 01000000 01000080 09"},
 		{"g120v2", DNP3AuthReply(7, 1, []byte{1, 2}), "78 02 5b 01 0800 | 07000000 0100 0102"},
+		{"g0v252", DNP3DeviceAttribute(DNP3AttrVendor, "SEL"), "00 fc 00 00 00 | 01 03 53454c"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -211,6 +212,9 @@ func FuzzTelecontrol(f *testing.F) {
 			if a[0] != 0x68 || int(a[1]) != len(a)-2 || a[1] > 253 || a[1] < 4 {
 				t.Fatalf("APDU % x", a[:2])
 			}
+		}
+		if a := DNP3DeviceAttribute(seq, string(data)); int(a[6]) != len(a)-7 {
+			t.Fatalf("attribute length %d of %d", a[6], len(a)-7)
 		}
 		app := DNP3Request(seq, DNP3Write, DNP3FileData(uint32(n), uint32(seq), n%2 == 0, data), DNP3FileCommand(string(data), time.Time{}, 0, 1, n, n))
 		l := &DNP3Link{Master: n%2 == 1, Dest: n, Src: ^n, seq: seq & 0x3f}
