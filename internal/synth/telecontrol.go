@@ -869,12 +869,12 @@ func (c *dnp3Conv) close(size uint32, after time.Duration) {
 }
 
 // dnp3ShorePower is the power SCADA's association with the shore-power
-// controller: its device attributes read, an integrity poll, the time written, unsolicited responses
-// enabled and one confirmed, a breaker tripped by select and operate
-// (the operate challenged by secure authentication and answered), a
-// set-point by direct operate, unsolicited responses disabled, the event
-// log read as a file, a settings file written and the controller cold
-// restarted to apply it.
+// controller: its device attributes read, an integrity poll, the time
+// written, unsolicited responses enabled and one confirmed, a breaker
+// tripped by select and operate (the operate challenged by secure
+// authentication and answered), a set-point by direct operate, unsolicited responses disabled, the event
+// log read as a file, a warm restart, a settings file written and the
+// controller cold restarted to apply it.
 func dnp3ShorePower(r *rand.Rand, at time.Time, settings []byte) []Exchange {
 	c := newDNP3Conv(r, 1, 10)
 	bi := make([]bool, 8)
@@ -911,6 +911,8 @@ func dnp3ShorePower(r *rand.Rand, at time.Time, settings []byte) []Exchange {
 	s = c.req(DNP3Read, ms(30), DNP3AllObjects(70, 5))
 	c.resp(s, DNP3Response, 0, DNP3FileData(c.handle, 0, true, log))
 	c.close(uint32(len(log)), ms(20))
+	// A warm restart to clear a latched converter alarm the log showed.
+	c.do(DNP3WarmRestart, ms(700), 0, nil, [][]byte{DNP3Delay(2000)})
 	// A settings file, written in blocks of 256 octets (a request of two
 	// transport segments), then a cold restart to apply it.
 	c.open("/settings/spc1.txt", at, uint32(len(settings)), DNP3FileWrite, ms(900))

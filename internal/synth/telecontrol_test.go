@@ -41,10 +41,10 @@ func TestTelecontrolTshark(t *testing.T) {
 		{"iec60870_104.utype", []string{"0x00000001", "0x00000002", "0x00000004", "0x00000008", "0x00000010", "0x00000020"}},
 		{"iec60870_asdu.causetx", []string{"10", "13", "20", "3", "4", "6", "7"}},
 		// Confirm, Read, Write, Select, Operate, Direct Operate, Cold
-		// Restart, Enable and Disable Unsolicited, Open and Close File,
+		// and Warm Restart, Enable and Disable Unsolicited, Open and Close File,
 		// Authentication Request; Response, Unsolicited Response,
 		// Authentication Response.
-		{"dnp3.al.func", []string{"0", "1", "129", "13", "130", "131", "2", "20", "21", "25", "26", "3", "32", "4", "5"}},
+		{"dnp3.al.func", []string{"0", "1", "129", "13", "130", "131", "14", "2", "20", "21", "25", "26", "3", "32", "4", "5"}},
 	} {
 		t.Run(f.field, func(t *testing.T) {
 			if got := distinct(t, ts, f.field); !slices.Equal(got, f.want) {

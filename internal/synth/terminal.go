@@ -261,9 +261,9 @@ var TerminalScenarios = []TerminalScenario{
 	// site leaves to work on site; it runs the shore-power controller over
 	// DNP3 — an integrity poll, time, unsolicited responses, a breaker
 	// tripped by select and operate under a secure-authentication
-	// challenge, a set-point, the event log read: allowed — then writes a
-	// settings file and cold-restarts it: not allowed. A TOS workstation
-	// resets the RTU's process.
+	// challenge, a set-point, the event log read: allowed — then restarts
+	// it warm, writes a settings file and restarts it cold: not allowed. A
+	// TOS workstation resets the RTU's process.
 	func() TerminalScenario {
 		const scada, rtu, spc, ws = "10.60.1.10", "10.60.2.10", "10.60.2.20", "10.50.7.77"
 		sc := scenario("substation-telecontrol", "the power SCADA's IEC 104 and DNP3 sessions with the substation; a TOS workstation resets its RTU", false,
