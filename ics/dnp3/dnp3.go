@@ -3,6 +3,8 @@ package dnp3
 import (
 	"encoding/binary"
 	"errors"
+
+	"harborwatch/proto"
 )
 
 // Link layer (IEEE 1815-2012 §9.2): start 0x05 0x64, LEN (the octets
@@ -43,6 +45,7 @@ type direction struct {
 	segments int
 	active   bool  // a first segment was seen and no final one yet
 	next     uint8 // the next transport sequence number
+	lost     bool  // after a gap: the next Feed seeks a link header (resync.go)
 }
 
 // Analyzer is the DNP3 state of one flow: per direction the transport
@@ -54,6 +57,7 @@ type Analyzer struct {
 	dir    [2]direction
 	user   [maxUserData]byte
 	reqOps [16]string
+	resync proto.Resync
 }
 
 // Reset makes a reusable for another flow without allocating.
@@ -61,9 +65,10 @@ func (a *Analyzer) Reset() {
 	a.msg = Message{}
 	for i := range a.dir {
 		d := &a.dir[i]
-		d.n, d.segments, d.active, d.next = 0, 0, false, 0
+		d.n, d.segments, d.active, d.next, d.lost = 0, 0, false, 0, false
 	}
 	a.reqOps = [16]string{}
+	a.resync = proto.Resync{}
 }
 
 // Feed parses the link frames at the start of b, contiguous in-order
@@ -73,8 +78,19 @@ func (a *Analyzer) Reset() {
 // a Message valid only during the call. It returns the bytes consumed; an
 // incomplete trailing frame is left unconsumed. A frame that does not
 // start with 0x05 0x64 or whose length is below 5 returns an error
-// wrapping ErrFraming.
+// wrapping ErrFraming. After a Gap in the direction it first skips
+// (consumes) bytes up to the first plausible link header (see resync.go).
 func (a *Analyzer) Feed(b []byte, fromClient bool, emit func(*Message)) (n int, err error) {
+	if d := &a.dir[dirIndex(fromClient)]; d.lost {
+		i, ok := seek(b)
+		n = i
+		a.resync.Skipped += uint64(i)
+		if !ok {
+			return n, nil
+		}
+		d.lost = false
+		a.resync.Count++
+	}
 	for len(b)-n >= 3 {
 		if b[n] != 0x05 || b[n+1] != 0x64 {
 			return n, ErrStart

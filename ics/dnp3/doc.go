@@ -41,11 +41,18 @@
 // bytes to Feed, which frames link frames by their length, emits each
 // complete application fragment as a Message and returns how many bytes it
 // consumed. A frame without start octets or with a length below 5 returns
-// an error wrapping ErrFraming; the caller drops the direction's buffer.
+// an error wrapping ErrFraming; the caller then announces a gap.
 //
-// State: per direction, the fragment being reassembled (4096 octets) and
-// the next transport sequence number; per flow, the operation of the last
-// request of each application sequence number. Memory per flow is fixed
+// After a gap in a direction (a hole the reassembly skipped, a framing
+// error, a flow seen midway) the Analyzer is a proto.Resyncer: Gap drops
+// the fragment in reassembly and makes the next Feed skip to the first
+// plausible link header, one whose CRC checks (resync.go), instead of
+// failing.
+//
+// State: per direction, the fragment being reassembled (4096 octets), the
+// next transport sequence number and whether a gap awaits
+// resynchronisation; per flow, the operation of the last request of each
+// application sequence number. Memory per flow is fixed
 // (about 8 KB, from the pipeline's pool).
 //
 // Ownership: Feed never modifies or keeps b. The Message passed to emit

@@ -40,8 +40,15 @@
 // fill the ASDU, an undefined U function) is emitted with Malformed set
 // and Status naming the problem.
 //
-// State: per direction, the count of bytes skipped; no reassembly buffer,
-// so memory per flow is fixed.
+// After a gap in a direction (a hole the reassembly skipped, a framing
+// error, a flow seen midway) the Analyzer is a proto.Resyncer: Gap makes
+// the next Feed skip to the first plausible APDU boundary (resync.go), so
+// that a start byte inside the rest of a cut APDU frames no garbage; the
+// bytes skipped count as the resynchronisation's, not as a prefix.
+//
+// State: per direction, the count of bytes skipped and whether a gap
+// awaits resynchronisation; no reassembly buffer, so memory per flow is
+// fixed.
 //
 // Ownership: Feed never modifies or keeps b. The Message passed to emit
 // lives in the Analyzer and is overwritten by the next APDU; its slices

@@ -3,6 +3,8 @@ package iec104
 import (
 	"encoding/binary"
 	"errors"
+
+	"harborwatch/proto"
 )
 
 // APCI (IEC 60870-5-104 §5.1): start byte 0x68, the length of the APDU
@@ -40,8 +42,10 @@ func (e *framingError) Unwrap() error { return ErrFraming }
 // and, per direction, how many bytes it has skipped since the last APDU.
 // Its zero value is ready to use.
 type Analyzer struct {
-	msg  Message
-	junk [2]int // bytes skipped before the next start byte: [0] server, [1] client
+	msg    Message
+	junk   [2]int  // bytes skipped before the next start byte: [0] server, [1] client
+	lost   [2]bool // after a gap: the next Feed seeks an APDU boundary (resync.go)
+	resync proto.Resync
 }
 
 // Reset makes a reusable for another flow without allocating.
@@ -53,13 +57,22 @@ func (a *Analyzer) Reset() { *a = Analyzer{} }
 // call and returns the bytes consumed; an incomplete trailing APDU is left
 // unconsumed. Bytes before a start byte are consumed and counted on the
 // next Message (Prefix), as Wireshark does; more than 1024 of them in a
-// row return ErrNoStart.
+// row return ErrNoStart. After a Gap in the direction it first skips
+// (consumes) bytes up to the first plausible APDU boundary (see
+// resync.go).
 func (a *Analyzer) Feed(b []byte, fromClient bool, emit func(*Message)) (n int, err error) {
-	dir := 0
-	if fromClient {
-		dir = 1
-	}
+	dir := dirIndex(fromClient)
 	for n < len(b) {
+		if a.lost[dir] {
+			i, ok := seek(b[n:])
+			n += i
+			a.resync.Skipped += uint64(i)
+			if !ok {
+				return n, nil
+			}
+			a.lost[dir] = false
+			a.resync.Count++
+		}
 		i := indexStart(b[n:])
 		if i < 0 {
 			i = len(b) - n

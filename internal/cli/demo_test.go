@@ -43,8 +43,8 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	for _, s := range []string{
-		"simulating a terminal of 4 cranes with 15 scenarios",
-		"Ground truth: 36 findings expected, 36 reported, nothing else.",
+		"simulating a terminal of 4 cranes with 16 scenarios",
+		"Ground truth: 41 findings expected, 41 reported, nothing else.",
 		"Authorized maintenance: program download from 10.10.9.20 to 10.10.1.5 inside the change window: no finding",
 		"Analyze again: harborwatch analyze --site " + filepath.Join(dir, "terminal.site.yaml") + " " + filepath.Join(dir, "terminal.pcap"),
 	} {
@@ -78,7 +78,7 @@ func TestDemoText(t *testing.T) {
 			t.Errorf("report lacks %s from %s", v.Rule, v.Src)
 		}
 	}
-	for _, s := range []string{"harborwatch analysis", "FINDINGS: 36", "Ground truth: 36 findings expected, 36 reported, nothing else.",
+	for _, s := range []string{"harborwatch analysis", "FINDINGS: 41", "Ground truth: 41 findings expected, 41 reported, nothing else.",
 		"now removed; keep them with 'harborwatch demo --keep DIR'"} {
 		if !strings.Contains(r.stdout, s) {
 			t.Errorf("stdout lacks %q", s)

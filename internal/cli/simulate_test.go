@@ -149,7 +149,7 @@ func TestSimulateFiles(t *testing.T) {
 		}
 		for _, v := range tr.MustNot {
 			if v.Rule != "" && !slices.Contains([]string{"plc-program-download", "plc-stop", "authorized-maintenance", "program-integrity", "remote-program-update",
-				"bms-hvac-override", "opcua-crane-write"}, v.Scenario) {
+				"bms-hvac-override", "opcua-crane-write", "substation-telecontrol"}, v.Scenario) {
 				t.Errorf("must_not entry %+v of a selected scenario", v)
 			}
 			if v.Src == "10.50.1.10" && v.Dst == "10.40.0.53" {

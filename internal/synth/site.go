@@ -53,7 +53,7 @@ func (r InventoryRow) Record() []string {
 // opts.Cranes cranes, one row per device of the site model's assets, in
 // the same order. Intruders of the scenarios are not in it.
 func TerminalAssets(opts TerminalOptions) ([]InventoryRow, error) {
-	m, err := newModel(opts.Cranes)
+	m, err := opts.model()
 	if err != nil {
 		return nil, err
 	}
@@ -67,10 +67,12 @@ func TerminalAssets(opts TerminalOptions) ([]InventoryRow, error) {
 // TerminalSiteYAML returns the site model (site.yaml) of the terminal of
 // opts.Cranes cranes: its zones, conduits, cranes, every device Terminal
 // writes traffic for (intruders aside), the weekly change window, the
-// remote-access gateway and the prohibited destinations. For the default
-// two cranes it is TerminalSite.
+// remote-access gateway and the prohibited destinations; with the power
+// SCADA and the substation when a scenario of opts needs them
+// (TerminalScenario.Power). For the default two cranes and the example's
+// scenarios it is TerminalSite.
 func TerminalSiteYAML(opts TerminalOptions) ([]byte, error) {
-	m, err := newModel(opts.Cranes)
+	m, err := opts.model()
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +126,11 @@ type model struct {
 	bms, hvac                             *node // building management (addBuilding)
 	zones                                 []zone
 	nodes                                 []*node // every declared device, in site order
+	// The power SCADA and the substation feeding the cranes and shore
+	// power, when a scenario needs them (TerminalScenario.Power): scada
+	// masters rtu (IEC 104) and spc (DNP3).
+	scada, rtu, spc *node
+	conduits        string // site.yaml lines of conduits beyond the common ones
 }
 
 const (
@@ -212,6 +219,38 @@ func (m *model) addBuilding() {
 		Kind: "server", Vendor: "VMware", Model: "virtual machine", Criticality: critSupport,
 		Notes: "Desigo CC: supervises the e-house HVAC over BACnet/IP"})
 	m.nodes = append(m.nodes, m.bms)
+}
+
+// power adds the terminal's power SCADA (a port-ot zone) and the 11 kV
+// substation that feeds the cranes' cable reels and the shore-power
+// connection, with the conduit between them. The substation is a
+// crane-control zone: a breaker opened there stops the cranes it feeds.
+// Only scenarios that speak to them add them (the zones of a model are
+// zones a sensor covers: a crane zone never seen would leave the
+// monitoring incomplete).
+func (m *model) power() {
+	scada := zone{id: "power-scada", kind: "port-ot", cidr: netip.MustParsePrefix("10.60.1.0/24")}
+	sub := zone{id: "substation", kind: "crane-control", cidr: netip.MustParsePrefix("10.60.2.0/24")}
+	m.zones = append(m.zones, scada, sub)
+	add := func(z zone, id, ip, mac string, ttl uint8, row InventoryRow) *node {
+		nd := newNode(z, id, ip, mac, ttl, "", row)
+		m.nodes = append(m.nodes, nd)
+		return nd
+	}
+	m.scada = add(scada, "pscada01", "10.60.1.10", "3c:52:82:60:01:0a", 128, InventoryRow{Name: "power SCADA master",
+		Kind: "server", Vendor: "HP", Model: "ProLiant DL20 Gen11", Criticality: critSupport, Serial: "CZJ2431P0A",
+		Notes: "IEC 60870-5-104 and DNP3 master of the substation"})
+	m.rtu = add(sub, "sub-rtu1", "10.60.2.10", "00:1b:1b:60:02:0a", 64, InventoryRow{Name: "substation RTU",
+		Kind: "rtu", Vendor: "Siemens", Model: "SICAM A8000 CP-8050", Criticality: critCore, Serial: "BF2210041871",
+		Firmware: "V05.30", Notes: "IEC 60870-5-104; crane feeder breakers and shore-power setpoints"})
+	m.spc = add(sub, "sub-spc1", "10.60.2.20", "00:30:a7:60:02:14", 64, InventoryRow{Name: "shore-power controller",
+		Kind: "rtu", Vendor: "SEL", Model: "SEL-3505 RTAC", Criticality: critCore, Serial: "1231540087",
+		Firmware: "R150-V2", Notes: "DNP3 outstation with secure authentication; shore-power converter"})
+	m.conduits += `  # the power SCADA reads and controls the substation (IEC 104, DNP3), sets its clocks and
+  # fetches its records; settings, programs and restarts are changed on site only
+  - {from: power-scada, to: substation, protocols: [iec104, dnp3], ports: [2404, 20000],
+     operations: [read, identity, diagnostics, session, io, auth, write, config-change, program-upload]}
+`
 }
 
 // newNode makes a device of zone z; the row's identity fields are filled
@@ -380,7 +419,7 @@ zones:
 		}
 		b.WriteString("}\n")
 	}
-	b.WriteString("\n" + conduits + "\ncranes:\n")
+	b.WriteString("\n" + conduits + m.conduits + "\ncranes:\n")
 	for _, c := range m.cranes {
 		fmt.Fprintf(&b, "  - {id: %s, manufacturer: ZPMC, model: \"STS 65t twin-lift\", commissioned: %d, remote_management: true}\n",
 			c.id, 2019+2*((c.k-1)%4))

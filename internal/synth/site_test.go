@@ -94,12 +94,13 @@ func TestTerminalSiteModel(t *testing.T) {
 // OUIs of their MACs, Siemens S7 on odd cranes and Rockwell on even ones,
 // and no camera of a supplier of concern in the normal inventory.
 func TestTerminalDevices(t *testing.T) {
-	rows, err := TerminalAssets(TerminalOptions{Cranes: 4})
+	// With the substation (the telecontrol scenario's) and its RTUs.
+	rows, err := TerminalAssets(TerminalOptions{Cranes: 4, Scenarios: []string{"substation-telecontrol"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	oui := map[string]string{"Siemens": "00:1b:1b", "Rockwell": "00:00:bc", "ABB": "00:1c:01", "Axis": "00:40:8c", "WAGO": "00:30:de",
-		"HP": "3c:52:82", "VMware": "00:50:56", "Dell": "d0:94:66"}
+		"HP": "3c:52:82", "VMware": "00:50:56", "Dell": "d0:94:66", "SEL": "00:30:a7"}
 	kinds := map[string]int{}
 	for _, r := range rows {
 		want := oui[r.Vendor]
@@ -123,8 +124,8 @@ func TestTerminalDevices(t *testing.T) {
 			}
 		}
 	}
-	want := map[string]int{"plc": 8, "drive": 8, "remote-io": 8, "hmi": 4, "camera": 8, "server": 11, "engineering-workstation": 1, "remote-access": 1,
-		"controller": 1}
+	want := map[string]int{"plc": 8, "drive": 8, "remote-io": 8, "hmi": 4, "camera": 8, "server": 12, "engineering-workstation": 1, "remote-access": 1,
+		"controller": 1, "rtu": 2}
 	for k, n := range want {
 		if kinds[k] != n {
 			t.Errorf("%d %s, want %d", kinds[k], k, n)

@@ -118,6 +118,10 @@ type TerminalScenario struct {
 	// Window is whether the scenario needs the site's weekly change
 	// window: Terminal then starts in it (TerminalWindowStart).
 	Window bool
+	// Power is whether the scenario needs the terminal's power SCADA and
+	// substation: the model (Terminal, TerminalSiteYAML, TerminalAssets)
+	// then has them.
+	Power  bool
 	script func(t *term)
 }
 
@@ -286,6 +290,35 @@ var TerminalScenarios = []TerminalScenario{
 		sc.MustNot = []Violation{
 			{Rule: "segmentation.cross-zone", Src: "10.10.9.20", Dst: "10.10.1.5", App: "opcua", Scenario: sc.Name},
 		}
+		return sc
+	}(),
+	// Telecontrol of the substation feeding the cranes and shore power
+	// (telecontrol.go). The power SCADA runs the RTU over IEC 104 —
+	// interrogation, clock synchronization, a feeder breaker opened and
+	// closed, the shore-power switch, set-points, a disturbance record
+	// uploaded: all allowed — and downloads a parameter file, which the
+	// site leaves to work on site; it runs the shore-power controller over
+	// DNP3 — an integrity poll, time, unsolicited responses, a breaker
+	// tripped by select and operate under a secure-authentication
+	// challenge, a set-point, the event log read: allowed — then restarts
+	// it warm, writes a settings file and restarts it cold: not allowed. A
+	// TOS workstation resets the RTU's process.
+	func() TerminalScenario {
+		const scada, rtu, spc, ws = "10.60.1.10", "10.60.2.10", "10.60.2.20", "10.50.7.77"
+		sc := scenario("substation-telecontrol", "the power SCADA's IEC 104 and DNP3 sessions with the substation; a TOS workstation resets its RTU", false,
+			(*term).substationTelecontrol,
+			viol("ics.program-download", scada, rtu, "iec104"),
+			viol("ics.program-download", scada, spc, "dnp3"),
+			viol("ics.plc-stop", scada, spc, "dnp3"),
+			viol("ics.plc-stop", ws, rtu, "iec104"),
+			viol("segmentation.cross-zone", ws, rtu, "iec104"))
+		sc.MustNot = mustNot(sc.Name,
+			viol("ics.write", scada, rtu, "iec104"), viol("ics.config-change", scada, rtu, "iec104"),
+			viol("ics.program-upload", scada, rtu, "iec104"), viol("segmentation.cross-zone", scada, rtu, "iec104"),
+			viol("ics.write", scada, spc, "dnp3"), viol("ics.config-change", scada, spc, "dnp3"),
+			viol("ics.program-upload", scada, spc, "dnp3"), viol("ics.auth-failure", scada, spc, "dnp3"),
+			viol("segmentation.cross-zone", scada, spc, "dnp3"))
+		sc.Power = true
 		return sc
 	}(),
 }
@@ -513,7 +546,7 @@ func (o TerminalOptions) Validate() error {
 
 // resolve checks o and returns its model, scenarios and duration.
 func (o TerminalOptions) resolve() (*model, []*TerminalScenario, time.Duration, error) {
-	m, err := newModel(o.Cranes)
+	m, err := o.model()
 	if err != nil {
 		return nil, nil, 0, err
 	}
