@@ -140,6 +140,23 @@ func TestCLJoin(t *testing.T) {
 	if got := add(h(1, 1, true, 14), "!"); got != "..!" {
 		t.Errorf("the newest call: %q", got)
 	}
+	// Every slot holds a call: a stray later fragment of another is
+	// counted lost and gives none of them up.
+	j.Reset()
+	for act := byte(20); act < 20+clSlots; act++ {
+		add(h(1, 0, false, act), "..")
+	}
+	if got := add(h(7, 3, false, 99), "stray"); got != "-" {
+		t.Errorf("a stray fragment: %q", got)
+	}
+	for act := byte(20); act < 20+clSlots; act++ {
+		if got := add(h(1, 1, true, act), "!"); got != "..!" {
+			t.Errorf("call %d after a stray fragment: %q", act, got)
+		}
+	}
+	if st := j.Stats(); st.Evicted != 0 || st.Lost != 1 || st.Joined != clSlots {
+		t.Errorf("stray fragment with the slots full: stats %+v", st)
+	}
 	j.Reset()
 	if st := j.Stats(); st != (JoinStats{}) {
 		t.Errorf("after Reset: %+v", st)

@@ -197,16 +197,21 @@ func (j *CLJoin) Add(h *CLHeader, body []byte) (stub []byte, whole, cut bool) {
 	}
 	req := h.Request()
 	s := j.find(h, req)
+	if s == nil && h.FragNum != 0 {
+		// A later fragment whose first was not seen (or was given up):
+		// the call is passed over, remembered in a free slot so that its
+		// next fragments are not counted again — but never in place of a
+		// call being joined.
+		j.stats.Lost++
+		if s = j.free(); s != nil {
+			*s = clSlot{activity: h.Activity, seq: h.SeqNum, request: req, buf: s.buf[:0],
+				broken: true, used: h.Flags1&CLFlagLastFrag == 0}
+		}
+		return nil, false, false
+	}
 	if s == nil {
 		s = j.take()
 		*s = clSlot{activity: h.Activity, seq: h.SeqNum, request: req, used: true, buf: s.buf[:0]}
-		if h.FragNum != 0 {
-			// A later fragment whose first was not seen (or was given
-			// up): the call is passed over.
-			j.stats.Lost++
-			s.broken, s.used = true, h.Flags1&CLFlagLastFrag == 0
-			return nil, false, false
-		}
 	}
 	j.clock++
 	s.age = j.clock
@@ -241,6 +246,16 @@ func (j *CLJoin) Add(h *CLHeader, body []byte) (stub []byte, whole, cut bool) {
 func (j *CLJoin) find(h *CLHeader, req bool) *clSlot {
 	for i := range j.slots {
 		if s := &j.slots[i]; s.used && s.seq == h.SeqNum && s.request == req && s.activity == h.Activity {
+			return s
+		}
+	}
+	return nil
+}
+
+// free returns a free slot, nil when every slot holds a call.
+func (j *CLJoin) free() *clSlot {
+	for i := range j.slots {
+		if s := &j.slots[i]; !s.used {
 			return s
 		}
 	}
