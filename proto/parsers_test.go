@@ -2,6 +2,7 @@ package proto
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -254,5 +255,44 @@ func TestShared(t *testing.T) {
 func TestSureIf(t *testing.T) {
 	if SureIf(true) != Sure || SureIf(false) != No {
 		t.Fatalf("SureIf(true), SureIf(false) = %v, %v", SureIf(true), SureIf(false))
+	}
+}
+
+// TestSeek: the first offset boundary calls Here, or the one it calls
+// NeedMore; offsets not holding first are passed over unasked.
+func TestSeek(t *testing.T) {
+	// A "PDU" is 'P' then a digit; 'P' at the end needs more.
+	boundary := func(b []byte) int {
+		switch {
+		case b[0] != 'P':
+			return NotHere
+		case len(b) < 2:
+			return NeedMore
+		case b[1] >= '0' && b[1] <= '9':
+			return Here
+		}
+		return NotHere
+	}
+	for _, c := range []struct {
+		in    string
+		first int
+		at    int
+		found bool
+	}{
+		{"xxP1", -1, 2, true},
+		{"PxP", -1, 2, false},
+		{"xyz", -1, 3, false},
+		{"", -1, 0, false},
+		{"aP7", 'P', 1, true},
+		{"aQ7", 'P', 3, false},
+	} {
+		asked := 0
+		at, found := Seek([]byte(c.in), c.first, func(b []byte) int { asked++; return boundary(b) })
+		if at != c.at || found != c.found {
+			t.Errorf("Seek(%q, %d) = %d, %v; want %d, %v", c.in, c.first, at, found, c.at, c.found)
+		}
+		if c.first >= 0 && asked > strings.Count(c.in, string(rune(c.first))) {
+			t.Errorf("Seek(%q, %q) asked boundary %d times", c.in, rune(c.first), asked)
+		}
 	}
 }

@@ -122,6 +122,36 @@ type Gapped interface {
 	Resyncs() Resync
 }
 
+// Verdicts of a boundary function given to Seek: whether a PDU plausibly
+// starts at b[0] (Here), does not (NotHere), or may, when more bytes come
+// (NeedMore).
+const (
+	NotHere = iota
+	Here
+	NeedMore
+)
+
+// Seek is the search of a Resyncer after a gap: it returns the offset of
+// the first plausible PDU start in b, as boundary judges it, and whether
+// one was found; when none was, the bytes from the offset on may still
+// start one and wait for more. first, when not negative, is the byte
+// every PDU starts with: offsets holding another are passed over without
+// asking boundary.
+func Seek(b []byte, first int, boundary func([]byte) int) (int, bool) {
+	for i := range b {
+		if first >= 0 && int(b[i]) != first {
+			continue
+		}
+		switch boundary(b[i:]) {
+		case Here:
+			return i, true
+		case NeedMore:
+			return i, false
+		}
+	}
+	return len(b), false
+}
+
 // Resync counts a stream analyzer's resynchronisations.
 type Resync struct {
 	Count   uint64 // PDU boundaries found again after a gap

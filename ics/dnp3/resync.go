@@ -37,30 +37,17 @@ func dirIndex(fromClient bool) int {
 	return 0
 }
 
-// verdicts of boundary
+// Verdicts of boundary (proto.Seek).
 const (
-	notHere = iota
-	here
-	needMore
+	notHere  = proto.NotHere
+	here     = proto.Here
+	needMore = proto.NeedMore
 )
 
 // seek returns the offset of the first plausible link header in b and
 // whether one was found; when not, bytes from the offset on may still
 // start one and wait for more.
-func seek(b []byte) (int, bool) {
-	for i := range b {
-		if b[i] != 0x05 {
-			continue
-		}
-		switch boundary(b[i:]) {
-		case here:
-			return i, true
-		case needMore:
-			return i, false
-		}
-	}
-	return len(b), false
-}
+func seek(b []byte) (int, bool) { return proto.Seek(b, 0x05, boundary) }
 
 // boundary judges whether a link frame plausibly starts at b[0] (0x05).
 func boundary(b []byte) int {

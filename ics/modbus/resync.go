@@ -46,27 +46,17 @@ func dirIndex(fromClient bool) int {
 	return 1
 }
 
-// Verdicts of boundary.
+// Verdicts of boundary (proto.Seek).
 const (
-	notHere = iota
-	here
-	needMore
+	notHere  = proto.NotHere
+	here     = proto.Here
+	needMore = proto.NeedMore
 )
 
 // seek returns the offset of the first plausible MBAP header in b and
 // whether one was found; when not, bytes from the offset on may still
 // start one and wait for more.
-func seek(b []byte) (int, bool) {
-	for i := range b {
-		switch boundary(b[i:]) {
-		case here:
-			return i, true
-		case needMore:
-			return i, false
-		}
-	}
-	return len(b), false
-}
+func seek(b []byte) (int, bool) { return proto.Seek(b, -1, boundary) }
 
 // boundary judges whether an ADU plausibly starts at b[0].
 func boundary(b []byte) int {

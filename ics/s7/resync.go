@@ -40,30 +40,17 @@ func (a *Analyzer) Resyncs() proto.Resync { return a.resync }
 
 var _ proto.Resyncer = (*Analyzer)(nil)
 
-// verdicts of boundary
+// Verdicts of boundary (proto.Seek).
 const (
-	notHere = iota
-	here
-	needMore
+	notHere  = proto.NotHere
+	here     = proto.Here
+	needMore = proto.NeedMore
 )
 
 // seek returns the offset of the first plausible TPKT boundary in b and
 // whether one was found; when not, bytes from the offset on may still
 // start one and wait for more.
-func seek(b []byte) (int, bool) {
-	for i := range b {
-		if b[i] != tpktVersion {
-			continue
-		}
-		switch boundary(b[i:]) {
-		case here:
-			return i, true
-		case needMore:
-			return i, false
-		}
-	}
-	return len(b), false
-}
+func seek(b []byte) (int, bool) { return proto.Seek(b, tpktVersion, boundary) }
 
 // boundary judges whether a TPKT packet plausibly starts at b[0].
 func boundary(b []byte) int {
