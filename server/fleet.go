@@ -1,10 +1,13 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"harborwatch/capture"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -199,9 +202,10 @@ func (s *Server) storeEvidence(ctx context.Context, ms []store.FleetMessage, obj
 			return err
 		}
 		// The object may be newer than the update (a later update of the
-		// finding replaced it): the newest is kept.
+		// finding replaced it): the newest is kept, with its own count of
+		// packets (the update's is of its own file).
 		if err := s.st.PutEvidence(ctx, store.EvidenceFile{Site: m.Site, FindingID: id, Sensor: m.Sensor, Run: m.Run,
-			Object: p.Object, Format: format, Packets: p.Packets, Data: data}); err != nil {
+			Object: p.Object, Format: format, Packets: countPackets(data, p.Packets), Data: data}); err != nil {
 			return err
 		}
 		s.metrics.busEvidence.Inc()
@@ -530,4 +534,25 @@ func (s *Server) listSensors(w http.ResponseWriter, r *http.Request, _ *Principa
 	}
 	writeList(w, "sensors", vs)
 	return nil
+}
+
+// countPackets counts the packets of an evidence file (pcap or pcapng
+// bytes); def when it does not read as a capture to its end.
+func countPackets(data []byte, def int) int {
+	src, err := capture.NewReader(bytes.NewReader(data), "evidence")
+	if err != nil {
+		return def
+	}
+	defer src.Close()
+	n := 0
+	var p capture.Packet
+	for {
+		switch err := src.Next(&p); {
+		case err == io.EOF:
+			return n
+		case err != nil:
+			return def
+		}
+		n++
+	}
 }

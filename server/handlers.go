@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -260,8 +261,35 @@ func (s *Server) getFinding(w http.ResponseWriter, r *http.Request, _ *Principal
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, f)
+	v := findingView{Finding: f}
+	ev, err := s.st.Evidence(r.Context(), st, id)
+	switch {
+	case err == nil:
+		v.EvidenceFile = &evidenceRef{URL: "/api/v1/findings/" + id + "/evidence.pcap?site=" + url.QueryEscape(st),
+			Format: ev.Format, Packets: ev.Packets, Bytes: ev.Bytes, SHA256: ev.SHA256, Sensor: ev.Sensor, Stored: ev.Stored}
+	case !errors.Is(err, store.ErrNotFound):
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
 	return nil
+}
+
+// findingView is a finding as GET /api/v1/findings/{id} gives it: with
+// the evidence file a sensor published for it, when serve holds one.
+type findingView struct {
+	store.Finding
+	EvidenceFile *evidenceRef `json:"evidence_file,omitempty"`
+}
+
+// evidenceRef names a finding's evidence file and where to fetch it.
+type evidenceRef struct {
+	URL     string    `json:"url"`
+	Format  string    `json:"format"`
+	Packets int       `json:"packets"`
+	Bytes   int64     `json:"bytes"`
+	SHA256  string    `json:"sha256"`
+	Sensor  string    `json:"sensor"`
+	Stored  time.Time `json:"stored"`
 }
 
 // findingEvidence serves the evidence file a sensor published for a

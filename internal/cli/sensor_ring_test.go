@@ -291,6 +291,18 @@ func TestSensorEvidencePublished(t *testing.T) {
 			h.Get("Content-Type") != "application/vnd.tcpdump.pcap" {
 			t.Errorf("%s: GET evidence.pcap: %d, %d bytes, sha256 %x (header %s), want 200 and %s", id, code, len(body), sum, h.Get("X-Evidence-SHA256"), f.Pcap.SHA256)
 		}
+		// The finding itself names its file and where to fetch it.
+		var view struct {
+			EvidenceFile *struct {
+				URL     string `json:"url"`
+				SHA256  string `json:"sha256"`
+				Packets int    `json:"packets"`
+			} `json:"evidence_file"`
+		}
+		if code, body, _ := get("/api/v1/findings/"+id, token); code != 200 || json.Unmarshal(body, &view) != nil || view.EvidenceFile == nil ||
+			view.EvidenceFile.SHA256 != f.Pcap.SHA256 || view.EvidenceFile.Packets != f.Pcap.Packets || view.EvidenceFile.URL != "/api/v1/findings/"+id+"/evidence.pcap?site=t3" {
+			t.Errorf("%s: GET the finding: %d, evidence_file %+v; the line says %+v", id, code, view.EvidenceFile, *f.Pcap)
+		}
 		if code, _, _ := get("/api/v1/findings/"+id+"/evidence.pcap", ""); code != 401 {
 			t.Errorf("%s: GET evidence.pcap without a token: %d, want 401", id, code)
 		}
