@@ -101,6 +101,28 @@ func (c *Console) zonesSVG(w http.ResponseWriter, r *http.Request, p *server.Pri
 }
 
 // evidence writes the pcap of a finding's packets in one stored capture.
+// sensorEvidence serves the evidence file a sensor published for a
+// finding, as serve stored it.
+func (c *Console) sensorEvidence(w http.ResponseWriter, r *http.Request, _ *server.Principal) error {
+	siteID, id := r.PathValue("site"), r.PathValue("id")
+	ev, err := c.st.Evidence(r.Context(), siteID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, "finding %s of site %s has no evidence file from a sensor", id, siteID)
+	}
+	if err != nil {
+		return err
+	}
+	ctype, ext := "application/vnd.tcpdump.pcap", ".pcap"
+	if ev.Format == "pcapng" {
+		ctype, ext = "application/x-pcapng", ".pcapng"
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+id+ext+`"`)
+	w.Header().Set("X-Evidence-SHA256", ev.SHA256)
+	_, err = w.Write(ev.Data)
+	return err
+}
+
 func (c *Console) evidence(w http.ResponseWriter, r *http.Request, p *server.Principal) error {
 	siteID, id, capID := r.PathValue("site"), r.PathValue("id"), strings.TrimSuffix(r.PathValue("capture"), ".pcap")
 	f, err := c.st.Finding(r.Context(), siteID, id)

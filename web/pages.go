@@ -3,6 +3,7 @@ package web
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -391,6 +392,9 @@ type findingData struct {
 	Captures   map[string]store.Capture
 	Tshark     map[string]string
 	Techniques []string
+	// Sensor is the evidence file a sensor published for the finding
+	// (its packets cut from the sensor's ring), when serve holds one.
+	Sensor *store.EvidenceFile
 }
 
 func (c *Console) finding(w http.ResponseWriter, r *http.Request, p *server.Principal) error {
@@ -425,6 +429,12 @@ func (c *Console) finding(w http.ResponseWriter, r *http.Request, p *server.Prin
 			name = cp.Name
 		}
 		d.Tshark[ev.Capture] = fmt.Sprintf("tshark -r %s -Y 'frame.number in {%s}'", shellQuote(name), strings.Join(nums, " "))
+	}
+	if ev, err := c.st.Evidence(r.Context(), siteID, id); err == nil {
+		ev.Data = nil
+		d.Sensor = &ev
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
 	}
 	pg := c.base(r, p, f.ID+" "+f.Title, "findings")
 	pg.Data = d

@@ -31,6 +31,7 @@ func (c *Console) table() []pageRoute {
 		{"GET /findings/{site}/{id}/authorize", c.get(store.Analyst, c.authorizePreview)},
 		{"POST /findings/{site}/{id}/authorize", c.post(store.Analyst, c.authorize)},
 		{"GET /findings/{site}/{id}/evidence/{capture}", c.get(store.Viewer, c.evidence)},
+		{"GET /findings/{site}/{id}/evidence.pcap", c.get(store.Viewer, c.sensorEvidence)},
 		{"GET /suppressions", c.get(store.Viewer, c.suppressions)},
 		{"POST /suppressions/{id}/delete", c.post(store.Analyst, c.deleteSuppression)},
 		{"GET /assets", c.get(store.Viewer, c.assets)},
