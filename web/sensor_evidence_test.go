@@ -49,7 +49,8 @@ func TestSensorEvidence(t *testing.T) {
 	code, body := b.get("/findings/t3/" + f.ID)
 	if code != 200 || !strings.Contains(body, "Evidence file published by sensor s1") ||
 		!strings.Contains(body, `href="/findings/t3/`+f.ID+`/evidence.pcap"`) || strings.Contains(body, "/evidence/s1/r1/eth1.pcap") {
-		i := strings.Index(body, "<h2>Evidence"); t.Errorf("finding page %d: no link to the sensor's evidence file, or a broken one to the live capture:\n%.1500s", code, body[max(i, 0):])
+		i := strings.Index(body, "<h2>Evidence")
+		t.Errorf("finding page %d: no link to the sensor's evidence file, or a broken one to the live capture:\n%.1500s", code, body[max(i, 0):])
 	}
 	resp, err := b.c.Get(e.ts.URL + "/findings/t3/" + f.ID + "/evidence.pcap")
 	if err != nil {
