@@ -74,38 +74,7 @@ func FuzzResync(f *testing.F) {
 	f.Add(slices.Concat([]byte{0, 0x05, 0x64, 5}, linkFrame(0xC4, 10, 1, []byte{0xC0, 0xC1, FuncColdRestart})), uint8(1))
 	f.Add(slices.Concat([]byte("garbage"), linkFrame(0x44, 1, 10, []byte{0xC0, 0xC1, FuncResponse, 0, 0})), uint8(0))
 	f.Fuzz(func(t *testing.T, b []byte, chunk uint8) {
-		var a Analyzer
-		a.Gap(true)
-		n, err := a.Feed(b, true, func(*Message) {})
-		if n < 0 || n > len(b) {
-			t.Fatalf("consumed %d of %d", n, len(b))
-		}
-		if rs := a.Resyncs(); rs.Skipped > uint64(n) || (err != nil && rs.Count == 0) {
-			t.Fatalf("resyncs %+v, consumed %d, error %v", rs, n, err)
-		}
-		var c Analyzer
-		c.Gap(false)
-		var pending []byte
-		size := int(chunk) + 1
-		for off := 0; off < len(b); off += size {
-			pending = append(pending, b[off:min(off+size, len(b))]...)
-			k, err := c.Feed(pending, false, func(*Message) {
-				if c.resync.Count == 0 {
-					t.Fatal("a message emitted before a boundary was found")
-				}
-			})
-			if k < 0 || k > len(pending) {
-				t.Fatalf("consumed %d of %d", k, len(pending))
-			}
-			if err != nil {
-				if c.Resyncs().Count == 0 {
-					t.Fatalf("framing error %v before a boundary was found", err)
-				}
-				c.Gap(false)
-				k = len(pending)
-			}
-			pending = pending[k:]
-		}
+		testutil.CheckResync(t, func() *Analyzer { return &Analyzer{} }, b, chunk)
 	})
 }
 

@@ -64,7 +64,7 @@ var allowed = map[string][]string{
 	"cmd/harborwatch":   {"internal/cli"},
 	"bench/gen":         {"capture", "internal/synth"},
 	"bench/baseline":    {"github.com/gopacket/gopacket", "github.com/gopacket/gopacket/layers", "github.com/gopacket/gopacket/pcapgo"},
-	"internal/testutil": {"capture", "decode", "flow"},
+	"internal/testutil": {"capture", "decode", "flow", "proto"},
 	"internal/arch":     {},
 	"web":               {"auth", "compliance", "compliance/catalog", "evidence", "incident", "finding", "inventory", "recovery", "report", "runstats", "server", "site", "store", "web/draw"},
 	"web/draw":          {"site"},

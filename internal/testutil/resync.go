@@ -1,6 +1,10 @@
 package testutil
 
-import "testing"
+import (
+	"testing"
+
+	"harborwatch/proto"
+)
 
 // Resyncing is a stream parser that resynchronises after a gap: Gap says
 // the next bytes of a direction do not follow the last ones, and Feed
@@ -32,4 +36,53 @@ func FeedAfterGap[M interface{ Name() string }](t testing.TB, p Resyncing[M], b 
 		t.Errorf("%d bytes left unconsumed", len(pending))
 	}
 	return names
+}
+
+// Resyncer is a Resyncing parser that counts what resynchronising cost
+// (proto.Resyncer).
+type Resyncer[M interface{ Name() string }] interface {
+	Resyncing[M]
+	Resyncs() proto.Resync
+}
+
+// CheckResync is the body of an analyzer's FuzzResync. It feeds b to a
+// fresh parser whole, from the client, after a gap, then to another from
+// the server in chunks of chunk+1 bytes (unconsumed bytes offered again,
+// as reassembly does, and a gap again after a framing error). It fails
+// on more consumed than offered, on skipped bytes not consumed, and on a
+// message or a framing error before a boundary was found.
+func CheckResync[M interface{ Name() string }, P Resyncer[M]](t *testing.T, fresh func() P, b []byte, chunk uint8) {
+	t.Helper()
+	a := fresh()
+	a.Gap(true)
+	n, err := a.Feed(b, true, func(M) {})
+	if n < 0 || n > len(b) {
+		t.Fatalf("consumed %d of %d", n, len(b))
+	}
+	if rs := a.Resyncs(); rs.Skipped > uint64(n) || (err != nil && rs.Count == 0) {
+		t.Fatalf("resyncs %+v, consumed %d, error %v", rs, n, err)
+	}
+	c := fresh()
+	c.Gap(false)
+	var pending []byte
+	size := int(chunk) + 1
+	for off := 0; off < len(b); off += size {
+		pending = append(pending, b[off:min(off+size, len(b))]...)
+		k, err := c.Feed(pending, false, func(m M) {
+			if c.Resyncs().Count == 0 {
+				t.Fatalf("%s emitted before a boundary was found", m.Name())
+			}
+		})
+		if k < 0 || k > len(pending) {
+			t.Fatalf("consumed %d of %d", k, len(pending))
+		}
+		if err != nil {
+			if c.Resyncs().Count == 0 {
+				t.Fatalf("framing error %v before a boundary was found", err)
+			}
+			c.Gap(false)
+			k = len(pending)
+		}
+		pending = pending[k:]
+	}
 }
