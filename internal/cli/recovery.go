@@ -257,23 +257,29 @@ func runBackup(ctx context.Context, e *env, args []string) error {
 		}
 		return importRegister(ctx, e, d, "backup", pos[1])
 	case "delete":
-		if len(pos) != 2 {
-			return usagef("backup delete: want one ID")
-		}
-		s, err := d.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer s.Close()
-		if err := s.DeleteBackup(ctx, pos[1]); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return usagef("backup delete: no backup %q", pos[1])
-			}
-			return err
-		}
-		return auditLocal(ctx, s, "backup.delete", "backup:"+pos[1], "ok", "")
+		return deleteEntry(ctx, d, "backup", "backup", pos[1:], store.Store.DeleteBackup)
 	}
 	return usagef("backup: unknown subcommand %q: want add, list, verify, import or delete", pos[0])
+}
+
+// deleteEntry is 'CMD delete ID' of a register: it deletes the entry
+// (a usage error when there is none) and audits it as NOUN.delete.
+func deleteEntry(ctx context.Context, d *dataFlags, cmd, noun string, args []string, del func(store.Store, context.Context, string) error) error {
+	if len(args) != 1 {
+		return usagef("%s delete: want one ID", cmd)
+	}
+	s, err := d.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := del(s, ctx, args[0]); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return usagef("%s delete: no %s %q", cmd, noun, args[0])
+		}
+		return err
+	}
+	return auditLocal(ctx, s, noun+".delete", noun+":"+args[0], "ok", "")
 }
 
 func yesNo(b bool) string {
@@ -539,21 +545,7 @@ func runSpares(ctx context.Context, e *env, args []string) error {
 		}
 		return importRegister(ctx, e, d, "spares", pos[1])
 	case "delete":
-		if len(pos) != 2 {
-			return usagef("spares delete: want one ID")
-		}
-		s, err := d.open(ctx)
-		if err != nil {
-			return err
-		}
-		defer s.Close()
-		if err := s.DeleteSpare(ctx, pos[1]); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return usagef("spares delete: no spare %q", pos[1])
-			}
-			return err
-		}
-		return auditLocal(ctx, s, "spare.delete", "spare:"+pos[1], "ok", "")
+		return deleteEntry(ctx, d, "spares", "spare", pos[1:], store.Store.DeleteSpare)
 	}
 	return usagef("spares: unknown subcommand %q: want add, list, import or delete", pos[0])
 }

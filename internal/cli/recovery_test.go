@@ -155,3 +155,41 @@ func TestRegisterCommands(t *testing.T) {
 		t.Fatalf("import: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// TestRegisterDelete: 'backup delete' and 'spares delete' remove the
+// entry and audit it; an unknown id is a usage error.
+func TestRegisterDelete(t *testing.T) {
+	data := t.TempDir()
+	if r := runCLI(t, nil, "backup", "add", "--data", data, "--crane", "STS-01", "--item", "switch-config", "--sha256", strings.Repeat("b", 64),
+		"--location", "safe", "--taken", "2026-10-01", "--id", "K9"); r.code != ExitOK {
+		t.Fatalf("backup add: %d %s", r.code, r.stderr)
+	}
+	if r := runCLI(t, nil, "spares", "add", "--data", data, "--crane", "STS-01", "--component", "plc", "--on-hand", "1", "--required", "1", "--id", "P9"); r.code != ExitOK {
+		t.Fatalf("spares add: %d %s", r.code, r.stderr)
+	}
+	for _, c := range []struct{ cmd, id, action string }{{"backup", "K9", "backup.delete"}, {"spares", "P9", "spare.delete"}} {
+		if r := runCLI(t, nil, c.cmd, "delete", "--data", data, c.id); r.code != ExitOK {
+			t.Fatalf("%s delete %s: %d %s", c.cmd, c.id, r.code, r.stderr)
+		}
+		if r := runCLI(t, nil, c.cmd, "list", "--data", data, "--format", "csv"); strings.Contains(r.stdout, c.id) {
+			t.Errorf("%s list after the delete still names %s:\n%s", c.cmd, c.id, r.stdout)
+		}
+		if r := runCLI(t, nil, c.cmd, "delete", "--data", data, c.id); r.code != ExitUsage || !strings.Contains(r.stderr, c.id) {
+			t.Errorf("%s delete of a deleted id: %d %s, want a usage error naming it", c.cmd, r.code, r.stderr)
+		}
+		if r := runCLI(t, nil, c.cmd, "delete", "--data", data); r.code != ExitUsage {
+			t.Errorf("%s delete without an id: %d, want a usage error", c.cmd, r.code)
+		}
+	}
+	s := openData(t, data)
+	log, _ := s.AuditLog(context.Background(), 0, 0)
+	var got []string
+	for _, e := range log {
+		if strings.HasSuffix(e.Action, ".delete") {
+			got = append(got, e.Action+" "+e.Target)
+		}
+	}
+	if !slices.Equal(got, []string{"backup.delete backup:K9", "spare.delete spare:P9"}) {
+		t.Errorf("audited deletions %q", got)
+	}
+}
