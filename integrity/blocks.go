@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"harborwatch/ics/s7"
 	"strconv"
 )
 
@@ -44,7 +45,7 @@ func ParseS7Blocks(data []byte) ([]Block, error) {
 		if b[0] != 0x70 || b[1] != 0x70 {
 			return nil, fmt.Errorf("no block ident 0x7070 at offset %d", off)
 		}
-		typ := s7BlockType(b[5])
+		typ := s7.BlockTypeName(b[5])
 		if typ == "" {
 			return nil, fmt.Errorf("unknown block type 0x%02x at offset %d", b[5], off+5)
 		}
@@ -63,27 +64,6 @@ func ParseS7Blocks(data []byte) ([]Block, error) {
 	return out, nil
 }
 
-// s7BlockType names a block type code of the block header.
-func s7BlockType(t byte) string {
-	switch t {
-	case 0x08:
-		return "OB"
-	case 0x0a:
-		return "DB"
-	case 0x0b:
-		return "SDB"
-	case 0x0c:
-		return "FC"
-	case 0x0d:
-		return "SFC"
-	case 0x0e:
-		return "FB"
-	case 0x0f:
-		return "SFB"
-	}
-	return ""
-}
-
 // S7Block builds a block in load-memory format of the given type ("FC",
 // "OB", …), number and body (the sections after the header): what tests,
 // the simulator and a block dump hold. The header's MC7 length is the
@@ -91,7 +71,7 @@ func s7BlockType(t byte) string {
 func S7Block(typ string, number uint16, body []byte) []byte {
 	var code byte
 	for c := byte(0x08); c <= 0x0f; c++ {
-		if s7BlockType(c) == typ {
+		if s7.BlockTypeName(c) == typ {
 			code = c
 		}
 	}

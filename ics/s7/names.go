@@ -601,8 +601,9 @@ func languageName(l uint8) string {
 	return "unknown"
 }
 
-// subblockTypeName names the block type octet of a block header.
-func subblockTypeName(t uint8) string {
+// BlockTypeName names the block type octet of an S7 block header, as
+// engineers write it (OB, DB, SDB, FC, SFC, FB, SFB); "" for another.
+func BlockTypeName(t uint8) string {
 	switch t {
 	case 0x08:
 		return "OB"
@@ -619,7 +620,7 @@ func subblockTypeName(t uint8) string {
 	case 0x0f:
 		return "SFB"
 	}
-	return "unknown"
+	return ""
 }
 
 // szlName names an SZL (system status list) by its partial list number,

@@ -1,6 +1,7 @@
 package s7
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"hash"
@@ -108,7 +109,7 @@ func (t *transfer) detail() map[string]any {
 	}
 	if t.headN == blockHeaderLen && t.head[0] == 0x70 && t.head[1] == 0x70 {
 		d["language"] = languageName(t.head[4])
-		d["header_type"] = subblockTypeName(t.head[5])
+		d["header_type"] = cmp.Or(BlockTypeName(t.head[5]), "unknown")
 		d["header_number"] = int(binary.BigEndian.Uint16(t.head[6:]))
 		d["load_memory_length"] = int(binary.BigEndian.Uint32(t.head[8:]))
 		d["know_how_protected"] = binary.BigEndian.Uint32(t.head[12:]) != 0

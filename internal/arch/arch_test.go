@@ -71,7 +71,7 @@ var allowed = map[string][]string{
 	"auth":              {"store", "golang.org/x/crypto/argon2"},
 	"internal/tlsself":  {},
 	"signing":           {},
-	"integrity":         {"event", "finding", "signing", "site"},
+	"integrity":         {"event", "finding", "ics/s7", "signing", "site"},
 	"recovery":          {"finding", "integrity", "store"},
 	"store":             {"event", "finding"},
 	"export":            {"finding", "store"},
