@@ -229,6 +229,16 @@ func (s *Server) listFindings(w http.ResponseWriter, r *http.Request, _ *Princip
 	return nil
 }
 
+// findingRef is the finding a request's path names ({id}), with its site
+// (findingSite).
+func (s *Server) findingRef(r *http.Request) (site, id string, err error) {
+	if id, err = pathID(r, "id"); err != nil {
+		return "", "", err
+	}
+	site, err = s.findingSite(r, id)
+	return site, id, err
+}
+
 // findingSite resolves the site of finding id: the site query parameter,
 // else the one site holding it.
 func (s *Server) findingSite(r *http.Request, id string) (string, error) {
@@ -249,11 +259,7 @@ func (s *Server) findingSite(r *http.Request, id string) (string, error) {
 }
 
 func (s *Server) getFinding(w http.ResponseWriter, r *http.Request, _ *Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	st, err := s.findingSite(r, id)
+	st, id, err := s.findingRef(r)
 	if err != nil {
 		return err
 	}
@@ -295,11 +301,7 @@ type evidenceRef struct {
 // findingEvidence serves the evidence file a sensor published for a
 // finding (serve --nats stores it when it stores the finding).
 func (s *Server) findingEvidence(w http.ResponseWriter, r *http.Request, _ *Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	st, err := s.findingSite(r, id)
+	st, id, err := s.findingRef(r)
 	if err != nil {
 		return err
 	}
@@ -329,11 +331,7 @@ func (s *Server) findingEvidence(w http.ResponseWriter, r *http.Request, _ *Prin
 }
 
 func (s *Server) findingHistory(w http.ResponseWriter, r *http.Request, _ *Principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	st, err := s.findingSite(r, id)
+	st, id, err := s.findingRef(r)
 	if err != nil {
 		return err
 	}
