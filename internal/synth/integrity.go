@@ -118,8 +118,10 @@ func (t *term) s7UploadAll(c, plc Host, blocks []IntegrityBlock) {
 	t.tcp(c, plc, 102, ex...)
 }
 
-// s7DownloadData downloads a block with the given contents, as
-// s7Download does with random ones.
+// s7DownloadData downloads a block with the given contents as an
+// engineering station does: Request download, the PLC's Download block
+// jobs answered with the block in chunks of at most 200 bytes, Download
+// ended, then the _INSE PI service activating the block.
 func (t *term) s7DownloadData(c, plc Host, b IntegrityBlock) {
 	name := S7BlockFile(b.Type, b.Number)
 	file := "_" + name

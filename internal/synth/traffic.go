@@ -400,37 +400,13 @@ func (t *term) s7Connect(srcRef uint16) []Exchange {
 	}
 }
 
-// s7Download downloads one block of size bytes as an engineering station
-// does: Request download, the PLC's Download block jobs answered with the
-// block in chunks of at most 200 bytes, Download ended, then the _INSE
-// PI service activating the block.
+// s7Download downloads a block of size random bytes (s7DownloadData).
 func (t *term) s7Download(c, plc Host, typ uint8, number uint16, size int) {
-	name := S7BlockFile(typ, number)
-	file := "_" + name
 	lang := uint8(0x03) // FBD
 	if typ == S7BlockDB {
 		lang = 0x05 // DB
 	}
-	blk := S7Block(t.r, lang, typ, number, size)
-	ex := t.s7Connect(uint16(t.r.Uint32()))
-	ex = append(ex,
-		cl(S7RequestDownload(2, file, len(blk), len(blk)-56), ms(400)),
-		sv(S7RequestDownloadAck(2), ms(3)))
-	const chunk = 200
-	ref := uint16(0x0100)
-	for off := 0; off < len(blk); off += chunk {
-		end := min(off+chunk, len(blk))
-		ex = append(ex,
-			sv(S7DownloadBlock(ref, file), ms(1)),
-			cl(S7DownloadBlockAck(ref, end < len(blk), blk[off:end]), ms(0.8)))
-		ref++
-	}
-	ex = append(ex,
-		sv(S7DownloadEnded(ref, file), ms(2)),
-		cl(S7DownloadEndedAck(ref), ms(0.6)),
-		cl(S7InsertBlocks(3, name), ms(50)),
-		sv(S7PIServiceAck(3), ms(12)))
-	t.tcp(c, plc, 102, ex...)
+	t.s7DownloadData(c, plc, IntegrityBlock{Type: typ, Number: number, Data: S7Block(t.r, lang, typ, number, size)})
 }
 
 // s7Stop connects to an S7 PLC and stops it.
